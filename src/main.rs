@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(pm2_incident::cli::main());
+}

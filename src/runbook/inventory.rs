@@ -1,0 +1,229 @@
+//! The site inventory: applications, their deployments (environment, processes,
+//! config file, directory, URLs) and the restore priority. Separate from the
+//! procedure so another site edits this file, not the runbook.
+use serde::{Deserialize, Serialize};
+use serde_spanned::Spanned;
+
+use super::model::Text;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub site: String,
+    /// `user@host` the runbook SSHes to.
+    pub ssh_target: String,
+    /// systemd unit that runs the PM2 daemon.
+    pub pm2_service: String,
+    /// A restart count above this is "high" in the verification checklist.
+    #[serde(default = "default_restart_threshold")]
+    pub high_restart_threshold: u32,
+    /// Per-endpoint health check timeout.
+    #[serde(default = "default_health_timeout_ms")]
+    pub health_timeout_ms: u64,
+    pub app: Vec<App>,
+    pub deployment: Vec<Deployment>,
+    pub restore: Vec<RestoreEntry>,
+}
+
+fn default_restart_threshold() -> u32 {
+    10
+}
+fn default_health_timeout_ms() -> u64 {
+    3000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    pub id: Text,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Test,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Test => "test",
+        }
+    }
+}
+
+/// One application in one environment: what PM2 should be running for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    pub id: Text,
+    pub app: Text,
+    pub environment: Environment,
+    /// Process names or globs (`stock-alert-*`).
+    pub processes: Spanned<Vec<String>>,
+    /// Ecosystem file, relative to `dir`.
+    pub config: String,
+    /// Set when the runbook says the config name varies per site.
+    #[serde(default)]
+    pub config_note: Option<String>,
+    pub dir: String,
+    /// Public base URL (through NGINX), e.g. `https://flyer-crawler.projectium.com`.
+    pub public_url: String,
+    /// Base URL of the app itself on the server, e.g. `http://localhost:3001`.
+    #[serde(default)]
+    pub local_url: Option<String>,
+    #[serde(default = "default_ready_path")]
+    pub ready_path: String,
+    #[serde(default = "default_ping_path")]
+    pub ping_path: String,
+}
+
+fn default_ready_path() -> String {
+    "/api/health/ready".into()
+}
+fn default_ping_path() -> String {
+    "/api/health/ping".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreEntry {
+    /// A process name or glob listed in some deployment.
+    pub process: Text,
+    pub rationale: String,
+}
+
+/// Which way a health URL reaches the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// Through NGINX: a dead app shows as 502.
+    Public,
+    /// Straight to the app's port: a dead app refuses the connection.
+    Local,
+}
+
+/// One health URL to check, with what it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthTarget {
+    pub url: String,
+    pub deployment: String,
+    pub app: String,
+    pub environment: Environment,
+    pub route: Route,
+}
+
+impl Inventory {
+    pub fn deployment(&self, id: &str) -> Option<&Deployment> {
+        self.deployment.iter().find(|d| d.id.get_ref() == id)
+    }
+
+    pub fn app_name(&self, id: &str) -> Option<&str> {
+        self.app
+            .iter()
+            .find(|a| a.id.get_ref() == id)
+            .map(|a| a.name.as_str())
+    }
+
+    /// Every health URL of the inventory: the ready endpoint, public and local.
+    pub fn health_targets(&self) -> Vec<HealthTarget> {
+        let mut out = Vec::new();
+        for d in &self.deployment {
+            let bases = std::iter::once((Route::Public, Some(&d.public_url)))
+                .chain(std::iter::once((Route::Local, d.local_url.as_ref())));
+            for (route, base) in bases {
+                if let Some(base) = base {
+                    out.push(HealthTarget {
+                        url: join_url(base, &d.ready_path),
+                        deployment: d.id.get_ref().clone(),
+                        app: d.app.get_ref().clone(),
+                        environment: d.environment,
+                        route,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The deployment a process name belongs to (exact names win over globs).
+    pub fn deployment_of(&self, process: &str) -> Option<&Deployment> {
+        self.deployment
+            .iter()
+            .find(|d| d.processes.get_ref().iter().any(|p| p == process))
+            .or_else(|| {
+                self.deployment.iter().find(|d| {
+                    d.processes
+                        .get_ref()
+                        .iter()
+                        .any(|p| glob_match(p, process))
+                })
+            })
+    }
+
+    /// All process names and globs, in deployment order.
+    pub fn process_patterns(&self) -> Vec<String> {
+        self.deployment
+            .iter()
+            .flat_map(|d| d.processes.get_ref().iter().cloned())
+            .collect()
+    }
+
+    /// Position in the restore order of a process (lower restores first).
+    pub fn restore_rank(&self, process: &str) -> Option<usize> {
+        self.restore
+            .iter()
+            .position(|r| glob_match(r.process.get_ref(), process))
+    }
+}
+
+pub fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+/// Shell-style glob with `*` and `?` only (what process patterns use).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("stock-alert-*", "stock-alert-api"));
+        assert!(!glob_match("stock-alert-*", "flyer-crawler-api"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("exact", "exact"));
+        assert!(!glob_match("exact", "exactly"));
+    }
+
+    #[test]
+    fn urls_join_with_one_slash() {
+        assert_eq!(join_url("http://x:1/", "/a/b"), "http://x:1/a/b");
+        assert_eq!(join_url("http://x:1", "a"), "http://x:1/a");
+    }
+}

@@ -1,0 +1,344 @@
+//! Checks that TOML's types cannot express: unique ids, references that resolve,
+//! known predicates, variables that exist. Every error points at file:line:col.
+use std::collections::{HashMap, HashSet};
+
+use serde_spanned::Spanned;
+
+use super::error::{LoadError, Source};
+use super::inventory::{glob_match, is_glob, Inventory};
+use super::model::{Outcome, Procedure, Text};
+use super::predicates;
+use super::vars::{references, VarError, Vars};
+
+/// Collects "duplicate id" errors within one namespace.
+struct Ids<'a> {
+    src: Source<'a>,
+    kind: &'static str,
+    seen: HashSet<String>,
+}
+
+impl<'a> Ids<'a> {
+    fn new(src: Source<'a>, kind: &'static str) -> Self {
+        Ids {
+            src,
+            kind,
+            seen: HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, id: &Text, errors: &mut Vec<LoadError>) {
+        let name = id.get_ref();
+        if name.trim().is_empty() {
+            errors.push(self.src.error(id.span().start, format!("empty {} id", self.kind)));
+        } else if !self.seen.insert(name.clone()) {
+            errors.push(self.src.error(
+                id.span().start,
+                format!("duplicate {} id `{name}`", self.kind),
+            ));
+        }
+    }
+}
+
+fn check_predicate(src: Source, p: &Text, errors: &mut Vec<LoadError>) {
+    if !predicates::is_known(p.get_ref()) {
+        errors.push(src.error(
+            p.span().start,
+            format!(
+                "unknown predicate `{}` (known: {})",
+                p.get_ref(),
+                predicates::KNOWN.join(", ")
+            ),
+        ));
+    }
+}
+
+pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    if p.phase.is_empty() {
+        errors.push(src.error(0, "the runbook has no phase"));
+    }
+    let mut sev_ids = Ids::new(src, "severity");
+    for s in &p.severity {
+        sev_ids.add(&s.id, &mut errors);
+    }
+    decision_tree(src, p, &mut errors);
+    for l in &p.decision_tree.leaf {
+        if p.step(l.next_step.get_ref()).is_none() {
+            errors.push(src.error(
+                l.next_step.span().start,
+                format!("leaf `{}` goes to unknown step `{}`", l.id.get_ref(), l.next_step.get_ref()),
+            ));
+        }
+    }
+
+    let mut phase_ids = Ids::new(src, "phase");
+    let mut step_ids = Ids::new(src, "step");
+    let mut command_ids = Ids::new(src, "command");
+    let mut check_ids = Ids::new(src, "checklist item");
+    let mut template_ids = Ids::new(src, "template");
+    let mut cause_ids = Ids::new(src, "root cause");
+    for phase in &p.phase {
+        phase_ids.add(&phase.id, &mut errors);
+        if phase.step.is_empty() {
+            errors.push(src.error(
+                phase.id.span().start,
+                format!("phase `{}` has no step", phase.id.get_ref()),
+            ));
+        }
+        for step in &phase.step {
+            step_ids.add(&step.id, &mut errors);
+            if let Some(p) = &step.shows {
+                check_predicate(src, p, &mut errors);
+            }
+            if let Some(s) = &step.scenario {
+                check_predicate(src, &s.when, &mut errors);
+            }
+            for c in &step.command {
+                if let Some(id) = &c.id {
+                    command_ids.add(id, &mut errors);
+                }
+                if c.run.get_ref().trim().is_empty() {
+                    errors.push(src.error(c.run.span().start, "empty command"));
+                }
+            }
+            for q in &step.question {
+                if let Some(p) = &q.predicate {
+                    check_predicate(src, p, &mut errors);
+                }
+            }
+            for item in &step.checklist {
+                check_ids.add(&item.id, &mut errors);
+                if let Some(p) = &item.predicate {
+                    check_predicate(src, p, &mut errors);
+                }
+            }
+            for t in &step.template {
+                template_ids.add(&t.id, &mut errors);
+            }
+            for r in &step.root_cause {
+                cause_ids.add(&r.id, &mut errors);
+            }
+            for t in &step.table {
+                for (i, row) in t.rows.get_ref().iter().enumerate() {
+                    if row.len() != t.columns.len() {
+                        errors.push(src.error(
+                            t.rows.span().start,
+                            format!(
+                                "table `{}` row {} has {} cells, expected {}",
+                                t.title,
+                                i + 1,
+                                row.len(),
+                                t.columns.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    errors
+}
+
+fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
+    let tree = &p.decision_tree;
+    let mut ids = Ids::new(src, "decision-tree");
+    for n in &tree.node {
+        ids.add(&n.id, errors);
+        check_predicate(src, &n.predicate, errors);
+    }
+    for l in &tree.leaf {
+        ids.add(&l.id, errors);
+        let sev = match l.outcome {
+            Outcome::P1 => Some("P1"),
+            Outcome::P2 => Some("P2"),
+            Outcome::P3 => Some("P3"),
+            Outcome::Investigate => None,
+        };
+        if let Some(sev) = sev {
+            if p.severity(sev).is_none() {
+                errors.push(src.error(
+                    l.id.span().start,
+                    format!("leaf `{}` ends in {sev}, which has no severity entry", l.id.get_ref()),
+                ));
+            }
+        }
+    }
+    let nodes: HashMap<&str, (&Text, &Text)> = tree
+        .node
+        .iter()
+        .map(|n| (n.id.get_ref().as_str(), (&n.yes, &n.no)))
+        .collect();
+    let leaves: HashSet<&str> = tree.leaf.iter().map(|l| l.id.get_ref().as_str()).collect();
+    let resolves = |r: &Text| nodes.contains_key(r.get_ref().as_str()) || leaves.contains(r.get_ref().as_str());
+    if !nodes.contains_key(tree.root.get_ref().as_str()) {
+        errors.push(src.error(
+            tree.root.span().start,
+            format!("decision-tree root `{}` is not a node", tree.root.get_ref()),
+        ));
+        return;
+    }
+    let mut dangling = false;
+    for n in &tree.node {
+        for r in [&n.yes, &n.no] {
+            if !resolves(r) {
+                dangling = true;
+                errors.push(src.error(
+                    r.span().start,
+                    format!("decision-tree branch to unknown node or leaf `{}`", r.get_ref()),
+                ));
+            }
+        }
+    }
+    if dangling {
+        return;
+    }
+    // Walk every path from the root; a node met twice on one path is a cycle.
+    fn walk<'a>(
+        id: &'a str,
+        nodes: &HashMap<&'a str, (&'a Text, &'a Text)>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<&'a Text> {
+        let (yes, no) = nodes.get(id)?;
+        path.push(id);
+        for next in [*yes, *no] {
+            if path.contains(&next.get_ref().as_str()) {
+                return Some(next);
+            }
+            if let Some(c) = walk(next.get_ref(), nodes, path) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        None
+    }
+    if let Some(back) = walk(tree.root.get_ref(), &nodes, &mut Vec::new()) {
+        errors.push(src.error(
+            back.span().start,
+            format!("decision tree loops back to `{}`", back.get_ref()),
+        ));
+    }
+}
+
+pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let mut app_ids = Ids::new(src, "app");
+    for a in &inv.app {
+        app_ids.add(&a.id, &mut errors);
+    }
+    let mut dep_ids = Ids::new(src, "deployment");
+    let mut seen_process: HashMap<String, String> = HashMap::new();
+    for d in &inv.deployment {
+        dep_ids.add(&d.id, &mut errors);
+        if inv.app_name(d.app.get_ref()).is_none() {
+            errors.push(src.error(
+                d.app.span().start,
+                format!("deployment `{}` names unknown app `{}`", d.id.get_ref(), d.app.get_ref()),
+            ));
+        }
+        if d.processes.get_ref().is_empty() {
+            errors.push(src.error(
+                d.processes.span().start,
+                format!("deployment `{}` has an empty process list", d.id.get_ref()),
+            ));
+        }
+        for name in d.processes.get_ref() {
+            if name.trim().is_empty() || name.contains(char::is_whitespace) {
+                errors.push(src.error(
+                    d.processes.span().start,
+                    format!("bad process name `{name}` in `{}`", d.id.get_ref()),
+                ));
+            }
+            if let Some(other) = seen_process.insert(name.clone(), d.id.get_ref().clone()) {
+                errors.push(src.error(
+                    d.processes.span().start,
+                    format!("process `{name}` is listed in both `{other}` and `{}`", d.id.get_ref()),
+                ));
+            }
+        }
+        for (what, url) in [("public_url", Some(&d.public_url)), ("local_url", d.local_url.as_ref())] {
+            if let Some(url) = url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    errors.push(src.error(
+                        d.id.span().start,
+                        format!("`{}` {what} `{url}` must start with http:// or https://", d.id.get_ref()),
+                    ));
+                }
+            }
+        }
+    }
+    let patterns = inv.process_patterns();
+    for r in &inv.restore {
+        let target = r.process.get_ref();
+        let names_one = patterns
+            .iter()
+            .any(|p| p == target || glob_match(p, target) || (is_glob(target) && glob_match(target, p)));
+        if !names_one {
+            errors.push(src.error(
+                r.process.span().start,
+                format!("restore priority `{target}` names no process of the inventory"),
+            ));
+        }
+    }
+    if inv.restore.is_empty() {
+        errors.push(src.error(0, "the restore priority list is empty"));
+    }
+    errors
+}
+
+/// The procedure's `${var}` references and deployment names against the inventory.
+pub fn cross(src: Source, p: &Procedure, inv: &Inventory, vars: &Vars) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let mut check = |t: &Spanned<String>| match references(t.get_ref()) {
+        Ok(refs) => {
+            for r in refs.iter().filter(|r| !vars.contains_key(&r.name)) {
+                errors.push(src.error(
+                    var_offset(src, t, &r.name),
+                    format!("unknown variable `${{{}}}` (the inventory defines: {})", r.name, known_list(vars)),
+                ));
+            }
+        }
+        Err(e @ VarError::Unterminated { .. }) => errors.push(src.error(t.span().start, e.to_string())),
+        Err(e) => errors.push(src.error(t.span().start, e.to_string())),
+    };
+    for (_, step) in p.steps() {
+        for c in &step.command {
+            check(&c.run);
+            if let Some(d) = &c.dir {
+                check(d);
+            }
+        }
+        for q in &step.question {
+            check(&q.run);
+        }
+    }
+    for (_, step) in p.steps() {
+        if let Some(s) = &step.scenario {
+            for d in &s.deployments {
+                if inv.deployment(d.get_ref()).is_none() {
+                    errors.push(src.error(
+                        d.span().start,
+                        format!("scenario {} names unknown deployment `{}`", s.letter, d.get_ref()),
+                    ));
+                }
+            }
+        }
+    }
+    errors
+}
+
+fn known_list(vars: &Vars) -> String {
+    let mut names: Vec<&str> = vars.keys().map(String::as_str).take(12).collect();
+    if vars.len() > names.len() {
+        names.push("...");
+    }
+    names.join(", ")
+}
+
+/// Where `${name}` sits in the raw file, so the error points at the variable itself.
+fn var_offset(src: Source, t: &Spanned<String>, name: &str) -> usize {
+    let span = t.span();
+    let raw = src.text.get(span.clone()).unwrap_or("");
+    raw.find(&format!("${{{name}}}"))
+        .map(|i| span.start + i)
+        .unwrap_or(span.start)
+}
