@@ -10,8 +10,14 @@ const I: &str = "inv.toml";
 
 fn parse(procedure: &str, inventory: &str) -> Result<Runbook, Vec<LoadError>> {
     Runbook::parse(
-        Source { name: P, text: procedure },
-        Source { name: I, text: inventory },
+        Source {
+            name: P,
+            text: procedure,
+        },
+        Source {
+            name: I,
+            text: inventory,
+        },
     )
 }
 
@@ -75,7 +81,12 @@ fn shipped_files_load() {
         .collect();
     assert_eq!(letters, ["A", "B", "C", "D"]);
     // Three communication templates and the report template.
-    for t in ["incident-notification", "status-update", "resolution", "incident-report"] {
+    for t in [
+        "incident-notification",
+        "status-update",
+        "resolution",
+        "incident-report",
+    ] {
         assert!(p.template(t).is_some(), "template {t}");
     }
     // Severity carries criteria, response time and example.
@@ -84,7 +95,12 @@ fn shipped_files_load() {
     assert_eq!(p1.example, "All PM2 processes killed");
     assert_eq!(p.severity("P3").unwrap().response_minutes, 60);
     // Restore priority from the inventory, production first.
-    let order: Vec<&str> = rb.inventory.restore.iter().map(|r| r.process.get_ref().as_str()).collect();
+    let order: Vec<&str> = rb
+        .inventory
+        .restore
+        .iter()
+        .map(|r| r.process.get_ref().as_str())
+        .collect();
     assert_eq!(order[0], "flyer-crawler-api");
     assert_eq!(order[3], "stock-alert-*");
     assert_eq!(order[6], "flyer-crawler-analytics-worker-test");
@@ -95,8 +111,19 @@ fn decision_tree_is_data_with_predicates() {
     let rb = Runbook::embedded().unwrap();
     let t = &rb.procedure.decision_tree;
     assert_eq!(t.root.get_ref(), "production-down");
-    let preds: Vec<&str> = t.node.iter().map(|n| n.predicate.get_ref().as_str()).collect();
-    assert_eq!(preds, ["production_app_down", "multiple_apps_affected", "test_only_affected"]);
+    let preds: Vec<&str> = t
+        .node
+        .iter()
+        .map(|n| n.predicate.get_ref().as_str())
+        .collect();
+    assert_eq!(
+        preds,
+        [
+            "production_app_down",
+            "multiple_apps_affected",
+            "test_only_affected"
+        ]
+    );
     let outcomes: Vec<String> = t.leaf.iter().map(|l| format!("{:?}", l.outcome)).collect();
     assert_eq!(outcomes, ["P1", "P2", "P3", "Investigate"]);
 }
@@ -116,9 +143,17 @@ fn every_listed_pm2_command_is_present_and_tagged() {
             .find(|(r, ..)| r == cmd)
             .unwrap_or_else(|| panic!("runbook data lacks `{cmd}`"))
     };
-    let safe_reads = ["pm2 list", "pm2 show <process-name>", "pm2 monit", "pm2 logs <process-name>",
-        "pm2 show flyer-crawler-api", "pm2 logs --lines 50", "pm2 ping", "pm2 logs --lines 20 --nostream",
-        "pm2 jlist | jq '.[] | {name, status: .pm2_env.status}'"];
+    let safe_reads = [
+        "pm2 list",
+        "pm2 show <process-name>",
+        "pm2 monit",
+        "pm2 logs <process-name>",
+        "pm2 show flyer-crawler-api",
+        "pm2 logs --lines 50",
+        "pm2 ping",
+        "pm2 logs --lines 20 --nostream",
+        "pm2 jlist | jq '.[] | {name, status: .pm2_env.status}'",
+    ];
     for cmd in safe_reads {
         let (_, effect, risk, _) = find(cmd);
         assert_eq!((*effect, *risk), (Effect::Read, Risk::Safe), "{cmd}");
@@ -133,7 +168,11 @@ fn every_listed_pm2_command_is_present_and_tagged() {
     ];
     for cmd in safe_changes {
         let (_, effect, risk, runnable) = find(cmd);
-        assert_eq!((*effect, *risk, *runnable), (Effect::Change, Risk::Safe, true), "{cmd}");
+        assert_eq!(
+            (*effect, *risk, *runnable),
+            (Effect::Change, Risk::Safe, true),
+            "{cmd}"
+        );
     }
     let dangerous = [
         "pm2 stop all",
@@ -148,7 +187,11 @@ fn every_listed_pm2_command_is_present_and_tagged() {
         let copies: Vec<_> = rendered.iter().filter(|(r, ..)| r == cmd).collect();
         assert!(!copies.is_empty(), "runbook data lacks `{cmd}`");
         for (_, effect, risk, runnable) in copies {
-            assert_eq!((*effect, *risk, *runnable), (Effect::Change, Risk::Dangerous, false), "{cmd}");
+            assert_eq!(
+                (*effect, *risk, *runnable),
+                (Effect::Change, Risk::Dangerous, false),
+                "{cmd}"
+            );
         }
     }
     for cmd in ["pm2 save", "pm2 resurrect"] {
@@ -159,11 +202,22 @@ fn every_listed_pm2_command_is_present_and_tagged() {
 
 #[test]
 fn unknown_key_is_refused_with_position() {
-    let p = edit(DEFAULT_PROCEDURE, "purpose = \"Check PM2 status\"\n", "purpose = \"Check PM2 status\"\ncolour = \"red\"\n");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "purpose = \"Check PM2 status\"\n",
+        "purpose = \"Check PM2 status\"\ncolour = \"red\"\n",
+    );
     let errors = parse(&p, DEFAULT_INVENTORY).unwrap_err();
     assert_eq!(errors.len(), 1);
-    assert_eq!(format!("{}:{}:{}", errors[0].file, errors[0].line, errors[0].col), at(P, &p, "colour", 0, 0));
-    assert!(errors[0].message.contains("unknown field `colour`"), "{}", errors[0]);
+    assert_eq!(
+        format!("{}:{}:{}", errors[0].file, errors[0].line, errors[0].col),
+        at(P, &p, "colour", 0, 0)
+    );
+    assert!(
+        errors[0].message.contains("unknown field `colour`"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
@@ -171,90 +225,171 @@ fn toml_syntax_error_has_position() {
     let p = edit(DEFAULT_PROCEDURE, "id = \"scope\"", "id = \"scope");
     let errors = parse(&p, DEFAULT_INVENTORY).unwrap_err();
     assert_eq!(errors[0].file, P);
-    assert_eq!(errors[0].line, line_col(&p, p.find("id = \"scope").unwrap()).0);
+    assert_eq!(
+        errors[0].line,
+        line_col(&p, p.find("id = \"scope").unwrap()).0
+    );
 }
 
 #[test]
 fn duplicate_step_id() {
     let p = edit(DEFAULT_PROCEDURE, "id = \"scope\"", "id = \"gather-info\"");
     let pos = at(P, &p, "id = \"gather-info\"", 1, 5);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "duplicate step id `gather-info`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "duplicate step id `gather-info`",
+    );
 }
 
 #[test]
 fn dangling_decision_tree_branch() {
     let p = edit(DEFAULT_PROCEDURE, "yes = \"p1\"", "yes = \"p9\"");
     let pos = at(P, &p, "yes = \"p9\"", 0, 6);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "unknown node or leaf `p9`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "unknown node or leaf `p9`",
+    );
 }
 
 #[test]
 fn decision_tree_loop() {
-    let p = edit(DEFAULT_PROCEDURE, "no = \"investigate\"", "no = \"production-down\"");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "no = \"investigate\"",
+        "no = \"production-down\"",
+    );
     let pos = at(P, &p, "no = \"production-down\"", 0, 5);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "loops back to `production-down`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "loops back to `production-down`",
+    );
 }
 
 #[test]
 fn dangling_step_reference() {
-    let p = edit(DEFAULT_PROCEDURE, "next_step = \"workflow-logs\"", "next_step = \"nowhere\"");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "next_step = \"workflow-logs\"",
+        "next_step = \"nowhere\"",
+    );
     let pos = at(P, &p, "next_step = \"nowhere\"", 0, 12);
     expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "unknown step `nowhere`");
 }
 
 #[test]
 fn unknown_predicate() {
-    let p = edit(DEFAULT_PROCEDURE, "predicate = \"test_only_affected\"", "predicate = \"test_only_afected\"");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "predicate = \"test_only_affected\"",
+        "predicate = \"test_only_afected\"",
+    );
     let pos = at(P, &p, "\"test_only_afected\"", 0, 0);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "unknown predicate `test_only_afected`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "unknown predicate `test_only_afected`",
+    );
 }
 
 #[test]
 fn unknown_variable_points_at_the_variable() {
-    let p = edit(DEFAULT_PROCEDURE, "run = \"free -h\"", "run = \"free -h ${nope.dir}\"");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "run = \"free -h\"",
+        "run = \"free -h ${nope.dir}\"",
+    );
     let pos = at(P, &p, "${nope.dir}", 0, 0);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "unknown variable `${nope.dir}`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "unknown variable `${nope.dir}`",
+    );
 }
 
 #[test]
 fn scenario_naming_unknown_deployment() {
-    let p = edit(DEFAULT_PROCEDURE, "deployments = [\"stock-alert-prod\"]", "deployments = [\"stock-alert-staging\"]");
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "deployments = [\"stock-alert-prod\"]",
+        "deployments = [\"stock-alert-staging\"]",
+    );
     let pos = at(P, &p, "\"stock-alert-staging\"", 0, 0);
-    expect_one(parse(&p, DEFAULT_INVENTORY), &pos, "unknown deployment `stock-alert-staging`");
+    expect_one(
+        parse(&p, DEFAULT_INVENTORY),
+        &pos,
+        "unknown deployment `stock-alert-staging`",
+    );
 }
 
 #[test]
 fn empty_process_list() {
-    let i = edit(DEFAULT_INVENTORY, "processes = [\"stock-alert-*\"]", "processes = []");
+    let i = edit(
+        DEFAULT_INVENTORY,
+        "processes = [\"stock-alert-*\"]",
+        "processes = []",
+    );
     let pos = at(I, &i, "[]", 0, 0);
     // The restore entry for stock-alert-* now names nothing as well.
     let errors = parse(DEFAULT_PROCEDURE, &i).unwrap_err();
     let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     assert!(
-        shown.iter().any(|l| l.starts_with(&pos) && l.contains("`stock-alert-prod` has an empty process list")),
+        shown
+            .iter()
+            .any(|l| l.starts_with(&pos)
+                && l.contains("`stock-alert-prod` has an empty process list")),
         "{shown:#?}"
     );
     let restore = at(I, &i, "process = \"stock-alert-*\"", 0, 10);
-    assert!(shown.iter().any(|l| l.starts_with(&restore) && l.contains("names no process")), "{shown:#?}");
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with(&restore) && l.contains("names no process")),
+        "{shown:#?}"
+    );
 }
 
 #[test]
 fn priority_naming_no_process() {
-    let i = edit(DEFAULT_INVENTORY, "process = \"flyer-crawler-worker-test\"", "process = \"flyer-crawler-wroker-test\"");
+    let i = edit(
+        DEFAULT_INVENTORY,
+        "process = \"flyer-crawler-worker-test\"",
+        "process = \"flyer-crawler-wroker-test\"",
+    );
     let pos = at(I, &i, "\"flyer-crawler-wroker-test\"", 0, 0);
-    expect_one(parse(DEFAULT_PROCEDURE, &i), &pos, "restore priority `flyer-crawler-wroker-test` names no process");
+    expect_one(
+        parse(DEFAULT_PROCEDURE, &i),
+        &pos,
+        "restore priority `flyer-crawler-wroker-test` names no process",
+    );
 }
 
 #[test]
 fn duplicate_deployment_and_unknown_app() {
-    let i = edit(DEFAULT_INVENTORY, "app = \"stock-alert\"", "app = \"stock-alerts\"");
+    let i = edit(
+        DEFAULT_INVENTORY,
+        "app = \"stock-alert\"",
+        "app = \"stock-alerts\"",
+    );
     let pos = at(I, &i, "\"stock-alerts\"", 0, 0);
-    expect_one(parse(DEFAULT_PROCEDURE, &i), &pos, "unknown app `stock-alerts`");
+    expect_one(
+        parse(DEFAULT_PROCEDURE, &i),
+        &pos,
+        "unknown app `stock-alerts`",
+    );
 
-    let i = edit(DEFAULT_INVENTORY, "id = \"stock-alert-prod\"", "id = \"flyer-crawler-test\"");
+    let i = edit(
+        DEFAULT_INVENTORY,
+        "id = \"stock-alert-prod\"",
+        "id = \"flyer-crawler-test\"",
+    );
     let errors = parse(DEFAULT_PROCEDURE, &i).unwrap_err();
     let pos = at(I, &i, "id = \"flyer-crawler-test\"", 1, 5);
-    assert!(errors.iter().any(|e| e.to_string().starts_with(&pos) && e.message.contains("duplicate deployment id")));
+    assert!(errors
+        .iter()
+        .any(|e| e.to_string().starts_with(&pos) && e.message.contains("duplicate deployment id")));
 }
 
 #[test]
@@ -267,5 +402,10 @@ fn errors_are_all_reported_not_just_the_first() {
 #[test]
 fn unreadable_file_names_the_path() {
     let e = Runbook::load(Some(std::path::Path::new("/nonexistent/rb.toml")), None).unwrap_err();
-    assert!(e[0].to_string().starts_with("/nonexistent/rb.toml:0:0: cannot read"), "{}", e[0]);
+    assert!(
+        e[0].to_string()
+            .starts_with("/nonexistent/rb.toml:0:0: cannot read"),
+        "{}",
+        e[0]
+    );
 }

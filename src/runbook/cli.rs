@@ -50,11 +50,22 @@ pub fn outline(rb: &Runbook) -> String {
     let p = &rb.procedure;
     let mut out = String::new();
     let _ = writeln!(out, "{} ({})", p.title, p.id.get_ref());
-    let _ = writeln!(out, "site: {}   last updated: {}", rb.inventory.site, p.last_updated);
+    let _ = writeln!(
+        out,
+        "site: {}   last updated: {}",
+        rb.inventory.site, p.last_updated
+    );
     let _ = writeln!(out);
     let _ = writeln!(out, "Severity:");
     for s in &p.severity {
-        let _ = writeln!(out, "  {} {:<9} {:<22} {}", s.id.get_ref(), s.name, s.response, s.criteria);
+        let _ = writeln!(
+            out,
+            "  {} {:<9} {:<22} {}",
+            s.id.get_ref(),
+            s.name,
+            s.response,
+            s.criteria
+        );
     }
     let _ = writeln!(out);
     for (n, phase) in p.phase.iter().enumerate() {
@@ -78,14 +89,27 @@ pub fn outline(rb: &Runbook) -> String {
                 let line = rb.render(c.run.get_ref());
                 let first = line.lines().next().unwrap_or("");
                 let more = if line.lines().count() > 1 { " …" } else { "" };
-                let doc = if c.runnable { "" } else { " (not run by the tool)" };
+                let doc = if c.runnable {
+                    ""
+                } else {
+                    " (not run by the tool)"
+                };
                 let _ = writeln!(out, "       [{tag:<7}] {first}{more}{doc}");
             }
             for q in &step.question {
-                let _ = writeln!(out, "       ? {}  → {}", q.question, rb.render(q.run.get_ref()));
+                let _ = writeln!(
+                    out,
+                    "       ? {}  → {}",
+                    q.question,
+                    rb.render(q.run.get_ref())
+                );
             }
             for item in &step.checklist {
-                let how = if item.predicate.is_some() { "auto" } else { "manual" };
+                let how = if item.predicate.is_some() {
+                    "auto"
+                } else {
+                    "manual"
+                };
                 let _ = writeln!(out, "       [ ] {} ({how})", item.text);
             }
             for t in &step.template {

@@ -155,12 +155,9 @@ impl Inventory {
             .iter()
             .find(|d| d.processes.get_ref().iter().any(|p| p == process))
             .or_else(|| {
-                self.deployment.iter().find(|d| {
-                    d.processes
-                        .get_ref()
-                        .iter()
-                        .any(|p| glob_match(p, process))
-                })
+                self.deployment
+                    .iter()
+                    .find(|d| d.processes.get_ref().iter().any(|p| glob_match(p, process)))
             })
     }
 

@@ -49,7 +49,10 @@ impl Runbook {
     }
 
     /// Load from files, each falling back to the embedded default when `None`.
-    pub fn load(procedure: Option<&Path>, inventory: Option<&Path>) -> Result<Runbook, Vec<LoadError>> {
+    pub fn load(
+        procedure: Option<&Path>,
+        inventory: Option<&Path>,
+    ) -> Result<Runbook, Vec<LoadError>> {
         let read = |p: &Path| {
             std::fs::read_to_string(p).map_err(|e| {
                 vec![LoadError {
@@ -62,15 +65,27 @@ impl Runbook {
         };
         let (pname, ptext) = match procedure {
             Some(p) => (p.display().to_string(), read(p)?),
-            None => (DEFAULT_PROCEDURE_NAME.to_string(), DEFAULT_PROCEDURE.to_string()),
+            None => (
+                DEFAULT_PROCEDURE_NAME.to_string(),
+                DEFAULT_PROCEDURE.to_string(),
+            ),
         };
         let (iname, itext) = match inventory {
             Some(p) => (p.display().to_string(), read(p)?),
-            None => (DEFAULT_INVENTORY_NAME.to_string(), DEFAULT_INVENTORY.to_string()),
+            None => (
+                DEFAULT_INVENTORY_NAME.to_string(),
+                DEFAULT_INVENTORY.to_string(),
+            ),
         };
         Runbook::parse(
-            Source { name: &pname, text: &ptext },
-            Source { name: &iname, text: &itext },
+            Source {
+                name: &pname,
+                text: &ptext,
+            },
+            Source {
+                name: &iname,
+                text: &itext,
+            },
         )
     }
 

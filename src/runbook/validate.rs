@@ -29,7 +29,10 @@ impl<'a> Ids<'a> {
     fn add(&mut self, id: &Text, errors: &mut Vec<LoadError>) {
         let name = id.get_ref();
         if name.trim().is_empty() {
-            errors.push(self.src.error(id.span().start, format!("empty {} id", self.kind)));
+            errors.push(
+                self.src
+                    .error(id.span().start, format!("empty {} id", self.kind)),
+            );
         } else if !self.seen.insert(name.clone()) {
             errors.push(self.src.error(
                 id.span().start,
@@ -66,7 +69,11 @@ pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
         if p.step(l.next_step.get_ref()).is_none() {
             errors.push(src.error(
                 l.next_step.span().start,
-                format!("leaf `{}` goes to unknown step `{}`", l.id.get_ref(), l.next_step.get_ref()),
+                format!(
+                    "leaf `{}` goes to unknown step `{}`",
+                    l.id.get_ref(),
+                    l.next_step.get_ref()
+                ),
             ));
         }
     }
@@ -158,7 +165,10 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
             if p.severity(sev).is_none() {
                 errors.push(src.error(
                     l.id.span().start,
-                    format!("leaf `{}` ends in {sev}, which has no severity entry", l.id.get_ref()),
+                    format!(
+                        "leaf `{}` ends in {sev}, which has no severity entry",
+                        l.id.get_ref()
+                    ),
                 ));
             }
         }
@@ -169,7 +179,9 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
         .map(|n| (n.id.get_ref().as_str(), (&n.yes, &n.no)))
         .collect();
     let leaves: HashSet<&str> = tree.leaf.iter().map(|l| l.id.get_ref().as_str()).collect();
-    let resolves = |r: &Text| nodes.contains_key(r.get_ref().as_str()) || leaves.contains(r.get_ref().as_str());
+    let resolves = |r: &Text| {
+        nodes.contains_key(r.get_ref().as_str()) || leaves.contains(r.get_ref().as_str())
+    };
     if !nodes.contains_key(tree.root.get_ref().as_str()) {
         errors.push(src.error(
             tree.root.span().start,
@@ -184,7 +196,10 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
                 dangling = true;
                 errors.push(src.error(
                     r.span().start,
-                    format!("decision-tree branch to unknown node or leaf `{}`", r.get_ref()),
+                    format!(
+                        "decision-tree branch to unknown node or leaf `{}`",
+                        r.get_ref()
+                    ),
                 ));
             }
         }
@@ -232,7 +247,11 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
         if inv.app_name(d.app.get_ref()).is_none() {
             errors.push(src.error(
                 d.app.span().start,
-                format!("deployment `{}` names unknown app `{}`", d.id.get_ref(), d.app.get_ref()),
+                format!(
+                    "deployment `{}` names unknown app `{}`",
+                    d.id.get_ref(),
+                    d.app.get_ref()
+                ),
             ));
         }
         if d.processes.get_ref().is_empty() {
@@ -251,16 +270,25 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
             if let Some(other) = seen_process.insert(name.clone(), d.id.get_ref().clone()) {
                 errors.push(src.error(
                     d.processes.span().start,
-                    format!("process `{name}` is listed in both `{other}` and `{}`", d.id.get_ref()),
+                    format!(
+                        "process `{name}` is listed in both `{other}` and `{}`",
+                        d.id.get_ref()
+                    ),
                 ));
             }
         }
-        for (what, url) in [("public_url", Some(&d.public_url)), ("local_url", d.local_url.as_ref())] {
+        for (what, url) in [
+            ("public_url", Some(&d.public_url)),
+            ("local_url", d.local_url.as_ref()),
+        ] {
             if let Some(url) = url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     errors.push(src.error(
                         d.id.span().start,
-                        format!("`{}` {what} `{url}` must start with http:// or https://", d.id.get_ref()),
+                        format!(
+                            "`{}` {what} `{url}` must start with http:// or https://",
+                            d.id.get_ref()
+                        ),
                     ));
                 }
             }
@@ -269,9 +297,9 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
     let patterns = inv.process_patterns();
     for r in &inv.restore {
         let target = r.process.get_ref();
-        let names_one = patterns
-            .iter()
-            .any(|p| p == target || glob_match(p, target) || (is_glob(target) && glob_match(target, p)));
+        let names_one = patterns.iter().any(|p| {
+            p == target || glob_match(p, target) || (is_glob(target) && glob_match(target, p))
+        });
         if !names_one {
             errors.push(src.error(
                 r.process.span().start,
@@ -293,11 +321,17 @@ pub fn cross(src: Source, p: &Procedure, inv: &Inventory, vars: &Vars) -> Vec<Lo
             for r in refs.iter().filter(|r| !vars.contains_key(&r.name)) {
                 errors.push(src.error(
                     var_offset(src, t, &r.name),
-                    format!("unknown variable `${{{}}}` (the inventory defines: {})", r.name, known_list(vars)),
+                    format!(
+                        "unknown variable `${{{}}}` (the inventory defines: {})",
+                        r.name,
+                        known_list(vars)
+                    ),
                 ));
             }
         }
-        Err(e @ VarError::Unterminated { .. }) => errors.push(src.error(t.span().start, e.to_string())),
+        Err(e @ VarError::Unterminated { .. }) => {
+            errors.push(src.error(t.span().start, e.to_string()))
+        }
         Err(e) => errors.push(src.error(t.span().start, e.to_string())),
     };
     for (_, step) in p.steps() {
@@ -317,7 +351,11 @@ pub fn cross(src: Source, p: &Procedure, inv: &Inventory, vars: &Vars) -> Vec<Lo
                 if inv.deployment(d.get_ref()).is_none() {
                     errors.push(src.error(
                         d.span().start,
-                        format!("scenario {} names unknown deployment `{}`", s.letter, d.get_ref()),
+                        format!(
+                            "scenario {} names unknown deployment `{}`",
+                            s.letter,
+                            d.get_ref()
+                        ),
                     ));
                 }
             }

@@ -106,7 +106,9 @@ pub fn substitute(template: &str, vars: &Vars) -> Result<String, VarError> {
     let mut out = String::with_capacity(template.len());
     let mut rest = 0;
     for r in references(template)? {
-        let value = vars.get(&r.name).ok_or_else(|| VarError::Unknown(r.clone()))?;
+        let value = vars
+            .get(&r.name)
+            .ok_or_else(|| VarError::Unknown(r.clone()))?;
         out.push_str(&unescape(&template[rest..r.offset]));
         match value {
             VarValue::One(s) => out.push_str(&shell_quote(s)),
@@ -158,11 +160,11 @@ mod tests {
     #[test]
     fn lists_become_one_word_each() {
         let mut v = Vars::new();
-        v.insert(
-            "p".into(),
-            VarValue::Many(vec!["a".into(), "b c".into()]),
+        v.insert("p".into(), VarValue::Many(vec!["a".into(), "b c".into()]));
+        assert_eq!(
+            substitute("pm2 restart ${p}", &v).unwrap(),
+            "pm2 restart a 'b c'"
         );
-        assert_eq!(substitute("pm2 restart ${p}", &v).unwrap(), "pm2 restart a 'b c'");
     }
 
     #[test]
@@ -177,7 +179,10 @@ mod tests {
         let v = Vars::new();
         assert_eq!(
             substitute("a ${nope} b", &v),
-            Err(VarError::Unknown(VarRef { name: "nope".into(), offset: 2 }))
+            Err(VarError::Unknown(VarRef {
+                name: "nope".into(),
+                offset: 2
+            }))
         );
         assert_eq!(
             substitute("a ${nope", &v),
