@@ -27,9 +27,33 @@ pub struct RunbookSource {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Print the guard's verdict for one command line: exit 0 safe, 10 caution, 20 dangerous
+    #[command(name = "check-command")]
+    CheckCommand(crate::guard::cli::CheckArgs),
+    /// Find dangerous PM2 use in workflows, shell scripts and JS; exit 1 when any is found
+    Lint(crate::guard::cli::LintArgs),
+    /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
+    Pm2(crate::pm2::cmd::Pm2Args),
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
     Runbook(RunbookCmd),
+    /// Guided live incident response (full-screen): runbook, PM2 and health side by side
+    Respond(crate::respond::RespondArgs),
+    /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
+    Snapshot(crate::snapshot::cli::SnapshotArgs),
+    /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
+    Verify {
+        /// Journal file (JSONL)
+        file: PathBuf,
+    },
+    /// Markdown incident report (the runbook's template) from a journal or a `pm2 jlist` dump
+    Report {
+        /// Journal file (JSONL) or raw `pm2 jlist` dump
+        file: PathBuf,
+        /// Write to this file (mode 0600) instead of stdout
+        #[arg(short = 'o', long = "output", value_name = "OUT.md")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -43,7 +67,14 @@ pub enum RunbookCmd {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::CheckCommand(args) => crate::guard::cli::check_command(&args),
+        Command::Lint(args) => crate::guard::cli::lint(&args),
+        Command::Pm2(args) => crate::pm2::cmd::run(&args),
         Command::Runbook(RunbookCmd::Check(src)) => crate::runbook::cli::check(&src),
         Command::Runbook(RunbookCmd::Show(src)) => crate::runbook::cli::show(&src),
+        Command::Respond(args) => crate::respond::run(&args),
+        Command::Snapshot(args) => crate::snapshot::cli::run(&args),
+        Command::Verify { file } => crate::journal::cli::verify(&file),
+        Command::Report { file, output } => crate::journal::cli::report(&file, output.as_deref()),
     }
 }

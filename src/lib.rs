@@ -2,6 +2,7 @@
 //!
 //! Module order (a module imports only modules listed above it):
 //! runbook, pm2, health, guard, assess, exec, incident, journal, cli.
+pub mod app;
 pub mod assess;
 pub mod cli;
 pub mod exec;
@@ -10,4 +11,9 @@ pub mod health;
 pub mod incident;
 pub mod journal;
 pub mod pm2;
+pub mod respond;
 pub mod runbook;
+pub mod runtime;
+pub mod snapshot;
+pub mod terminal;
+pub mod ui;

@@ -1,1 +1,43 @@
-//! assess
+//! Pure judgments from inventory + observation: scope, severity through the
+//! runbook's decision tree (with the reason for every answer), the restore plan in
+//! priority order, and the verification checklist. No I/O: the TUI, `snapshot`,
+//! drills and replay all call these with what they observed.
+pub mod checklist;
+pub mod observation;
+pub mod plan;
+pub mod predicates;
+pub mod scope;
+pub mod severity;
+
+pub use checklist::{evaluate_checklist, CheckState, ChecklistResult};
+pub use observation::{Observation, Pm2View};
+pub use plan::{restore_plan, PlanAction, PlanItem, RestorePlan};
+pub use predicates::{evaluate, PredicateValue};
+pub use scope::{scope, DeploymentScope, ProcState, ProcessScope, Scope};
+pub use severity::{classify, Answer, Level, SeverityCall};
+
+use serde::Serialize;
+
+use crate::runbook::Runbook;
+
+/// Everything `assess` says about one observation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub scope: Scope,
+    pub severity: SeverityCall,
+    pub plan: RestorePlan,
+    pub checklist: Vec<ChecklistResult>,
+}
+
+pub fn assess(rb: &Runbook, obs: &Observation) -> Assessment {
+    let scope = scope(&rb.inventory, obs);
+    let severity = classify(rb, &scope);
+    let plan = restore_plan(rb, &scope);
+    let checklist = evaluate_checklist(rb, &scope);
+    Assessment {
+        scope,
+        severity,
+        plan,
+        checklist,
+    }
+}

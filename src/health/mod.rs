@@ -1,1 +1,12 @@
-//! health
+//! Health checks of the inventory's endpoints: `interpret` (pure: response → verdict),
+//! `fetch` (one capped GET), `classify` (client error → verdict), `checker` (the round).
+pub mod checker;
+pub mod classify;
+pub mod fetch;
+pub mod interpret;
+pub mod verdict;
+
+pub use checker::{CheckOptions, CheckerError, HealthChecker};
+pub use fetch::{fetch, Fetched, DEFAULT_BODY_CAP};
+pub use interpret::{interpret, interpret_target, is_ping_url};
+pub use verdict::{HealthResult, Verdict};

@@ -1,0 +1,77 @@
+//! From the live types (pm2, health, assess, runbook) to the journal's plain
+//! event payloads. Only allow-listed fields cross over; nothing carries an environment.
+use crate::assess::{Level, SeverityCall};
+use crate::health::HealthResult;
+use crate::incident::event::{self as ev, AppSummary, DecisionStep, InventorySummary, Severity};
+use crate::pm2::Process;
+use crate::runbook::{inventory::join_url, Inventory};
+
+pub fn process_row(p: &Process) -> ev::ProcessRow {
+    ev::ProcessRow {
+        pm_id: p.pm_id,
+        name: p.name.clone(),
+        namespace: p.namespace.clone().unwrap_or_default(),
+        status: p.status.as_str().to_string(),
+        pid: p.pid,
+        restarts: p.restarts.min(u32::MAX as u64) as u32,
+        unstable_restarts: p.unstable_restarts.min(u32::MAX as u64) as u32,
+        uptime_since_ms: p.uptime_since_ms,
+        cpu: p.cpu_percent.unwrap_or(0.0),
+        memory: p.memory_bytes.unwrap_or(0),
+    }
+}
+
+pub fn health_row(h: &HealthResult) -> ev::HealthResult {
+    ev::HealthResult {
+        url: h.target.url.clone(),
+        app: h.target.deployment.clone(),
+        env: h.target.environment.as_str().to_string(),
+        status_code: h.http_status,
+        verdict: h.verdict.label(),
+        up: h.verdict.is_healthy(),
+        latency_ms: Some(h.latency_ms),
+    }
+}
+
+/// The journal's severity for an assessment level (`None` when there is none to record).
+pub fn severity(level: Level, label: &str) -> Option<Severity> {
+    match level {
+        Level::P1 => Some(Severity::P1),
+        Level::P2 => Some(Severity::P2),
+        Level::P3 => Some(Severity::P3),
+        Level::Unknown if label.to_lowercase().contains("investigate") => Some(Severity::Investigate),
+        _ => None,
+    }
+}
+
+pub fn decision_path(call: &SeverityCall) -> Vec<DecisionStep> {
+    call.path
+        .iter()
+        .filter_map(|a| {
+            a.answer.map(|answer| DecisionStep {
+                question: a.question.clone(),
+                answer,
+                reason: a.reasons.join("; "),
+            })
+        })
+        .collect()
+}
+
+/// Per deployment: name, environment, process patterns and health URLs, so the
+/// report can compute downtime without the inventory file.
+pub fn inventory_summary(inv: &Inventory) -> InventorySummary {
+    InventorySummary {
+        apps: inv
+            .deployment
+            .iter()
+            .map(|d| AppSummary {
+                name: d.id.get_ref().clone(),
+                env: d.environment.as_str().to_string(),
+                processes: d.processes.get_ref().clone(),
+                health_urls: std::iter::once(join_url(&d.public_url, &d.ready_path))
+                    .chain(d.local_url.iter().map(|l| join_url(l, &d.ready_path)))
+                    .collect(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,44 @@
+//! Messages into the app and effects out of it.
+use crate::health::HealthResult;
+use crate::incident::event::Stream;
+use crate::pm2::Process;
+use ratatui::crossterm::event::KeyEvent;
+
+/// What the PM2 reader saw in one poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pm2Snapshot {
+    /// `up`, `not_running`, `died`, `permission_denied`, `timeout`, `error`.
+    pub daemon: String,
+    pub detail: String,
+    /// `None` when the list could not be read.
+    pub processes: Option<Vec<Process>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal changed size (the next draw adapts).
+    Resize,
+    /// The clock moved (redraw the header's timers).
+    Tick,
+    Pm2(Pm2Snapshot),
+    /// One line from the PM2 event bus, already summarised (no environment).
+    Pm2Bus { process: String, event: String, detail: String },
+    Health(Vec<HealthResult>),
+    Output { cmd_id: u64, stream: Stream, line: String },
+    Finished { cmd_id: u64, exit_code: Option<i32>, signal: Option<i32>, duration_ms: u64, timed_out: bool },
+    /// The command could not start at all (missing directory, ...).
+    SpawnFailed { cmd_id: u64, error: String },
+    /// The journal could not write: the UI says so and keeps working.
+    JournalError(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Run exactly this text with `sh -c` in `dir` (already through the guard).
+    Run { cmd_id: u64, text: String, dir: String },
+    Cancel { cmd_id: u64 },
+    /// Poll PM2 and health now rather than at the next interval.
+    RefreshNow,
+    Quit,
+}

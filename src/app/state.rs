@@ -1,0 +1,308 @@
+//! The app's state: the incident (from recorded events) plus what the screen needs.
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::assess::{self, plan::item_check, Assessment, Observation, Pm2View, RestorePlan};
+use crate::guard::GuardContext;
+use crate::health::HealthResult;
+use crate::incident::event::{Entry, Event, Stream, Ts};
+use crate::incident::Incident;
+use crate::pm2::Process;
+use crate::runbook::{Risk, Runbook, Step};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppMode {
+    Live,
+    Drill,
+    Replay,
+}
+
+impl AppMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            AppMode::Live => "LIVE",
+            AppMode::Drill => "DRILL",
+            AppMode::Replay => "REPLAY",
+        }
+    }
+}
+
+/// Panes, for narrow terminals that show one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Runbook,
+    Step,
+    Pm2,
+    Health,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Runbook, Tab::Step, Tab::Pm2, Tab::Health];
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Runbook => "Runbook",
+            Tab::Step => "Step",
+            Tab::Pm2 => "PM2",
+            Tab::Health => "Health",
+        }
+    }
+}
+
+/// What a single-line input is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    /// `:` ad-hoc command.
+    Command,
+    Note,
+    /// "P2 reason ..."
+    Override,
+    /// Reason to pass the restore gate before this plan item.
+    Skip { plan_item: usize },
+}
+
+impl InputKind {
+    pub fn title(&self) -> &'static str {
+        match self {
+            InputKind::Command => "Run a command (guarded, journaled)",
+            InputKind::Note => "Note for the journal",
+            InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
+            InputKind::Skip { .. } => "Skip the restore gate: why?",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    Help,
+    Timeline { scroll: usize },
+    Input { kind: InputKind, text: String, error: Option<String> },
+    /// A caution command: the responder types `token` to run it.
+    Confirm { text: String, dir: String, reason: String, targets: Vec<String>, token: String, typed: String },
+    /// A dangerous command: refused, with the runbook's explanation and the safe alternative.
+    Refused { text: String, reason: String, alternative: Option<String> },
+    /// Quit while commands run.
+    QuitConfirm,
+}
+
+/// A selectable thing in the current step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepItem {
+    /// Accept the proposed severity (the severity step).
+    AcceptSeverity,
+    /// A restore plan item (index into the assessment's plan).
+    Plan(usize),
+    /// A runbook command, rendered.
+    Command { text: String, dir: Option<String>, runnable: bool, risk: Risk, purpose: String },
+    /// A checklist item of the step.
+    Check { id: String, text: String, auto: bool },
+}
+
+pub struct App {
+    pub rb: Arc<Runbook>,
+    pub mode: AppMode,
+    pub user: String,
+    /// Working directory for commands that name none.
+    pub cwd: String,
+    /// Whether colours may be used (NO_COLOR unset).
+    pub color: bool,
+    pub incident: Incident,
+    /// Events recorded but not yet handed to the journal.
+    pub outbox: Vec<(Ts, Event)>,
+    local_seq: u64,
+    pub now: Ts,
+    // What is observed now.
+    pub pm2_daemon: String,
+    pub pm2_detail: String,
+    pub processes: Option<Vec<Process>>,
+    pub health: Vec<HealthResult>,
+    pub assessment: Assessment,
+    pub bus: Vec<String>,
+    // UI.
+    pub step: usize,
+    pub selected: usize,
+    pub popup: Option<Popup>,
+    pub tab: Tab,
+    pub flash: Option<String>,
+    pub quit: bool,
+    pub dirty: bool,
+    pub(crate) next_cmd_id: u64,
+    pub running: BTreeSet<u64>,
+    /// Output waiting to be recorded, per command (one event per command per frame).
+    pub(crate) pending_output: BTreeMap<u64, Vec<(Stream, String)>>,
+    /// Lines recorded per command, to bound the journal.
+    pub(crate) recorded_lines: BTreeMap<u64, u64>,
+    pub(crate) dropped_lines: BTreeMap<u64, u64>,
+    /// Plan gates the responder skipped, with the reason.
+    pub skipped: BTreeMap<usize, String>,
+    /// The restore plan as it stood when the severity was decided: items stay
+    /// listed (and show done) as processes come back.
+    pub frozen_plan: Option<RestorePlan>,
+}
+
+/// At most this many output lines per command go to the journal; the rest are counted.
+pub const MAX_JOURNALED_LINES: u64 = 2000;
+
+impl App {
+    pub fn new(rb: Arc<Runbook>, mode: AppMode, user: &str, cwd: &str, now: Ts) -> App {
+        // A responder starts at detection; the quick reference is one step back.
+        let first = rb.procedure.steps().position(|(p, _)| *p.id.get_ref() == "detection").unwrap_or(0);
+        let assessment = assess::assess(&rb, &Observation { pm2: Pm2View::Unreadable { reason: "PM2 not read yet" }, health: &[] });
+        App {
+            rb,
+            mode,
+            user: user.to_string(),
+            cwd: cwd.to_string(),
+            color: true,
+            incident: Incident::default(),
+            outbox: Vec::new(),
+            local_seq: 0,
+            now,
+            pm2_daemon: "unknown".into(),
+            pm2_detail: "PM2 not read yet".into(),
+            processes: None,
+            health: Vec::new(),
+            assessment,
+            bus: Vec::new(),
+            step: first,
+            selected: 0,
+            popup: None,
+            tab: Tab::Step,
+            flash: None,
+            quit: false,
+            dirty: true,
+            next_cmd_id: 1,
+            running: BTreeSet::new(),
+            pending_output: BTreeMap::new(),
+            recorded_lines: BTreeMap::new(),
+            dropped_lines: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            frozen_plan: None,
+        }
+    }
+
+    /// Record an event: applied to the incident now, queued for the journal.
+    pub fn record(&mut self, event: Event) {
+        self.local_seq += 1;
+        let entry = Entry { seq: self.local_seq, ts: self.now, event };
+        self.incident.apply(&entry);
+        self.outbox.push((self.now, entry.event));
+        self.dirty = true;
+    }
+
+    /// Rebuild from journal entries already on disk (resume), continuing their numbering.
+    pub fn restore(&mut self, entries: &[Entry]) {
+        for e in entries {
+            self.incident.apply(e);
+            self.local_seq = self.local_seq.max(e.seq);
+            if let Event::CommandStarted(c) = &e.event {
+                self.next_cmd_id = self.next_cmd_id.max(c.cmd_id + 1);
+            }
+        }
+        if let Some(cur) = self.incident.current_step.clone() {
+            if let Some(i) = self.steps().iter().position(|s| *s.id.get_ref() == cur) {
+                self.step = i;
+            }
+        }
+    }
+
+    pub fn steps(&self) -> Vec<&Step> {
+        self.rb.procedure.steps().map(|(_, s)| s).collect()
+    }
+
+    pub fn current_step(&self) -> &Step {
+        let steps: Vec<&Step> = self.rb.procedure.steps().map(|(_, s)| s).collect();
+        steps[self.step.min(steps.len() - 1)]
+    }
+
+    pub fn step_done(&self, id: &str) -> bool {
+        self.incident.steps.iter().any(|s| s.step == id && s.completed_at.is_some())
+    }
+
+    /// The selectable items of the current step, in display order.
+    pub fn items(&self) -> Vec<StepItem> {
+        let step = self.current_step();
+        let mut items = Vec::new();
+        if *step.id.get_ref() == "classify-severity" {
+            items.push(StepItem::AcceptSeverity);
+        }
+        if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
+            items.extend((0..self.plan().items.len()).map(StepItem::Plan));
+        }
+        for c in &step.command {
+            items.push(StepItem::Command {
+                text: self.rb.render(c.run.get_ref()),
+                dir: c.dir.as_ref().map(|d| self.rb.render(d.get_ref())),
+                runnable: c.runnable,
+                risk: c.risk,
+                purpose: c.purpose.clone(),
+            });
+        }
+        for q in &step.question {
+            items.push(StepItem::Command {
+                text: self.rb.render(q.run.get_ref()),
+                dir: None,
+                runnable: true,
+                risk: Risk::Safe,
+                purpose: q.question.clone(),
+            });
+        }
+        for c in &step.checklist {
+            items.push(StepItem::Check { id: c.id.get_ref().clone(), text: c.text.clone(), auto: c.predicate.is_some() });
+        }
+        items
+    }
+
+    /// The guard's view: the inventory's names, and the incident's scope once a
+    /// severity is decided (the processes of the affected deployments).
+    pub fn guard_context(&self) -> GuardContext {
+        let known = self.rb.inventory.process_patterns();
+        let scope = self.incident.severity.as_ref().map(|_| {
+            let affected: Vec<String> = self
+                .assessment
+                .scope
+                .affected()
+                .flat_map(|d| {
+                    self.rb.inventory.deployment(&d.id).map(|dep| dep.processes.get_ref().clone()).unwrap_or_default()
+                })
+                .collect();
+            if affected.is_empty() {
+                known.clone()
+            } else {
+                affected
+            }
+        });
+        GuardContext { known_processes: known, scope }
+    }
+
+    /// Why plan item `i` may not run yet: an earlier production item whose check does
+    /// not hold and was not skipped (the runbook's "verify production before continuing").
+    pub fn gate_blocking(&self, i: usize) -> Option<String> {
+        let plan = &self.plan().items;
+        for (j, earlier) in plan.iter().enumerate().take(i) {
+            if earlier.verify_before_next && !self.skipped.contains_key(&j) && earlier.deployment != plan[i].deployment {
+                let v = item_check(earlier, &self.assessment.scope);
+                if v.holds != Some(true) {
+                    return Some(format!(
+                        "verify {} first: {} (s to skip with a reason)",
+                        earlier.deployment,
+                        v.reasons.join(", ")
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// The plan the responder works through: frozen at the severity decision, live before it.
+    pub fn plan(&self) -> &RestorePlan {
+        match &self.frozen_plan {
+            Some(p) if !p.items.is_empty() => p,
+            _ => &self.assessment.plan,
+        }
+    }
+
+    /// Elapsed since the incident opened.
+    pub fn elapsed_secs(&self) -> i64 {
+        self.incident.first_ts.map(|t| (self.now - t).num_seconds().max(0)).unwrap_or(0)
+    }
+}

@@ -1,0 +1,448 @@
+//! `App::update`: every message changes state and may ask for effects; no I/O.
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::convert;
+use super::keymap::{action_for, Action};
+use super::msg::{Effect, Msg, Pm2Snapshot};
+use super::state::{App, InputKind, Popup, StepItem, Tab, MAX_JOURNALED_LINES};
+use crate::assess::{self, Level, Observation, Pm2View};
+use crate::guard::{classify, Class};
+use crate::incident::event::{
+    self as ev, CommandFinished, CommandStarted, Event, GuardRefused, GuardVerdict, Note, OutputLines, Override, SeverityDecided,
+    SeverityProposed, StepRef, Ts,
+};
+use crate::runbook::Risk;
+
+impl App {
+    pub fn update(&mut self, msg: Msg, now: Ts) -> Vec<Effect> {
+        self.now = now;
+        match msg {
+            Msg::Key(k) => return self.key(k),
+            Msg::Resize | Msg::Tick => self.dirty = true,
+            Msg::Pm2(snap) => self.on_pm2(snap),
+            Msg::Pm2Bus { process, event, detail } => {
+                self.record(Event::Pm2Event(ev::Pm2Event { process: process.clone(), pm_id: None, event: event.clone(), detail }));
+                self.bus.push(format!("{} {process} {event}", now.format("%H:%M:%S")));
+                if self.bus.len() > 50 {
+                    self.bus.remove(0);
+                }
+                // A process changed: look again now rather than at the next poll.
+                return vec![Effect::RefreshNow];
+            }
+            Msg::Health(results) => self.on_health(results),
+            Msg::Output { cmd_id, stream, line } => {
+                self.pending_output.entry(cmd_id).or_default().push((stream, line));
+                self.dirty = true;
+            }
+            Msg::Finished { cmd_id, exit_code, signal, duration_ms, timed_out } => {
+                self.flush_output();
+                self.running.remove(&cmd_id);
+                let dropped = self.dropped_lines.remove(&cmd_id).unwrap_or(0);
+                self.record(Event::CommandFinished(CommandFinished {
+                    cmd_id,
+                    exit_code,
+                    signal,
+                    duration_ms,
+                    output_lines_dropped: dropped,
+                    timed_out,
+                }));
+                return vec![Effect::RefreshNow];
+            }
+            Msg::SpawnFailed { cmd_id, error } => {
+                self.running.remove(&cmd_id);
+                self.pending_output.entry(cmd_id).or_default().push((ev::Stream::Stderr, format!("pm2-incident: {error}")));
+                self.flush_output();
+                self.record(Event::CommandFinished(CommandFinished {
+                    cmd_id,
+                    exit_code: Some(127),
+                    signal: None,
+                    duration_ms: 0,
+                    output_lines_dropped: 0,
+                    timed_out: false,
+                }));
+            }
+            Msg::JournalError(e) => {
+                self.flash = Some(format!("JOURNAL NOT WRITING: {e} (events kept in memory)"));
+                self.dirty = true;
+            }
+        }
+        vec![]
+    }
+
+    /// Record buffered output lines, one event per command, bounded per command.
+    pub fn flush_output(&mut self) {
+        let pending = std::mem::take(&mut self.pending_output);
+        for (cmd_id, lines) in pending {
+            let mut by_stream: Vec<(ev::Stream, Vec<String>)> = Vec::new();
+            for (stream, line) in lines {
+                let recorded = self.recorded_lines.entry(cmd_id).or_insert(0);
+                if *recorded >= MAX_JOURNALED_LINES {
+                    *self.dropped_lines.entry(cmd_id).or_insert(0) += 1;
+                    continue;
+                }
+                *recorded += 1;
+                match by_stream.last_mut() {
+                    Some((s, v)) if *s == stream => v.push(line),
+                    _ => by_stream.push((stream, vec![line])),
+                }
+            }
+            for (stream, lines) in by_stream {
+                self.record(Event::OutputLines(OutputLines { cmd_id, stream, lines }));
+            }
+        }
+    }
+
+    fn on_pm2(&mut self, snap: Pm2Snapshot) {
+        let changed_daemon = snap.daemon != self.pm2_daemon || snap.detail != self.pm2_detail;
+        if changed_daemon {
+            self.record(Event::DaemonState(ev::DaemonState { alive: snap.daemon == "up", detail: snap.detail.clone() }));
+        }
+        self.pm2_daemon = snap.daemon;
+        self.pm2_detail = snap.detail;
+        let rows = |p: &Option<Vec<crate::pm2::Process>>| -> Option<Vec<ev::ProcessRow>> {
+            p.as_ref().map(|l| l.iter().map(convert::process_row).collect())
+        };
+        let new_rows = rows(&snap.processes);
+        // Journal an observation only when what matters changed (not cpu/memory jitter).
+        let key = |r: &Vec<ev::ProcessRow>| -> Vec<(u32, String, String, u32, Option<u32>)> {
+            r.iter().map(|p| (p.pm_id, p.name.clone(), p.status.clone(), p.restarts, p.pid)).collect()
+        };
+        if let Some(rows) = &new_rows {
+            let old: Vec<ev::ProcessRow> = self.incident.processes.clone();
+            if self.incident.observations == 0 || key(rows) != key(&old) {
+                self.record(Event::Pm2Observation(ev::Observation { source: "rpc".into(), processes: rows.clone() }));
+            }
+        } else if matches!(self.pm2_daemon.as_str(), "not_running" | "died") && !self.incident.processes.is_empty() {
+            self.record(Event::Pm2Observation(ev::Observation { source: "rpc".into(), processes: vec![] }));
+        }
+        self.processes = snap.processes;
+        self.reassess();
+    }
+
+    fn on_health(&mut self, results: Vec<crate::health::HealthResult>) {
+        for h in &results {
+            let row = convert::health_row(h);
+            let same = self.incident.health.get(&row.url).map(|t| t.value.verdict == row.verdict && t.value.status_code == row.status_code);
+            if same != Some(true) {
+                self.record(Event::HealthResult(row));
+            }
+        }
+        self.health = results;
+        self.reassess();
+    }
+
+    fn reassess(&mut self) {
+        let view = match (&self.processes, self.pm2_daemon.as_str()) {
+            (Some(list), _) => Pm2View::Listed(list),
+            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: &self.pm2_detail },
+            (None, _) => Pm2View::Unreadable { reason: &self.pm2_detail },
+        };
+        self.assessment = assess::assess(&self.rb, &Observation { pm2: view, health: &self.health });
+        let call = &self.assessment.severity;
+        if let Some(sev) = convert::severity(call.level, &call.label) {
+            let path = convert::decision_path(call);
+            let same = self.incident.proposed.as_ref().map(|p| p.value.severity == sev && p.value.path == path);
+            if same != Some(true) {
+                self.record(Event::SeverityProposed(SeverityProposed { severity: sev, path }));
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        self.dirty = true;
+        self.flash = None;
+        if self.popup.is_some() {
+            return self.popup_key(k);
+        }
+        let Some(action) = action_for(&k) else { return vec![] };
+        let n_items = self.items().len();
+        match action {
+            Action::Down => self.selected = (self.selected + 1).min(n_items.saturating_sub(1)),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::NextStep => self.move_step(1),
+            Action::PrevStep => self.move_step(-1),
+            Action::Activate => return self.activate(),
+            Action::Override => self.open_input(InputKind::Override),
+            Action::Tick => self.tick_selected(),
+            Action::Skip => {
+                if let Some(StepItem::Plan(i)) = self.items().get(self.selected).cloned() {
+                    self.open_input(InputKind::Skip { plan_item: i });
+                } else {
+                    self.flash = Some("select a restore plan item to skip its gate".into());
+                }
+            }
+            Action::Prompt => self.open_input(InputKind::Command),
+            Action::Note => self.open_input(InputKind::Note),
+            Action::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
+            Action::Help => self.popup = Some(Popup::Help),
+            Action::Cancel => {
+                let effects: Vec<Effect> = self.running.iter().map(|&cmd_id| Effect::Cancel { cmd_id }).collect();
+                if effects.is_empty() {
+                    self.flash = Some("nothing running (q quits)".into());
+                }
+                return effects;
+            }
+            Action::NextTab => {
+                let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+                self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
+            }
+            Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            Action::Quit => {
+                if self.running.is_empty() {
+                    return self.quit_now();
+                }
+                self.popup = Some(Popup::QuitConfirm);
+            }
+        }
+        vec![]
+    }
+
+    fn quit_now(&mut self) -> Vec<Effect> {
+        self.quit = true;
+        let mut effects: Vec<Effect> = self.running.iter().map(|&cmd_id| Effect::Cancel { cmd_id }).collect();
+        effects.push(Effect::Quit);
+        effects
+    }
+
+    fn open_input(&mut self, kind: InputKind) {
+        self.popup = Some(Popup::Input { kind, text: String::new(), error: None });
+    }
+
+    fn move_step(&mut self, delta: i64) {
+        let n = self.steps().len() as i64;
+        let to = (self.step as i64 + delta).clamp(0, n - 1) as usize;
+        if to == self.step {
+            return;
+        }
+        let cur = self.current_step();
+        let cur_ref = StepRef { step: cur.id.get_ref().clone(), title: cur.title.clone() };
+        if delta > 0 && !self.step_done(&cur_ref.step) {
+            self.record(Event::StepCompleted(cur_ref));
+        }
+        self.step = to;
+        self.selected = 0;
+        let next = self.current_step();
+        let next_ref = StepRef { step: next.id.get_ref().clone(), title: next.title.clone() };
+        self.record(Event::StepEntered(next_ref));
+        self.tab = Tab::Step;
+    }
+
+    /// Enter the current step (the first step on a new incident).
+    pub fn enter_current_step(&mut self) {
+        let s = self.current_step();
+        let r = StepRef { step: s.id.get_ref().clone(), title: s.title.clone() };
+        self.record(Event::StepEntered(r));
+    }
+
+    fn tick_selected(&mut self) {
+        match self.items().get(self.selected).cloned() {
+            Some(StepItem::Check { id, auto: false, .. }) => {
+                let checked = !self.incident.checklist.get(&id).copied().unwrap_or(false);
+                self.record(Event::ChecklistTicked(ev::ChecklistTicked { item: id, checked, by: self.user.clone() }));
+            }
+            Some(StepItem::Check { auto: true, .. }) => {
+                self.flash = Some("this item ticks itself from live state".into());
+            }
+            _ => self.flash = Some("select a checklist item to tick".into()),
+        }
+    }
+
+    fn activate(&mut self) -> Vec<Effect> {
+        match self.items().get(self.selected).cloned() {
+            Some(StepItem::AcceptSeverity) => {
+                let call = self.assessment.severity.clone();
+                match convert::severity(call.level, &call.label) {
+                    Some(sev) => {
+                        self.record(Event::SeverityDecided(SeverityDecided {
+                            severity: sev,
+                            by: self.user.clone(),
+                            path: convert::decision_path(&call),
+                            overridden: None,
+                        }));
+                        self.frozen_plan = Some(self.assessment.plan.clone());
+                        self.flash = Some(format!("severity {} accepted", sev.label()));
+                    }
+                    None => self.flash = Some(format!("nothing to accept: {} (o to set one with a reason)", call.label)),
+                }
+                vec![]
+            }
+            Some(StepItem::Plan(i)) => {
+                if let Some(why) = self.gate_blocking(i) {
+                    self.flash = Some(why);
+                    return vec![];
+                }
+                let item = self.plan().items[i].clone();
+                self.guarded_run(item.command, item.dir)
+            }
+            Some(StepItem::Command { text, dir, runnable, risk, .. }) => {
+                if !runnable && risk != Risk::Dangerous {
+                    self.flash = Some("the runbook shows this line but the tool does not run it (placeholder or interactive)".into());
+                    return vec![];
+                }
+                // Dangerous lines go to the guard too, which refuses them with its explanation.
+                self.guarded_run(text, dir)
+            }
+            Some(StepItem::Check { .. }) => {
+                self.tick_selected();
+                vec![]
+            }
+            None => vec![],
+        }
+    }
+
+    /// Every command goes through here: the guard decides, the journal records.
+    pub fn guarded_run(&mut self, text: String, dir: Option<String>) -> Vec<Effect> {
+        let dir = dir.unwrap_or_else(|| self.cwd.clone());
+        let v = classify(&text, &self.guard_context());
+        match v.class {
+            Class::Dangerous => {
+                self.record(Event::GuardRefused(GuardRefused {
+                    text: text.clone(),
+                    dir: Some(dir),
+                    guard: GuardVerdict { class: "dangerous".into(), reason: v.reason.clone() },
+                    safe_alternative: v.safe_alternative.clone(),
+                }));
+                self.popup = Some(Popup::Refused { text, reason: v.reason, alternative: v.safe_alternative });
+                vec![]
+            }
+            Class::Caution => {
+                let token = crate::exec::guarded::confirmation_token(&v);
+                self.popup = Some(Popup::Confirm { text, dir, reason: v.reason, targets: v.targets, token, typed: String::new() });
+                vec![]
+            }
+            Class::Safe => self.start(text, dir, "safe", v.reason, None),
+        }
+    }
+
+    fn start(&mut self, text: String, dir: String, class: &str, reason: String, confirmed_by: Option<String>) -> Vec<Effect> {
+        let cmd_id = self.next_cmd_id;
+        self.next_cmd_id += 1;
+        self.record(Event::CommandStarted(CommandStarted {
+            cmd_id,
+            text: text.clone(),
+            dir: Some(dir.clone()),
+            guard: GuardVerdict { class: class.into(), reason },
+            confirmed_by,
+        }));
+        self.running.insert(cmd_id);
+        vec![Effect::Run { cmd_id, text, dir }]
+    }
+
+    fn popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(popup) = self.popup.take() else { return vec![] };
+        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        match popup {
+            Popup::Help | Popup::Refused { .. } => {
+                // Any key closes.
+            }
+            Popup::Timeline { scroll } => match k.code {
+                KeyCode::Char('j') | KeyCode::Down => self.popup = Some(Popup::Timeline { scroll: scroll + 1 }),
+                KeyCode::Char('k') | KeyCode::Up => self.popup = Some(Popup::Timeline { scroll: scroll.saturating_sub(1) }),
+                _ => {}
+            },
+            Popup::QuitConfirm => {
+                if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {
+                    return self.quit_now();
+                }
+            }
+            Popup::Confirm { text, dir, reason, targets, token, mut typed } => {
+                if ctrl_c || k.code == KeyCode::Esc {
+                    self.flash = Some("not run".into());
+                    return vec![];
+                }
+                match k.code {
+                    KeyCode::Enter if typed.trim() == token => {
+                        return self.start(text, dir, "caution", reason, Some(self.user.clone()));
+                    }
+                    KeyCode::Enter => {}
+                    KeyCode::Backspace => {
+                        typed.pop();
+                    }
+                    KeyCode::Char(c) => typed.push(c),
+                    _ => {}
+                }
+                self.popup = Some(Popup::Confirm { text, dir, reason, targets, token, typed });
+            }
+            Popup::Input { kind, mut text, .. } => {
+                if ctrl_c || k.code == KeyCode::Esc {
+                    return vec![];
+                }
+                match k.code {
+                    KeyCode::Enter => return self.submit_input(kind, text),
+                    KeyCode::Backspace => {
+                        text.pop();
+                    }
+                    KeyCode::Char(c) => text.push(c),
+                    _ => {}
+                }
+                self.popup = Some(Popup::Input { kind, text, error: None });
+            }
+        }
+        vec![]
+    }
+
+    fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Effect> {
+        let t = text.trim().to_string();
+        let again = |app: &mut App, kind: InputKind, error: &str| {
+            app.popup = Some(Popup::Input { kind, text: text.clone(), error: Some(error.to_string()) });
+            vec![]
+        };
+        match kind {
+            InputKind::Command => {
+                if t.is_empty() {
+                    return vec![];
+                }
+                self.guarded_run(t, None)
+            }
+            InputKind::Note => {
+                if !t.is_empty() {
+                    self.record(Event::Note(Note { author: self.user.clone(), text: t }));
+                    self.flash = Some("note recorded".into());
+                }
+                vec![]
+            }
+            InputKind::Override => {
+                let mut words = t.splitn(2, char::is_whitespace);
+                let level = words.next().unwrap_or("").to_uppercase();
+                let reason = words.next().unwrap_or("").trim().to_string();
+                let sev = match level.as_str() {
+                    "P1" => ev::Severity::P1,
+                    "P2" => ev::Severity::P2,
+                    "P3" => ev::Severity::P3,
+                    _ => return again(self, kind, "start with P1, P2 or P3"),
+                };
+                if reason.is_empty() {
+                    return again(self, kind, "an override needs a reason");
+                }
+                let call = self.assessment.severity.clone();
+                self.record(Event::SeverityDecided(SeverityDecided {
+                    severity: sev,
+                    by: self.user.clone(),
+                    path: convert::decision_path(&call),
+                    overridden: Some(Override { by: self.user.clone(), why: reason }),
+                }));
+                self.frozen_plan = Some(self.assessment.plan.clone());
+                self.flash = Some(format!("severity set to {} (override)", sev.label()));
+                vec![]
+            }
+            InputKind::Skip { plan_item } => {
+                if t.is_empty() {
+                    return again(self, kind, "a skip needs a reason");
+                }
+                let item = self.plan().items.get(plan_item).map(|i| i.deployment.clone()).unwrap_or_default();
+                self.record(Event::Note(Note { author: self.user.clone(), text: format!("restore gate skipped before {item}: {t}") }));
+                // Skipping lets this item (and later ones) pass every earlier gate.
+                for j in 0..plan_item {
+                    self.skipped.insert(j, t.clone());
+                }
+                vec![]
+            }
+        }
+    }
+
+    /// The proposed severity level, if any.
+    pub fn proposed_level(&self) -> Level {
+        self.assessment.severity.level
+    }
+}

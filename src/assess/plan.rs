@@ -1,0 +1,143 @@
+//! The restore plan: affected processes in the inventory's priority order, grouped
+//! by deployment, each with the runbook's command and the check that proves it.
+use serde::Serialize;
+
+use super::predicates::{evaluate, PredicateValue};
+use super::scope::{DeploymentScope, ProcState, Scope};
+use crate::runbook::predicates as p;
+use crate::runbook::vars::shell_quote;
+use crate::runbook::{Environment, Runbook};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PlanAction {
+    /// Every process of the deployment is missing: start its ecosystem file.
+    StartConfig,
+    /// Some are missing: start just those from the ecosystem file.
+    StartOnly,
+    /// They exist but are not online: restart them by name.
+    Restart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanItem {
+    pub deployment: String,
+    pub environment: Environment,
+    /// The processes this item brings back, in priority order.
+    pub processes: Vec<String>,
+    pub action: PlanAction,
+    /// Exactly what will run (variables filled, shell-quoted).
+    pub command: String,
+    /// Directory it runs in.
+    pub dir: Option<String>,
+    /// What proves it worked.
+    pub check: String,
+    /// The runbook's gate: production must be verified healthy before anything
+    /// of lower priority starts (Scenario D).
+    pub verify_before_next: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestorePlan {
+    /// "A".."D" when a scenario of the runbook applies.
+    pub scenario: Option<String>,
+    /// The runbook step describing that scenario.
+    pub scenario_step: Option<String>,
+    pub items: Vec<PlanItem>,
+    /// `pm2 save` once everything is verified (Scenario D, step 4).
+    pub save_after: bool,
+}
+
+pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
+    let inv = &rb.inventory;
+    let rank = |name: &str| inv.restore_rank(name).unwrap_or(usize::MAX);
+    let mut affected: Vec<&DeploymentScope> = scope.affected().filter(|d| d.down_processes().next().is_some()).collect();
+    affected.sort_by_key(|d| d.down_processes().map(|p| rank(&p.name)).min().unwrap_or(usize::MAX));
+
+    let mut items = Vec::new();
+    for d in &affected {
+        let Some(dep) = inv.deployment(&d.id) else { continue };
+        let mut down: Vec<_> = d.down_processes().collect();
+        down.sort_by_key(|p| rank(&p.name));
+        let missing: Vec<&str> = down.iter().filter(|p| p.state == ProcState::Missing).map(|p| p.name.as_str()).collect();
+        let present: Vec<&str> = down.iter().filter(|p| p.state != ProcState::Missing).map(|p| p.name.as_str()).collect();
+        let all_missing = missing.len() == d.processes.len();
+        let config = rb.render(&format!("${{{}.config}}", d.id));
+        let health: Vec<&str> = d.health.iter().map(|h| h.target.url.as_str()).collect();
+        let check = |names: &[&str]| {
+            let mut s = format!("{} online", names.join(", "));
+            if !health.is_empty() {
+                s.push_str(&format!(" and {} healthy", health.join(", ")));
+            }
+            s
+        };
+        let verify = d.environment == Environment::Production;
+        if !missing.is_empty() {
+            let (action, command) = if all_missing {
+                (PlanAction::StartConfig, format!("pm2 start {config}"))
+            } else {
+                let only = missing.iter().filter(|n| !n.contains(['*', '?'])).copied().collect::<Vec<_>>().join(",");
+                (PlanAction::StartOnly, format!("pm2 start {config} --only {}", shell_quote(&only)))
+            };
+            items.push(PlanItem {
+                deployment: d.id.clone(),
+                environment: d.environment,
+                processes: missing.iter().map(|s| s.to_string()).collect(),
+                action,
+                command,
+                dir: Some(dep.dir.clone()),
+                check: check(&missing),
+                verify_before_next: verify,
+            });
+        }
+        if !present.is_empty() {
+            let names: Vec<String> = present.iter().map(|n| shell_quote(n)).collect();
+            items.push(PlanItem {
+                deployment: d.id.clone(),
+                environment: d.environment,
+                processes: present.iter().map(|s| s.to_string()).collect(),
+                action: PlanAction::Restart,
+                command: format!("pm2 restart {}", names.join(" ")),
+                dir: None,
+                check: check(&present),
+                verify_before_next: verify,
+            });
+        }
+    }
+    let scenario = [p::SCENARIO_A, p::SCENARIO_B, p::SCENARIO_C, p::SCENARIO_D]
+        .into_iter()
+        .find(|s| evaluate(rb, scope, s).holds == Some(true))
+        .and_then(|s| {
+            rb.procedure
+                .steps()
+                .find(|(_, st)| st.scenario.as_ref().is_some_and(|sc| sc.when.get_ref() == s))
+                .map(|(_, st)| (st.scenario.as_ref().map(|sc| sc.letter.clone()).unwrap_or_default(), st.id.get_ref().clone()))
+        });
+    RestorePlan {
+        save_after: !items.is_empty(),
+        scenario: scenario.as_ref().map(|s| s.0.clone()),
+        scenario_step: scenario.map(|s| s.1),
+        items,
+    }
+}
+
+/// Whether a plan item's check holds in `scope` (its processes online and its
+/// deployment's endpoints healthy), with the reasons when it does not.
+pub fn item_check(item: &PlanItem, scope: &Scope) -> PredicateValue {
+    let Some(d) = scope.deployment(&item.deployment) else {
+        return PredicateValue { holds: None, reasons: vec![format!("no deployment `{}`", item.deployment)] };
+    };
+    let mut bad: Vec<String> = d
+        .processes
+        .iter()
+        .filter(|p| item.processes.contains(&p.name) || item.processes.iter().any(|n| crate::runbook::inventory::glob_match(n, &p.name)))
+        .filter(|p| p.state != ProcState::Online)
+        .map(|p| format!("{} {}", p.name, p.state.label()))
+        .collect();
+    bad.extend(d.health.iter().filter(|h| !h.verdict.is_healthy()).map(|h| format!("{} {}", h.target.url, h.verdict.label())));
+    if bad.is_empty() {
+        PredicateValue { holds: Some(true), reasons: vec![item.check.clone()] }
+    } else {
+        PredicateValue { holds: Some(false), reasons: bad }
+    }
+}

@@ -1,0 +1,248 @@
+//! Per-application up/down state derived from PM2 observations and health results, with the
+//! outage intervals the report turns into downtime. An application is down when any of its
+//! processes is missing or not online, or any of its health checks fails.
+use super::event::{HealthResult, InventorySummary, ProcessRow, Ts};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outage {
+    pub from: Ts,
+    /// None while still down.
+    pub to: Option<Ts>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    pub label: String,
+    patterns: Vec<String>,
+    health_urls: Vec<String>,
+    name: String,
+    env: String,
+    pub processes_up: Option<bool>,
+    pub health_up: BTreeMap<String, bool>,
+    pub up: Option<bool>,
+    /// When the state was first known (an app already down then was down since before it).
+    pub first_known: Option<Ts>,
+    pub outages: Vec<Outage>,
+}
+
+impl AppState {
+    fn new(name: &str, env: &str, patterns: Vec<String>, health_urls: Vec<String>) -> Self {
+        let label = if env.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name} ({env})")
+        };
+        AppState {
+            label,
+            patterns,
+            health_urls,
+            name: name.to_string(),
+            env: env.to_string(),
+            processes_up: None,
+            health_up: BTreeMap::new(),
+            up: None,
+            first_known: None,
+            outages: Vec::new(),
+        }
+    }
+
+    /// Total time down up to `until` (an open outage counts until then). An app that was
+    /// already down when first observed counts from `impact_start` if that is earlier.
+    pub fn downtime_ms(&self, until: Ts, impact_start: Option<Ts>) -> i64 {
+        self.outages
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let from = match (i, impact_start) {
+                    (0, Some(s)) if Some(o.from) == self.first_known && s < o.from => s,
+                    _ => o.from,
+                };
+                (o.to.unwrap_or(until) - from).num_milliseconds().max(0)
+            })
+            .sum()
+    }
+
+    /// True when the first outage began before the journal's first look at this app.
+    pub fn down_when_first_seen(&self) -> bool {
+        self.outages.first().map(|o| Some(o.from)) == Some(self.first_known)
+    }
+
+    /// Recomputes `up`; returns the new state if it changed in a way worth reporting.
+    fn settle(&mut self, ts: Ts) -> Option<bool> {
+        let any_health_down = self.health_up.values().any(|u| !u);
+        let any_health_up = self.health_up.values().any(|u| *u);
+        let now = if self.processes_up == Some(false) || any_health_down {
+            Some(false)
+        } else if self.processes_up == Some(true) || any_health_up {
+            Some(true)
+        } else {
+            None
+        };
+        let before = self.up;
+        self.up = now;
+        if now.is_some() {
+            self.first_known.get_or_insert(ts);
+        }
+        match (before, now) {
+            (Some(false), Some(false)) | (Some(true), Some(true)) | (_, None) => None,
+            (None, Some(true)) => None,
+            (_, Some(false)) => {
+                self.outages.push(Outage { from: ts, to: None });
+                Some(false)
+            }
+            (Some(false), Some(true)) => {
+                if let Some(o) = self.outages.last_mut() {
+                    o.to = Some(ts);
+                }
+                Some(true)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Availability {
+    pub apps: Vec<AppState>,
+    /// With an inventory, apps are the inventory's; without one, each process name is an app.
+    inventory_driven: bool,
+}
+
+impl Availability {
+    pub fn set_inventory(&mut self, inv: &InventorySummary) {
+        if inv.apps.is_empty() {
+            return;
+        }
+        self.inventory_driven = true;
+        for a in &inv.apps {
+            let st = AppState::new(&a.name, &a.env, a.processes.clone(), a.health_urls.clone());
+            if !self.apps.iter().any(|x| x.label == st.label) {
+                self.apps.push(st);
+            }
+        }
+    }
+
+    pub fn get(&self, label: &str) -> Option<&AppState> {
+        self.apps.iter().find(|a| a.label == label)
+    }
+
+    /// Applies a process list; returns (app label, now up?) for each reportable change.
+    pub fn observe_processes(&mut self, ts: Ts, rows: &[ProcessRow]) -> Vec<(String, bool)> {
+        if self.inventory_driven {
+            for app in self.apps.iter_mut().filter(|a| !a.patterns.is_empty()) {
+                // Up only if every name (or glob) has a process and all of them are online:
+                // a missing process is as down as an errored one.
+                let each_present = app
+                    .patterns
+                    .iter()
+                    .all(|p| rows.iter().any(|r| glob_match(p, &r.name)));
+                let all_online = rows
+                    .iter()
+                    .filter(|r| app.patterns.iter().any(|p| glob_match(p, &r.name)))
+                    .all(|r| r.is_online());
+                app.processes_up = Some(each_present && all_online);
+            }
+        } else {
+            for app in &mut self.apps {
+                // A process that vanished from the list counts as down.
+                if app.processes_up.is_some() && !rows.iter().any(|r| r.name == app.name) {
+                    app.processes_up = Some(false);
+                }
+            }
+            for r in rows {
+                let idx = match self
+                    .apps
+                    .iter()
+                    .position(|a| a.name == r.name && a.env.is_empty())
+                {
+                    Some(i) => i,
+                    None => {
+                        self.apps
+                            .push(AppState::new(&r.name, "", vec![r.name.clone()], vec![]));
+                        self.apps.len() - 1
+                    }
+                };
+                let app = &mut self.apps[idx];
+                // Several instances (cluster mode) share a name: all must be online.
+                let all = rows
+                    .iter()
+                    .filter(|x| x.name == r.name)
+                    .all(|x| x.is_online());
+                app.processes_up = Some(all);
+            }
+        }
+        self.settle_all(ts)
+    }
+
+    pub fn observe_health(&mut self, ts: Ts, h: &HealthResult) -> Vec<(String, bool)> {
+        let pos = self
+            .apps
+            .iter()
+            .position(|a| a.health_urls.iter().any(|u| u == &h.url))
+            .or_else(|| {
+                self.apps
+                    .iter()
+                    .position(|a| a.name == h.app && a.env == h.env)
+            });
+        let idx = match pos {
+            Some(i) => i,
+            None => {
+                self.apps
+                    .push(AppState::new(&h.app, &h.env, vec![], vec![h.url.clone()]));
+                self.apps.len() - 1
+            }
+        };
+        self.apps[idx].health_up.insert(h.url.clone(), h.up);
+        self.settle_all(ts)
+    }
+
+    fn settle_all(&mut self, ts: Ts) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        for app in &mut self.apps {
+            if let Some(up) = app.settle(ts) {
+                out.push((app.label.clone(), up));
+            }
+        }
+        out
+    }
+}
+
+/// `*` matches any run of characters; everything else literally (PM2 names have no other magic).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        for (p, n, want) in [
+            ("stock-alert-*", "stock-alert-api", true),
+            ("stock-alert-*", "stock-alert", false),
+            ("flyer-crawler-api", "flyer-crawler-api-test", false),
+            ("*-test", "flyer-crawler-api-test", true),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "acb", false),
+            ("*", "", true),
+        ] {
+            assert_eq!(glob_match(p, n), want, "{p} vs {n}");
+        }
+    }
+}

@@ -1,0 +1,596 @@
+//! The runbook's "Incident Report Template" (Post-Incident Review) filled from an Incident.
+//! Pure: the same Incident always renders the same Markdown (golden-tested).
+use super::event::*;
+use super::fold::{exit_text, Incident};
+use std::fmt::Write;
+
+/// Renders the postmortem. An incident that is still open is reported as of its last event.
+pub fn render(inc: &Incident) -> String {
+    let mut o = String::new();
+    let opened = inc.opened.as_ref().map(|t| &t.value);
+    let drill = inc.is_drill();
+    let id = opened.map_or("(unknown incident)", |o| o.incident_id.as_str());
+    let title = opened
+        .map(|o| o.title.as_str())
+        .filter(|t| !t.is_empty())
+        .unwrap_or(id);
+    let prefix = if drill { "[DRILL] " } else { "" };
+    let _ = writeln!(o, "# {prefix}Incident Report: {}\n", inline(title));
+    if drill {
+        o.push_str("> **DRILL**: a training exercise against a simulated server. Its times are for the debrief and are excluded from incident metrics.\n\n");
+    }
+    overview(&mut o, inc, opened);
+    timeline(&mut o, inc);
+    impact(&mut o, inc, drill);
+    root_cause(&mut o, inc);
+    resolution(&mut o, inc);
+    numbered(&mut o, "Contributing Factors", &inc.factors);
+    action_items(&mut o, inc);
+    lessons(&mut o, inc);
+    communications(&mut o, inc);
+    appendix(&mut o, inc);
+    o
+}
+
+fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
+    o.push_str("## Overview\n\n| Field | Value |\n| --- | --- |\n");
+    let start = start_time(inc);
+    let row = |o: &mut String, k: &str, v: String| {
+        let _ = writeln!(o, "| {k} | {} |", cell(&v));
+    };
+    row(
+        o,
+        "Incident ID",
+        opened.map_or("-".into(), |x| x.incident_id.clone()),
+    );
+    row(
+        o,
+        "Date",
+        start.map_or("-".into(), |t| t.format("%Y-%m-%d").to_string()),
+    );
+    let duration = match (start, inc.closed.as_ref(), inc.last_ts) {
+        (Some(s), Some(c), _) => hours_minutes((c.at - s).num_milliseconds()),
+        (Some(s), None, Some(l)) => format!(
+            "{} (ongoing as of last event)",
+            hours_minutes((l - s).num_milliseconds())
+        ),
+        _ => "-".into(),
+    };
+    row(o, "Duration", duration);
+    let sev = match &inc.severity {
+        Some(d) => {
+            let mut s = d.value.severity.label().to_string();
+            if d.value.overridden.is_some() {
+                s.push_str(" (overridden, see Impact)");
+            }
+            s
+        }
+        None => match &inc.proposed {
+            Some(p) => format!("{} (proposed, never confirmed)", p.value.severity.label()),
+            None => "Not classified".into(),
+        },
+    };
+    row(o, "Severity", sev);
+    row(
+        o,
+        "Incident Commander",
+        opened.map_or("-".into(), |x| x.commander.clone()),
+    );
+    let status = match &inc.closed {
+        Some(c) if c.value.status == CloseStatus::Resolved => "Resolved",
+        Some(_) => "Closed without resolution",
+        None => "Open",
+    };
+    row(o, "Status", status.into());
+    if let Some(x) = opened {
+        row(
+            o,
+            "Mode",
+            if x.mode == Mode::Drill {
+                "DRILL".into()
+            } else {
+                "Live".into()
+            },
+        );
+        row(o, "Host", x.host.clone());
+        if !x.runbook_id.is_empty() {
+            row(
+                o,
+                "Runbook",
+                format!("{} (sha256 {})", x.runbook_id, short_hash(&x.runbook_hash)),
+            );
+        }
+        row(o, "Recorded by", format!("pm2-incident {}", x.tool_version));
+    }
+    o.push('\n');
+}
+
+fn timeline(o: &mut String, inc: &Incident) {
+    o.push_str("## Timeline\n\n");
+    if inc.timeline.is_empty() {
+        o.push_str("No events recorded.\n\n");
+        return;
+    }
+    let mut rows: Vec<_> = inc.timeline.iter().collect();
+    // Back-dated milestones (e.g. impact start from monitoring) sort to when they happened.
+    rows.sort_by_key(|r| (r.ts, r.seq));
+    let multi_day =
+        rows.first().map(|r| r.ts.date_naive()) != rows.last().map(|r| r.ts.date_naive());
+    let fmt = if multi_day {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%H:%M:%S"
+    };
+    o.push_str("| Time (UTC) | Event |\n| --- | --- |\n");
+    for r in rows {
+        let _ = writeln!(o, "| {} | {} |", r.ts.format(fmt), cell(&r.text));
+    }
+    o.push('\n');
+}
+
+fn impact(o: &mut String, inc: &Incident, drill: bool) {
+    o.push_str("## Impact\n\n");
+    let or_nr = |s: &str| {
+        if s.is_empty() {
+            "Not recorded".to_string()
+        } else {
+            inline(s)
+        }
+    };
+    let _ = writeln!(
+        o,
+        "- **Users affected**: {}",
+        or_nr(&inc.impact.users_affected)
+    );
+    let _ = writeln!(o, "- **Revenue impact**: {}", or_nr(&inc.impact.revenue));
+    let _ = writeln!(o, "- **SLA impact**: {}\n", or_nr(&inc.impact.sla));
+
+    o.push_str("### Downtime per application\n\n");
+    let end = inc.closed.as_ref().map(|c| c.at).or(inc.last_ts);
+    let (start, start_src) = impact_start(inc);
+    let recorded_start = inc.milestones.get(&Milestone::ImpactStarted).copied();
+    let apps: Vec<_> = inc
+        .availability
+        .apps
+        .iter()
+        .filter(|a| a.up.is_some() || !a.outages.is_empty())
+        .collect();
+    match end {
+        Some(end) if !apps.is_empty() => {
+            o.push_str("Computed from PM2 process and health-check transitions recorded in the journal.\n\n");
+            o.push_str("| Application | Downtime | Outages | Down since (UTC) | Restored (UTC) | State at end |\n");
+            o.push_str("| --- | --- | --- | --- | --- | --- |\n");
+            let mut backdated = false;
+            for a in apps {
+                let state = match a.up {
+                    Some(true) => "UP",
+                    Some(false) => "DOWN",
+                    None => "unknown",
+                };
+                let first = a.outages.first();
+                let mut since = first.map_or("-".into(), |x| hm(x.from));
+                if a.down_when_first_seen()
+                    && recorded_start.is_some_and(|s| first.is_some_and(|f| s < f.from))
+                {
+                    since = format!(
+                        "{} (impact start)",
+                        recorded_start.map(hm).unwrap_or_default()
+                    );
+                    backdated = true;
+                }
+                let restored = a.outages.last().and_then(|x| x.to).map_or("-".into(), hm);
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {since} | {restored} | {state} |",
+                    cell(&a.label),
+                    fmt_ms(a.downtime_ms(end, recorded_start).max(0) as u64),
+                    a.outages.len()
+                );
+            }
+            if backdated {
+                o.push_str("\nApplications already down at the first observation are counted from the recorded impact start.\n");
+            }
+        }
+        _ => o.push_str("No process or health observations recorded.\n"),
+    }
+    o.push('\n');
+
+    o.push_str("### Response times\n\n");
+    let m = |k: Milestone| inc.milestones.get(&k).copied();
+    let span = |a: Option<Ts>, b: Option<Ts>| match (a, b) {
+        (Some(a), Some(b)) => fmt_ms((b - a).num_milliseconds().max(0) as u64),
+        _ => "Not recorded".into(),
+    };
+    o.push_str("| Measure | From | To | Time |\n| --- | --- | --- | --- |\n");
+    let det = m(Milestone::Detected);
+    let rows = [
+        ("Time to detect", start_src, "detected", start, det),
+        (
+            "Time to acknowledge",
+            "detected",
+            "acknowledged",
+            det,
+            m(Milestone::Acknowledged),
+        ),
+        (
+            "Time to mitigate",
+            start_src,
+            "mitigated",
+            start,
+            m(Milestone::Mitigated),
+        ),
+        (
+            "Time to resolve",
+            start_src,
+            "resolved",
+            start,
+            m(Milestone::Resolved),
+        ),
+    ];
+    for (name, from, to, a, b) in rows {
+        let _ = writeln!(o, "| {name} | {from} | {to} | {} |", span(a, b));
+    }
+    if drill {
+        o.push_str("\nDRILL: excluded from incident metrics.\n");
+    }
+    o.push('\n');
+
+    if let Some(p) = &inc.proposed {
+        o.push_str("### Severity decision\n\n");
+        let _ = writeln!(
+            o,
+            "Decision tree (proposed {} at {}):\n",
+            p.value.severity.label(),
+            hm(p.at)
+        );
+        for s in &p.value.path {
+            let ans = if s.answer { "YES" } else { "NO" };
+            let why = if s.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", inline(&s.reason))
+            };
+            let _ = writeln!(o, "- {} **{ans}**{why}", inline(&s.question));
+        }
+        if let Some(d) = &inc.severity {
+            let _ = write!(
+                o,
+                "\nDecided: {} by {} at {}",
+                d.value.severity.label(),
+                inline(&d.value.by),
+                hm(d.at)
+            );
+            match &d.value.overridden {
+                Some(ov) => {
+                    let _ = writeln!(
+                        o,
+                        ", overriding the proposal (by {}: {}).",
+                        inline(&ov.by),
+                        inline(&ov.why)
+                    );
+                }
+                None => o.push_str(".\n"),
+            }
+        }
+        o.push('\n');
+    }
+}
+
+fn root_cause(o: &mut String, inc: &Incident) {
+    o.push_str("## Root Cause\n\n");
+    match &inc.root_cause {
+        Some(r) => {
+            let _ = writeln!(o, "{}\n", r.text.trim());
+            if !r.preventive_measure.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "**Preventive measure**: {}\n",
+                    inline(&r.preventive_measure)
+                );
+            }
+        }
+        None => o.push_str("Not recorded.\n\n"),
+    }
+    if let Some(w) = &inc.five_whys {
+        o.push_str("### 5 Whys\n\n");
+        let _ = writeln!(o, "Problem: {}\n", inline(&w.problem));
+        for (i, why) in w.whys.iter().enumerate() {
+            let _ = writeln!(o, "{}. Why {}: {}", i + 1, i + 1, inline(why));
+        }
+        o.push('\n');
+    }
+}
+
+fn resolution(o: &mut String, inc: &Incident) {
+    o.push_str("## Resolution\n\n");
+    match inc
+        .closed
+        .as_ref()
+        .map(|c| c.value.resolution.trim())
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) => {
+            let _ = writeln!(o, "{r}\n");
+        }
+        None => o.push_str("Not recorded.\n\n"),
+    }
+}
+
+fn numbered(o: &mut String, heading: &str, items: &[String]) {
+    let _ = writeln!(o, "## {heading}\n");
+    if items.is_empty() {
+        o.push_str("None recorded.\n\n");
+        return;
+    }
+    for (i, f) in items.iter().enumerate() {
+        let _ = writeln!(o, "{}. {}", i + 1, inline(f));
+    }
+    o.push('\n');
+}
+
+fn action_items(o: &mut String, inc: &Incident) {
+    o.push_str("## Action Items\n\n");
+    if inc.action_items.is_empty() {
+        o.push_str("None recorded.\n\n");
+        return;
+    }
+    o.push_str("| Action | Owner | Due Date | Status |\n| --- | --- | --- | --- |\n");
+    for a in &inc.action_items {
+        let done = matches!(
+            a.status.to_ascii_lowercase().as_str(),
+            "done" | "closed" | "complete" | "completed"
+        );
+        let mark = if done { "[x]" } else { "[ ]" };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {mark} {} |",
+            cell(&a.action),
+            cell(&a.owner),
+            cell(&a.due),
+            cell(&a.status)
+        );
+    }
+    o.push('\n');
+}
+
+fn lessons(o: &mut String, inc: &Incident) {
+    o.push_str("## Lessons Learned\n\n");
+    for (kind, heading) in [
+        (LessonKind::WentWell, "What Went Well"),
+        (LessonKind::CouldImprove, "What Could Be Improved"),
+    ] {
+        let _ = writeln!(o, "### {heading}\n");
+        let items: Vec<_> = inc.lessons.iter().filter(|l| l.lesson == kind).collect();
+        if items.is_empty() {
+            o.push_str("- Not recorded\n");
+        }
+        for l in items {
+            let _ = writeln!(o, "- {}", inline(&l.text));
+        }
+        o.push('\n');
+    }
+}
+
+fn communications(o: &mut String, inc: &Incident) {
+    if inc.comms.is_empty() {
+        return;
+    }
+    o.push_str("## Communications\n\n| Drafted (UTC) | Template | Subject | Sent |\n| --- | --- | --- | --- |\n");
+    for c in &inc.comms {
+        let template = match c.draft.template {
+            CommTemplate::Notification => "Incident notification",
+            CommTemplate::StatusUpdate => "Status update",
+            CommTemplate::Resolution => "Resolution notification",
+        };
+        let sent = if c.sent.is_empty() {
+            "not sent".to_string()
+        } else {
+            c.sent
+                .iter()
+                .map(|(t, s)| format!("{} {}", hm(*t), s.channel))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {template} | {} | {} |",
+            hm(c.drafted_at),
+            cell(&c.draft.subject),
+            cell(&sent)
+        );
+    }
+    o.push('\n');
+}
+
+fn appendix(o: &mut String, inc: &Incident) {
+    o.push_str("## Appendix\n\n### Commands run\n\n");
+    if inc.commands.is_empty() {
+        o.push_str("No commands were run.\n\n");
+    } else {
+        o.push_str("| # | Started (UTC) | Command | Directory | Guard | Exit | Duration |\n");
+        o.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+        for (i, c) in inc.commands.iter().enumerate() {
+            let (exit, dur) = match &c.finished {
+                Some((_, f)) => {
+                    let mut e = exit_text(f);
+                    if c.output_dropped > 0 {
+                        e.push_str(&format!(" ({} output lines not kept)", c.output_dropped));
+                    }
+                    (e, fmt_ms(f.duration_ms))
+                }
+                None => ("did not finish".into(), "-".into()),
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                i + 1,
+                hm(c.started_at),
+                code(&c.start.text),
+                cell(c.start.dir.as_deref().unwrap_or("-")),
+                cell(&c.start.guard.class),
+                cell(&exit),
+                dur
+            );
+        }
+        o.push('\n');
+    }
+    if !inc.refusals.is_empty() {
+        o.push_str("### Refused commands\n\n| Time (UTC) | Command | Class | Reason | Safe alternative |\n| --- | --- | --- | --- | --- |\n");
+        for r in &inc.refusals {
+            let g = &r.value;
+            let alt = g
+                .safe_alternative
+                .as_deref()
+                .map(code)
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {alt} |",
+                hm(r.at),
+                code(&g.text),
+                cell(&g.guard.class),
+                cell(&g.guard.reason)
+            );
+        }
+        o.push('\n');
+    }
+    if !inc.checklist.is_empty() {
+        o.push_str("### Verification checklist\n\n");
+        for (item, checked) in &inc.checklist {
+            let _ = writeln!(
+                o,
+                "- [{}] {}",
+                if *checked { "x" } else { " " },
+                inline(item)
+            );
+        }
+        o.push('\n');
+    }
+    if !inc.notes.is_empty() {
+        o.push_str("### Notes\n\n");
+        for n in &inc.notes {
+            let _ = writeln!(
+                o,
+                "- {} {}: {}",
+                hm(n.at),
+                inline(&n.value.author),
+                inline(&n.value.text)
+            );
+        }
+        o.push('\n');
+    }
+    o.push_str("### Journal\n\n");
+    let _ = writeln!(o, "- Events: {}", inc.events);
+    if inc.unknown_events > 0 {
+        let _ = writeln!(
+            o,
+            "- Events of kinds newer than this tool (kept, not shown): {}",
+            inc.unknown_events
+        );
+    }
+    if !inc.interruptions.is_empty() || !inc.resumes.is_empty() {
+        let _ = writeln!(
+            o,
+            "- Interrupted {} time(s), resumed {} time(s)",
+            inc.interruptions.len(),
+            inc.resumes.len()
+        );
+    }
+}
+
+/// Start of the incident for the overview: the first recorded event or an earlier impact start.
+fn start_time(inc: &Incident) -> Option<Ts> {
+    let first = inc.opened.as_ref().map(|o| o.at).or(inc.first_ts);
+    match (first, inc.milestones.get(&Milestone::ImpactStarted)) {
+        (Some(f), Some(&i)) => Some(f.min(i)),
+        (f, i) => f.or(i.copied()),
+    }
+}
+
+/// Impact start: the recorded milestone, else the first outage the journal saw.
+fn impact_start(inc: &Incident) -> (Option<Ts>, &'static str) {
+    if let Some(&t) = inc.milestones.get(&Milestone::ImpactStarted) {
+        return (Some(t), "impact started");
+    }
+    let first_down = inc
+        .availability
+        .apps
+        .iter()
+        .filter_map(|a| a.outages.first())
+        .map(|o| o.from)
+        .min();
+    (first_down, "first observed down")
+}
+
+fn hm(t: Ts) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+fn short_hash(h: &str) -> String {
+    if h.len() > 12 {
+        format!("{}…", &h[..12])
+    } else if h.is_empty() {
+        "-".into()
+    } else {
+        h.to_string()
+    }
+}
+
+/// "X hours Y minutes" as in the template (minutes and seconds under an hour).
+fn hours_minutes(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s >= 3600 {
+        format!("{} hours {} minutes", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{} minutes {} seconds", s / 60, s % 60)
+    }
+}
+
+/// Compact duration: "850 ms", "3.2 s", "4m 05s", "1h 02m".
+pub fn fmt_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{}h {:02}m", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+    }
+}
+
+/// One line of text safe inside Markdown prose.
+fn inline(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+/// Text safe inside a table cell.
+fn cell(s: &str) -> String {
+    inline(s).replace('|', "\\|")
+}
+
+/// A command inside a table cell as code, exactly as run (pipes escaped for the table).
+fn code(s: &str) -> String {
+    let ticks = if s.contains('`') { "``" } else { "`" };
+    format!("{ticks}{}{ticks}", cell(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(fmt_ms(850), "850 ms");
+        assert_eq!(fmt_ms(3_240), "3.2 s");
+        assert_eq!(fmt_ms(245_000), "4m 05s");
+        assert_eq!(fmt_ms(3_720_000), "1h 02m");
+        assert_eq!(hours_minutes(7_500_000), "2 hours 5 minutes");
+    }
+
+    #[test]
+    fn cells_cannot_break_tables() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(code("pm2 jlist | jq"), "`pm2 jlist \\| jq`");
+    }
+}

@@ -1,0 +1,109 @@
+//! Opens either a journal or a raw `pm2 jlist` dump (`pm2 jlist > /tmp/pm2-incident-*.json`).
+//! A dump becomes a one-observation incident; only allow-listed fields survive (env stripped),
+//! and the raw bytes are dropped as soon as they are parsed.
+use super::line::truncate_ms;
+use super::reader::{self, ReadOutcome};
+use super::{JournalError, Writer};
+use crate::incident::event::{Entry, Ts};
+use crate::incident::import::{jlist_events, rows_from_jlist, ImportMeta};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use std::path::Path;
+
+pub enum Loaded {
+    Journal(ReadOutcome),
+    /// Events of the one-observation incident built from a dump (not written anywhere).
+    JlistDump(Vec<Entry>),
+}
+
+impl Loaded {
+    pub fn entries(&self) -> &[Entry] {
+        match self {
+            Loaded::Journal(r) => &r.entries,
+            Loaded::JlistDump(e) => e,
+        }
+    }
+}
+
+/// Reads `path` as a jlist dump if it is a JSON array, else as a journal.
+pub fn load_any(path: &Path) -> Result<Loaded, JournalError> {
+    let bytes = std::fs::read(path).map_err(|e| JournalError::io(path, e))?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let mtime = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(DateTime::<Utc>::from);
+        return jlist_entries(path, &bytes, mtime).map(Loaded::JlistDump);
+    }
+    Ok(Loaded::Journal(reader::parse(&bytes)))
+}
+
+fn jlist_entries(path: &Path, bytes: &[u8], mtime: Option<Ts>) -> Result<Vec<Entry>, JournalError> {
+    let invalid = |message: String| JournalError::Invalid {
+        path: path.display().to_string(),
+        message,
+    };
+    // serde_json's message names line and column only, never the content.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| invalid(format!("not a valid pm2 jlist dump: {e}")))?;
+    let rows = rows_from_jlist(&value).map_err(|e| invalid(e.to_string()))?;
+    drop(value);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ts = truncate_ms(
+        ts_from_name(&name)
+            .or(mtime)
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+    );
+    let meta = ImportMeta {
+        incident_id: format!("IMPORT-{}", ts.format("%Y%m%d-%H%M%S")),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        source_name: name,
+    };
+    Ok(jlist_events(rows, &meta)
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Entry {
+            seq: i as u64,
+            ts,
+            event,
+        })
+        .collect())
+}
+
+/// `pm2-incident-20260217-041233.json` -> 2026-02-17T04:12:33Z (the runbook's `date` format;
+/// taken as UTC since the dump does not say).
+pub fn ts_from_name(name: &str) -> Option<Ts> {
+    let stem = name.strip_prefix("pm2-incident-")?.strip_suffix(".json")?;
+    NaiveDateTime::parse_from_str(stem, "%Y%m%d-%H%M%S")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// Imports a dump into a new journal file (0600) and returns how many processes it holds.
+pub fn import_jlist(dump: &Path, journal: &Path) -> Result<usize, JournalError> {
+    let bytes = std::fs::read(dump).map_err(|e| JournalError::io(dump, e))?;
+    let mtime = std::fs::metadata(dump)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(DateTime::<Utc>::from);
+    let entries = jlist_entries(dump, &bytes, mtime)?;
+    drop(bytes);
+    let processes = entries
+        .iter()
+        .map(|e| match &e.event {
+            crate::incident::Event::Pm2Observation(o) => o.processes.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut w = Writer::create(journal)?;
+    for e in entries {
+        w.append(e.ts, e.event)
+            .map_err(|err| JournalError::Invalid {
+                path: journal.display().to_string(),
+                message: err.to_string(),
+            })?;
+    }
+    Ok(processes)
+}

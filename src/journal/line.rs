@@ -1,0 +1,90 @@
+//! One journal line: `{"seq":N,"ts":"...Z","prev":"<sha256 hex of the previous line>",...event}`.
+//! Pure encoding/decoding; the first line's `prev` is [`GENESIS`].
+use crate::incident::event::{Event, Ts, ENVELOPE_KEYS};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// SHA-256 hex of a line's bytes (without its newline).
+pub fn hash(line: &[u8]) -> String {
+    hex::encode(Sha256::digest(line))
+}
+
+/// Timestamps are stored with milliseconds; truncating first makes a round trip exact.
+pub fn truncate_ms(ts: Ts) -> Ts {
+    let nanos = ts.nanosecond() / 1_000_000 * 1_000_000;
+    ts.with_nanosecond(nanos).unwrap_or(ts)
+}
+
+pub fn format_ts(ts: Ts) -> String {
+    ts.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The line's text without the trailing newline.
+pub fn encode(seq: u64, ts: Ts, prev: &str, event: &Event) -> String {
+    let body = match event {
+        Event::Unknown(u) => {
+            let mut s = format!("\"kind\":{}", Value::String(u.kind.clone()));
+            for (k, v) in &u.fields {
+                s.push(',');
+                s.push_str(&Value::String(k.clone()).to_string());
+                s.push(':');
+                s.push_str(&v.to_string());
+            }
+            s.push('}');
+            s
+        }
+        // serde writes the tag first, then fields in declaration order.
+        known => {
+            let full = serde_json::to_string(known).unwrap_or_else(|_| "{}".to_string());
+            full[1..].to_string()
+        }
+    };
+    format!(
+        "{{\"seq\":{seq},\"ts\":\"{}\",\"prev\":\"{prev}\",{body}",
+        format_ts(ts)
+    )
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub seq: u64,
+    pub ts: Ts,
+    pub prev: String,
+    pub event: Event,
+}
+
+/// Decodes one line; the error says what is wrong without echoing the content.
+pub fn decode(line: &[u8]) -> Result<Decoded, String> {
+    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not valid JSON ({e})"))?;
+    let Value::Object(mut m) = v else {
+        return Err("not a JSON object".into());
+    };
+    let seq = m
+        .get("seq")
+        .and_then(Value::as_u64)
+        .ok_or("missing or invalid `seq`")?;
+    let ts = m
+        .get("ts")
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or("missing or invalid `ts` (want RFC 3339 UTC)")?;
+    let prev = match m.get("prev") {
+        Some(Value::String(p)) => p.clone(),
+        _ => return Err("missing `prev`".into()),
+    };
+    for k in ENVELOPE_KEYS {
+        m.remove(*k);
+    }
+    let event = Event::from_object(m).map_err(|e| e.to_string())?;
+    Ok(Decoded {
+        seq,
+        ts,
+        prev,
+        event,
+    })
+}

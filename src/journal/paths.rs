@@ -1,0 +1,83 @@
+//! Where journals live: `$XDG_STATE_HOME/pm2-incident/` or `~/.local/state/pm2-incident/`,
+//! directories 0700 and files 0600 (journals hold commands and output from a production box).
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The default journal directory, from the environment as given.
+pub fn default_dir(xdg_state_home: Option<&str>, home: Option<&str>) -> Option<PathBuf> {
+    match (
+        xdg_state_home.filter(|s| !s.is_empty()),
+        home.filter(|s| !s.is_empty()),
+    ) {
+        (Some(x), _) => Some(Path::new(x).join("pm2-incident")),
+        (None, Some(h)) => Some(Path::new(h).join(".local/state/pm2-incident")),
+        (None, None) => None,
+    }
+}
+
+/// `default_dir` from this process's environment.
+pub fn default_dir_from_env() -> Option<PathBuf> {
+    default_dir(
+        std::env::var("XDG_STATE_HOME").ok().as_deref(),
+        std::env::var("HOME").ok().as_deref(),
+    )
+}
+
+/// File name for a new incident's journal, e.g. `INC-20260217-0412.jsonl`.
+pub fn journal_file_name(incident_id: &str) -> String {
+    let safe: String = incident_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.jsonl")
+}
+
+/// Creates the directory (and parents) with mode 0700; an existing one is left as it is.
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    // The umask may have narrowed or `recursive` may have made parents; make the leaf exact.
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+/// Creates a new file 0600 for reading and appending; fails if it exists.
+pub fn create_private(path: &Path) -> io::Result<File> {
+    if let Some(parent) = path.parent() {
+        ensure_dir(parent)?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xdg_first_then_home() {
+        assert_eq!(
+            default_dir(Some("/x"), Some("/h")),
+            Some(PathBuf::from("/x/pm2-incident"))
+        );
+        assert_eq!(
+            default_dir(Some(""), Some("/h")),
+            Some(PathBuf::from("/h/.local/state/pm2-incident"))
+        );
+        assert_eq!(default_dir(None, None), None);
+        assert_eq!(journal_file_name("INC 1/../x"), "INC_1____x.jsonl");
+    }
+}

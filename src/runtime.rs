@@ -1,0 +1,272 @@
+//! The loop: terminal and world messages -> `App::update` -> effects to the
+//! world and events to the journal -> `ui::draw` (only when something changed,
+//! at most ~30 frames a second).
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::Terminal;
+
+use crate::app::{App, Effect, Msg, Pm2Snapshot};
+use crate::exec::runner::{self, CancelHandle, ExecSpec};
+use crate::guard::{classify, Class};
+use crate::health::HealthChecker;
+use crate::incident::event::{Event, InterruptCause, Interrupted, Stream};
+use crate::journal::Writer;
+use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
+use crate::snapshot::gather::{read_pm2, Pm2Source};
+
+/// How often PM2 is read when nothing happens (events trigger an immediate read).
+pub const PM2_POLL: Duration = Duration::from_secs(2);
+pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
+const FRAME: Duration = Duration::from_millis(33);
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The live world: PM2 over its sockets, health over HTTP, commands as children.
+pub struct LiveWorld {
+    pub home: Pm2Home,
+    /// Extra environment for commands (drills point PM2_HOME elsewhere).
+    pub env: Vec<(String, String)>,
+}
+
+struct Workers {
+    refresh_pm2: Sender<()>,
+    refresh_health: Sender<()>,
+    cancels: HashMap<u64, CancelHandle>,
+}
+
+fn spawn_workers(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
+    let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
+    let home = world.home.clone();
+    let t = tx.clone();
+    std::thread::spawn(move || loop {
+        let r = read_pm2(&home, Pm2Source::Rpc, "pm2");
+        let snap = Pm2Snapshot { daemon: r.daemon.to_string(), detail: r.detail, processes: r.processes };
+        if t.send(Msg::Pm2(snap)).is_err() {
+            return;
+        }
+        if wait_or_refresh(&pm2_rx, PM2_POLL) {
+            return;
+        }
+    });
+
+    let (refresh_health, health_rx) = mpsc::channel::<()>();
+    let targets = app.rb.inventory.health_targets();
+    let checker = HealthChecker::from_inventory(&app.rb.inventory);
+    let t = tx.clone();
+    std::thread::spawn(move || {
+        let Ok(checker) = checker else { return };
+        loop {
+            if let Ok(results) = checker.check_all_blocking(&targets) {
+                if t.send(Msg::Health(results)).is_err() {
+                    return;
+                }
+            }
+            if wait_or_refresh(&health_rx, HEALTH_EVERY) {
+                return;
+            }
+        }
+    });
+
+    // The event bus: a process exit shows at once (and triggers a fresh read).
+    let home = world.home.clone();
+    let t = tx.clone();
+    std::thread::spawn(move || {
+        let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
+        let mut connected = true;
+        while let Ok(m) = bus.receiver().recv() {
+            // Say "closed" once per outage, not once per reconnect attempt.
+            match &m {
+                BusMsg::Connected => connected = true,
+                BusMsg::Disconnected { .. } if !connected => continue,
+                BusMsg::Disconnected { .. } => connected = false,
+                _ => {}
+            }
+            let msg = match m {
+                BusMsg::Event(Pm2Event::Process(p)) => Msg::Pm2Bus {
+                    process: p.name.clone(),
+                    event: format!("{:?}", p.kind).to_lowercase(),
+                    detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                },
+                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus { process: "PM2".into(), event: "kill".into(), detail: msg },
+                BusMsg::Disconnected { reason } => Msg::Pm2Bus { process: "PM2".into(), event: "bus closed".into(), detail: reason },
+                _ => continue,
+            };
+            if t.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    Workers { refresh_pm2, refresh_health, cancels: HashMap::new() }
+}
+
+/// Wait `d` or until asked to refresh; true when the app is gone.
+fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
+    match rx.recv_timeout(d) {
+        Ok(()) => {
+            while rx.try_recv().is_ok() {}
+            false
+        }
+        Err(RecvTimeoutError::Timeout) => false,
+        Err(RecvTimeoutError::Disconnected) => true,
+    }
+}
+
+fn run_command(cmd_id: u64, text: String, dir: String, env: &[(String, String)], tx: &Sender<Msg>) -> Option<CancelHandle> {
+    // Defence in depth: the app only asks for guarded commands, and nothing
+    // dangerous runs even if that were ever wrong.
+    if classify(&text, &Default::default()).class == Class::Dangerous {
+        let _ = tx.send(Msg::SpawnFailed { cmd_id, error: "refused by the guard".into() });
+        return None;
+    }
+    let mut spec = ExecSpec::new(text, PathBuf::from(&dir)).timeout(COMMAND_TIMEOUT);
+    spec.env = env.to_vec();
+    let cancel = CancelHandle::new();
+    let out = tx.clone();
+    let sink = move |l: &runner::Line| {
+        let stream = match l.stream {
+            runner::Stream::Stdout => Stream::Stdout,
+            runner::Stream::Stderr => Stream::Stderr,
+        };
+        let _ = out.send(Msg::Output { cmd_id, stream, line: l.text.clone() });
+    };
+    match runner::spawn(spec, cancel.clone(), sink) {
+        Ok(running) => {
+            let t = tx.clone();
+            std::thread::spawn(move || {
+                let r = running.wait();
+                let _ = t.send(Msg::Finished {
+                    cmd_id,
+                    exit_code: r.exit_code(),
+                    signal: r.signal(),
+                    duration_ms: r.duration.as_millis() as u64,
+                    timed_out: r.timed_out,
+                });
+            });
+            Some(cancel)
+        }
+        Err(e) => {
+            let _ = tx.send(Msg::SpawnFailed { cmd_id, error: e.to_string() });
+            None
+        }
+    }
+}
+
+/// Hand recorded events to the journal; failures are shown, events stay queued.
+fn write_journal(app: &mut App, writer: &mut Option<Writer>) {
+    let events = std::mem::take(&mut app.outbox);
+    let Some(w) = writer.as_mut() else { return };
+    let mut error = None;
+    for (ts, ev) in events {
+        if let Err(e) = w.append(ts, ev) {
+            error = Some(e.to_string());
+        }
+    }
+    if let Some(e) = error {
+        app.flash = Some(format!("JOURNAL NOT WRITING: {e}"));
+        app.dirty = true;
+    }
+}
+
+/// Run the app until it quits or a signal arrives; returns the exit code.
+pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: LiveWorld, mut writer: Option<Writer>) -> i32 {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut workers = spawn_workers(&app, &world, &tx);
+    let input_tx = tx.clone();
+    std::thread::spawn(move || loop {
+        match event::poll(Duration::from_millis(500)) {
+            Ok(true) => {
+                let msg = match event::read() {
+                    Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                    Ok(TermEvent::Resize(..)) => Msg::Resize,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if input_tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return,
+        }
+    });
+    let app_env = Arc::new(world.env.clone());
+    let mut last_draw = Instant::now() - FRAME;
+    let mut next_tick = Instant::now() + Duration::from_secs(1);
+    let mut exit_code = 0;
+    loop {
+        if let Some(sig) = crate::terminal::take_signal() {
+            app.record(Event::Interrupted(Interrupted {
+                reason: if sig == libc::SIGHUP { InterruptCause::DroppedConnection } else { InterruptCause::Signal { signal: sig } },
+            }));
+            for c in workers.cancels.values() {
+                c.cancel();
+            }
+            exit_code = 128 + sig;
+            app.quit = true;
+        }
+        if app.quit {
+            app.flush_output();
+            write_journal(&mut app, &mut writer);
+            break;
+        }
+        let wait = next_tick.saturating_duration_since(Instant::now()).min(Duration::from_millis(250));
+        let mut msgs = Vec::new();
+        match rx.recv_timeout(wait) {
+            Ok(m) => msgs.push(m),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        // Drain everything queued, then draw once.
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        if Instant::now() >= next_tick {
+            msgs.push(Msg::Tick);
+            next_tick = Instant::now() + Duration::from_secs(1);
+        }
+        for m in msgs {
+            for effect in app.update(m, Utc::now()) {
+                match effect {
+                    Effect::Run { cmd_id, text, dir } => {
+                        if let Some(c) = run_command(cmd_id, text, dir, &app_env, &tx) {
+                            workers.cancels.insert(cmd_id, c);
+                        }
+                    }
+                    Effect::Cancel { cmd_id } => {
+                        if let Some(c) = workers.cancels.get(&cmd_id) {
+                            c.cancel();
+                        }
+                    }
+                    Effect::RefreshNow => {
+                        let _ = workers.refresh_pm2.send(());
+                        let _ = workers.refresh_health.send(());
+                    }
+                    Effect::Quit => app.quit = true,
+                }
+            }
+        }
+        app.flush_output();
+        write_journal(&mut app, &mut writer);
+        if app.dirty && last_draw.elapsed() >= FRAME {
+            if terminal.draw(|f| crate::ui::draw(f, &app)).is_err() {
+                // The terminal is gone (dropped SSH without SIGHUP): keep the journal right.
+                app.record(Event::Interrupted(Interrupted { reason: InterruptCause::DroppedConnection }));
+                app.quit = true;
+                continue;
+            }
+            app.dirty = false;
+            last_draw = Instant::now();
+        }
+    }
+    // Children end with the tool.
+    for c in workers.cancels.values() {
+        c.cancel();
+    }
+    exit_code
+}

@@ -1,0 +1,49 @@
+//! Top line: mode, incident id, severity, elapsed against the response target.
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::App;
+
+pub fn hms(secs: i64) -> String {
+    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let id = app.incident.opened.as_ref().map(|o| o.value.incident_id.clone()).unwrap_or_else(|| "-".into());
+    let elapsed = app.elapsed_secs();
+    let mut spans = vec![
+        Span::styled(" pm2-incident ", th.title()),
+        Span::styled(format!(" {} ", app.mode.label()), th.selected()),
+        Span::raw(format!("  {id}  ")),
+    ];
+    match &app.incident.severity {
+        Some(d) => {
+            let sev = d.value.severity;
+            spans.push(Span::styled(sev.label().to_string(), th.bad()));
+            let key = format!("{sev:?}");
+            if let Some(s) = app.rb.procedure.severity(&key) {
+                let target = s.response_minutes as i64 * 60;
+                let acked = app.incident.steps.iter().any(|st| st.step != "identify" && st.completed_at.is_some());
+                let mark = if elapsed <= target || acked { ("✓", th.good()) } else { ("✗", th.bad()) };
+                spans.push(Span::raw(format!("  elapsed {}  respond < {} min ", hms(elapsed), s.response_minutes)));
+                spans.push(Span::styled(mark.0, mark.1));
+            }
+        }
+        None => {
+            let call = &app.assessment.severity;
+            let text = match call.level {
+                crate::assess::Level::None => "no incident seen".to_string(),
+                l => format!("proposed {} (not decided)", l.as_str()),
+            };
+            spans.push(Span::styled(text, th.warn()));
+            spans.push(Span::raw(format!("  elapsed {}", hms(elapsed))));
+        }
+    }
+    if app.incident.closed.is_some() {
+        spans.push(Span::styled("  CLOSED", th.good()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,40 @@
+//! Health: one line per endpoint — verdict, where, how fast.
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::clip;
+use super::theme::Theme;
+use crate::app::App;
+use crate::runbook::inventory::Route;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    if app.health.is_empty() {
+        lines.push(Line::from(Span::styled("no health round yet", th.dim())));
+    }
+    for h in &app.health {
+        let style = if h.verdict.is_healthy() {
+            th.good()
+        } else if h.verdict.says_down() {
+            th.bad()
+        } else {
+            th.warn()
+        };
+        let route = match h.target.route {
+            Route::Public => "pub",
+            Route::Local => "loc",
+        };
+        let what = format!("{} {route} {}ms", h.target.deployment, h.latency_ms);
+        let verdict = clip(&h.verdict.label(), 9);
+        let name_w = width.saturating_sub(11);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{verdict:<9} "), style),
+            Span::raw(clip(&what, name_w)),
+        ]));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Health ");
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

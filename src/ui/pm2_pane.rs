@@ -1,0 +1,50 @@
+//! PM2: every expected process per deployment (missing ones too), then any the
+//! inventory does not know, with status and restarts.
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::clip;
+use super::theme::Theme;
+use crate::app::App;
+use crate::assess::ProcState;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let width = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    let daemon_style = if app.pm2_daemon == "up" { th.good() } else { th.bad() };
+    lines.push(Line::from(Span::styled(clip(&app.pm2_detail, width), daemon_style)));
+    let name_w = width.saturating_sub(18).max(8);
+    for d in &app.assessment.scope.deployments {
+        lines.push(Line::from(Span::styled(clip(&format!("{} ({})", d.id, d.environment.as_str()), width), th.title())));
+        for p in &d.processes {
+            lines.push(row(&p.name, &p.state, p.instances, p.restarts, name_w, th));
+        }
+    }
+    if !app.assessment.scope.unexpected.is_empty() {
+        lines.push(Line::from(Span::styled("not in inventory", th.title())));
+        for p in &app.assessment.scope.unexpected {
+            lines.push(row(&p.name, &p.state, p.instances, p.restarts, name_w, th));
+        }
+    }
+    if let Some(last) = app.bus.last() {
+        lines.push(Line::from(Span::styled(clip(&format!("last event: {last}"), width), th.dim())));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" PM2 ");
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn row(name: &str, state: &ProcState, instances: usize, restarts: u64, name_w: usize, th: &Theme) -> Line<'static> {
+    let st = match state {
+        ProcState::Online => th.good(),
+        ProcState::Unknown | ProcState::Launching => th.warn(),
+        _ => th.bad(),
+    };
+    let inst = if instances > 1 { format!("x{instances}") } else { String::new() };
+    Line::from(vec![
+        Span::raw(format!(" {:<w$}", clip(name, name_w), w = name_w)),
+        Span::styled(format!(" {:<9}", clip(state.label(), 9)), st),
+        Span::raw(format!("{inst:<3}↻{restarts}")),
+    ])
+}

@@ -1,0 +1,92 @@
+//! Popups over the screen: help (from the keymap), confirmation, refusal, input, timeline.
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::{keymap, App, Popup};
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let Some(p) = &app.popup else { return };
+    let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
+        Popup::Help => {
+            let mut l: Vec<Line> = keymap::help_lines()
+                .into_iter()
+                .map(|(k, h)| Line::from(vec![Span::styled(format!("{k:<14}"), th.title()), Span::raw(h)]))
+                .collect();
+            l.push(Line::from(""));
+            l.push(Line::from(Span::styled("any key closes", th.dim())));
+            (" Help ".into(), l, 90, 22)
+        }
+        Popup::Refused { text, reason, alternative } => {
+            let mut l = vec![
+                Line::from(Span::styled("REFUSED — this command is never run by pm2-incident", th.bad())),
+                Line::from(""),
+                Line::from(format!("$ {text}")),
+                Line::from(""),
+                Line::from(reason.clone()),
+            ];
+            if let Some(alt) = alternative {
+                l.push(Line::from(""));
+                l.push(Line::from(Span::styled("Safe alternative:", th.title())));
+                l.push(Line::from(alt.clone()));
+            }
+            l.push(Line::from(""));
+            l.push(Line::from(Span::styled("any key closes", th.dim())));
+            (" Dangerous command ".into(), l, 80, 16)
+        }
+        Popup::Confirm { text, dir, reason, targets, token, typed } => {
+            let l = vec![
+                Line::from(Span::styled("CAUTION — read before running", th.warn())),
+                Line::from(""),
+                Line::from(format!("$ {text}")),
+                Line::from(format!("in {dir}")),
+                Line::from(""),
+                Line::from(reason.clone()),
+                Line::from(format!("touches: {}", if targets.is_empty() { "-".into() } else { targets.join(", ") })),
+                Line::from(""),
+                Line::from(vec![Span::raw("type "), Span::styled(token.clone(), th.title()), Span::raw(" and Enter to run, Esc to cancel")]),
+                Line::from(format!("> {typed}")),
+            ];
+            (" Confirm ".into(), l, 80, 14)
+        }
+        Popup::Input { kind, text, error } => {
+            let mut l = vec![Line::from(format!("> {text}"))];
+            if let Some(e) = error {
+                l.push(Line::from(Span::styled(e.clone(), th.bad())));
+            }
+            l.push(Line::from(Span::styled("Enter submits, Esc cancels", th.dim())));
+            (format!(" {} ", kind.title()), l, 80, 6)
+        }
+        Popup::QuitConfirm => (
+            " Quit? ".into(),
+            vec![
+                Line::from(format!("{} command(s) still running.", app.running.len())),
+                Line::from("q or y: quit and end them · any other key: stay"),
+            ],
+            60,
+            5,
+        ),
+        Popup::Timeline { scroll } => {
+            let l: Vec<Line> = app
+                .incident
+                .timeline
+                .iter()
+                .skip(*scroll)
+                .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
+                .collect();
+            (" Timeline (UTC) — j/k scroll, any other key closes ".into(), l, 100, 26)
+        }
+    };
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+}

@@ -1,0 +1,219 @@
+//! Middle: the current step — its text, what the tool concludes for it (signature,
+//! decision tree, restore plan, checklist), its commands with the guard's verdict,
+//! and the selected command's latest output.
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::clip;
+use super::theme::Theme;
+use crate::app::{App, StepItem};
+use crate::assess::{plan::item_check, CheckState};
+use crate::guard::{classify, Class};
+use crate::incident::event::Stream;
+use crate::incident::fold::exit_text;
+use crate::runbook::Risk;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let step = app.current_step();
+    let items = app.items();
+    let selected_cmd = match items.get(app.selected) {
+        Some(StepItem::Command { text, .. }) => Some(text.clone()),
+        Some(StepItem::Plan(i)) => app.plan().items.get(*i).map(|p| p.command.clone()),
+        _ => None,
+    };
+    let run = selected_cmd.as_ref().and_then(|t| app.incident.commands.iter().rev().find(|c| &c.start.text == t));
+    let latest = app.incident.commands.last();
+    let show = run.or(latest.filter(|c| c.finished.is_none()));
+    let (top, bottom) = if show.is_some() && area.height > 16 {
+        let parts = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(8), Constraint::Length(area.height / 3)])
+            .split(area);
+        (parts[0], Some(parts[1]))
+    } else {
+        (area, None)
+    };
+
+    let width = top.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(t) = &step.time_budget {
+        lines.push(Line::from(Span::styled(format!("time box: {t}"), th.dim())));
+    }
+    if let Some(text) = &step.text {
+        // The runbook's prose is hard-wrapped in the file; reflow paragraphs to the pane.
+        for para in text.trim().split("\n\n") {
+            lines.push(Line::from(para.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+    }
+    if let Some(pred) = &step.shows {
+        let v = crate::assess::evaluate(&app.rb, &app.assessment.scope, pred.get_ref());
+        let (word, st) = match v.holds {
+            Some(true) => ("PRESENT", th.bad()),
+            Some(false) => ("not present", th.good()),
+            None => ("unknown", th.warn()),
+        };
+        lines.push(Line::from(vec![Span::raw("Signature: "), Span::styled(word, st), Span::raw(format!("  {}", v.reasons.join("; ")))]));
+    }
+    for list in &step.list {
+        lines.push(Line::from(Span::styled(list.title.clone(), th.title())));
+        for i in &list.items {
+            lines.push(Line::from(format!(" • {i}")));
+        }
+    }
+    if *step.id.get_ref() == "classify-severity" {
+        severity_lines(app, th, &mut lines);
+    }
+    if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
+        let plan = app.plan();
+        let which = plan.scenario.as_deref().map(|s| format!("scenario {s} applies")).unwrap_or_else(|| "no scenario applies".into());
+        lines.push(Line::from(Span::styled(format!("Restore plan ({which}), priority order:"), th.title())));
+        if plan.items.is_empty() {
+            lines.push(Line::from(Span::styled(" nothing to restore", th.good())));
+        }
+    }
+    if !lines.is_empty() {
+        lines.push(Line::from(""));
+    }
+    let mut sel_line = 0;
+    for (i, item) in items.iter().enumerate() {
+        let selected = i == app.selected;
+        if selected {
+            sel_line = lines.len();
+        }
+        let cursor = if selected { "▶ " } else { "  " };
+        let (tag, tag_style, body) = item_line(app, item, th);
+        let mut l = Line::from(vec![Span::raw(cursor), Span::styled(tag, tag_style), Span::raw(" "), Span::raw(body)]);
+        if selected {
+            l = l.style(th.selected());
+        }
+        lines.push(l);
+        if selected {
+            if let Some(extra) = item_detail(app, item) {
+                for e in extra {
+                    lines.push(Line::from(Span::styled(format!("    {e}"), th.dim())));
+                }
+            }
+        }
+    }
+    let _ = width;
+    let inner = top.height.saturating_sub(2) as usize;
+    let scroll = sel_line.saturating_sub(inner.saturating_sub(4)) as u16;
+    let title = format!(" {} ", step.title);
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), top);
+
+    if let (Some(area), Some(rec)) = (bottom, show) {
+        let status = match &rec.finished {
+            Some((_, fin)) => exit_text(fin),
+            None => "running… (Ctrl-C cancels)".into(),
+        };
+        let h = area.height.saturating_sub(2) as usize;
+        let out: Vec<Line> = rec
+            .output
+            .iter()
+            .rev()
+            .take(h)
+            .rev()
+            .map(|o| {
+                let st = if o.stream == Stream::Stderr { th.warn() } else { Default::default() };
+                Line::from(Span::styled(super::strip_ansi(&o.text), st))
+            })
+            .collect();
+        let title = format!(" $ {}  — {status} ", clip(rec.start.text.lines().next().unwrap_or(""), 40));
+        f.render_widget(Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)), area);
+    }
+}
+
+fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
+    let call = &app.assessment.severity;
+    for a in &call.path {
+        let (word, st) = match a.answer {
+            Some(true) => ("YES", th.bad()),
+            Some(false) => ("NO", th.good()),
+            None => ("?", th.warn()),
+        };
+        lines.push(Line::from(vec![Span::raw(format!("{}  ", a.question)), Span::styled(word, st)]));
+        for r in &a.reasons {
+            lines.push(Line::from(Span::styled(format!("   {r}"), th.dim())));
+        }
+    }
+    lines.push(Line::from(vec![Span::raw("→ "), Span::styled(call.label.clone(), th.bad())]));
+    if let Some(d) = &app.incident.severity {
+        let how = match &d.value.overridden {
+            Some(o) => format!("overridden by {}: {}", o.by, o.why),
+            None => format!("accepted by {}", d.value.by),
+        };
+        lines.push(Line::from(Span::styled(format!("Decided: {} ({how})", d.value.severity.label()), th.title())));
+    }
+}
+
+fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style::Style, String) {
+    match item {
+        StepItem::AcceptSeverity => ("[accept]".into(), th.accent(), format!("Enter: accept {}  ·  o: override with a reason", app.assessment.severity.label)),
+        StepItem::Plan(i) => {
+            let p = &app.plan().items[*i];
+            let v = item_check(p, &app.assessment.scope);
+            let (tag, st) = match (v.holds, app.gate_blocking(*i)) {
+                (Some(true), _) => ("[done] ", th.good()),
+                (_, Some(_)) => ("[wait] ", th.warn()),
+                _ => ("[todo] ", th.accent()),
+            };
+            (format!("{tag}{}", i + 1), st, format!("{}: {}", p.deployment, p.command))
+        }
+        StepItem::Command { text, runnable, risk, .. } => {
+            let v = classify(text, &app.guard_context());
+            let (tag, st) = match (v.class, risk, runnable) {
+                (Class::Dangerous, _, _) | (_, Risk::Dangerous, _) => ("DANGER ", th.bad()),
+                (Class::Caution, _, _) => ("caution", th.warn()),
+                (_, _, false) => ("shown  ", th.dim()),
+                _ => ("safe   ", th.good()),
+            };
+            (tag.into(), st, text.lines().next().unwrap_or("").to_string() + if text.lines().count() > 1 { " …" } else { "" })
+        }
+        StepItem::Check { id, text, auto } => {
+            let state = app.assessment.checklist.iter().find(|c| c.id == *id).map(|c| c.state.clone());
+            let ticked = app.incident.checklist.get(id).copied().unwrap_or(false);
+            let (mark, st) = match (auto, state) {
+                (true, Some(CheckState::Holds)) => ("[x]", th.good()),
+                (true, Some(CheckState::Fails)) => ("[ ]", th.bad()),
+                (true, _) => ("[?]", th.warn()),
+                (false, _) if ticked => ("[x]", th.good()),
+                (false, _) => ("[ ]", Default::default()),
+            };
+            (mark.into(), st, text.clone())
+        }
+    }
+}
+
+/// More about the selected item: purpose, directory, the guard's verdict, the check.
+fn item_detail(app: &App, item: &StepItem) -> Option<Vec<String>> {
+    match item {
+        StepItem::Command { text, dir, purpose, .. } => {
+            let v = classify(text, &app.guard_context());
+            let mut out = vec![purpose.clone()];
+            if text.lines().count() > 1 {
+                out.extend(text.lines().map(|l| format!("  {l}")));
+            }
+            out.push(format!("in {}", dir.clone().unwrap_or_else(|| app.cwd.clone())));
+            out.push(format!("guard: {}", v.line()));
+            Some(out)
+        }
+        StepItem::Plan(i) => {
+            let p = &app.plan().items[*i];
+            let mut out = vec![format!("in {}", p.dir.clone().unwrap_or_else(|| app.cwd.clone())), format!("check: {}", p.check)];
+            if let Some(why) = app.gate_blocking(*i) {
+                out.push(why);
+            }
+            Some(out)
+        }
+        StepItem::Check { id, .. } => app
+            .assessment
+            .checklist
+            .iter()
+            .find(|c| c.id == *id)
+            .map(|c| c.reasons.clone()),
+        StepItem::AcceptSeverity => None,
+    }
+}

@@ -1,0 +1,2 @@
+pub mod pm2_fixture;
+pub mod sandbox_site;
