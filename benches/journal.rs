@@ -5,7 +5,7 @@ use chrono::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pm2_incident::incident::event::*;
 use pm2_incident::incident::sample::{at, row};
-use pm2_incident::incident::seek::{Replay, DEFAULT_CHECKPOINT_EVERY};
+use pm2_incident::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
 use pm2_incident::incident::{fold, Entry};
 use pm2_incident::journal::line::{encode, hash, GENESIS};
 use pm2_incident::journal::{self, Writer};
@@ -169,6 +169,30 @@ fn read_fold_seek(c: &mut Criterion) {
             x ^= x >> 7;
             x ^= x << 17;
             replay.state_at((x % EVENTS as u64) as usize).events
+        })
+    });
+    let mut cursor = Cursor::default();
+    replay.seek(&mut cursor, 50_000);
+    g.bench_function("cursor_step_forward_one_event", |b| {
+        b.iter(|| {
+            let next = if cursor.position() >= EVENTS {
+                50_000
+            } else {
+                cursor.position() + 1
+            };
+            replay.seek(&mut cursor, next);
+            cursor.state().events
+        })
+    });
+    g.bench_function("cursor_step_back_one_event", |b| {
+        b.iter(|| {
+            let back = if cursor.position() <= 1 {
+                50_000
+            } else {
+                cursor.position() - 1
+            };
+            replay.seek(&mut cursor, back);
+            cursor.state().events
         })
     });
     g.bench_function("state_at_worst_case_999_after_checkpoint", |b| {

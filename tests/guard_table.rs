@@ -247,6 +247,18 @@ fn scope_and_inventory() {
         classify("pm2 restart anything", &GuardContext::default()).class,
         S
     );
+    // A name-filtered list cannot be checked against a chosen scope.
+    let filtered =
+        "pm2 delete $(pm2 jlist | jq -r '.[] | select(.name | endswith(\"-test\")) | .pm_id')";
+    assert_eq!(classify(filtered, &inventory()).class, S);
+    let v = classify(filtered, &prod_scope());
+    assert_eq!(v.class, C);
+    assert!(
+        v.reason
+            .contains("cannot check them against the incident's scope"),
+        "{}",
+        v.reason
+    );
     // --only names are checked too.
     assert_eq!(
         classify(

@@ -4,7 +4,7 @@ use chrono::Duration;
 use pm2_incident::incident::event::*;
 use pm2_incident::incident::fold::OUTPUT_LINE_LIMIT;
 use pm2_incident::incident::sample::{self, at, row};
-use pm2_incident::incident::seek::Replay;
+use pm2_incident::incident::seek::{Cursor, Replay};
 use pm2_incident::incident::{fold, Entry, Incident};
 
 fn entries(evs: Vec<(Ts, Event)>) -> Vec<Entry> {
@@ -251,7 +251,15 @@ fn apply_one_by_one_equals_fold_and_replay_seeks_to_any_event() {
         rng ^= rng << 17;
         points.push((rng % es.len() as u64) as usize);
     }
+    let mut cursor = Cursor::default();
     for n in points {
         assert_eq!(replay.state_at(n), fold(&es[..n]), "state after {n} events");
+        // Scrubbing: jump there, then step forward and back one event at a time.
+        replay.seek(&mut cursor, n);
+        assert_eq!(cursor.state(), &fold(&es[..n]));
+        replay.seek(&mut cursor, n + 1);
+        assert_eq!(cursor.state(), &fold(&es[..(n + 1).min(es.len())]));
+        replay.seek(&mut cursor, n.saturating_sub(1));
+        assert_eq!(cursor.state(), &fold(&es[..n.saturating_sub(1)]));
     }
 }

@@ -140,7 +140,7 @@ pub struct App {
 }
 
 /// At most this many output lines per command go to the journal; the rest are counted.
-pub const MAX_JOURNALED_LINES: u64 = 2000;
+pub const MAX_JOURNALED_LINES: u64 = crate::incident::fold::OUTPUT_LINE_LIMIT as u64;
 
 impl App {
     pub fn new(rb: Arc<Runbook>, mode: AppMode, user: &str, cwd: &str, now: Ts) -> App {

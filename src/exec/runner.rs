@@ -254,7 +254,12 @@ enum Msg {
     Eof,
 }
 
-fn reader(mut r: impl Read + Send + 'static, stream: Stream, max: usize, tx: mpsc::Sender<Msg>) {
+fn reader(
+    mut r: impl Read + Send + 'static,
+    stream: Stream,
+    max: usize,
+    tx: mpsc::SyncSender<Msg>,
+) {
     std::thread::spawn(move || {
         let mut split = LineSplitter::new(max);
         let mut buf = vec![0u8; 64 * 1024];
@@ -300,7 +305,8 @@ fn drive(
 ) -> ExecResult {
     let start = Instant::now();
     let pgid = child.id() as i32;
-    let (tx, rx) = mpsc::channel();
+    // Bounded: a slow sink slows the readers, and the pipe then slows the command.
+    let (tx, rx) = mpsc::sync_channel(256);
     let mut open = 0;
     if let Some(o) = child.stdout.take() {
         reader(o, Stream::Stdout, spec.max_line_bytes, tx.clone());

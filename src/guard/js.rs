@@ -66,6 +66,7 @@ pub fn scan(src: &str, ctx: &GuardContext) -> Vec<Finding> {
         .any(|k| src.contains(k));
     let arrays = array_bindings(&toks);
     let receivers = pm2_receivers(&toks);
+    let strings = string_bindings(&toks);
     let mut out = vec![];
     let mut stack: Vec<usize> = vec![];
     for k in 0..toks.len() {
@@ -80,7 +81,7 @@ pub fn scan(src: &str, ctx: &GuardContext) -> Vec<Finding> {
             }
             _ => {}
         }
-        let Some(call) = call_at(&toks, k, &receivers) else {
+        let Some(call) = call_at(&toks, k, &receivers, &strings) else {
             continue;
         };
         let mut vars = HashMap::new();
@@ -112,13 +113,30 @@ struct Call {
 }
 
 /// A PM2-relevant call starting at token `k`, as shell text segments.
-fn call_at(toks: &[T], k: usize, receivers: &[String]) -> Option<Call> {
+fn call_at(
+    toks: &[T],
+    k: usize,
+    receivers: &[String],
+    strings: &HashMap<String, Vec<Seg>>,
+) -> Option<Call> {
     let Tok::Ident(name) = &toks[k].tok else {
         return None;
     };
     let open = toks.get(k + 1)?;
     if EXEC_FNS.contains(&name.as_str()) && open.tok == Tok::Punct(b'(') {
-        let (arg, end) = argument(toks, k + 2);
+        let (arg, _) = argument(toks, k + 2);
+        let end = call_end(toks, k + 1);
+        // `exec(cmd)` with `const cmd = 'pm2 ...'` earlier in the file.
+        if let [T {
+            tok: Tok::Ident(v), ..
+        }] = arg
+        {
+            let s = strings.get(v)?;
+            return Some(Call {
+                segs: s.clone(),
+                end,
+            });
+        }
         if !arg.iter().any(|t| matches!(t.tok, Tok::Str(_))) {
             return None;
         }
@@ -128,7 +146,8 @@ fn call_at(toks: &[T], k: usize, receivers: &[String]) -> Option<Call> {
         });
     }
     if SPAWN_FNS.contains(&name.as_str()) && open.tok == Tok::Punct(b'(') {
-        let (arg, end) = argument(toks, k + 2);
+        let (arg, _) = argument(toks, k + 2);
+        let end = call_end(toks, k + 1);
         let [T {
             tok: Tok::Str(prog),
             ..
@@ -175,7 +194,8 @@ fn call_at(toks: &[T], k: usize, receivers: &[String]) -> Option<Call> {
             "dump" => "save",
             m => m,
         };
-        let (arg, end) = argument(toks, k + 4);
+        let (arg, _) = argument(toks, k + 4);
+        let end = call_end(toks, k + 3);
         let mut segs = vec![Seg::Lit(format!("pm2 {verb}"))];
         match arg {
             [] => {}
@@ -292,7 +312,17 @@ fn loop_feed(
     mentions_list: bool,
     expr: &str,
 ) -> Feed {
-    for &open in stack.iter().rev() {
+    for &o in stack.iter().rev() {
+        // `for (...) {` / `while (...) {`: the body's brace; look at its header's paren.
+        let open =
+            if toks[o].tok == Tok::Punct(b'{') && o > 0 && toks[o - 1].tok == Tok::Punct(b')') {
+                match matching_open(toks, o - 1) {
+                    Some(q) => q,
+                    None => continue,
+                }
+            } else {
+                o
+            };
         if toks[open].tok != Tok::Punct(b'(') || open == 0 {
             continue;
         }
@@ -315,6 +345,46 @@ fn loop_feed(
         };
     }
     Feed::Unknown(format!("the JS expression `{expr}`"))
+}
+
+/// Index of the `(` matching the `)` at `close`.
+fn matching_open(toks: &[T], close: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut j = close;
+    loop {
+        match toks[j].tok {
+            Tok::Punct(b')') => depth += 1,
+            Tok::Punct(b'(') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+        if j == 0 {
+            return None;
+        }
+        j -= 1;
+    }
+}
+
+/// Source end of the call whose `(` is at token `open`.
+fn call_end(toks: &[T], open: usize) -> usize {
+    let mut depth = 0i32;
+    for t in &toks[open..] {
+        match t.tok {
+            Tok::Punct(b'(' | b'[' | b'{') => depth += 1,
+            Tok::Punct(b')' | b']' | b'}') => {
+                depth -= 1;
+                if depth == 0 {
+                    return t.end;
+                }
+            }
+            _ => {}
+        }
+    }
+    toks.last().map(|t| t.end).unwrap_or(0)
 }
 
 /// Literal items iterated by the loop opened at `open` (`['a','b'].forEach(`,
@@ -378,6 +448,21 @@ fn statement_start(toks: &[T], i: usize) -> usize {
         }
     }
     0
+}
+
+/// `NAME = 'string'` / template bindings (the last one wins: good enough for scripts).
+fn string_bindings(toks: &[T]) -> HashMap<String, Vec<Seg>> {
+    let mut out = HashMap::new();
+    for k in 0..toks.len().saturating_sub(3) {
+        if let (Tok::Ident(name), Tok::Punct(b'='), Tok::Str(s)) =
+            (&toks[k].tok, &toks[k + 1].tok, &toks[k + 2].tok)
+        {
+            if !matches!(toks[k + 3].tok, Tok::Punct(b'+' | b'.' | b'[')) {
+                out.insert(name.clone(), s.clone());
+            }
+        }
+    }
+    out
 }
 
 /// `const NAME = ['a', 'b']` bindings.

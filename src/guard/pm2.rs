@@ -417,6 +417,18 @@ impl Walker<'_> {
                 if f.reason.is_empty() {
                     f.reason = format!("`pm2 {verb}` of processes selected by name ({})", nf.text);
                 }
+                // During an incident the names must be checkable against its scope.
+                if let Some(scope) = &self.ctx.scope {
+                    raise(
+                        f,
+                        Class::Caution,
+                        format!(
+                            "`pm2 {verb}` targets are selected at run time by `{}`; the guard cannot check them against the incident's scope ({})",
+                            nf.text,
+                            scope.join(", ")
+                        ),
+                    );
+                }
             }
             Feed::Literal(names) => {
                 if names.is_empty() {

@@ -2,6 +2,7 @@
 //! The live app, drills, replay and `report` all go through `Incident::apply`, so they agree.
 use super::availability::Availability;
 use super::event::*;
+use super::log::Log;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -69,21 +70,21 @@ pub struct Incident {
     pub daemon: Option<Timed<DaemonState>>,
     /// Latest result per health URL.
     pub health: BTreeMap<String, Timed<HealthResult>>,
-    pub pm2_events: Vec<Timed<Pm2Event>>,
+    pub pm2_events: Log<Timed<Pm2Event>>,
     pub current_step: Option<String>,
     pub steps: Vec<StepProgress>,
-    pub commands: Vec<CommandRecord>,
+    pub commands: Log<CommandRecord>,
     cmd_index: BTreeMap<u64, usize>,
-    pub refusals: Vec<Timed<GuardRefused>>,
+    pub refusals: Log<Timed<GuardRefused>>,
     pub proposed: Option<Timed<SeverityProposed>>,
     pub severity: Option<Timed<SeverityDecided>>,
     pub checklist: BTreeMap<String, bool>,
-    pub notes: Vec<Timed<Note>>,
+    pub notes: Log<Timed<Note>>,
     pub comms: Vec<CommRecord>,
     /// First occurrence of each milestone, at the time it actually happened.
     pub milestones: BTreeMap<Milestone, Ts>,
-    pub interruptions: Vec<Timed<Interrupted>>,
-    pub resumes: Vec<Timed<Resumed>>,
+    pub interruptions: Log<Timed<Interrupted>>,
+    pub resumes: Log<Timed<Resumed>>,
     pub closed: Option<Timed<Closed>>,
     pub impact: Impact,
     pub five_whys: Option<FiveWhys>,
@@ -91,7 +92,7 @@ pub struct Incident {
     pub factors: Vec<String>,
     pub action_items: Vec<ActionItem>,
     pub lessons: Vec<Lesson>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: Log<TimelineEntry>,
     pub availability: Availability,
 }
 
@@ -110,7 +111,9 @@ impl Incident {
     }
 
     pub fn command(&self, cmd_id: u64) -> Option<&CommandRecord> {
-        self.cmd_index.get(&cmd_id).map(|&i| &self.commands[i])
+        self.cmd_index
+            .get(&cmd_id)
+            .and_then(|&i| self.commands.get(i))
     }
 
     /// Applies one entry. Total: any event in any order is accepted (a journal may start mid-way
@@ -249,7 +252,9 @@ impl Incident {
             }
             Event::OutputLines(o) => {
                 if let Some(&i) = self.cmd_index.get(&o.cmd_id) {
-                    let rec = &mut self.commands[i];
+                    let Some(rec) = self.commands.get_mut(i) else {
+                        return;
+                    };
                     for l in &o.lines {
                         if rec.output.len() < OUTPUT_LINE_LIMIT {
                             rec.output.push(OutputLine {
@@ -277,7 +282,9 @@ impl Incident {
                     ),
                 );
                 if let Some(&i) = self.cmd_index.get(&f.cmd_id) {
-                    let rec = &mut self.commands[i];
+                    let Some(rec) = self.commands.get_mut(i) else {
+                        return;
+                    };
                     rec.output_dropped += f.output_lines_dropped;
                     rec.finished = Some((ts, f.clone()));
                 }

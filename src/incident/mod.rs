@@ -5,6 +5,7 @@ pub mod change;
 pub mod event;
 pub mod fold;
 pub mod import;
+pub mod log;
 pub mod output;
 pub mod report;
 pub mod sample;

@@ -73,4 +73,36 @@ impl Replay {
             self.snapshots.push(self.last.clone());
         }
     }
+
+    /// Moves a replay cursor to "after the first `n` entries". Stepping forward applies only the
+    /// new events (no clone); a jump back or far ahead restarts from the nearest snapshot.
+    pub fn seek(&self, cursor: &mut Cursor, n: usize) {
+        let n = n.min(self.entries.len());
+        if n >= cursor.pos && n - cursor.pos < self.every {
+            for e in &self.entries[cursor.pos..n] {
+                cursor.state.apply(e);
+            }
+        } else {
+            cursor.state = self.state_at(n);
+        }
+        cursor.pos = n;
+    }
+}
+
+/// A position in a replay and the incident state there (what the replay UI shows).
+#[derive(Debug, Clone, Default)]
+pub struct Cursor {
+    pos: usize,
+    state: Incident,
+}
+
+impl Cursor {
+    /// Number of entries applied.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn state(&self) -> &Incident {
+        &self.state
+    }
 }

@@ -409,7 +409,8 @@ impl RawProc {
             cpu_percent,
             memory_bytes,
             exit_code: env.exit_code,
-            version: env.version,
+            // PM2 says "N/A" when the app has no package.json version.
+            version: env.version.filter(|v| v != "N/A"),
             node_version: env.node_version,
             cwd: env.pm_cwd.or(env.cwd),
             script: env.pm_exec_path,
@@ -497,9 +498,12 @@ mod tests {
         let p = &parse_process_list(s.as_bytes()).unwrap()[0];
         assert_eq!((p.pid, p.exit_code, p.version.clone()), (None, None, None));
         assert_eq!(p.status, ProcessStatus::Stopped);
-        let s = r#"[{"name":"w","pid":0,"pm_id":4,"pm2_env":{"status":"errored","exit_code":1}}]"#;
+        let s = r#"[{"name":"w","pid":0,"pm_id":4,"pm2_env":{"status":"errored","exit_code":1,"version":"N/A"}}]"#;
         let p = &parse_process_list(s.as_bytes()).unwrap()[0];
-        assert_eq!((p.pid, p.exit_code), (None, Some(1)));
+        assert_eq!(
+            (p.pid, p.exit_code, p.version.clone()),
+            (None, Some(1), None)
+        );
     }
 
     #[test]

@@ -14,21 +14,25 @@ pub fn hms(secs: i64) -> String {
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let id = app.incident.opened.as_ref().map(|o| o.value.incident_id.clone()).unwrap_or_else(|| "-".into());
     let elapsed = app.elapsed_secs();
-    let mut spans = vec![
-        Span::styled(" pm2-incident ", th.title()),
-        Span::styled(format!(" {} ", app.mode.label()), th.selected()),
-        Span::raw(format!("  {id}  ")),
-    ];
+    let narrow = area.width < super::WIDE_COLS;
+    let mut spans = Vec::new();
+    if !narrow {
+        spans.push(Span::styled(" pm2-incident ", th.title()));
+    }
+    spans.push(Span::styled(format!(" {} ", app.mode.label()), th.selected()));
+    spans.push(Span::raw(format!(" {id}  ")));
     match &app.incident.severity {
         Some(d) => {
             let sev = d.value.severity;
             spans.push(Span::styled(sev.label().to_string(), th.bad()));
             let key = format!("{sev:?}");
             if let Some(s) = app.rb.procedure.severity(&key) {
+                // Met when the severity was called within the response target.
                 let target = s.response_minutes as i64 * 60;
-                let acked = app.incident.steps.iter().any(|st| st.step != "identify" && st.completed_at.is_some());
-                let mark = if elapsed <= target || acked { ("✓", th.good()) } else { ("✗", th.bad()) };
-                spans.push(Span::raw(format!("  elapsed {}  respond < {} min ", hms(elapsed), s.response_minutes)));
+                let called = app.incident.first_ts.map(|t| (d.at - t).num_seconds()).unwrap_or(0);
+                let mark = if called <= target { ("✓", th.good()) } else { ("✗", th.bad()) };
+                spans.push(Span::raw(format!("  {} ", hms(elapsed))));
+                spans.push(Span::raw(format!(" respond < {} min ", s.response_minutes)));
                 spans.push(Span::styled(mark.0, mark.1));
             }
         }
@@ -36,10 +40,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             let call = &app.assessment.severity;
             let text = match call.level {
                 crate::assess::Level::None => "no incident seen".to_string(),
+                l if narrow => format!("{}?", l.as_str()),
                 l => format!("proposed {} (not decided)", l.as_str()),
             };
             spans.push(Span::styled(text, th.warn()));
-            spans.push(Span::raw(format!("  elapsed {}", hms(elapsed))));
+            spans.push(Span::raw(format!("  {}", hms(elapsed))));
         }
     }
     if app.incident.closed.is_some() {

@@ -27,11 +27,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             Route::Public => "pub",
             Route::Local => "loc",
         };
-        let what = format!("{} {route} {}ms", h.target.deployment, h.latency_ms);
-        let verdict = clip(&h.verdict.label(), 9);
-        let name_w = width.saturating_sub(11);
+        let verdict = clip(&h.verdict.label(), 8);
+        let name_w = width.saturating_sub(9);
+        let mut what = format!("{} {route}", h.target.deployment);
+        let ms = format!(" {}ms", h.latency_ms);
+        if what.chars().count() + ms.len() <= name_w {
+            what.push_str(&ms);
+        }
         lines.push(Line::from(vec![
-            Span::styled(format!("{verdict:<9} "), style),
+            Span::styled(format!("{verdict:<8} "), style),
             Span::raw(clip(&what, name_w)),
         ]));
     }

@@ -48,7 +48,7 @@ fn wide(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     } else {
         Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Length(24), Constraint::Min(36), Constraint::Length(40)])
+            .constraints([Constraint::Length(22), Constraint::Min(36), Constraint::Length(38)])
             .split(area)
     };
     runbook_pane::render(f, cols[0], app, th);

@@ -15,11 +15,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let mut lines = Vec::new();
     let daemon_style = if app.pm2_daemon == "up" { th.good() } else { th.bad() };
     lines.push(Line::from(Span::styled(clip(&app.pm2_detail, width), daemon_style)));
-    let name_w = width.saturating_sub(18).max(8);
+    let name_w = width.saturating_sub(15).max(8);
     for d in &app.assessment.scope.deployments {
         lines.push(Line::from(Span::styled(clip(&format!("{} ({})", d.id, d.environment.as_str()), width), th.title())));
+        // Under its deployment's heading a process reads without the app prefix
+        // (`flyer-crawler-analytics-worker-test` -> `analytics-worker-test`).
+        let prefix = format!("{}-", d.app);
         for p in &d.processes {
-            lines.push(row(&p.name, &p.state, p.instances, p.restarts, name_w, th));
+            let short = p.name.strip_prefix(&prefix).filter(|s| !s.is_empty() && !s.starts_with('*')).unwrap_or(&p.name);
+            lines.push(row(short, &p.state, p.instances, p.restarts, name_w, th));
         }
     }
     if !app.assessment.scope.unexpected.is_empty() {
@@ -44,7 +48,7 @@ fn row(name: &str, state: &ProcState, instances: usize, restarts: u64, name_w: u
     let inst = if instances > 1 { format!("x{instances}") } else { String::new() };
     Line::from(vec![
         Span::raw(format!(" {:<w$}", clip(name, name_w), w = name_w)),
-        Span::styled(format!(" {:<9}", clip(state.label(), 9)), st),
-        Span::raw(format!("{inst:<3}↻{restarts}")),
+        Span::styled(format!(" {:<8}", clip(state.label(), 8)), st),
+        Span::raw(format!("{inst:<2}↻{restarts}")),
     ])
 }

@@ -1,2 +1,4 @@
 pub mod pm2_fixture;
 pub mod sandbox_site;
+pub mod app_fixture;
+pub mod tmux;

@@ -1,0 +1,65 @@
+//! Drive the real binary in a detached tmux session: type keys, read the screen,
+//! poll for text (never fixed sleeps).
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Tmux {
+    pub name: String,
+}
+
+impl Tmux {
+    /// Start `shell_cmd` in a new detached session of the given size.
+    pub fn start(tag: &str, w: u16, h: u16, shell_cmd: &str) -> Tmux {
+        let name = format!("p2i-{tag}-{}", std::process::id());
+        let _ = Command::new("tmux").args(["kill-session", "-t", &name]).output();
+        let st = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), shell_cmd])
+            .status()
+            .expect("tmux runs");
+        assert!(st.success(), "tmux new-session failed");
+        Tmux { name }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let st = Command::new("tmux").args(["send-keys", "-t", &self.name]).args(keys).status().expect("tmux send-keys");
+        assert!(st.success());
+    }
+
+    /// Literal text (no key names).
+    pub fn type_text(&self, text: &str) {
+        let st = Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().expect("tmux send-keys");
+        assert!(st.success());
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    /// Wait until `pred(screen)` holds; returns the screen and how long it took.
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> (String, Duration) {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return (s, start.elapsed());
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_text(&self, text: &str, timeout: Duration) -> String {
+        self.wait_for(text, timeout, |s| s.contains(text)).0
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).output();
+    }
+}
