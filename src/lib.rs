@@ -5,6 +5,8 @@
 pub mod app;
 pub mod assess;
 pub mod cli;
+pub mod comms;
+pub mod drill;
 pub mod exec;
 pub mod guard;
 pub mod health;

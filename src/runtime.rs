@@ -19,7 +19,8 @@ use crate::health::HealthChecker;
 use crate::incident::event::{Event, InterruptCause, Interrupted, Stream};
 use crate::journal::Writer;
 use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
-use crate::snapshot::gather::{read_pm2, Pm2Source};
+use crate::pm2::source::SourceArgs;
+use crate::snapshot::gather::read_pm2;
 
 /// How often PM2 is read when nothing happens (events trigger an immediate read).
 pub const PM2_POLL: Duration = Duration::from_secs(2);
@@ -42,10 +43,10 @@ struct Workers {
 
 fn spawn_workers(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
     let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
-    let home = world.home.clone();
+    let source = SourceArgs { pm2_home: Some(world.home.dir().to_path_buf()), ..SourceArgs::default() };
     let t = tx.clone();
     std::thread::spawn(move || loop {
-        let r = read_pm2(&home, Pm2Source::Rpc, "pm2");
+        let r = read_pm2(&source);
         let snap = Pm2Snapshot { daemon: r.daemon.to_string(), detail: r.detail, processes: r.processes };
         if t.send(Msg::Pm2(snap)).is_err() {
             return;

@@ -95,7 +95,7 @@ fn caution_command_runs_only_after_typing_the_token() {
     type_str(&mut app, &token, at(4));
     let effects = app.update(code(KeyCode::Enter), at(5));
     assert_eq!(effects, vec![Effect::Run { cmd_id: 1, text: "pm2 save".into(), dir: "/srv".into() }]);
-    let rec = &app.incident.commands[0];
+    let rec = app.incident.commands.get(0).unwrap();
     assert_eq!(rec.start.guard.class, "caution");
     assert_eq!(rec.start.confirmed_by.as_deref(), Some("oncall"));
     assert!(app.running.contains(&1));
@@ -165,7 +165,7 @@ fn output_is_journaled_in_batches_and_bounded() {
     assert_eq!(kinds(&app), ["output_lines"], "one event per command per frame");
     app.update(Msg::Output { cmd_id: 1, stream: Stream::Stderr, line: "late".into() }, at(3));
     app.update(Msg::Finished { cmd_id: 1, exit_code: Some(0), signal: None, duration_ms: 40, timed_out: false }, at(3));
-    let rec = &app.incident.commands[0];
+    let rec = app.incident.commands.get(0).unwrap();
     let limit = pm2_incident::incident::fold::OUTPUT_LINE_LIMIT;
     assert_eq!(rec.output.len(), limit);
     assert_eq!(rec.output[0].text.as_ref(), "0");
@@ -210,7 +210,7 @@ fn notes_and_manual_checklist_ticks_are_recorded() {
     app.update(key('n'), at(1));
     type_str(&mut app, "paged secondary", at(1));
     app.update(code(KeyCode::Enter), at(2));
-    assert_eq!(app.incident.notes[0].value.text, "paged secondary");
+    assert_eq!(app.incident.notes.get(0).unwrap().value.text, "paged secondary");
     go_to_step(&mut app, "verification-checklist", at(3));
     let manual = app
         .items()

@@ -48,7 +48,7 @@ fn wait_for_file(path: &Path, want: usize) {
 fn streams_in_arrival_order_and_tags_streams() {
     let d = tmp();
     let spec = ExecSpec::new(
-        "echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three",
+        "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three",
         d.path(),
     );
     let (r, lines) = run_collect(&spec);
@@ -138,11 +138,11 @@ fn timeout_ends_the_whole_tree() {
     let pids = d.path().join("pids");
     // The shell starts two background sleepers plus a grandchild via a subshell, then waits.
     let cmd = format!(
-        "sleep 60 & echo $! >> {p}; (sleep 60 & echo $! >> {p}; wait) & echo $! >> {p}; echo started; wait",
+        "sleep 60 & echo $! >> {p}; (sleep 60 & echo $! >> {p}; wait) & echo $! >> {p}; while [ $(wc -l < {p}) -lt 3 ]; do sleep 0.01; done; echo started; wait",
         p = pids.display()
     );
     let spec = ExecSpec::new(cmd, d.path())
-        .timeout(Duration::from_millis(500))
+        .timeout(Duration::from_millis(1000))
         .grace(Duration::from_millis(500));
     let t = Instant::now();
     let (r, lines) = run_collect(&spec);
@@ -167,11 +167,11 @@ fn children_ignoring_term_get_killed() {
     let d = tmp();
     let pids = d.path().join("pids");
     let cmd = format!(
-        "sh -c 'trap \"\" TERM; echo $$ >> {p}; while :; do sleep 0.05; done' & wait",
+        "sh -c 'trap \"\" TERM; echo $$ >> {p}; while :; do sleep 0.05; done' & while [ ! -s {p} ]; do sleep 0.01; done; wait",
         p = pids.display()
     );
     let spec = ExecSpec::new(cmd, d.path())
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_millis(1000))
         .grace(Duration::from_millis(300));
     let (r, _) = run_collect(&spec);
     assert!(r.timed_out);

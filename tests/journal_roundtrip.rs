@@ -11,6 +11,13 @@ fn samples_cover_every_known_kind() {
     let events = sample::every_kind();
     let kinds: BTreeSet<&str> = events.iter().map(|e| e.kind()).collect();
     assert_eq!(kinds.len(), events.len(), "one sample per kind");
+    for e in &events {
+        assert_eq!(
+            e.to_object()["kind"],
+            e.kind(),
+            "kind() matches the serialized tag"
+        );
+    }
     let known: BTreeSet<&str> = KNOWN_KINDS.iter().copied().collect();
     assert_eq!(kinds, known);
 }
@@ -95,4 +102,35 @@ fn a_malformed_known_event_is_reported_with_its_line_and_the_rest_still_reads() 
         "{msgs:?}"
     );
     assert!(msgs[1].starts_with("line 3: hash chain broken"), "{msgs:?}");
+}
+
+#[test]
+fn mangled_journals_never_panic_the_reader_fold_or_report() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/journal/inc-20260217-0412.jsonl");
+    let good = std::fs::read(path).unwrap();
+    let mut x = 0x853c49e6748fea9bu64;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..300 {
+        let mut bad = good.clone();
+        for _ in 0..(rnd() % 8 + 1) {
+            let i = (rnd() % bad.len() as u64) as usize;
+            match rnd() % 3 {
+                0 => bad[i] = rnd() as u8,
+                1 => bad.truncate(i),
+                _ => bad.insert(i, b"\n{}\"\\\xff"[(rnd() % 6) as usize]),
+            }
+            if bad.is_empty() {
+                break;
+            }
+        }
+        let r = pm2_incident::journal::reader::parse(&bad);
+        let md = pm2_incident::incident::report::render(&pm2_incident::incident::fold(&r.entries));
+        assert!(md.starts_with('#'));
+    }
 }

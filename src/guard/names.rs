@@ -172,7 +172,7 @@ pub fn js_name_filter(js: &str) -> Option<NameFilter> {
         let hi = close_of_call(&t, i + 5);
         let text = t[floor_char(&t, lo)..floor_char(&t, hi)].to_string();
         // Keep the weaker (pattern) filter when both appear: review rules need it.
-        if best.as_ref().map_or(true, |f| f.explicit && !explicit) {
+        if best.as_ref().is_none_or(|f| f.explicit && !explicit) {
             best = Some(NameFilter { explicit, text });
         }
     }

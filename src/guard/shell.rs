@@ -381,7 +381,7 @@ impl<'a> Parser<'a> {
             };
             self.skip_blanks();
             let at = self.i;
-            if self.peek(0).map_or(true, is_meta) {
+            if self.peek(0).is_none_or(is_meta) {
                 return self.err("here-document without a delimiter", at);
             }
             let w = self.word()?;

@@ -526,13 +526,12 @@ fn hm(t: Ts) -> String {
     t.format("%H:%M:%S").to_string()
 }
 
+/// First 12 characters (by char: the journal is untrusted input, never slice bytes).
 fn short_hash(h: &str) -> String {
-    if h.len() > 12 {
-        format!("{}…", &h[..12])
-    } else if h.is_empty() {
-        "-".into()
-    } else {
-        h.to_string()
+    match h.char_indices().nth(12) {
+        Some((i, _)) => format!("{}…", &h[..i]),
+        None if h.is_empty() => "-".into(),
+        None => h.to_string(),
     }
 }
 
@@ -586,6 +585,8 @@ mod tests {
         assert_eq!(fmt_ms(245_000), "4m 05s");
         assert_eq!(fmt_ms(3_720_000), "1h 02m");
         assert_eq!(hours_minutes(7_500_000), "2 hours 5 minutes");
+        assert_eq!(short_hash("ééééééééééééé"), "éééééééééééé…");
+        assert_eq!(short_hash("abc"), "abc");
     }
 
     #[test]

@@ -1,23 +1,12 @@
 //! The I/O of a snapshot: read PM2 (never spawning a daemon unless the CLI
 //! fallback was asked for) while the health round runs.
-use std::time::Duration;
-
 use serde::Serialize;
 
 use crate::assess::Pm2View;
 use crate::health::{HealthChecker, HealthResult};
-use crate::pm2::{probe_daemon, CliSource, DaemonState, Pm2Home, Process, RpcClient, RpcOptions};
+use crate::pm2::source::{observe, SourceArgs};
+use crate::pm2::{DaemonState, Process};
 use crate::runbook::Runbook;
-
-/// Where the process list comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Pm2Source {
-    /// `$PM2_HOME/rpc.sock`, read-only calls only (never starts a daemon).
-    #[default]
-    Rpc,
-    /// `pm2 jlist`: starts an empty daemon when none runs, hiding a crashed one.
-    Cli,
-}
 
 /// What PM2 told us.
 #[derive(Debug, Clone, Serialize)]
@@ -53,74 +42,45 @@ pub struct Snapshot {
     pub health_error: Option<String>,
 }
 
-pub fn read_pm2(home: &Pm2Home, source: Pm2Source, pm2_bin: &str) -> Pm2Reading {
-    if source == Pm2Source::Cli {
-        let cli = CliSource {
-            pm2_bin: pm2_bin.into(),
-            timeout: Duration::from_secs(15),
-            pm2_home: Some(home.dir().to_path_buf()),
-        };
-        return match cli.jlist() {
-            Ok(list) => Pm2Reading {
-                daemon: "up",
-                detail: "read with `pm2 jlist`".into(),
-                version: None,
-                pid: None,
-                processes: Some(list),
-                warning: Some(crate::pm2::CLI_WARNING.to_string()),
-            },
-            Err(e) => Pm2Reading {
-                daemon: "error",
-                detail: format!("`pm2 jlist` failed: {e}"),
-                version: None,
-                pid: None,
-                processes: None,
-                warning: Some(crate::pm2::CLI_WARNING.to_string()),
-            },
-        };
+/// The daemon's state in one word, for JSON and for the journal.
+pub fn daemon_word(d: &DaemonState) -> &'static str {
+    match d {
+        DaemonState::Up { .. } => "up",
+        DaemonState::NotRunning => "not_running",
+        DaemonState::DiedUncleanly { .. } => "died",
+        DaemonState::PermissionDenied { .. } => "permission_denied",
+        DaemonState::Timeout { .. } => "timeout",
+        DaemonState::Error { .. } => "error",
     }
-    let state = probe_daemon(home);
-    let detail = format!("daemon {state}");
-    let mut r = Pm2Reading {
-        daemon: "error",
-        detail,
-        version: None,
-        pid: None,
-        processes: None,
-        warning: None,
+}
+
+/// One reading of PM2 through the configured source (rpc.sock unless asked otherwise).
+pub fn read_pm2(args: &SourceArgs) -> Pm2Reading {
+    let obs = observe(args);
+    let (version, pid) = match &obs.daemon {
+        DaemonState::Up { version, pid } => (Some(version.clone()), *pid),
+        DaemonState::DiedUncleanly { last_pid, .. } => (None, *last_pid),
+        _ => (None, None),
     };
-    match state {
-        DaemonState::Up { version, pid } => {
-            r.daemon = "up";
-            r.version = Some(version);
-            r.pid = pid;
-            let opts = RpcOptions {
-                connect_timeout: Duration::from_secs(1),
-                reply_timeout: Duration::from_secs(5),
-                ..RpcOptions::default()
-            };
-            match RpcClient::connect(home.rpc_socket(), opts).and_then(|mut c| c.monitor_data()) {
-                Ok(list) => r.processes = Some(list),
-                Err(e) => r.detail = format!("daemon up but its process list could not be read: {e}"),
-            }
-        }
-        DaemonState::NotRunning => r.daemon = "not_running",
-        DaemonState::DiedUncleanly { last_pid, .. } => {
-            r.daemon = "died";
-            r.pid = last_pid;
-        }
-        DaemonState::PermissionDenied { .. } => r.daemon = "permission_denied",
-        DaemonState::Timeout { .. } => r.daemon = "timeout",
-        DaemonState::Error { .. } => r.daemon = "error",
+    let mut detail = format!("daemon {}", obs.daemon);
+    if let (Some(e), true) = (&obs.error, matches!(obs.daemon, DaemonState::Up { .. })) {
+        detail = format!("daemon up but its process list could not be read: {e}");
     }
-    r
+    Pm2Reading {
+        daemon: daemon_word(&obs.daemon),
+        detail,
+        version,
+        pid,
+        processes: obs.processes,
+        warning: obs.warnings.first().cloned(),
+    }
 }
 
 /// Read PM2 on a thread while the health round runs on this one.
-pub fn gather(rb: &Runbook, home: &Pm2Home, source: Pm2Source, pm2_bin: &str) -> Snapshot {
+pub fn gather(rb: &Runbook, source: &SourceArgs) -> Snapshot {
     let targets = rb.inventory.health_targets();
     std::thread::scope(|s| {
-        let pm2 = s.spawn(|| read_pm2(home, source, pm2_bin));
+        let pm2 = s.spawn(|| read_pm2(source));
         let (health, health_error) = match HealthChecker::from_inventory(&rb.inventory)
             .and_then(|c| c.check_all_blocking(&targets))
         {

@@ -4,5 +4,5 @@
 pub mod gather;
 pub mod render;
 
-pub use gather::{gather, Pm2Reading, Pm2Source, Snapshot};
+pub use gather::{gather, Pm2Reading, Snapshot};
 pub mod cli;
