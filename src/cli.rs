@@ -39,6 +39,8 @@ pub enum Command {
     Runbook(RunbookCmd),
     /// Guided live incident response (full-screen): runbook, PM2 and health side by side
     Respond(crate::respond::RespondArgs),
+    /// Replay a recorded incident (or a `pm2 jlist` dump), read-only, with a timeline cursor
+    Replay(crate::replay_cmd::ReplayArgs),
     /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
     Snapshot(crate::snapshot::cli::SnapshotArgs),
     /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
@@ -54,6 +56,13 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "OUT.md")]
         output: Option<PathBuf>,
     },
+    /// Drill shim entry: answers `pm2 curl systemctl journalctl df free git` from the simulator
+    #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
+    Sim {
+        tool: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,12 +76,14 @@ pub enum RunbookCmd {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::Sim { tool, args } => crate::drill::shim::main(&tool, &args),
         Command::CheckCommand(args) => crate::guard::cli::check_command(&args),
         Command::Lint(args) => crate::guard::cli::lint(&args),
         Command::Pm2(args) => crate::pm2::cmd::run(&args),
         Command::Runbook(RunbookCmd::Check(src)) => crate::runbook::cli::check(&src),
         Command::Runbook(RunbookCmd::Show(src)) => crate::runbook::cli::show(&src),
         Command::Respond(args) => crate::respond::run(&args),
+        Command::Replay(args) => crate::replay_cmd::run(&args),
         Command::Snapshot(args) => crate::snapshot::cli::run(&args),
         Command::Verify { file } => crate::journal::cli::verify(&file),
         Command::Report { file, output } => crate::journal::cli::report(&file, output.as_deref()),

@@ -12,7 +12,7 @@ use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name}
 use crate::journal::session::{self, Session};
 use crate::pm2::Pm2Home;
 use crate::runbook::Runbook;
-use crate::runtime::{self, LiveWorld};
+use crate::runtime::{self, LiveWorld, World};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct RespondArgs {
@@ -112,13 +112,13 @@ pub fn run(args: &RespondArgs) -> i32 {
     if args.resume.is_none() {
         app.enter_current_step();
     }
-    let code = run_tui(app, LiveWorld { home, env: vec![] }, writer, &path);
+    let code = run_tui(app, World::Live(LiveWorld { home, env: vec![] }), Some(writer), Some(&path));
     // Dropping the lock tells the next responder nobody drives any more.
     drop(lock);
     code
 }
 
-fn run_tui(app: App, world: LiveWorld, writer: crate::journal::Writer, path: &Path) -> i32 {
+pub fn run_tui(app: App, world: World, writer: Option<crate::journal::Writer>, path: Option<&Path>) -> i32 {
     crate::terminal::catch_signals();
     let mut term = match crate::terminal::enter() {
         Ok(t) => t,
@@ -127,8 +127,10 @@ fn run_tui(app: App, world: LiveWorld, writer: crate::journal::Writer, path: &Pa
             return fail(format!("cannot open the terminal: {e}"));
         }
     };
-    let code = runtime::run(&mut term, app, world, Some(writer));
+    let code = runtime::run(&mut term, app, world, writer);
     crate::terminal::restore();
-    eprintln!("journal: {} (resume with: pm2-incident respond --resume {})", path.display(), path.display());
+    if let Some(path) = path {
+        eprintln!("journal: {} (resume with: pm2-incident respond --resume {})", path.display(), path.display());
+    }
     code
 }

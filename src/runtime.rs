@@ -35,13 +35,55 @@ pub struct LiveWorld {
     pub env: Vec<(String, String)>,
 }
 
+/// Where observations come from and where commands go.
+pub enum World {
+    Live(LiveWorld),
+    /// A recorded journal; with `follow`, the file is watched for new events.
+    Replay { follow: Option<PathBuf>, known: usize },
+}
+
 struct Workers {
-    refresh_pm2: Sender<()>,
-    refresh_health: Sender<()>,
+    refresh_pm2: Option<Sender<()>>,
+    refresh_health: Option<Sender<()>>,
     cancels: HashMap<u64, CancelHandle>,
 }
 
-fn spawn_workers(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
+fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
+    match world {
+        World::Live(live) => spawn_live(app, live, tx),
+        World::Replay { follow, known } => {
+            if let Some(path) = follow.clone() {
+                spawn_follow(path, *known, tx.clone());
+            }
+            Workers { refresh_pm2: None, refresh_health: None, cancels: HashMap::new() }
+        }
+    }
+}
+
+/// Tail a journal another responder is writing: new complete lines become entries.
+fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut last_len = 0u64;
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if len == last_len {
+                continue;
+            }
+            last_len = len;
+            let Ok(out) = crate::journal::read(&path) else { continue };
+            if out.entries.len() > known {
+                let new = out.entries[known..].to_vec();
+                known = out.entries.len();
+                if tx.send(Msg::Appended(new)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
     let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
     let source = SourceArgs { pm2_home: Some(world.home.dir().to_path_buf()), ..SourceArgs::default() };
     let t = tx.clone();
@@ -103,7 +145,7 @@ fn spawn_workers(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
             }
         }
     });
-    Workers { refresh_pm2, refresh_health, cancels: HashMap::new() }
+    Workers { refresh_pm2: Some(refresh_pm2), refresh_health: Some(refresh_health), cancels: HashMap::new() }
 }
 
 /// Wait `d` or until asked to refresh; true when the app is gone.
@@ -175,7 +217,7 @@ fn write_journal(app: &mut App, writer: &mut Option<Writer>) {
 }
 
 /// Run the app until it quits or a signal arrives; returns the exit code.
-pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: LiveWorld, mut writer: Option<Writer>) -> i32 {
+pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, mut writer: Option<Writer>) -> i32 {
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut workers = spawn_workers(&app, &world, &tx);
     let input_tx = tx.clone();
@@ -196,7 +238,10 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: LiveWorl
             Err(_) => return,
         }
     });
-    let app_env = Arc::new(world.env.clone());
+    let app_env = Arc::new(match &world {
+        World::Live(l) => l.env.clone(),
+        World::Replay { .. } => vec![],
+    });
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut exit_code = 0;
@@ -245,8 +290,9 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: LiveWorl
                         }
                     }
                     Effect::RefreshNow => {
-                        let _ = workers.refresh_pm2.send(());
-                        let _ = workers.refresh_health.send(());
+                        for r in [&workers.refresh_pm2, &workers.refresh_health].into_iter().flatten() {
+                            let _ = r.send(());
+                        }
                     }
                     Effect::Quit => app.quit = true,
                 }

@@ -75,3 +75,62 @@ pub fn inventory_summary(inv: &Inventory) -> InventorySummary {
             .collect(),
     }
 }
+
+/// Back from a journal row to the live model (replay): fields the journal does not
+/// keep are left empty.
+pub fn process_from_row(r: &ev::ProcessRow) -> Process {
+    Process {
+        pm_id: r.pm_id,
+        name: r.name.clone(),
+        namespace: Some(r.namespace.clone()).filter(|s| !s.is_empty()),
+        pid: r.pid,
+        status: crate::pm2::ProcessStatus::parse(&r.status),
+        exec_mode: None,
+        instances: None,
+        restarts: r.restarts as u64,
+        unstable_restarts: r.unstable_restarts as u64,
+        uptime_since_ms: r.uptime_since_ms,
+        created_at_ms: None,
+        cpu_percent: Some(r.cpu),
+        memory_bytes: Some(r.memory),
+        exit_code: None,
+        version: None,
+        node_version: None,
+        cwd: None,
+        script: None,
+        out_log: None,
+        err_log: None,
+        metrics: Default::default(),
+    }
+}
+
+/// Back from a journal health row (replay). The target comes from the inventory when
+/// it knows the URL; the verdict from its recorded label.
+pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
+    use crate::health::Verdict;
+    use crate::runbook::inventory::{HealthTarget, Route};
+    use crate::runbook::Environment;
+    let target = inv.health_targets().into_iter().find(|t| t.url == r.url).unwrap_or_else(|| HealthTarget {
+        url: r.url.clone(),
+        deployment: r.app.clone(),
+        app: r.app.clone(),
+        environment: if r.env == "test" { Environment::Test } else { Environment::Production },
+        route: Route::Public,
+    });
+    let verdict = match r.verdict.as_str() {
+        "healthy" => Verdict::Healthy,
+        "degraded" => Verdict::Degraded { failing: vec![] },
+        "refused" => Verdict::Refused,
+        "timeout" => Verdict::Timeout,
+        "dns" => Verdict::DnsFailure,
+        "tls" => Verdict::TlsFailure,
+        "not json" => Verdict::NotJson,
+        "error" => Verdict::Error { message: String::new() },
+        s => match s.parse::<u16>() {
+            Ok(code @ (502..=504)) => Verdict::BadGateway { code },
+            Ok(code) => Verdict::HttpError { code },
+            Err(_) => Verdict::Unhealthy { status: s.to_string(), failing: vec![] },
+        },
+    };
+    HealthResult { target, http_status: r.status_code, latency_ms: r.latency_ms.unwrap_or(0), verdict }
+}

@@ -83,26 +83,107 @@ pub fn help_lines() -> Vec<(String, &'static str)> {
             let keys: Vec<String> = b
                 .keys
                 .iter()
-                .map(|k| {
-                    let name = match k {
-                        KeyCode::Char(' ') => "Space".to_string(),
-                        KeyCode::Char(c) => c.to_string(),
-                        KeyCode::Down => "↓".into(),
-                        KeyCode::Up => "↑".into(),
-                        KeyCode::Left => "←".into(),
-                        KeyCode::Right => "→".into(),
-                        KeyCode::Enter => "Enter".into(),
-                        KeyCode::Tab => "Tab".into(),
-                        other => format!("{other:?}"),
-                    };
-                    if b.ctrl {
-                        format!("Ctrl-{name}")
-                    } else {
-                        name
-                    }
-                })
+                .map(|k| if b.ctrl { format!("Ctrl-{}", key_name(k)) } else { key_name(k) })
                 .collect();
             (keys.join(" "), b.help)
         })
         .collect()
+}
+
+/// Replay keys (read-only: nothing runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayAction {
+    Move(super::replay::ReplayMove),
+    Down,
+    Up,
+    Play,
+    Faster,
+    Slower,
+    GotoTime,
+    Search,
+    SearchNext,
+    Timeline,
+    Strip,
+    Help,
+    NextTab,
+    Tab(u8),
+    Quit,
+}
+
+pub struct ReplayBinding {
+    pub keys: &'static [KeyCode],
+    pub action: ReplayAction,
+    pub short: &'static str,
+    pub help: &'static str,
+    pub footer: bool,
+}
+
+use super::replay::ReplayMove as M;
+use ReplayAction as RA;
+
+pub const REPLAY_KEYMAP: &[ReplayBinding] = &[
+    ReplayBinding { keys: &[KeyCode::Char('l'), KeyCode::Right], action: RA::Move(M::Next), short: "l/h event", help: "next event", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('h'), KeyCode::Left], action: RA::Move(M::Prev), short: "", help: "previous event", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char(']')], action: RA::Move(M::NextStep), short: "[/] step", help: "next runbook step entered", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('[')], action: RA::Move(M::PrevStep), short: "", help: "previous runbook step entered", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('}')], action: RA::Move(M::NextPhase), short: "", help: "next phase", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('{')], action: RA::Move(M::PrevPhase), short: "", help: "previous phase", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('s')], action: RA::Move(M::NextDecision), short: "s severity", help: "next severity proposal or decision", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('c')], action: RA::Move(M::NextCommand), short: "c command", help: "next command run (or refused)", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('g')], action: RA::Move(M::Start), short: "", help: "first event", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('G')], action: RA::Move(M::End), short: "", help: "last event", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('j'), KeyCode::Down], action: RA::Down, short: "", help: "select the next item of the step", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('k'), KeyCode::Up], action: RA::Up, short: "", help: "select the previous item of the step", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char(' ')], action: RA::Play, short: "Space play", help: "play / pause", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('+'), KeyCode::Char('=')], action: RA::Faster, short: "+/- speed", help: "play faster (1x, 5x, 10x, 30x, 60x)", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('-')], action: RA::Slower, short: "", help: "play slower", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('T')], action: RA::GotoTime, short: "T time", help: "go to a time (HH:MM[:SS] UTC)", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('/')], action: RA::Search, short: "/ search", help: "search the events", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('n')], action: RA::SearchNext, short: "", help: "next search hit", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('t')], action: RA::Timeline, short: "t timeline", help: "the incident timeline", footer: true },
+    ReplayBinding { keys: &[KeyCode::Char('z')], action: RA::Strip, short: "", help: "hide or show the timeline chart", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('?')], action: RA::Help, short: "? help", help: "this help", footer: true },
+    ReplayBinding { keys: &[KeyCode::Tab], action: RA::NextTab, short: "", help: "next pane (narrow terminals)", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('1'), KeyCode::Char('2'), KeyCode::Char('3'), KeyCode::Char('4')], action: RA::Tab(0), short: "", help: "1-4: runbook, step, PM2 or health pane (narrow terminals)", footer: false },
+    ReplayBinding { keys: &[KeyCode::Char('q')], action: RA::Quit, short: "q quit", help: "quit", footer: true },
+];
+
+pub fn replay_action_for(key: &KeyEvent) -> Option<ReplayAction> {
+    for b in REPLAY_KEYMAP {
+        if b.keys.contains(&key.code) {
+            if let (RA::Tab(_), KeyCode::Char(c)) = (b.action, key.code) {
+                return Some(RA::Tab(c as u8 - b'1'));
+            }
+            return Some(b.action);
+        }
+    }
+    None
+}
+
+pub fn replay_footer() -> String {
+    REPLAY_KEYMAP.iter().filter(|b| b.footer).map(|b| b.short).collect::<Vec<_>>().join("  ")
+}
+
+pub fn replay_help_lines() -> Vec<(String, &'static str)> {
+    REPLAY_KEYMAP
+        .iter()
+        .map(|b| {
+            let keys: Vec<String> = b.keys.iter().map(key_name).collect();
+            (keys.join(" "), b.help)
+        })
+        .collect()
+}
+
+fn key_name(k: &KeyCode) -> String {
+    match k {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Right => "→".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Tab => "Tab".into(),
+        other => format!("{other:?}"),
+    }
 }

@@ -5,6 +5,7 @@
 pub mod convert;
 pub mod keymap;
 pub mod msg;
+pub mod replay;
 pub mod state;
 pub mod update;
 

@@ -29,6 +29,8 @@ pub enum Msg {
     Finished { cmd_id: u64, exit_code: Option<i32>, signal: Option<i32>, duration_ms: u64, timed_out: bool },
     /// The command could not start at all (missing directory, ...).
     SpawnFailed { cmd_id: u64, error: String },
+    /// Replay --follow: entries appended to the journal being watched.
+    Appended(Vec<crate::incident::event::Entry>),
     /// The journal could not write: the UI says so and keeps working.
     JournalError(String),
 }

@@ -58,6 +58,10 @@ pub enum InputKind {
     Override,
     /// Reason to pass the restore gate before this plan item.
     Skip { plan_item: usize },
+    /// Replay: jump to a time.
+    GotoTime,
+    /// Replay: find text in the events.
+    Search,
 }
 
 impl InputKind {
@@ -67,6 +71,8 @@ impl InputKind {
             InputKind::Note => "Note for the journal",
             InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
             InputKind::Skip { .. } => "Skip the restore gate: why?",
+            InputKind::GotoTime => "Go to time (HH:MM[:SS] UTC)",
+            InputKind::Search => "Search the events",
         }
     }
 }
@@ -137,6 +143,10 @@ pub struct App {
     /// The restore plan as it stood when the severity was decided: items stay
     /// listed (and show done) as processes come back.
     pub frozen_plan: Option<RestorePlan>,
+    /// Set in replay mode: the recorded journal and the cursor.
+    pub replay: Option<super::replay::ReplayState>,
+    /// Replay: the timeline chart is hidden.
+    pub hide_strip: bool,
 }
 
 /// At most this many output lines per command go to the journal; the rest are counted.
@@ -177,11 +187,17 @@ impl App {
             dropped_lines: BTreeMap::new(),
             skipped: BTreeMap::new(),
             frozen_plan: None,
+            replay: None,
+            hide_strip: false,
         }
     }
 
     /// Record an event: applied to the incident now, queued for the journal.
     pub fn record(&mut self, event: Event) {
+        // Replay is read-only: nothing is recorded.
+        if self.mode == AppMode::Replay {
+            return;
+        }
         self.local_seq += 1;
         let entry = Entry { seq: self.local_seq, ts: self.now, event };
         self.incident.apply(&entry);

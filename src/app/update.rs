@@ -4,7 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::convert;
 use super::keymap::{action_for, Action};
 use super::msg::{Effect, Msg, Pm2Snapshot};
-use super::state::{App, InputKind, Popup, StepItem, Tab, MAX_JOURNALED_LINES};
+use super::state::{App, AppMode, InputKind, Popup, StepItem, Tab, MAX_JOURNALED_LINES};
 use crate::assess::{self, Level, Observation, Pm2View};
 use crate::guard::{classify, Class};
 use crate::incident::event::{
@@ -15,10 +15,18 @@ use crate::runbook::Risk;
 
 impl App {
     pub fn update(&mut self, msg: Msg, now: Ts) -> Vec<Effect> {
-        self.now = now;
+        // Replay's clock is the journal's, set by the cursor.
+        if self.mode != AppMode::Replay {
+            self.now = now;
+        }
         match msg {
             Msg::Key(k) => return self.key(k),
-            Msg::Resize | Msg::Tick => self.dirty = true,
+            Msg::Resize => self.dirty = true,
+            Msg::Tick => {
+                self.replay_tick(1);
+                self.dirty = true;
+            }
+            Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
             Msg::Pm2Bus { process, event, detail } => {
                 self.record(Event::Pm2Event(ev::Pm2Event { process: process.clone(), pm_id: None, event: event.clone(), detail }));
@@ -131,6 +139,16 @@ impl App {
         self.reassess();
     }
 
+    /// Assess what is shown without recording anything (replay).
+    pub fn reassess_quietly(&mut self) {
+        let view = match (&self.processes, self.pm2_daemon.as_str()) {
+            (Some(list), _) => Pm2View::Listed(list),
+            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: &self.pm2_detail },
+            (None, _) => Pm2View::Unreadable { reason: &self.pm2_detail },
+        };
+        self.assessment = assess::assess(&self.rb, &Observation { pm2: view, health: &self.health });
+    }
+
     fn reassess(&mut self) {
         let view = match (&self.processes, self.pm2_daemon.as_str()) {
             (Some(list), _) => Pm2View::Listed(list),
@@ -154,6 +172,9 @@ impl App {
         self.flash = None;
         if self.popup.is_some() {
             return self.popup_key(k);
+        }
+        if self.mode == AppMode::Replay {
+            return self.replay_key(k);
         }
         let Some(action) = action_for(&k) else { return vec![] };
         let n_items = self.items().len();
@@ -426,6 +447,18 @@ impl App {
                 self.flash = Some(format!("severity set to {} (override)", sev.label()));
                 vec![]
             }
+            InputKind::GotoTime => {
+                if let Err(e) = self.replay_goto_time(&t) {
+                    return again(self, kind, &e);
+                }
+                vec![]
+            }
+            InputKind::Search => {
+                if !t.is_empty() {
+                    self.replay_search(&t);
+                }
+                vec![]
+            }
             InputKind::Skip { plan_item } => {
                 if t.is_empty() {
                     return again(self, kind, "a skip needs a reason");
@@ -439,6 +472,42 @@ impl App {
                 vec![]
             }
         }
+    }
+
+    fn replay_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use super::keymap::{replay_action_for, ReplayAction as R};
+        let Some(a) = replay_action_for(&k) else { return vec![] };
+        let n_items = self.items().len();
+        match a {
+            R::Move(m) => self.replay_move(m),
+            R::Down => self.selected = (self.selected + 1).min(n_items.saturating_sub(1)),
+            R::Up => self.selected = self.selected.saturating_sub(1),
+            R::Play => self.replay_toggle_play(),
+            R::Faster => self.replay_speed(true),
+            R::Slower => self.replay_speed(false),
+            R::GotoTime => self.open_replay_input(InputKind::GotoTime),
+            R::Search => self.open_replay_input(InputKind::Search),
+            R::SearchNext => {
+                let last = self.replay.as_ref().and_then(|r| r.last_search.clone());
+                match last {
+                    Some(n) => self.replay_search(&n),
+                    None => self.open_replay_input(InputKind::Search),
+                }
+            }
+            R::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
+            R::Strip => self.hide_strip = !self.hide_strip,
+            R::Help => self.popup = Some(Popup::Help),
+            R::NextTab => {
+                let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+                self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
+            }
+            R::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            R::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+        }
+        vec![]
     }
 
     /// The proposed severity level, if any.

@@ -13,18 +13,33 @@ use super::{classify, GuardContext};
 /// Names options shared by both subcommands (until the lead wires the inventory).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ContextArgs {
-    /// Known process names/globs, comma-separated (default: none, no inventory check)
+    /// Known process names/globs, comma-separated (default: the inventory's)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub known: Option<Vec<String>>,
+    /// Inventory whose process names are the known ones (default: the embedded one)
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
     /// Process names/globs in the incident's scope, comma-separated
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub scope: Option<Vec<String>>,
 }
 
 impl ContextArgs {
+    /// The names to judge by: `--known`, else the inventory's process names and
+    /// globs (so a refusal can name the explicit processes to use instead).
     pub fn context(&self) -> GuardContext {
+        let known = self.known.clone().unwrap_or_else(|| {
+            crate::runbook::Runbook::load(None, self.inventory.as_deref())
+                .map(|rb| rb.inventory.process_patterns())
+                .unwrap_or_else(|errors| {
+                    for e in errors {
+                        eprintln!("{e}");
+                    }
+                    Vec::new()
+                })
+        });
         GuardContext {
-            known_processes: self.known.clone().unwrap_or_default(),
+            known_processes: known,
             scope: self.scope.clone(),
         }
     }

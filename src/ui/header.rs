@@ -47,6 +47,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             spans.push(Span::raw(format!("  {}", hms(elapsed))));
         }
     }
+    if let Some(r) = &app.replay {
+        let t = r.time().map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+        let play = if r.playing { format!("▶ {}x", r.speed) } else { format!("‖ {}x", r.speed) };
+        let follow = if r.follow { " follow" } else { "" };
+        spans.push(Span::styled(format!("  {t} UTC  event {}/{}  {play}{follow}", r.pos(), r.len()), th.accent()));
+    }
     if app.incident.closed.is_some() {
         spans.push(Span::styled("  CLOSED", th.good()));
     }

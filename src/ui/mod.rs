@@ -5,6 +5,7 @@ mod header;
 mod health_pane;
 mod pm2_pane;
 mod popup;
+mod replay_strip;
 mod runbook_pane;
 mod step_pane;
 pub mod theme;
@@ -29,10 +30,19 @@ pub fn draw(f: &mut Frame, app: &App) {
         .constraints([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)])
         .split(area);
     header::render(f, rows[0], app, &th);
+    let mut body = rows[1];
+    if app.replay.is_some() && !app.hide_strip && body.height > 12 {
+        let parts = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(8), Constraint::Length(replay_strip::HEIGHT)])
+            .split(body);
+        body = parts[0];
+        replay_strip::render(f, parts[1], app, &th);
+    }
     if area.width >= WIDE_COLS && area.height >= WIDE_ROWS {
-        wide(f, rows[1], app, &th);
+        wide(f, body, app, &th);
     } else {
-        narrow(f, rows[1], app, &th);
+        narrow(f, body, app, &th);
     }
     footer(f, rows[2], app, &th);
     popup::render(f, area, app, &th);
@@ -86,7 +96,7 @@ fn footer(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let line = match &app.flash {
         Some(msg) => Line::from(Span::styled(format!(" {msg}"), th.warn())),
         None => {
-            let mut keys = keymap::footer();
+            let mut keys = if app.replay.is_some() { keymap::replay_footer() } else { keymap::footer() };
             if area.width < WIDE_COLS {
                 keys.push_str("  Tab pane");
             }

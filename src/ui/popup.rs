@@ -17,7 +17,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let Some(p) = &app.popup else { return };
     let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
         Popup::Help => {
-            let mut l: Vec<Line> = keymap::help_lines()
+            let lines = if app.replay.is_some() { keymap::replay_help_lines() } else { keymap::help_lines() };
+            let mut l: Vec<Line> = lines
                 .into_iter()
                 .map(|(k, h)| Line::from(vec![Span::styled(format!("{k:<14}"), th.title()), Span::raw(h)]))
                 .collect();

@@ -1,0 +1,276 @@
+//! Replay: the same screens over a recorded journal, read-only, with a cursor
+//! that steps, jumps and plays. The state shown is `incident::fold` up to the
+//! cursor (via the journal's checkpoints), so replay cannot drift from what the
+//! responder saw.
+use chrono::Duration;
+
+use super::convert;
+use super::state::{App, AppMode, InputKind, Popup};
+use crate::incident::event::{Entry, Event, Ts};
+use crate::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
+
+pub struct ReplayState {
+    pub replay: Replay,
+    pub cursor: Cursor,
+    pub playing: bool,
+    /// Incident seconds per real second.
+    pub speed: u32,
+    /// The incident time playback has reached.
+    pub clock: Option<Ts>,
+    /// Watching a journal someone is still writing: stay at the end as it grows.
+    pub follow: bool,
+    pub last_search: Option<String>,
+}
+
+pub const SPEEDS: [u32; 5] = [1, 5, 10, 30, 60];
+
+impl ReplayState {
+    pub fn new(entries: Vec<Entry>, follow: bool) -> ReplayState {
+        ReplayState {
+            replay: Replay::new(entries, DEFAULT_CHECKPOINT_EVERY),
+            cursor: Cursor::default(),
+            playing: false,
+            speed: 1,
+            clock: None,
+            follow,
+            last_search: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.replay.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.replay.is_empty()
+    }
+
+    pub fn pos(&self) -> usize {
+        self.cursor.position()
+    }
+
+    /// Time of the last event applied.
+    pub fn time(&self) -> Option<Ts> {
+        let p = self.pos();
+        if p == 0 {
+            self.replay.entries().first().map(|e| e.ts)
+        } else {
+            self.replay.entries().get(p - 1).map(|e| e.ts)
+        }
+    }
+
+    /// Index just after the next entry (from the cursor) matching `pred`.
+    fn next_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
+        self.replay.entries().iter().enumerate().skip(self.pos()).find(|(_, e)| pred(e)).map(|(i, _)| i + 1)
+    }
+
+    fn prev_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
+        let before = self.pos().saturating_sub(1);
+        self.replay.entries()[..before].iter().enumerate().rev().find(|(_, e)| pred(e)).map(|(i, _)| i + 1)
+    }
+}
+
+/// What the replay keys do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayMove {
+    Next,
+    Prev,
+    NextStep,
+    PrevStep,
+    NextPhase,
+    PrevPhase,
+    NextDecision,
+    NextCommand,
+    Start,
+    End,
+}
+
+fn is_step(e: &Entry) -> bool {
+    matches!(e.event, Event::StepEntered(_))
+}
+
+impl App {
+    /// Open a recorded incident for replay, at its first event.
+    pub fn start_replay(&mut self, entries: Vec<Entry>, follow: bool) {
+        self.mode = AppMode::Replay;
+        let mut r = ReplayState::new(entries, follow);
+        let end = if follow { r.len() } else { 1.min(r.len()) };
+        r.replay.seek(&mut r.cursor, end);
+        self.replay = Some(r);
+        self.sync_from_cursor();
+    }
+
+    /// New entries of a journal being written (replay --follow).
+    pub fn replay_append(&mut self, entries: Vec<Entry>) {
+        let Some(r) = self.replay.as_mut() else { return };
+        let at_end = r.pos() == r.len();
+        for e in entries {
+            r.replay.push(e);
+        }
+        if at_end && r.follow {
+            let n = r.len();
+            r.replay.seek(&mut r.cursor, n);
+            self.sync_from_cursor();
+        }
+        self.dirty = true;
+    }
+
+    pub fn replay_seek(&mut self, n: usize) {
+        let Some(r) = self.replay.as_mut() else { return };
+        let n = n.clamp(1.min(r.len()), r.len());
+        r.replay.seek(&mut r.cursor, n);
+        r.clock = r.time();
+        self.sync_from_cursor();
+    }
+
+    pub fn replay_move(&mut self, m: ReplayMove) {
+        let Some(r) = self.replay.as_ref() else { return };
+        let pos = r.pos();
+        let phase_of = |app: &App, e: &Entry| -> Option<String> {
+            match &e.event {
+                Event::StepEntered(s) => app.rb.procedure.steps().find(|(_, st)| *st.id.get_ref() == s.step).map(|(p, _)| p.id.get_ref().clone()),
+                _ => None,
+            }
+        };
+        let target = match m {
+            ReplayMove::Next => Some(pos + 1),
+            ReplayMove::Prev => Some(pos.saturating_sub(1)),
+            ReplayMove::NextStep => r.next_where(is_step),
+            ReplayMove::PrevStep => r.prev_where(is_step),
+            ReplayMove::NextPhase | ReplayMove::PrevPhase => {
+                let current = r.replay.entries()[..pos].iter().rev().find_map(|e| phase_of(self, e));
+                let differs = |e: &Entry| phase_of(self, e).is_some_and(|p| Some(p) != current);
+                if m == ReplayMove::NextPhase {
+                    r.next_where(differs)
+                } else {
+                    r.prev_where(differs)
+                }
+            }
+            ReplayMove::NextDecision => r.next_where(|e| matches!(e.event, Event::SeverityDecided(_) | Event::SeverityProposed(_))),
+            ReplayMove::NextCommand => r.next_where(|e| matches!(e.event, Event::CommandStarted(_) | Event::GuardRefused(_))),
+            ReplayMove::Start => Some(1),
+            ReplayMove::End => Some(r.len()),
+        };
+        match target {
+            Some(n) => self.replay_seek(n),
+            None => self.flash = Some("no more of those in this journal".into()),
+        }
+    }
+
+    /// Jump to the first event at or after a time of day (`HH:MM[:SS]`, UTC) or a full RFC 3339 time.
+    pub fn replay_goto_time(&mut self, text: &str) -> Result<(), String> {
+        let Some(r) = self.replay.as_ref() else { return Ok(()) };
+        let first = r.replay.entries().first().map(|e| e.ts).ok_or("empty journal")?;
+        let when: Ts = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+            t.with_timezone(&chrono::Utc)
+        } else {
+            let t = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S")
+                .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M"))
+                .map_err(|_| format!("`{text}` is not HH:MM[:SS] (UTC) or an RFC 3339 time"))?;
+            let mut d = first.date_naive().and_time(t).and_utc();
+            if d < first {
+                d += Duration::days(1);
+            }
+            d
+        };
+        let n = r.replay.entries().iter().position(|e| e.ts >= when).map(|i| i + 1).unwrap_or(r.len());
+        self.replay_seek(n);
+        Ok(())
+    }
+
+    /// Find the next event whose text (kind, command, note, process...) contains `needle`.
+    pub fn replay_search(&mut self, needle: &str) {
+        let Some(r) = self.replay.as_mut() else { return };
+        r.last_search = Some(needle.to_string());
+        let lower = needle.to_lowercase();
+        let hit = r.next_where(|e| {
+            let o = e.event.to_object();
+            serde_json::Value::Object(o).to_string().to_lowercase().contains(&lower)
+        });
+        match hit {
+            Some(n) => self.replay_seek(n),
+            None => self.flash = Some(format!("`{needle}` not found after the cursor")),
+        }
+    }
+
+    /// Playback: move the cursor to the events up to the replay clock.
+    pub fn replay_tick(&mut self, real_secs: i64) {
+        let Some(r) = self.replay.as_mut() else { return };
+        if !r.playing {
+            return;
+        }
+        let clock = r.clock.or(r.time()).unwrap_or_else(chrono::Utc::now) + Duration::seconds(real_secs * r.speed as i64);
+        r.clock = Some(clock);
+        let n = r.replay.entries().iter().position(|e| e.ts > clock).unwrap_or(r.len());
+        if n >= r.len() {
+            r.playing = false;
+        }
+        let n = n.max(r.pos());
+        r.replay.seek(&mut r.cursor, n);
+        self.sync_from_cursor();
+    }
+
+    pub fn replay_toggle_play(&mut self) {
+        if let Some(r) = self.replay.as_mut() {
+            r.playing = !r.playing;
+            r.clock = r.time();
+        }
+        self.dirty = true;
+    }
+
+    pub fn replay_speed(&mut self, faster: bool) {
+        if let Some(r) = self.replay.as_mut() {
+            let i = SPEEDS.iter().position(|s| *s == r.speed).unwrap_or(0);
+            let j = if faster { (i + 1).min(SPEEDS.len() - 1) } else { i.saturating_sub(1) };
+            r.speed = SPEEDS[j];
+        }
+        self.dirty = true;
+    }
+
+    pub fn open_replay_input(&mut self, kind: InputKind) {
+        self.popup = Some(Popup::Input { kind, text: String::new(), error: None });
+    }
+
+    /// Show the incident as of the cursor: its state, the PM2 list and health it
+    /// had recorded then, and what `assess` made of them.
+    pub fn sync_from_cursor(&mut self) {
+        let Some(r) = self.replay.as_ref() else { return };
+        let inc = r.cursor.state().clone();
+        self.now = r.time().unwrap_or(self.now);
+        self.processes = Some(inc.processes.iter().map(convert::process_from_row).collect());
+        // In the inventory's order, as the live screen shows them.
+        let order = self.rb.inventory.health_targets();
+        let rank = |url: &str| order.iter().position(|t| t.url == url).unwrap_or(usize::MAX);
+        let mut rows: Vec<_> = inc.health.values().map(|t| &t.value).collect();
+        rows.sort_by_key(|h| (rank(&h.url), h.url.clone()));
+        self.health = rows.into_iter().map(|h| convert::health_from_row(h, &self.rb.inventory)).collect();
+        match &inc.daemon {
+            Some(d) if !d.value.alive => {
+                self.pm2_daemon = if d.value.detail.contains("not running") { "not_running".into() } else { "died".into() };
+                self.pm2_detail = d.value.detail.clone();
+                if inc.processes.is_empty() {
+                    self.processes = None;
+                }
+            }
+            Some(d) => {
+                self.pm2_daemon = "up".into();
+                self.pm2_detail = d.value.detail.clone();
+            }
+            None => {
+                self.pm2_daemon = "up".into();
+                self.pm2_detail = "as recorded".into();
+            }
+        }
+        if let Some(cur) = &inc.current_step {
+            if let Some(i) = self.rb.procedure.steps().position(|(_, s)| s.id.get_ref() == cur) {
+                if i != self.step {
+                    self.step = i;
+                    self.selected = 0;
+                }
+            }
+        }
+        self.incident = inc;
+        self.reassess_quietly();
+        self.dirty = true;
+    }
+}

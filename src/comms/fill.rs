@@ -1,0 +1,391 @@
+//! `fill(template_id, ctx)`: the runbook's template text with its placeholders replaced from
+//! the incident, driven by the template's own `field` list (placeholder + source), so a site
+//! that rewords its templates keeps its wording. A value the incident does not have leaves
+//! the placeholder as written, for the responder to fill in.
+use super::context::{CommsContext, Item};
+use super::sites::Site;
+use super::text::{self, replace_once};
+use crate::incident::event::{ActionItem, Severity, Ts};
+
+/// Times in communications: always UTC, minute precision.
+pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FillError {
+    #[error("no communication template `{id}` in the runbook (it has: {known})")]
+    UnknownTemplate { id: String, known: String },
+}
+
+/// Placeholders the runbook's status update lists under "[Action taken]" without declaring
+/// them as fields; filled when the template uses `actions_since_last_update`.
+const PROGRESS_EXTRAS: &[(&str, &str)] = &[
+    ("[Discovery made]", "discoveries_since_last_update"),
+    ("[Process restored]", "restored_since_last_update"),
+];
+
+/// Fields the runbook declares without a source that the incident can still fill:
+/// (placeholder, meaning, source).
+const UNSOURCED: &[(&str, &str, &str)] =
+    &[("[description]", "Estimated user impact", "users_affected")];
+
+/// Placeholder for a site whose state is not known.
+const UNKNOWN_STATE: &str = "[UP|DOWN]";
+
+enum Value {
+    Inline(String),
+    /// One line per entry; `done` ticks a `[ ]` checkbox in the line's prefix.
+    List(Vec<(String, bool)>),
+    /// Filled per site in the site block; `total` is the inline value elsewhere, if any.
+    Sites {
+        downtime: bool,
+        total: Option<String>,
+    },
+    Unknown,
+}
+
+pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
+    let t = ctx
+        .template(template_id)
+        .ok_or_else(|| FillError::UnknownTemplate {
+            id: template_id.to_string(),
+            known: ctx
+                .templates
+                .iter()
+                .map(|t| t.id.get_ref().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let mut fields: Vec<(String, String)> = t
+        .field
+        .iter()
+        .filter_map(|f| {
+            let implied = || {
+                UNSOURCED
+                    .iter()
+                    .find(|(p, m, _)| *p == f.placeholder && f.meaning.eq_ignore_ascii_case(m))
+                    .map(|(_, _, s)| s.to_string())
+            };
+            Some((f.placeholder.clone(), f.source.clone().or_else(implied)?))
+        })
+        .collect();
+    // The severity tag of a subject (`[P1 INCIDENT]`) is declared only in the notification;
+    // every subject that carries it gets the actual severity.
+    for f in ctx.templates.iter().flat_map(|t| t.field.iter()) {
+        if f.source.as_deref() == Some("severity")
+            && t.subject.contains(&f.placeholder)
+            && !fields.iter().any(|(p, _)| p == &f.placeholder)
+        {
+            fields.push((f.placeholder.clone(), "severity".to_string()));
+        }
+    }
+    if fields.iter().any(|(_, s)| s == "actions_since_last_update") {
+        for (p, s) in PROGRESS_EXTRAS {
+            if !fields.iter().any(|(fp, _)| fp == p) {
+                fields.push((p.to_string(), s.to_string()));
+            }
+        }
+    }
+    let values: Vec<(String, String, Value)> = fields
+        .into_iter()
+        .map(|(p, s)| {
+            let v = value(&s, &p, ctx);
+            (p, s, v)
+        })
+        .collect();
+
+    let inline: Vec<(&str, &str)> = values
+        .iter()
+        .filter_map(|(p, _, v)| match v {
+            Value::Inline(x) | Value::Sites { total: Some(x), .. } => {
+                Some((p.as_str(), x.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    let subject = replace_once(&t.subject, &inline);
+
+    let lines: Vec<String> = t.body.split('\n').map(str::to_string).collect();
+    let block = text::site_block(&lines).filter(|_| {
+        values
+            .iter()
+            .any(|(_, _, v)| matches!(v, Value::Sites { .. }))
+    });
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some((start, end, n_sites)) = block.filter(|b| b.0 == i) {
+            out.extend(site_lines(
+                template_id,
+                &lines[start..end],
+                n_sites,
+                &values,
+                ctx,
+            ));
+            i = end;
+            continue;
+        }
+        let line = &lines[i];
+        let list = values.iter().find_map(|(p, _, v)| match v {
+            Value::List(entries) if !entries.is_empty() && line.contains(p.as_str()) => {
+                Some((p, entries))
+            }
+            _ => None,
+        });
+        match list {
+            Some((p, entries)) => {
+                let (prefix, suffix) = line.split_once(p.as_str()).unwrap_or((line, ""));
+                for (entry, done) in entries {
+                    let prefix = if *done {
+                        prefix.replacen("[ ]", "[x]", 1)
+                    } else {
+                        prefix.to_string()
+                    };
+                    out.push(format!("{prefix}{entry}{suffix}"));
+                }
+                // The template may show the list as several placeholder lines ("1. [Action]",
+                // "2. [Action]"): the entries replace all of them.
+                i += 1;
+                while i < lines.len() && lines[i].contains(p.as_str()) {
+                    i += 1;
+                }
+            }
+            None => {
+                let mut filled = replace_once(line, &inline);
+                if line_has_source(line, &values, "next_update") {
+                    filled = with_update_time(&filled, ctx);
+                }
+                out.push(filled);
+                i += 1;
+            }
+        }
+    }
+    text::renumber(&mut out);
+    Ok(Draft {
+        subject,
+        body: out.join("\n"),
+    })
+}
+
+fn line_has_source(line: &str, values: &[(String, String, Value)], source: &str) -> bool {
+    values
+        .iter()
+        .any(|(p, s, _)| s == source && line.contains(p.as_str()))
+}
+
+fn value(source: &str, placeholder: &str, ctx: &CommsContext) -> Value {
+    let inline = |v: Option<String>| v.map_or(Value::Unknown, Value::Inline);
+    let list =
+        |items: Vec<&Item>| Value::List(items.iter().map(|i| (i.text.clone(), false)).collect());
+    match source {
+        "severity" => inline(ctx.severity.map(|s| severity_text(placeholder, s))),
+        "detected_at" => inline(ctx.detected_at.map(time)),
+        "resolved_at" => inline(ctx.resolved_at.map(time)),
+        "now" => Value::Inline(time(ctx.now)),
+        "status" => Value::Inline(ctx.status.as_str().to_string()),
+        "commander" => inline(ctx.commander.clone()),
+        "root_cause" => inline(ctx.root_cause.clone()),
+        "users_affected" => inline(ctx.users_affected.clone()),
+        "affected_deployments" => inline(Some(ctx.affected.join(", ")).filter(|s| !s.is_empty())),
+        "update_number" => Value::Inline(if placeholder.starts_with('#') {
+            format!("#{}", ctx.update_number)
+        } else {
+            ctx.update_number.to_string()
+        }),
+        "next_update" => Value::Inline(next_update_text(placeholder, ctx.next_update_minutes)),
+        "actions" => list(ctx.actions.iter().collect()),
+        "actions_since_last_update" => list(ctx.since_last_update(&ctx.actions)),
+        "discoveries_since_last_update" => list(ctx.since_last_update(&ctx.discoveries)),
+        "restored_since_last_update" => list(ctx.since_last_update(&ctx.restored)),
+        "action_items" => Value::List(action_items(
+            &ctx.action_items,
+            ctx.preventive_measure.as_deref(),
+        )),
+        "site_status" => Value::Sites {
+            downtime: false,
+            total: None,
+        },
+        "downtime" => Value::Sites {
+            downtime: true,
+            total: ctx.total_downtime_secs.map(minutes),
+        },
+        _ => Value::Unknown,
+    }
+}
+
+/// `[P1 INCIDENT]` with the actual severity in place of the template's `P1`.
+fn severity_text(placeholder: &str, s: Severity) -> String {
+    let code = match s {
+        Severity::P1 => "P1",
+        Severity::P2 => "P2",
+        Severity::P3 => "P3",
+        Severity::Investigate => "UNCLASSIFIED",
+    };
+    match ["P1", "P2", "P3"]
+        .iter()
+        .find(|p| placeholder.contains(**p))
+    {
+        Some(p) => placeholder.replacen(p, code, 1),
+        None => code.to_string(),
+    }
+}
+
+/// `In 15 minutes or upon status change` / `[X]` with the promised minutes.
+fn next_update_text(placeholder: &str, n: u32) -> String {
+    let start = placeholder.find(|c: char| c.is_ascii_digit());
+    match start {
+        Some(s) => {
+            let len = placeholder[s..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(placeholder.len() - s);
+            format!("{}{n}{}", &placeholder[..s], &placeholder[s + len..])
+        }
+        None => n.to_string(),
+    }
+}
+
+/// `In 30 minutes` -> `In 30 minutes (at 2026-02-17 04:44 UTC)`, so readers in other time
+/// zones and the next responder see the promised time itself.
+fn with_update_time(line: &str, ctx: &CommsContext) -> String {
+    let n = ctx.next_update_minutes;
+    let at = time(ctx.next_update_at);
+    let plural = format!("{n} minutes");
+    if !line.contains(&plural) {
+        return line.to_string();
+    }
+    let unit = if n == 1 { "minute" } else { "minutes" };
+    line.replacen(&plural, &format!("{n} {unit} (at {at})"), 1)
+}
+
+fn action_items(items: &[ActionItem], preventive: Option<&str>) -> Vec<(String, bool)> {
+    let or = |s: &str, ph: &str| {
+        if s.trim().is_empty() {
+            ph.to_string()
+        } else {
+            s.trim().to_string()
+        }
+    };
+    if items.is_empty() {
+        // The root cause's preventive measure is the first follow-up, owner still to name.
+        return preventive
+            .map(|p| vec![(format!("{p} - Owner: [Name] - Due: [Date]"), false)])
+            .unwrap_or_default();
+    }
+    items
+        .iter()
+        .map(|a| {
+            let text = format!(
+                "{} - Owner: {} - Due: {}",
+                or(&a.action, "[Preventive measure]"),
+                or(&a.owner, "[Name]"),
+                or(&a.due, "[Date]")
+            );
+            (text, a.status.eq_ignore_ascii_case("done"))
+        })
+        .collect()
+}
+
+/// The per-site block regenerated from the inventory: the template's line shape (`- host:
+/// DOWN`, `- host: Down for X minutes`) once per site. The notification and resolution list
+/// the affected sites (all of them while none was seen down); a status update lists all.
+fn site_lines(
+    template_id: &str,
+    block: &[String],
+    n_sites: usize,
+    values: &[(String, String, Value)],
+    ctx: &CommsContext,
+) -> Vec<String> {
+    let Some((_, tail)) = block.first().and_then(|l| text::site_line(l)) else {
+        return block.to_vec();
+    };
+    let placeholder = |downtime: bool| {
+        values.iter().find_map(|(p, _, v)| match v {
+            Value::Sites { downtime: d, .. } if *d == downtime && tail.contains(p.as_str()) => {
+                Some(p.as_str())
+            }
+            _ => None,
+        })
+    };
+    let (ph, downtime) = match (placeholder(true), placeholder(false)) {
+        (Some(p), _) => (p, true),
+        (None, Some(p)) => (p, false),
+        (None, None) => return block.to_vec(),
+    };
+    let affected_only = matches!(template_id, "incident-notification" | "resolution");
+    let mut chosen: Vec<&Site> = ctx
+        .sites
+        .iter()
+        .filter(|s| !affected_only || s.ever_down())
+        .collect();
+    if chosen.is_empty() {
+        chosen = ctx.sites.iter().collect();
+    }
+    if chosen.is_empty() {
+        return block.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut all_known = true;
+    for s in &chosen {
+        let v = if downtime {
+            s.downtime_secs(ctx.downtime_until).map(minutes)
+        } else {
+            s.up.map(|u| if u { "UP" } else { "DOWN" }.to_string())
+        };
+        all_known &= v.is_some();
+        let v = v.unwrap_or_else(|| {
+            if downtime {
+                ph.to_string()
+            } else {
+                UNKNOWN_STATE.to_string()
+            }
+        });
+        out.push(format!("- {}: {}", s.host, replace_once(tail, &[(ph, &v)])));
+    }
+    // "- [other affected apps]" stays only while some site's state is unknown.
+    if !all_known {
+        out.extend(block[n_sites..].iter().cloned());
+    }
+    out
+}
+
+pub fn time(t: Ts) -> String {
+    t.format(TIME_FORMAT).to_string()
+}
+
+/// Whole minutes, rounded up: a 20-second outage is reported, not shown as 0.
+pub fn minutes(secs: i64) -> String {
+    let m = (secs.max(0) + 59) / 60;
+    if m == 1 {
+        "1 minute".to_string()
+    } else {
+        format!("{m} minutes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_and_update_texts() {
+        assert_eq!(
+            severity_text("[P1 INCIDENT]", Severity::P2),
+            "[P2 INCIDENT]"
+        );
+        assert_eq!(severity_text("[SEV]", Severity::P3), "P3");
+        assert_eq!(
+            next_update_text("In 15 minutes or upon status change", 30),
+            "In 30 minutes or upon status change"
+        );
+        assert_eq!(next_update_text("[X]", 20), "20");
+        assert_eq!(minutes(0), "0 minutes");
+        assert_eq!(minutes(20), "1 minute");
+        assert_eq!(minutes(61), "2 minutes");
+        assert_eq!(minutes(-5), "0 minutes");
+    }
+}

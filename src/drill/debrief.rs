@@ -1,0 +1,347 @@
+//! The drill debrief (pure): from the journal's entries, how the trainee did against the
+//! scenario and the runbook — severity call, restore times and order, the verification
+//! gate, dangerous commands, the saved initial state, comms, and the root cause.
+use serde::Serialize;
+
+use super::scenario::Scenario;
+use crate::incident::event::{Entry, Event, Severity, Ts};
+use crate::incident::fold;
+use crate::runbook::inventory::{glob_match, is_glob};
+use crate::runbook::{Environment, Runbook};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeverityResult {
+    pub after_secs: i64,
+    pub chosen: String,
+    pub expected: String,
+    pub correct: bool,
+    pub overridden: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Restore {
+    /// Process name (or the inventory's glob).
+    pub process: String,
+    pub environment: Environment,
+    /// Position in the runbook's restore order (0 first).
+    pub rank: Option<usize>,
+    /// Seen down during the drill.
+    pub affected: bool,
+    /// Seconds from the start until first seen online again.
+    pub restored_after_secs: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Debrief {
+    pub scenario: String,
+    pub title: String,
+    pub duration_secs: i64,
+    pub severity: Option<SeverityResult>,
+    pub restores: Vec<Restore>,
+    /// `None` when fewer than two processes were restored (nothing to order).
+    pub priority_order_followed: Option<bool>,
+    pub order_notes: Vec<String>,
+    /// `None` when the test environment was never started.
+    pub gate_respected: Option<bool>,
+    pub gate_note: String,
+    /// (seconds, command, why refused).
+    pub dangerous: Vec<(i64, String, String)>,
+    pub state_saved_after_secs: Option<i64>,
+    pub state_saved_before_changes: bool,
+    pub comms_drafted: usize,
+    /// (seconds, channel, subject).
+    pub comms_sent: Vec<(i64, String, String)>,
+    pub expected_root_cause: String,
+    pub root_cause_named: bool,
+    pub root_cause_text: Option<String>,
+}
+
+/// Words that show a root cause was named (besides its id).
+fn cause_words(id: &str) -> &'static [&'static str] {
+    match id {
+        "stop-all-in-workflow" => &["stop all"],
+        "delete-all-in-workflow" => &["delete all"],
+        "oom-killer" => &["oom", "out of memory", "killed process"],
+        "disk-full" => &["disk full", "disk space", "no space", "enospc", "100%"],
+        "manual-intervention" => &["manual", "by hand", "kill -9", "someone killed", "sudo kill"],
+        "concurrent-deployments" => &["concurrent", "same time", "simultaneous", "overlap", "db restore", "database restore"],
+        "workflow-caching" => &["cache", "cached", "caching"],
+        _ => &[],
+    }
+}
+
+pub fn mentions_cause(text: &str, id: &str) -> bool {
+    let t = text.to_lowercase();
+    t.contains(id) || cause_words(id).iter().any(|w| t.contains(w))
+}
+
+const CHANGE_WORDS: &[&str] = &["pm2 start", "pm2 restart", "pm2 reload", "pm2 stop", "pm2 delete", "pm2 resurrect", "pm2 kill", "pm2 update"];
+
+fn is_save_command(text: &str) -> bool {
+    text.contains("pm2 jlist >") || text.contains("pm2 jlist>") || text.contains("incident-state-")
+}
+
+/// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
+pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) -> Debrief {
+    let inc = fold(entries);
+    let start = inc.opened.as_ref().map(|o| o.at).or(inc.first_ts).unwrap_or(now);
+    let secs = |t: Ts| (t - start).num_seconds().max(0);
+    let severity = inc.severity.as_ref().map(|d| {
+        let chosen = match d.value.severity {
+            Severity::P1 => "P1",
+            Severity::P2 => "P2",
+            Severity::P3 => "P3",
+            Severity::Investigate => "investigate",
+        };
+        SeverityResult {
+            after_secs: secs(first_decision(entries).unwrap_or(d.at)),
+            chosen: chosen.into(),
+            expected: scenario.expected_severity.as_str().into(),
+            correct: chosen == scenario.expected_severity.as_str(),
+            overridden: d.value.overridden.is_some(),
+        }
+    });
+    let restores = restores(rb, entries, start, secs);
+    let (priority_order_followed, order_notes) = order(&restores);
+    let (gate_respected, gate_note) = gate(rb, entries, &restores, start);
+    let dangerous = inc.refusals.iter().map(|r| (secs(r.at), r.value.text.clone(), r.value.guard.reason.clone())).collect();
+    let saved = inc.commands.iter().find(|c| is_save_command(&c.start.text)).map(|c| c.started_at);
+    let first_change = inc.commands.iter().find(|c| CHANGE_WORDS.iter().any(|w| c.start.text.contains(w))).map(|c| c.started_at);
+    let comms_sent = inc
+        .comms
+        .iter()
+        .flat_map(|c| c.sent.iter().map(move |(t, s)| (secs(*t), s.channel.clone(), c.draft.subject.clone())))
+        .collect();
+    let rc = scenario.root_cause();
+    let mut texts: Vec<String> = inc.root_cause.iter().map(|r| r.text.clone()).collect();
+    texts.extend(inc.notes.iter().map(|n| n.value.text.clone()));
+    texts.extend(inc.five_whys.iter().flat_map(|w| w.whys.clone()));
+    let named = texts.iter().find(|t| mentions_cause(t, rc)).cloned();
+    Debrief {
+        scenario: scenario.id().to_string(),
+        title: scenario.title.clone(),
+        duration_secs: secs(inc.closed.as_ref().map(|c| c.at).unwrap_or(now)),
+        severity,
+        restores,
+        priority_order_followed,
+        order_notes,
+        gate_respected,
+        gate_note,
+        dangerous,
+        state_saved_after_secs: saved.map(secs),
+        state_saved_before_changes: match (saved, first_change) {
+            (Some(s), Some(c)) => s <= c,
+            (Some(_), None) => true,
+            _ => false,
+        },
+        comms_drafted: inc.comms.len(),
+        comms_sent,
+        expected_root_cause: rc.to_string(),
+        root_cause_named: named.is_some(),
+        root_cause_text: named.or_else(|| inc.root_cause.as_ref().map(|r| r.text.clone())),
+    }
+}
+
+fn first_decision(entries: &[Entry]) -> Option<Ts> {
+    entries.iter().find(|e| matches!(e.event, Event::SeverityDecided(_))).map(|e| e.ts)
+}
+
+/// Per inventory process: was it down, and when was it first online again.
+fn restores(rb: &Runbook, entries: &[Entry], start: Ts, secs: impl Fn(Ts) -> i64) -> Vec<Restore> {
+    let mut out = Vec::new();
+    for d in &rb.inventory.deployment {
+        for pattern in d.processes.get_ref() {
+            let mut down_at: Option<Ts> = None;
+            let mut restored: Option<Ts> = None;
+            for e in entries.iter().filter(|e| e.ts >= start) {
+                let up = match &e.event {
+                    Event::Pm2Observation(o) => {
+                        let hits: Vec<_> = o
+                            .processes
+                            .iter()
+                            .filter(|p| if is_glob(pattern) { glob_match(pattern, &p.name) } else { p.name == *pattern })
+                            .collect();
+                        !hits.is_empty() && hits.iter().all(|p| p.is_online())
+                    }
+                    Event::DaemonState(s) if !s.alive => false,
+                    _ => continue,
+                };
+                match (up, down_at, restored) {
+                    (false, None, _) => down_at = Some(e.ts),
+                    (true, Some(_), None) => restored = Some(e.ts),
+                    _ => {}
+                }
+            }
+            let name = if is_glob(pattern) { super::scenario::concrete_name(pattern) } else { pattern.clone() };
+            out.push(Restore {
+                rank: rb.inventory.restore_rank(&name),
+                process: pattern.clone(),
+                environment: d.environment,
+                affected: down_at.is_some(),
+                restored_after_secs: restored.map(&secs),
+            });
+        }
+    }
+    out
+}
+
+fn order(restores: &[Restore]) -> (Option<bool>, Vec<String>) {
+    let affected: Vec<&Restore> = restores.iter().filter(|r| r.affected && r.rank.is_some()).collect();
+    if affected.iter().filter(|r| r.restored_after_secs.is_some()).count() < 2 {
+        return (None, vec![]);
+    }
+    let mut notes = Vec::new();
+    for a in &affected {
+        for b in &affected {
+            if a.rank >= b.rank {
+                continue;
+            }
+            // `a` comes first in the runbook's order.
+            if let Some(tb) = b.restored_after_secs {
+                match a.restored_after_secs {
+                    Some(ta) if ta <= tb => {}
+                    Some(ta) => notes.push(format!("{} (priority {}) came back at {} but {} (priority {}) already at {}", a.process, rank1(a), mmss(ta), b.process, rank1(b), mmss(tb))),
+                    None => notes.push(format!("{} was restored while {} (higher priority) was still down", b.process, a.process)),
+                }
+            }
+        }
+    }
+    (Some(notes.is_empty()), notes)
+}
+
+fn rank1(r: &Restore) -> usize {
+    r.rank.map(|x| x + 1).unwrap_or(0)
+}
+
+/// The verification gate: production healthy before the test environment is started.
+fn gate(rb: &Runbook, entries: &[Entry], restores: &[Restore], start: Ts) -> (Option<bool>, String) {
+    let test_names: Vec<String> = rb
+        .inventory
+        .deployment
+        .iter()
+        .filter(|d| d.environment == Environment::Test)
+        .flat_map(|d| d.processes.get_ref().iter().cloned().chain(std::iter::once(d.config.clone())))
+        .collect();
+    let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
+    let mut prod_healthy_at: Option<Ts> = None;
+    let mut test_started_at: Option<Ts> = None;
+    for e in entries.iter().filter(|e| e.ts >= start) {
+        match &e.event {
+            Event::HealthResult(h) if h.env == "production" => {
+                prod.insert(h.url.clone(), h.up);
+                if prod_healthy_at.is_none() && prod.values().all(|u| *u) {
+                    prod_healthy_at = Some(e.ts);
+                }
+            }
+            Event::CommandStarted(c) if test_started_at.is_none() => {
+                let starts = ["pm2 start", "pm2 restart", "pm2 reload", "pm2 resurrect"].iter().any(|w| c.text.contains(w));
+                let test = c.text.contains("pm2 resurrect") || test_names.iter().any(|n| c.text.contains(n.as_str()));
+                if starts && test {
+                    test_started_at = Some(e.ts);
+                }
+            }
+            _ => {}
+        }
+    }
+    let test_restored = restores.iter().any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
+    let Some(ts) = test_started_at else {
+        if test_restored {
+            return (None, "test processes came back without a recorded start command".into());
+        }
+        return (None, "the test environment was not started".into());
+    };
+    match prod_healthy_at {
+        Some(h) if h <= ts => (Some(true), format!("production was healthy at {} before test was started at {}", mmss((h - start).num_seconds()), mmss((ts - start).num_seconds()))),
+        Some(h) => (Some(false), format!("test was started at {} before production was healthy (at {})", mmss((ts - start).num_seconds()), mmss((h - start).num_seconds()))),
+        None => (Some(false), format!("test was started at {} and production was never seen healthy", mmss((ts - start).num_seconds()))),
+    }
+}
+
+pub fn mmss(s: i64) -> String {
+    format!("{:02}:{:02}", s / 60, s % 60)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+impl Debrief {
+    /// Markdown lines, for the TUI and the journal's report.
+    pub fn markdown(&self) -> Vec<String> {
+        let mut l = vec![format!("# Drill debrief: {} ({})", self.title, self.scenario), String::new()];
+        l.push(format!("Duration: {}", mmss(self.duration_secs)));
+        l.push(String::new());
+        l.push("## Severity".into());
+        match &self.severity {
+            Some(s) => l.push(format!(
+                "- Called {} at {} (expected {}): {}{}",
+                s.chosen,
+                mmss(s.after_secs),
+                s.expected,
+                if s.correct { "correct" } else { "WRONG" },
+                if s.overridden { " (override of the proposal)" } else { "" }
+            )),
+            None => l.push("- No severity was called".into()),
+        }
+        l.push(String::new());
+        l.push("## Restoration".into());
+        for r in &self.restores {
+            let when = match (r.affected, r.restored_after_secs) {
+                (false, _) => "not affected".to_string(),
+                (true, Some(s)) => format!("restored at {}", mmss(s)),
+                (true, None) => "NOT restored".to_string(),
+            };
+            l.push(format!("- {} ({}): {when}", r.process, r.environment.as_str()));
+        }
+        match self.priority_order_followed {
+            Some(true) => l.push("- Restore priority order: followed".into()),
+            Some(false) => {
+                l.push("- Restore priority order: NOT followed".into());
+                l.extend(self.order_notes.iter().map(|n| format!("  - {n}")));
+            }
+            None => l.push("- Restore priority order: nothing to compare".into()),
+        }
+        l.push(format!(
+            "- Verification gate (production healthy before test): {} — {}",
+            match self.gate_respected {
+                Some(true) => "respected",
+                Some(false) => "NOT respected",
+                None => "n/a",
+            },
+            self.gate_note
+        ));
+        l.push(String::new());
+        l.push("## Safety".into());
+        if self.dangerous.is_empty() {
+            l.push("- No dangerous command attempted".into());
+        }
+        for (s, text, why) in &self.dangerous {
+            l.push(format!("- {}: refused `{text}` — {why}", mmss(*s)));
+        }
+        match self.state_saved_after_secs {
+            Some(s) => l.push(format!(
+                "- Initial state saved at {} ({} any change)",
+                mmss(s),
+                if self.state_saved_before_changes { "before" } else { "AFTER" }
+            )),
+            None => l.push("- Initial state NOT saved (`pm2 jlist > /tmp/pm2-incident-....json`)".into()),
+        }
+        l.push(String::new());
+        l.push("## Communication".into());
+        l.push(format!("- Drafted: {}; sent: {}", self.comms_drafted, self.comms_sent.len()));
+        for (s, ch, subj) in &self.comms_sent {
+            l.push(format!("  - {} to {ch}: {subj}", mmss(*s)));
+        }
+        l.push(String::new());
+        l.push("## Root cause".into());
+        l.push(format!("- Expected: {}; named: {}", self.expected_root_cause, yes_no(self.root_cause_named)));
+        if let Some(t) = &self.root_cause_text {
+            l.push(format!("- Recorded: {t}"));
+        }
+        l
+    }
+}

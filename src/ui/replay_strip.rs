@@ -1,0 +1,72 @@
+//! Replay's timeline at a glance: processes online over the whole incident as a
+//! sparkline, health failures below it, markers for commands (c), refusals (!)
+//! and severity decisions (S), and the cursor (▲).
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::incident::event::Event;
+
+pub const HEIGHT: u16 = 6;
+
+/// Per column: processes online (max over the column), any endpoint down, marker.
+pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Option<usize>) {
+    let Some(r) = &app.replay else { return (vec![], vec![], vec![], None) };
+    let entries = r.replay.entries();
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else { return (vec![], vec![], vec![], None) };
+    let span = (last.ts - first.ts).num_milliseconds().max(1) as f64;
+    let col = |ts: chrono::DateTime<chrono::Utc>| (((ts - first.ts).num_milliseconds() as f64 / span) * (width.saturating_sub(1)) as f64) as usize;
+    let mut online = vec![0u64; width];
+    let mut down = vec![false; width];
+    let mut marks = vec![' '; width];
+    let mut current_online = 0u64;
+    let mut failing: std::collections::BTreeMap<String, bool> = Default::default();
+    let mut last_col = 0;
+    for e in entries {
+        let c = col(e.ts).min(width - 1);
+        // Carry the last known values across empty columns.
+        for k in last_col..c {
+            online[k + 1] = online[k + 1].max(current_online);
+            down[k + 1] |= failing.values().any(|d| *d);
+        }
+        last_col = c;
+        match &e.event {
+            Event::Pm2Observation(o) => current_online = o.processes.iter().filter(|p| p.is_online()).count() as u64,
+            Event::HealthResult(h) => {
+                failing.insert(h.url.clone(), !h.up);
+            }
+            Event::CommandStarted(_) => marks[c] = 'c',
+            Event::GuardRefused(_) => marks[c] = '!',
+            Event::SeverityDecided(_) => marks[c] = 'S',
+            _ => {}
+        }
+        online[c] = online[c].max(current_online);
+        down[c] |= failing.values().any(|d| *d);
+    }
+    let cursor = r.time().map(|t| col(t).min(width - 1));
+    (online, down, marks, cursor)
+}
+
+pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let block = Block::default().borders(Borders::ALL).title(" Timeline: processes online · health down (▀) · c command  ! refused  S severity ");
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let width = inner.width as usize;
+    if width < 4 || inner.height < 4 {
+        return;
+    }
+    let (online, down, marks, cursor) = columns(app, width);
+    let spark = Rect { height: inner.height - 2, ..inner };
+    f.render_widget(Sparkline::default().data(&online).style(th.good()), spark);
+    let down_line: String = down.iter().map(|d| if *d { '▀' } else { ' ' }).collect();
+    let mut mark_line: Vec<char> = marks.clone();
+    if let Some(c) = cursor {
+        mark_line[c] = '▲';
+    }
+    let y = inner.y + inner.height - 2;
+    f.render_widget(Paragraph::new(Line::from(Span::styled(down_line, th.bad()))), Rect { y, height: 1, ..inner });
+    f.render_widget(Paragraph::new(Line::from(mark_line.into_iter().collect::<String>())), Rect { y: y + 1, height: 1, ..inner });
+}

@@ -1,0 +1,139 @@
+//! Replay property: a session recorded by the app, replayed from its events,
+//! reaches the same incident state and the same screen as the live session.
+mod support;
+
+use pm2_incident::app::{App, AppMode, Msg};
+use pm2_incident::incident::event::{Entry, Event};
+use pm2_incident::incident::fold;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::Terminal;
+use std::sync::Arc;
+use support::app_fixture::*;
+
+fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| pm2_incident::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect()
+}
+
+/// A scripted live session: everything down, severity accepted, restore started,
+/// production back, a note; ends right after entering a step (selection at 0).
+fn live_session() -> App {
+    let mut app = new_app();
+    everything_down(&mut app, at(10));
+    go_to_step(&mut app, "classify-severity", at(60));
+    app.update(code(KeyCode::Enter), at(61));
+    go_to_step(&mut app, "scenario-d", at(70));
+    app.update(code(KeyCode::Enter), at(71));
+    app.update(Msg::Output { cmd_id: 1, stream: pm2_incident::incident::event::Stream::Stdout, line: "[PM2] App [flyer-crawler-api] launched (2 instances)".into() }, at(72));
+    app.update(Msg::Finished { cmd_id: 1, exit_code: Some(0), signal: None, duration_ms: 850, timed_out: false }, at(72));
+    let prod: Vec<(&str, &str)> = ALL[..3].iter().map(|n| (*n, "online")).collect();
+    app.update(pm2_up(listing(&prod)), at(80));
+    let h = health(&app, &["flyer-crawler-test", "stock-alert-prod"]);
+    app.update(h, at(81));
+    app.update(key('n'), at(90));
+    type_str(&mut app, "prod back at 04:13:20", at(90));
+    app.update(code(KeyCode::Enter), at(91));
+    go_to_step(&mut app, "health-verification", at(95));
+    app.flush_output();
+    app
+}
+
+fn entries_of(app: &App) -> Vec<Entry> {
+    app.outbox.iter().enumerate().map(|(i, (ts, e))| Entry { seq: i as u64 + 1, ts: *ts, event: e.clone() }).collect()
+}
+
+#[test]
+fn replay_reaches_the_live_state_and_screen() {
+    let live = live_session();
+    let entries = entries_of(&live);
+    assert!(entries.len() > 20);
+    // The same fold gives the same incident.
+    assert_eq!(fold(&entries), live.incident);
+
+    let rb = live.rb.clone();
+    let mut replay = App::new(Arc::clone(&rb), AppMode::Replay, "replay", &live.cwd, at(0));
+    replay.color = false;
+    replay.start_replay(entries.clone(), false);
+    replay.update(key('G'), at(999));
+    assert_eq!(replay.replay.as_ref().unwrap().pos(), entries.len());
+    assert_eq!(replay.incident, live.incident);
+    assert_eq!(replay.step, live.step);
+    replay.update(key('z'), at(999)); // hide the timeline chart: same layout as live
+    let (a, b) = (screen(&live, 100, 30), screen(&replay, 100, 30));
+    // Header (mode, clock) and footer (keys) differ by design; every pane matches.
+    assert_eq!(a[1..29], b[1..29], "\nlive:\n{}\nreplay:\n{}", a.join("\n"), b.join("\n"));
+    assert!(replay.outbox.is_empty(), "replay records nothing");
+}
+
+#[test]
+fn replay_cursor_shows_pm2_as_it_was_at_the_severity_decision() {
+    let live = live_session();
+    let entries = entries_of(&live);
+    let mut replay = App::new(live.rb.clone(), AppMode::Replay, "replay", "/", at(0));
+    replay.start_replay(entries, false);
+    // Jump to the severity decision: everything was still missing then.
+    loop {
+        replay.update(key('s'), at(0));
+        if replay.incident.severity.is_some() {
+            break;
+        }
+        assert!(replay.replay.as_ref().unwrap().pos() < replay.replay.as_ref().unwrap().len(), "no decision found");
+    }
+    assert_eq!(replay.now, at(61));
+    let prod = replay.assessment.scope.deployment("flyer-crawler-prod").unwrap();
+    assert!(prod.processes.iter().all(|p| p.state == pm2_incident::assess::ProcState::Missing));
+    let s = screen(&replay, 100, 36).join("\n");
+    assert!(s.contains("REPLAY") && s.contains("04:13:01 UTC"), "{s}");
+    // Step back one event: not decided yet.
+    replay.update(key('h'), at(0));
+    assert!(replay.incident.severity.is_none());
+    // Later, production is back.
+    replay.update(key('G'), at(0));
+    let prod = replay.assessment.scope.deployment("flyer-crawler-prod").unwrap();
+    assert!(prod.processes.iter().all(|p| p.state == pm2_incident::assess::ProcState::Online));
+}
+
+#[test]
+fn replay_search_goto_and_play() {
+    let live = live_session();
+    let entries = entries_of(&live);
+    let n = entries.len();
+    let mut replay = App::new(live.rb.clone(), AppMode::Replay, "replay", "/", at(0));
+    replay.start_replay(entries, false);
+    replay.update(key('/'), at(0));
+    type_str(&mut replay, "prod back", at(0));
+    replay.update(code(KeyCode::Enter), at(0));
+    assert_eq!(replay.incident.notes.len(), 1);
+    assert!(matches!(replay.replay.as_ref().unwrap().replay.entries()[replay.replay.as_ref().unwrap().pos() - 1].event, Event::Note(_)));
+    replay.update(key('g'), at(0));
+    replay.update(key('T'), at(0));
+    type_str(&mut replay, "04:13:11", at(0));
+    replay.update(code(KeyCode::Enter), at(0));
+    assert_eq!(replay.now, at(71));
+    // Play at 60x: one tick covers the rest of this short incident.
+    replay.update(key('+'), at(0));
+    replay.update(key('+'), at(0));
+    replay.update(key('+'), at(0));
+    replay.update(key('+'), at(0));
+    assert_eq!(replay.replay.as_ref().unwrap().speed, 60);
+    replay.update(key(' '), at(0));
+    replay.update(Msg::Tick, at(0));
+    assert_eq!(replay.replay.as_ref().unwrap().pos(), n);
+    assert!(!replay.replay.as_ref().unwrap().playing, "stops at the end");
+}
+
+#[test]
+fn follow_appends_and_stays_at_the_end() {
+    let live = live_session();
+    let entries = entries_of(&live);
+    let (first, rest) = entries.split_at(10);
+    let mut replay = App::new(live.rb.clone(), AppMode::Replay, "replay", "/", at(0));
+    replay.start_replay(first.to_vec(), true);
+    assert_eq!(replay.replay.as_ref().unwrap().pos(), 10);
+    replay.update(Msg::Appended(rest.to_vec()), at(0));
+    assert_eq!(replay.replay.as_ref().unwrap().pos(), entries.len());
+    assert_eq!(replay.incident, live.incident);
+}
