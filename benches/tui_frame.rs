@@ -47,7 +47,9 @@ fn frames(c: &mut Criterion) {
     for (w, h) in [(100u16, 30u16), (200, 60), (80, 24)] {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         c.bench_function(&format!("frame {w}x{h} (500 processes, 100k output lines)"), |b| {
-            b.iter(|| term.draw(|f| pm2_incident::ui::draw(f, &app)).unwrap())
+            b.iter(|| {
+                term.draw(|f| pm2_incident::ui::draw(f, &app)).unwrap();
+            })
         });
     }
 }

@@ -112,6 +112,7 @@ pub fn run(args: &RespondArgs) -> i32 {
     if args.resume.is_none() {
         app.enter_current_step();
     }
+    app.export_dir = path.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty());
     let code = run_tui(app, World::Live(LiveWorld { home, env: vec![] }), Some(writer), Some(&path));
     // Dropping the lock tells the next responder nobody drives any more.
     drop(lock);

@@ -294,6 +294,18 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, m
                             let _ = r.send(());
                         }
                     }
+                    Effect::Clipboard(seq) => {
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
+                    }
+                    Effect::WriteFile { path, contents } => {
+                        let written = crate::journal::paths::create_private(std::path::Path::new(&path))
+                            .and_then(|mut f| std::io::Write::write_all(&mut f, contents.as_bytes()));
+                        if let Err(e) = written {
+                            app.flash = Some(format!("cannot write {path}: {e}"));
+                        }
+                    }
                     Effect::Quit => app.quit = true,
                 }
             }

@@ -224,3 +224,87 @@ fn notes_and_manual_checklist_ticks_are_recorded() {
     assert_eq!(app.incident.checklist.get("pm2-saved"), Some(&true));
     assert!(app.outbox.iter().any(|(_, e)| matches!(e, Event::ChecklistTicked(t) if t.item == "pm2-saved" && t.checked)));
 }
+
+#[test]
+fn post_incident_review_is_recorded_and_reaches_the_report() {
+    let mut app = new_app();
+    everything_down(&mut app, at(1));
+    go_to_step(&mut app, "classify-severity", at(2));
+    app.update(code(KeyCode::Enter), at(2));
+    assert!(app.incident.milestones.contains_key(&pm2_incident::incident::event::Milestone::Acknowledged));
+    // Pick a root cause from the runbook's table.
+    go_to_step(&mut app, "common-root-causes", at(100));
+    app.update(key('j'), at(100));
+    app.update(code(KeyCode::Enter), at(101));
+    assert_eq!(app.incident.root_cause.as_ref().unwrap().text, "`pm2 delete all` in workflow");
+    // 5 whys.
+    go_to_step(&mut app, "five-whys", at(200));
+    let write = |app: &mut pm2_incident::app::App, index: usize, text: &str, t: i64| {
+        while app.selected < index {
+            app.update(key('j'), at(t));
+        }
+        while app.selected > index {
+            app.update(key('k'), at(t));
+        }
+        app.update(code(KeyCode::Enter), at(t));
+        type_str(app, text, at(t));
+        app.update(code(KeyCode::Enter), at(t));
+    };
+    write(&mut app, 0, "All PM2 processes were killed during deployment", 201);
+    write(&mut app, 1, "The deployment workflow ran pm2 delete all", 202);
+    write(&mut app, 1, "The runner cached an old workflow file", 203);
+    let five = app.incident.five_whys.clone().unwrap();
+    assert_eq!(five.whys.len(), 2);
+    go_to_step(&mut app, "action-items", at(300));
+    let idx = app.items().iter().position(|i| matches!(i, pm2_incident::app::StepItem::Record(_))).unwrap();
+    write(&mut app, idx, "Add PM2 state logging | alice | 2026-03-01", 301);
+    let a = &app.incident.action_items[0];
+    assert_eq!((a.action.as_str(), a.owner.as_str(), a.due.as_str()), ("Add PM2 state logging", "alice", "2026-03-01"));
+    go_to_step(&mut app, "report-template", at(400));
+    let idx = app.items().iter().position(|i| matches!(i, pm2_incident::app::StepItem::Record(pm2_incident::app::state::Record::Resolve))).unwrap();
+    write(&mut app, idx, "Restarted every app from its ecosystem file in priority order", 401);
+    assert!(app.incident.closed.is_some());
+    let report = pm2_incident::incident::report::render(&app.incident);
+    for needle in ["pm2 delete all", "cached an old workflow file", "Add PM2 state logging", "alice", "Restarted every app"] {
+        assert!(report.contains(needle), "report lacks {needle}:\n{report}");
+    }
+}
+
+#[test]
+fn run_all_gathers_information_with_every_read_command() {
+    let mut app = new_app();
+    go_to_step(&mut app, "gather-info", at(1));
+    assert_eq!(app.items()[0], pm2_incident::app::StepItem::RunAll);
+    let effects = app.update(code(KeyCode::Enter), at(2));
+    let texts: Vec<&str> = effects.iter().filter_map(|e| match e { Effect::Run { text, .. } => Some(text.as_str()), _ => None }).collect();
+    assert_eq!(texts, ["pm2 list", "pm2 ping", "pm2 logs --lines 20 --nostream", "systemctl status pm2-gitea-runner --no-pager", "df -h /", "free -h", "git log --oneline -5"]);
+    assert_eq!(app.incident.commands.len(), 7);
+}
+
+#[test]
+fn communication_is_prefilled_copied_and_sent_with_a_countdown() {
+    let mut app = new_app();
+    everything_down(&mut app, at(1));
+    go_to_step(&mut app, "classify-severity", at(2));
+    app.update(code(KeyCode::Enter), at(2));
+    go_to_step(&mut app, "notify", at(60));
+    assert_eq!(app.items()[0], pm2_incident::app::StepItem::Compose("incident-notification".into()));
+    app.update(code(KeyCode::Enter), at(61));
+    assert_eq!(app.popup, Some(Popup::Compose));
+    let body = app.compose.as_ref().unwrap().body();
+    assert!(body.contains("flyer-crawler.projectium.com: DOWN"), "{body}");
+    assert!(app.compose.as_ref().unwrap().subject.contains("P1"), "{}", app.compose.as_ref().unwrap().subject);
+    // Edit: typing goes into the text area.
+    type_str(&mut app, "X", at(61));
+    let effects = app.update(ctrl('y'), at(62));
+    match &effects[..] {
+        [Effect::Clipboard(seq)] => assert!(seq.contains("]52;c;"), "{seq:?}"),
+        other => panic!("expected a clipboard write, got {other:?}"),
+    }
+    assert!(app.incident.comms.get(0).unwrap().draft.body.starts_with('X'), "the edited text is what is journaled");
+    app.update(ctrl('t'), at(63));
+    assert!(app.popup.is_none());
+    assert_eq!(app.incident.comms.get(0).unwrap().sent.len(), 1);
+    let due = pm2_incident::comms::next_update_due(&app.incident, 15).expect("an update is now due");
+    assert_eq!(pm2_incident::comms::update_status(due, at(63 + 20 * 60)).is_overdue(), true);
+}

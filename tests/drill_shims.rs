@@ -26,30 +26,63 @@ fn sh(d: &DrillEnv, dir: &Path, at: i64, script: &str) -> (i32, String, String) 
         .env(NOW_ENV, at.to_string())
         .output()
         .expect("sh runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn prod_dir(d: &DrillEnv) -> std::path::PathBuf {
-    Path::new(&d.runbook.inventory.deployment("flyer-crawler-prod").unwrap().dir).to_path_buf()
+    Path::new(
+        &d.runbook
+            .inventory
+            .deployment("flyer-crawler-prod")
+            .unwrap()
+            .dir,
+    )
+    .to_path_buf()
 }
 
 #[test]
 fn jlist_through_jq_gives_the_simulated_state() {
     let tmp = tempfile::tempdir().unwrap();
     let d = world("test-killed", tmp.path());
-    let (code, out, err) = sh(&d, tmp.path(), START + 1000, "pm2 jlist | jq -c '.[] | {name, status: .pm2_env.status}'");
+    let (code, out, err) = sh(
+        &d,
+        tmp.path(),
+        START + 1000,
+        "pm2 jlist | jq -c '.[] | {name, status: .pm2_env.status}'",
+    );
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 8, "{out}");
-    assert_eq!(lines[0], r#"{"name":"flyer-crawler-api","status":"online"}"#);
-    assert_eq!(lines[3], r#"{"name":"flyer-crawler-worker","status":"online"}"#);
-    assert_eq!(lines[5], r#"{"name":"flyer-crawler-worker-test","status":"stopped"}"#);
-    let (_, out, _) = sh(&d, tmp.path(), START + 1000, "pm2 list | grep -c -- '-test .* stopped'");
+    assert_eq!(
+        lines[0],
+        r#"{"name":"flyer-crawler-api","status":"online"}"#
+    );
+    assert_eq!(
+        lines[2],
+        r#"{"name":"flyer-crawler-worker","status":"online"}"#
+    );
+    assert_eq!(
+        lines[5],
+        r#"{"name":"flyer-crawler-worker-test","status":"stopped"}"#
+    );
+    let (_, out, _) = sh(
+        &d,
+        tmp.path(),
+        START + 1000,
+        "pm2 list | grep -c -- '-test .* stopped'",
+    );
     assert_eq!(out.trim(), "3");
     // The runbook's `pm2 list | grep stock-alert`.
     let (code, out, _) = sh(&d, tmp.path(), START + 1000, "pm2 list | grep stock-alert");
     assert_eq!(code, 0);
-    assert!(out.contains("stock-alert-api") && out.contains("online"), "{out}");
+    assert!(
+        out.contains("stock-alert-api") && out.contains("online"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -69,7 +102,12 @@ fn start_in_the_production_dir_brings_production_online_after_the_launch_delay()
     let (_, out, _) = sh(&d, &prod, START + 61_600, status);
     assert!(out.lines().all(|l| l.ends_with(" online")), "{out}");
     // The runbook's gate check through the local route, with real jq.
-    let (code, out, _) = sh(&d, &prod, START + 62_000, "curl -s http://localhost:3001/api/health/ready | jq -r '.data.status'");
+    let (code, out, _) = sh(
+        &d,
+        &prod,
+        START + 62_000,
+        "curl -s http://localhost:3001/api/health/ready | jq -r '.data.status'",
+    );
     assert_eq!((code, out.trim()), (0, "healthy"));
     // Stock Alert is still down through NGINX.
     let (_, out, _) = sh(&d, &prod, START + 62_000, "curl -s -o /dev/null -w '%{http_code}' https://stock-alert.projectium.com/api/health/ready");
@@ -78,7 +116,11 @@ fn start_in_the_production_dir_brings_production_online_after_the_launch_delay()
     let snap = d.snapshot(START + 62_000);
     assert_eq!(snap.processes.map(|p| p.len()), Some(4));
     let h = d.health_round(START + 62_000);
-    let prod_ok: Vec<bool> = h.iter().filter(|r| r.target.deployment == "flyer-crawler-prod").map(|r| r.verdict.is_healthy()).collect();
+    let prod_ok: Vec<bool> = h
+        .iter()
+        .filter(|r| r.target.deployment == "flyer-crawler-prod")
+        .map(|r| r.verdict.is_healthy())
+        .collect();
     assert_eq!(prod_ok, [true, true]);
 }
 
@@ -88,17 +130,29 @@ fn daemon_killed_trap_ping_revives_an_empty_daemon() {
     let d = world("daemon-killed", tmp.path());
     assert!(d.home.join("rpc.sock").exists(), "stale socket left behind");
     assert_eq!(d.snapshot(START + 1000).daemon, "died");
-    let (code, out, _) = sh(&d, tmp.path(), START + 2000, "systemctl status pm2-gitea-runner --no-pager");
+    let (code, out, _) = sh(
+        &d,
+        tmp.path(),
+        START + 2000,
+        "systemctl status pm2-gitea-runner --no-pager",
+    );
     assert_eq!(code, 3);
     assert!(out.contains("code=killed, signal=KILL"), "{out}");
     let (code, out, _) = sh(&d, tmp.path(), START + 3000, "pm2 ping");
     assert_eq!(code, 0);
-    assert!(out.contains("Spawning PM2 daemon with pm2_home=") && out.ends_with("{ msg: 'pong' }\n"), "{out}");
+    assert!(
+        out.contains("Spawning PM2 daemon with pm2_home=") && out.ends_with("{ msg: 'pong' }\n"),
+        "{out}"
+    );
     let snap = d.snapshot(START + 4000);
     assert_eq!(snap.daemon, "up");
     assert_eq!(snap.processes.map(|p| p.len()), Some(0));
     let (_, out, _) = sh(&d, tmp.path(), START + 5000, "pm2 jlist");
-    assert_eq!(out.trim(), "[]", "the second command finds the new empty daemon, no spawn message");
+    assert_eq!(
+        out.trim(),
+        "[]",
+        "the second command finds the new empty daemon, no spawn message"
+    );
 }
 
 #[test]
@@ -106,8 +160,16 @@ fn system_clues_and_files_are_where_the_runbook_looks() {
     let tmp = tempfile::tempdir().unwrap();
     let d = world("oom-worker", tmp.path());
     let prod = prod_dir(&d);
-    let (_, out, _) = sh(&d, &prod, START + 1000, r#"journalctl -k -n 50 --no-pager | grep -i "killed\|oom\|memory" | tail -1"#);
-    assert!(out.contains("kernel: Out of memory: Killed process"), "{out}");
+    let (_, out, _) = sh(
+        &d,
+        &prod,
+        START + 1000,
+        r#"journalctl -k -n 50 --no-pager | grep -i "killed\|oom\|memory" | tail -1"#,
+    );
+    assert!(
+        out.contains("kernel: Out of memory: Killed process"),
+        "{out}"
+    );
     let (_, out, _) = sh(&d, &prod, START + 1000, "free -h | grep Mem");
     assert!(out.contains("160Mi"), "{out}");
     let (_, out, _) = sh(&d, &prod, START + 1000, "df -h /");
@@ -119,9 +181,16 @@ fn system_clues_and_files_are_where_the_runbook_looks() {
     assert_eq!(code, 128, "outside the app directory git has no repository");
     assert!(err.starts_with("fatal: not a git repository"));
     // ~/.pm2 is PM2_HOME: the runbook's `tail ~/.pm2/logs/...` reads real files.
-    let (_, out, _) = sh(&d, &prod, START + 1000, "tail -3 ~/.pm2/pm2.log; ls ~/.pm2/logs/ | grep -c worker");
+    let (_, out, _) = sh(
+        &d,
+        &prod,
+        START + 1000,
+        "tail -3 ~/.pm2/pm2.log; ls ~/.pm2/logs/ | grep -c worker",
+    );
     assert!(out.contains("too many unstable restarts (15)"), "{out}");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&d.state_path).unwrap().permissions());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&d.state_path).unwrap().permissions(),
+    );
     assert_eq!(mode & 0o777, 0o600);
 }
 
@@ -129,8 +198,20 @@ fn system_clues_and_files_are_where_the_runbook_looks() {
 fn the_environment_is_scrubbed() {
     let tmp = tempfile::tempdir().unwrap();
     let d = world("delete-all", tmp.path());
-    let (_, out, _) = sh(&d, tmp.path(), START, "env | cut -d= -f1 | sort | tr '\\n' ' '");
-    assert_eq!(out.trim(), format!("HOME LANG PATH PM2_HOME {} {NOW_ENV} PWD TERM", drill::env::STATE_ENV).trim());
+    let (_, out, _) = sh(
+        &d,
+        tmp.path(),
+        START,
+        "env | cut -d= -f1 | sort | tr '\\n' ' '",
+    );
+    assert_eq!(
+        out.trim(),
+        format!(
+            "HOME LANG PATH PM2_HOME {} {NOW_ENV} PWD TERM",
+            drill::env::STATE_ENV
+        )
+        .trim()
+    );
     let (_, out, _) = sh(&d, tmp.path(), START, "command -v pm2");
     assert_eq!(out.trim(), d.bin.join("pm2").display().to_string());
 }

@@ -42,5 +42,9 @@ pub enum Effect {
     Cancel { cmd_id: u64 },
     /// Poll PM2 and health now rather than at the next interval.
     RefreshNow,
+    /// Write this escape sequence to the terminal (OSC 52: copy to the responder's clipboard).
+    Clipboard(String),
+    /// Write a file (mode 0600), e.g. an exported communication.
+    WriteFile { path: String, contents: String },
     Quit,
 }

@@ -58,6 +58,8 @@ pub enum InputKind {
     Override,
     /// Reason to pass the restore gate before this plan item.
     Skip { plan_item: usize },
+    /// A post-incident record (root cause, why, action item, ...).
+    Record(Record),
     /// Replay: jump to a time.
     GotoTime,
     /// Replay: find text in the events.
@@ -71,6 +73,7 @@ impl InputKind {
             InputKind::Note => "Note for the journal",
             InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
             InputKind::Skip { .. } => "Skip the restore gate: why?",
+            InputKind::Record(r) => r.prompt(),
             InputKind::GotoTime => "Go to time (HH:MM[:SS] UTC)",
             InputKind::Search => "Search the events",
         }
@@ -88,6 +91,84 @@ pub enum Popup {
     Refused { text: String, reason: String, alternative: Option<String> },
     /// Quit while commands run.
     QuitConfirm,
+    /// The communication editor (its text lives in `App::compose`).
+    Compose,
+}
+
+/// A communication being written: the runbook's template, prefilled from the incident.
+pub struct Compose {
+    pub comm_id: u64,
+    pub template: crate::incident::event::CommTemplate,
+    pub subject: String,
+    pub area: ratatui_textarea::TextArea<'static>,
+}
+
+impl Compose {
+    pub fn body(&self) -> String {
+        let mut b = self.area.lines().join("\n");
+        b.push('\n');
+        b
+    }
+}
+
+/// Minutes promised for the next update when a message says nothing else (the runbook's 15).
+pub const NEXT_UPDATE_MINUTES: u32 = 15;
+
+/// Things the responder writes into the incident for the postmortem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    Problem,
+    Why,
+    RootCause,
+    Factor,
+    WentWell,
+    CouldImprove,
+    ActionItem,
+    /// Production restored and verified (no text needed).
+    Mitigated,
+    /// Close the incident as resolved, with what was done.
+    Resolve,
+}
+
+impl Record {
+    pub fn label(self) -> &'static str {
+        match self {
+            Record::Problem => "state the problem (5 whys)",
+            Record::Why => "add the next why",
+            Record::RootCause => "record the root cause",
+            Record::Factor => "add a contributing factor",
+            Record::WentWell => "lesson: what went well",
+            Record::CouldImprove => "lesson: what could be improved",
+            Record::ActionItem => "add an action item",
+            Record::Mitigated => "mark mitigated: production restored and verified",
+            Record::Resolve => "close the incident as resolved",
+        }
+    }
+
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Record::Problem => "Problem (e.g. All PM2 processes were killed during deployment)",
+            Record::Why => "Why? (the next answer in the chain)",
+            Record::RootCause => "Root cause | preventive measure (the part after | is optional)",
+            Record::Factor => "Contributing factor",
+            Record::WentWell => "What went well",
+            Record::CouldImprove => "What could be improved",
+            Record::ActionItem => "Action | owner | due date",
+            Record::Mitigated => "",
+            Record::Resolve => "Resolution: what was done to resolve the incident",
+        }
+    }
+
+    /// The review records offered at a runbook step.
+    pub fn at_step(step: &str) -> &'static [Record] {
+        match step {
+            "verification-checklist" => &[Record::Mitigated],
+            "five-whys" => &[Record::Problem, Record::Why, Record::RootCause],
+            "report-template" => &[Record::Factor, Record::WentWell, Record::CouldImprove, Record::Resolve],
+            "action-items" => &[Record::ActionItem],
+            _ => &[],
+        }
+    }
 }
 
 /// A selectable thing in the current step.
@@ -95,12 +176,20 @@ pub enum Popup {
 pub enum StepItem {
     /// Accept the proposed severity (the severity step).
     AcceptSeverity,
+    /// Run every runnable read-only command of the step (information gathering).
+    RunAll,
     /// A restore plan item (index into the assessment's plan).
     Plan(usize),
     /// A runbook command, rendered.
     Command { text: String, dir: Option<String>, runnable: bool, risk: Risk, purpose: String },
     /// A checklist item of the step.
     Check { id: String, text: String, auto: bool },
+    /// One of the runbook's common root causes: Enter records it as this incident's.
+    Cause { id: String, cause: String, prevention: String },
+    /// A post-incident record to write.
+    Record(Record),
+    /// Write one of the runbook's communications (template id).
+    Compose(String),
 }
 
 pub struct App {
@@ -147,6 +236,9 @@ pub struct App {
     pub replay: Option<super::replay::ReplayState>,
     /// Replay: the timeline chart is hidden.
     pub hide_strip: bool,
+    pub compose: Option<Compose>,
+    /// Where exported communications are written (the journal's directory).
+    pub export_dir: Option<String>,
 }
 
 /// At most this many output lines per command go to the journal; the rest are counted.
@@ -189,6 +281,8 @@ impl App {
             frozen_plan: None,
             replay: None,
             hide_strip: false,
+            compose: None,
+            export_dir: None,
         }
     }
 
@@ -241,6 +335,10 @@ impl App {
         if *step.id.get_ref() == "classify-severity" {
             items.push(StepItem::AcceptSeverity);
         }
+        let reads = step.command.iter().filter(|c| c.runnable && c.effect == crate::runbook::Effect::Read).count();
+        if reads >= 3 && step.command.iter().all(|c| c.effect == crate::runbook::Effect::Read) {
+            items.push(StepItem::RunAll);
+        }
         if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
             items.extend((0..self.plan().items.len()).map(StepItem::Plan));
         }
@@ -264,6 +362,15 @@ impl App {
         }
         for c in &step.checklist {
             items.push(StepItem::Check { id: c.id.get_ref().clone(), text: c.text.clone(), auto: c.predicate.is_some() });
+        }
+        for r in &step.root_cause {
+            items.push(StepItem::Cause { id: r.id.get_ref().clone(), cause: r.cause.clone(), prevention: r.prevention.clone() });
+        }
+        items.extend(Record::at_step(step.id.get_ref()).iter().map(|r| StepItem::Record(*r)));
+        for t in &step.template {
+            if crate::comms::comm_template(t.id.get_ref()).is_some() {
+                items.push(StepItem::Compose(t.id.get_ref().clone()));
+            }
         }
         items
     }

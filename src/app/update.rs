@@ -4,7 +4,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::convert;
 use super::keymap::{action_for, Action};
 use super::msg::{Effect, Msg, Pm2Snapshot};
-use super::state::{App, AppMode, InputKind, Popup, StepItem, Tab, MAX_JOURNALED_LINES};
+use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, MAX_JOURNALED_LINES, NEXT_UPDATE_MINUTES};
 use crate::assess::{self, Level, Observation, Pm2View};
 use crate::guard::{classify, Class};
 use crate::incident::event::{
@@ -249,6 +249,13 @@ impl App {
         self.tab = Tab::Step;
     }
 
+    /// The first severity decision acknowledges the incident (for time-to-acknowledge).
+    fn acknowledge(&mut self) {
+        if !self.incident.milestones.contains_key(&ev::Milestone::Acknowledged) {
+            self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Acknowledged, at: None, source: self.user.clone() }));
+        }
+    }
+
     /// Enter the current step (the first step on a new incident).
     pub fn enter_current_step(&mut self) {
         let s = self.current_step();
@@ -282,11 +289,27 @@ impl App {
                             overridden: None,
                         }));
                         self.frozen_plan = Some(self.assessment.plan.clone());
+                        self.acknowledge();
                         self.flash = Some(format!("severity {} accepted", sev.label()));
                     }
                     None => self.flash = Some(format!("nothing to accept: {} (o to set one with a reason)", call.label)),
                 }
                 vec![]
+            }
+            Some(StepItem::RunAll) => {
+                let cmds: Vec<(String, Option<String>)> = self
+                    .items()
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        StepItem::Command { text, dir, runnable: true, .. } if !text.starts_with("cd ") => Some((text, dir)),
+                        _ => None,
+                    })
+                    .collect();
+                let mut effects = Vec::new();
+                for (text, dir) in cmds {
+                    effects.extend(self.guarded_run(text, dir));
+                }
+                effects
             }
             Some(StepItem::Plan(i)) => {
                 if let Some(why) = self.gate_blocking(i) {
@@ -306,6 +329,24 @@ impl App {
             }
             Some(StepItem::Check { .. }) => {
                 self.tick_selected();
+                vec![]
+            }
+            Some(StepItem::Cause { cause, prevention, .. }) => {
+                self.record(Event::RootCause(ev::RootCause { text: cause.clone(), preventive_measure: prevention }));
+                self.flash = Some(format!("root cause recorded: {cause}"));
+                vec![]
+            }
+            Some(StepItem::Record(Record::Mitigated)) => {
+                self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Mitigated, at: None, source: self.user.clone() }));
+                self.flash = Some("marked mitigated".into());
+                vec![]
+            }
+            Some(StepItem::Record(r)) => {
+                self.open_input(InputKind::Record(r));
+                vec![]
+            }
+            Some(StepItem::Compose(id)) => {
+                self.open_compose(&id);
                 vec![]
             }
             None => vec![],
@@ -350,7 +391,85 @@ impl App {
         vec![Effect::Run { cmd_id, text, dir }]
     }
 
+    fn open_compose(&mut self, id: &str) {
+        let Some(template) = crate::comms::comm_template(id) else { return };
+        let ctx = crate::comms::CommsContext::new(&self.rb, &self.incident, self.now, NEXT_UPDATE_MINUTES);
+        match crate::comms::fill(id, &ctx) {
+            Ok(d) => {
+                let comm_id = self.incident.comms.len() as u64 + 1;
+                let lines: Vec<String> = d.body.lines().map(str::to_string).collect();
+                let mut area = ratatui_textarea::TextArea::new(lines);
+                area.set_cursor_line_style(ratatui::style::Style::default());
+                self.compose = Some(super::state::Compose { comm_id, template, subject: d.subject, area });
+                self.popup = Some(Popup::Compose);
+            }
+            Err(e) => self.flash = Some(e.to_string()),
+        }
+    }
+
+    /// Journal the message as it reads now (the edited body is what counts).
+    fn record_draft(&mut self) -> Option<(u64, String)> {
+        let c = self.compose.as_ref()?;
+        let (comm_id, subject, body, template) = (c.comm_id, c.subject.clone(), c.body(), c.template);
+        self.record(Event::CommDrafted(ev::CommDrafted { comm_id, template, subject: subject.clone(), body: body.clone() }));
+        Some((comm_id, format!("Subject: {subject}\n{body}")))
+    }
+
+    fn compose_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match (ctrl, k.code) {
+            (false, KeyCode::Esc) => {
+                self.popup = None;
+                self.compose = None;
+                self.flash = Some("message closed (saved drafts stay in the journal)".into());
+            }
+            (true, KeyCode::Char('s')) => {
+                self.record_draft();
+                self.flash = Some("draft saved to the journal".into());
+            }
+            (true, KeyCode::Char('y')) => {
+                if let Some((_, text)) = self.record_draft() {
+                    let in_tmux = std::env::var_os("TMUX").is_some();
+                    match crate::comms::clipboard_sequence(&text, in_tmux) {
+                        Ok(seq) => {
+                            self.flash = Some("copied to your clipboard (OSC 52; your terminal must allow it)".into());
+                            return vec![Effect::Clipboard(seq)];
+                        }
+                        Err(e) => self.flash = Some(e.to_string()),
+                    }
+                }
+            }
+            (true, KeyCode::Char('o')) => {
+                if let Some((comm_id, text)) = self.record_draft() {
+                    let dir = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
+                    let id = self.incident.opened.as_ref().map(|o| o.value.incident_id.clone()).unwrap_or_else(|| "incident".into());
+                    let kind = self.compose.as_ref().map(|c| crate::comms::template_id(c.template)).unwrap_or("message");
+                    let path = format!("{}/{id}-{kind}-{comm_id}.txt", dir.trim_end_matches('/'));
+                    self.flash = Some(format!("written to {path}"));
+                    return vec![Effect::WriteFile { path, contents: text }];
+                }
+            }
+            (true, KeyCode::Char('t')) => {
+                if let Some((comm_id, _)) = self.record_draft() {
+                    self.record(Event::CommSent(ev::CommSent { comm_id, channel: "#incidents".into(), by: self.user.clone() }));
+                    self.popup = None;
+                    self.compose = None;
+                    self.flash = Some("recorded as sent; the header counts down to the next update".into());
+                }
+            }
+            _ => {
+                if let Some(c) = self.compose.as_mut() {
+                    c.area.input(k);
+                }
+            }
+        }
+        vec![]
+    }
+
     fn popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if self.popup == Some(Popup::Compose) {
+            return self.compose_key(k);
+        }
         let Some(popup) = self.popup.take() else { return vec![] };
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         match popup {
@@ -362,6 +481,7 @@ impl App {
                 KeyCode::Char('k') | KeyCode::Up => self.popup = Some(Popup::Timeline { scroll: scroll.saturating_sub(1) }),
                 _ => {}
             },
+            Popup::Compose => {}
             Popup::QuitConfirm => {
                 if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {
                     return self.quit_now();
@@ -444,7 +564,15 @@ impl App {
                     overridden: Some(Override { by: self.user.clone(), why: reason }),
                 }));
                 self.frozen_plan = Some(self.assessment.plan.clone());
+                self.acknowledge();
                 self.flash = Some(format!("severity set to {} (override)", sev.label()));
+                vec![]
+            }
+            InputKind::Record(r) => {
+                if t.is_empty() {
+                    return again(self, kind, "nothing to record");
+                }
+                self.write_record(r, &t);
                 vec![]
             }
             InputKind::GotoTime => {
@@ -472,6 +600,45 @@ impl App {
                 vec![]
             }
         }
+    }
+
+    fn write_record(&mut self, r: Record, t: &str) {
+        let (head, tail) = match t.split_once('|') {
+            Some((a, b)) => (a.trim().to_string(), b.trim().to_string()),
+            None => (t.to_string(), String::new()),
+        };
+        let event = match r {
+            Record::Problem | Record::Why => {
+                let mut five = self.incident.five_whys.clone().unwrap_or(ev::FiveWhys { problem: String::new(), whys: vec![] });
+                if r == Record::Problem {
+                    five.problem = t.to_string();
+                } else {
+                    five.whys.push(t.to_string());
+                }
+                Event::FiveWhys(five)
+            }
+            Record::RootCause => Event::RootCause(ev::RootCause { text: head, preventive_measure: tail }),
+            Record::Factor => Event::ContributingFactor(ev::TextItem { text: t.to_string() }),
+            Record::WentWell => Event::LessonLearned(ev::Lesson { lesson: ev::LessonKind::WentWell, text: t.to_string() }),
+            Record::CouldImprove => Event::LessonLearned(ev::Lesson { lesson: ev::LessonKind::CouldImprove, text: t.to_string() }),
+            Record::ActionItem => {
+                let parts: Vec<String> = t.split('|').map(|p| p.trim().to_string()).collect();
+                Event::ActionItem(ev::ActionItem {
+                    id: format!("A{}", self.incident.action_items.len() + 1),
+                    action: parts.first().cloned().unwrap_or_default(),
+                    owner: parts.get(1).cloned().unwrap_or_default(),
+                    due: parts.get(2).cloned().unwrap_or_default(),
+                    status: "open".into(),
+                })
+            }
+            Record::Resolve => {
+                self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Resolved, at: None, source: self.user.clone() }));
+                Event::IncidentClosed(ev::Closed { status: ev::CloseStatus::Resolved, resolution: t.to_string() })
+            }
+            Record::Mitigated => Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Mitigated, at: None, source: self.user.clone() }),
+        };
+        self.record(event);
+        self.flash = Some(format!("recorded: {}", r.label()));
     }
 
     fn replay_key(&mut self, k: KeyEvent) -> Vec<Effect> {

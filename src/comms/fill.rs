@@ -3,9 +3,10 @@
 //! that rewords its templates keeps its wording. A value the incident does not have leaves
 //! the placeholder as written, for the responder to fill in.
 use super::context::{CommsContext, Item};
-use super::sites::Site;
+use super::impact;
 use super::text::{self, replace_once};
 use crate::incident::event::{ActionItem, Severity, Ts};
+use crate::runbook::model::Template;
 
 /// Times in communications: always UTC, minute precision.
 pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
@@ -34,9 +35,6 @@ const PROGRESS_EXTRAS: &[(&str, &str)] = &[
 const UNSOURCED: &[(&str, &str, &str)] =
     &[("[description]", "Estimated user impact", "users_affected")];
 
-/// Placeholder for a site whose state is not known.
-const UNKNOWN_STATE: &str = "[UP|DOWN]";
-
 enum Value {
     Inline(String),
     /// One line per entry; `done` ticks a `[ ]` checkbox in the line's prefix.
@@ -61,36 +59,7 @@ pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
                 .collect::<Vec<_>>()
                 .join(", "),
         })?;
-    let mut fields: Vec<(String, String)> = t
-        .field
-        .iter()
-        .filter_map(|f| {
-            let implied = || {
-                UNSOURCED
-                    .iter()
-                    .find(|(p, m, _)| *p == f.placeholder && f.meaning.eq_ignore_ascii_case(m))
-                    .map(|(_, _, s)| s.to_string())
-            };
-            Some((f.placeholder.clone(), f.source.clone().or_else(implied)?))
-        })
-        .collect();
-    // The severity tag of a subject (`[P1 INCIDENT]`) is declared only in the notification;
-    // every subject that carries it gets the actual severity.
-    for f in ctx.templates.iter().flat_map(|t| t.field.iter()) {
-        if f.source.as_deref() == Some("severity")
-            && t.subject.contains(&f.placeholder)
-            && !fields.iter().any(|(p, _)| p == &f.placeholder)
-        {
-            fields.push((f.placeholder.clone(), "severity".to_string()));
-        }
-    }
-    if fields.iter().any(|(_, s)| s == "actions_since_last_update") {
-        for (p, s) in PROGRESS_EXTRAS {
-            if !fields.iter().any(|(fp, _)| fp == p) {
-                fields.push((p.to_string(), s.to_string()));
-            }
-        }
-    }
+    let fields = fields(t, ctx);
     let values: Vec<(String, String, Value)> = fields
         .into_iter()
         .map(|(p, s)| {
@@ -120,11 +89,18 @@ pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
     let mut i = 0;
     while i < lines.len() {
         if let Some((start, end, n_sites)) = block.filter(|b| b.0 == i) {
-            out.extend(site_lines(
+            let placeholders: Vec<(&str, bool)> = values
+                .iter()
+                .filter_map(|(p, _, v)| match v {
+                    Value::Sites { downtime, .. } => Some((p.as_str(), *downtime)),
+                    _ => None,
+                })
+                .collect();
+            out.extend(impact::site_lines(
                 template_id,
                 &lines[start..end],
                 n_sites,
-                &values,
+                &placeholders,
                 ctx,
             ));
             i = end;
@@ -290,67 +266,39 @@ fn action_items(items: &[ActionItem], preventive: Option<&str>) -> Vec<(String, 
         .collect()
 }
 
-/// The per-site block regenerated from the inventory: the template's line shape (`- host:
-/// DOWN`, `- host: Down for X minutes`) once per site. The notification and resolution list
-/// the affected sites (all of them while none was seen down); a status update lists all.
-fn site_lines(
-    template_id: &str,
-    block: &[String],
-    n_sites: usize,
-    values: &[(String, String, Value)],
-    ctx: &CommsContext,
-) -> Vec<String> {
-    let Some((_, tail)) = block.first().and_then(|l| text::site_line(l)) else {
-        return block.to_vec();
-    };
-    let placeholder = |downtime: bool| {
-        values.iter().find_map(|(p, _, v)| match v {
-            Value::Sites { downtime: d, .. } if *d == downtime && tail.contains(p.as_str()) => {
-                Some(p.as_str())
-            }
-            _ => None,
-        })
-    };
-    let (ph, downtime) = match (placeholder(true), placeholder(false)) {
-        (Some(p), _) => (p, true),
-        (None, Some(p)) => (p, false),
-        (None, None) => return block.to_vec(),
-    };
-    let affected_only = matches!(template_id, "incident-notification" | "resolution");
-    let mut chosen: Vec<&Site> = ctx
-        .sites
+/// The template's (placeholder, source) pairs, with what the runbook leaves implicit.
+fn fields(t: &Template, ctx: &CommsContext) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = t
+        .field
         .iter()
-        .filter(|s| !affected_only || s.ever_down())
+        .filter_map(|f| {
+            let implied = || {
+                UNSOURCED
+                    .iter()
+                    .find(|(p, m, _)| *p == f.placeholder && f.meaning.eq_ignore_ascii_case(m))
+                    .map(|(_, _, s)| s.to_string())
+            };
+            Some((f.placeholder.clone(), f.source.clone().or_else(implied)?))
+        })
         .collect();
-    if chosen.is_empty() {
-        chosen = ctx.sites.iter().collect();
+    // The severity tag of a subject (`[P1 INCIDENT]`) is declared only in the notification;
+    // every subject that carries it gets the actual severity.
+    for f in ctx.templates.iter().flat_map(|t| t.field.iter()) {
+        if f.source.as_deref() == Some("severity")
+            && t.subject.contains(&f.placeholder)
+            && !fields.iter().any(|(p, _)| p == &f.placeholder)
+        {
+            fields.push((f.placeholder.clone(), "severity".to_string()));
+        }
     }
-    if chosen.is_empty() {
-        return block.to_vec();
-    }
-    let mut out = Vec::new();
-    let mut all_known = true;
-    for s in &chosen {
-        let v = if downtime {
-            s.downtime_secs(ctx.downtime_until).map(minutes)
-        } else {
-            s.up.map(|u| if u { "UP" } else { "DOWN" }.to_string())
-        };
-        all_known &= v.is_some();
-        let v = v.unwrap_or_else(|| {
-            if downtime {
-                ph.to_string()
-            } else {
-                UNKNOWN_STATE.to_string()
+    if fields.iter().any(|(_, s)| s == "actions_since_last_update") {
+        for (p, s) in PROGRESS_EXTRAS {
+            if !fields.iter().any(|(fp, _)| fp == p) {
+                fields.push((p.to_string(), s.to_string()));
             }
-        });
-        out.push(format!("- {}: {}", s.host, replace_once(tail, &[(ph, &v)])));
+        }
     }
-    // "- [other affected apps]" stays only while some site's state is unknown.
-    if !all_known {
-        out.extend(block[n_sites..].iter().cloned());
-    }
-    out
+    fields
 }
 
 pub fn time(t: Ts) -> String {

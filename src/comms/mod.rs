@@ -5,6 +5,7 @@ pub mod actions;
 pub mod base64;
 pub mod context;
 pub mod fill;
+pub mod impact;
 pub mod osc52;
 pub mod schedule;
 pub mod sites;

@@ -63,8 +63,21 @@ fn cause_words(id: &str) -> &'static [&'static str] {
         "delete-all-in-workflow" => &["delete all"],
         "oom-killer" => &["oom", "out of memory", "killed process"],
         "disk-full" => &["disk full", "disk space", "no space", "enospc", "100%"],
-        "manual-intervention" => &["manual", "by hand", "kill -9", "someone killed", "sudo kill"],
-        "concurrent-deployments" => &["concurrent", "same time", "simultaneous", "overlap", "db restore", "database restore"],
+        "manual-intervention" => &[
+            "manual",
+            "by hand",
+            "kill -9",
+            "someone killed",
+            "sudo kill",
+        ],
+        "concurrent-deployments" => &[
+            "concurrent",
+            "same time",
+            "simultaneous",
+            "overlap",
+            "db restore",
+            "database restore",
+        ],
         "workflow-caching" => &["cache", "cached", "caching"],
         _ => &[],
     }
@@ -75,7 +88,16 @@ pub fn mentions_cause(text: &str, id: &str) -> bool {
     t.contains(id) || cause_words(id).iter().any(|w| t.contains(w))
 }
 
-const CHANGE_WORDS: &[&str] = &["pm2 start", "pm2 restart", "pm2 reload", "pm2 stop", "pm2 delete", "pm2 resurrect", "pm2 kill", "pm2 update"];
+const CHANGE_WORDS: &[&str] = &[
+    "pm2 start",
+    "pm2 restart",
+    "pm2 reload",
+    "pm2 stop",
+    "pm2 delete",
+    "pm2 resurrect",
+    "pm2 kill",
+    "pm2 update",
+];
 
 fn is_save_command(text: &str) -> bool {
     text.contains("pm2 jlist >") || text.contains("pm2 jlist>") || text.contains("incident-state-")
@@ -84,7 +106,12 @@ fn is_save_command(text: &str) -> bool {
 /// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
 pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) -> Debrief {
     let inc = fold(entries);
-    let start = inc.opened.as_ref().map(|o| o.at).or(inc.first_ts).unwrap_or(now);
+    let start = inc
+        .opened
+        .as_ref()
+        .map(|o| o.at)
+        .or(inc.first_ts)
+        .unwrap_or(now);
     let secs = |t: Ts| (t - start).num_seconds().max(0);
     let severity = inc.severity.as_ref().map(|d| {
         let chosen = match d.value.severity {
@@ -104,13 +131,35 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
     let restores = restores(rb, entries, start, secs);
     let (priority_order_followed, order_notes) = order(&restores);
     let (gate_respected, gate_note) = gate(rb, entries, &restores, start);
-    let dangerous = inc.refusals.iter().map(|r| (secs(r.at), r.value.text.clone(), r.value.guard.reason.clone())).collect();
-    let saved = inc.commands.iter().find(|c| is_save_command(&c.start.text)).map(|c| c.started_at);
-    let first_change = inc.commands.iter().find(|c| CHANGE_WORDS.iter().any(|w| c.start.text.contains(w))).map(|c| c.started_at);
+    let dangerous = inc
+        .refusals
+        .iter()
+        .map(|r| {
+            (
+                secs(r.at),
+                r.value.text.clone(),
+                r.value.guard.reason.clone(),
+            )
+        })
+        .collect();
+    let saved = inc
+        .commands
+        .iter()
+        .find(|c| is_save_command(&c.start.text))
+        .map(|c| c.started_at);
+    let first_change = inc
+        .commands
+        .iter()
+        .find(|c| CHANGE_WORDS.iter().any(|w| c.start.text.contains(w)))
+        .map(|c| c.started_at);
     let comms_sent = inc
         .comms
         .iter()
-        .flat_map(|c| c.sent.iter().map(move |(t, s)| (secs(*t), s.channel.clone(), c.draft.subject.clone())))
+        .flat_map(|c| {
+            c.sent
+                .iter()
+                .map(move |(t, s)| (secs(*t), s.channel.clone(), c.draft.subject.clone()))
+        })
         .collect();
     let rc = scenario.root_cause();
     let mut texts: Vec<String> = inc.root_cause.iter().map(|r| r.text.clone()).collect();
@@ -143,7 +192,10 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
 }
 
 fn first_decision(entries: &[Entry]) -> Option<Ts> {
-    entries.iter().find(|e| matches!(e.event, Event::SeverityDecided(_))).map(|e| e.ts)
+    entries
+        .iter()
+        .find(|e| matches!(e.event, Event::SeverityDecided(_)))
+        .map(|e| e.ts)
 }
 
 /// Per inventory process: was it down, and when was it first online again.
@@ -159,7 +211,13 @@ fn restores(rb: &Runbook, entries: &[Entry], start: Ts, secs: impl Fn(Ts) -> i64
                         let hits: Vec<_> = o
                             .processes
                             .iter()
-                            .filter(|p| if is_glob(pattern) { glob_match(pattern, &p.name) } else { p.name == *pattern })
+                            .filter(|p| {
+                                if is_glob(pattern) {
+                                    glob_match(pattern, &p.name)
+                                } else {
+                                    p.name == *pattern
+                                }
+                            })
                             .collect();
                         !hits.is_empty() && hits.iter().all(|p| p.is_online())
                     }
@@ -172,7 +230,11 @@ fn restores(rb: &Runbook, entries: &[Entry], start: Ts, secs: impl Fn(Ts) -> i64
                     _ => {}
                 }
             }
-            let name = if is_glob(pattern) { super::scenario::concrete_name(pattern) } else { pattern.clone() };
+            let name = if is_glob(pattern) {
+                super::scenario::concrete_name(pattern)
+            } else {
+                pattern.clone()
+            };
             out.push(Restore {
                 rank: rb.inventory.restore_rank(&name),
                 process: pattern.clone(),
@@ -186,8 +248,16 @@ fn restores(rb: &Runbook, entries: &[Entry], start: Ts, secs: impl Fn(Ts) -> i64
 }
 
 fn order(restores: &[Restore]) -> (Option<bool>, Vec<String>) {
-    let affected: Vec<&Restore> = restores.iter().filter(|r| r.affected && r.rank.is_some()).collect();
-    if affected.iter().filter(|r| r.restored_after_secs.is_some()).count() < 2 {
+    let affected: Vec<&Restore> = restores
+        .iter()
+        .filter(|r| r.affected && r.rank.is_some())
+        .collect();
+    if affected
+        .iter()
+        .filter(|r| r.restored_after_secs.is_some())
+        .count()
+        < 2
+    {
         return (None, vec![]);
     }
     let mut notes = Vec::new();
@@ -200,8 +270,19 @@ fn order(restores: &[Restore]) -> (Option<bool>, Vec<String>) {
             if let Some(tb) = b.restored_after_secs {
                 match a.restored_after_secs {
                     Some(ta) if ta <= tb => {}
-                    Some(ta) => notes.push(format!("{} (priority {}) came back at {} but {} (priority {}) already at {}", a.process, rank1(a), mmss(ta), b.process, rank1(b), mmss(tb))),
-                    None => notes.push(format!("{} was restored while {} (higher priority) was still down", b.process, a.process)),
+                    Some(ta) => notes.push(format!(
+                        "{} (priority {}) came back at {} but {} (priority {}) already at {}",
+                        a.process,
+                        rank1(a),
+                        mmss(ta),
+                        b.process,
+                        rank1(b),
+                        mmss(tb)
+                    )),
+                    None => notes.push(format!(
+                        "{} was restored while {} (higher priority) was still down",
+                        b.process, a.process
+                    )),
                 }
             }
         }
@@ -214,13 +295,24 @@ fn rank1(r: &Restore) -> usize {
 }
 
 /// The verification gate: production healthy before the test environment is started.
-fn gate(rb: &Runbook, entries: &[Entry], restores: &[Restore], start: Ts) -> (Option<bool>, String) {
+fn gate(
+    rb: &Runbook,
+    entries: &[Entry],
+    restores: &[Restore],
+    start: Ts,
+) -> (Option<bool>, String) {
     let test_names: Vec<String> = rb
         .inventory
         .deployment
         .iter()
         .filter(|d| d.environment == Environment::Test)
-        .flat_map(|d| d.processes.get_ref().iter().cloned().chain(std::iter::once(d.config.clone())))
+        .flat_map(|d| {
+            d.processes
+                .get_ref()
+                .iter()
+                .cloned()
+                .chain(std::iter::once(d.config.clone()))
+        })
         .collect();
     let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
     let mut prod_healthy_at: Option<Ts> = None;
@@ -234,8 +326,11 @@ fn gate(rb: &Runbook, entries: &[Entry], restores: &[Restore], start: Ts) -> (Op
                 }
             }
             Event::CommandStarted(c) if test_started_at.is_none() => {
-                let starts = ["pm2 start", "pm2 restart", "pm2 reload", "pm2 resurrect"].iter().any(|w| c.text.contains(w));
-                let test = c.text.contains("pm2 resurrect") || test_names.iter().any(|n| c.text.contains(n.as_str()));
+                let starts = ["pm2 start", "pm2 restart", "pm2 reload", "pm2 resurrect"]
+                    .iter()
+                    .any(|w| c.text.contains(w));
+                let test = c.text.contains("pm2 resurrect")
+                    || test_names.iter().any(|n| c.text.contains(n.as_str()));
                 if starts && test {
                     test_started_at = Some(e.ts);
                 }
@@ -243,17 +338,42 @@ fn gate(rb: &Runbook, entries: &[Entry], restores: &[Restore], start: Ts) -> (Op
             _ => {}
         }
     }
-    let test_restored = restores.iter().any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
+    let test_restored = restores
+        .iter()
+        .any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
     let Some(ts) = test_started_at else {
         if test_restored {
-            return (None, "test processes came back without a recorded start command".into());
+            return (
+                None,
+                "test processes came back without a recorded start command".into(),
+            );
         }
         return (None, "the test environment was not started".into());
     };
     match prod_healthy_at {
-        Some(h) if h <= ts => (Some(true), format!("production was healthy at {} before test was started at {}", mmss((h - start).num_seconds()), mmss((ts - start).num_seconds()))),
-        Some(h) => (Some(false), format!("test was started at {} before production was healthy (at {})", mmss((ts - start).num_seconds()), mmss((h - start).num_seconds()))),
-        None => (Some(false), format!("test was started at {} and production was never seen healthy", mmss((ts - start).num_seconds()))),
+        Some(h) if h <= ts => (
+            Some(true),
+            format!(
+                "production was healthy at {} before test was started at {}",
+                mmss((h - start).num_seconds()),
+                mmss((ts - start).num_seconds())
+            ),
+        ),
+        Some(h) => (
+            Some(false),
+            format!(
+                "test was started at {} before production was healthy (at {})",
+                mmss((ts - start).num_seconds()),
+                mmss((h - start).num_seconds())
+            ),
+        ),
+        None => (
+            Some(false),
+            format!(
+                "test was started at {} and production was never seen healthy",
+                mmss((ts - start).num_seconds())
+            ),
+        ),
     }
 }
 
@@ -272,7 +392,10 @@ fn yes_no(b: bool) -> &'static str {
 impl Debrief {
     /// Markdown lines, for the TUI and the journal's report.
     pub fn markdown(&self) -> Vec<String> {
-        let mut l = vec![format!("# Drill debrief: {} ({})", self.title, self.scenario), String::new()];
+        let mut l = vec![
+            format!("# Drill debrief: {} ({})", self.title, self.scenario),
+            String::new(),
+        ];
         l.push(format!("Duration: {}", mmss(self.duration_secs)));
         l.push(String::new());
         l.push("## Severity".into());
@@ -283,7 +406,11 @@ impl Debrief {
                 mmss(s.after_secs),
                 s.expected,
                 if s.correct { "correct" } else { "WRONG" },
-                if s.overridden { " (override of the proposal)" } else { "" }
+                if s.overridden {
+                    " (override of the proposal)"
+                } else {
+                    ""
+                }
             )),
             None => l.push("- No severity was called".into()),
         }
@@ -295,7 +422,11 @@ impl Debrief {
                 (true, Some(s)) => format!("restored at {}", mmss(s)),
                 (true, None) => "NOT restored".to_string(),
             };
-            l.push(format!("- {} ({}): {when}", r.process, r.environment.as_str()));
+            l.push(format!(
+                "- {} ({}): {when}",
+                r.process,
+                r.environment.as_str()
+            ));
         }
         match self.priority_order_followed {
             Some(true) => l.push("- Restore priority order: followed".into()),
@@ -326,19 +457,33 @@ impl Debrief {
             Some(s) => l.push(format!(
                 "- Initial state saved at {} ({} any change)",
                 mmss(s),
-                if self.state_saved_before_changes { "before" } else { "AFTER" }
+                if self.state_saved_before_changes {
+                    "before"
+                } else {
+                    "AFTER"
+                }
             )),
-            None => l.push("- Initial state NOT saved (`pm2 jlist > /tmp/pm2-incident-....json`)".into()),
+            None => l.push(
+                "- Initial state NOT saved (`pm2 jlist > /tmp/pm2-incident-....json`)".into(),
+            ),
         }
         l.push(String::new());
         l.push("## Communication".into());
-        l.push(format!("- Drafted: {}; sent: {}", self.comms_drafted, self.comms_sent.len()));
+        l.push(format!(
+            "- Drafted: {}; sent: {}",
+            self.comms_drafted,
+            self.comms_sent.len()
+        ));
         for (s, ch, subj) in &self.comms_sent {
             l.push(format!("  - {} to {ch}: {subj}", mmss(*s)));
         }
         l.push(String::new());
         l.push("## Root cause".into());
-        l.push(format!("- Expected: {}; named: {}", self.expected_root_cause, yes_no(self.root_cause_named)));
+        l.push(format!(
+            "- Expected: {}; named: {}",
+            self.expected_root_cause,
+            yes_no(self.root_cause_named)
+        ));
         if let Some(t) = &self.root_cause_text {
             l.push(format!("- Recorded: {t}"));
         }

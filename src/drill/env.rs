@@ -17,17 +17,30 @@ use crate::health::HealthResult;
 use crate::runbook::{vars, Runbook};
 
 /// The tools the drill shims.
-pub const SHIMS: &[&str] = &["pm2", "curl", "systemctl", "journalctl", "df", "free", "git"];
+pub const SHIMS: &[&str] = &[
+    "pm2",
+    "curl",
+    "systemctl",
+    "journalctl",
+    "df",
+    "free",
+    "git",
+];
 /// Env var naming the state file; the shims read it.
 pub const STATE_ENV: &str = "PM2_INCIDENT_SIM";
 /// Env var overriding the clock (ms since the epoch), for tests.
 pub const NOW_ENV: &str = "PM2_INCIDENT_SIM_NOW_MS";
+/// The scenario's workflow-run notes, in the drill's HOME (`cat ~/gitea-actions-runs.txt`).
+pub const GITEA_RUNS_FILE: &str = "gitea-actions-runs.txt";
 /// Fallback in PM2_HOME naming the state file, when the env var was scrubbed.
 pub const STATE_POINTER: &str = "drill-sim.path";
 
 /// Now, in ms since the epoch (`PM2_INCIDENT_SIM_NOW_MS` overrides it).
 pub fn now_ms() -> i64 {
-    if let Some(v) = std::env::var(NOW_ENV).ok().and_then(|v| v.trim().parse().ok()) {
+    if let Some(v) = std::env::var(NOW_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
         return v;
     }
     chrono::Utc::now().timestamp_millis()
@@ -50,7 +63,12 @@ fn private_dir(p: &Path) -> io::Result<()> {
 }
 
 fn write_mode(p: &Path, text: &str, mode: u32) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(p)?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(p)?;
     f.write_all(text.as_bytes())?;
     fs::set_permissions(p, fs::Permissions::from_mode(mode))
 }
@@ -58,8 +76,19 @@ fn write_mode(p: &Path, text: &str, mode: u32) -> io::Result<()> {
 impl DrillEnv {
     /// Make a new drill world under `base_dir` at `now_ms`. `exe` is the pm2-incident binary
     /// the shims call (`std::env::current_exe()` in the app; `CARGO_BIN_EXE_pm2-incident` in tests).
-    pub fn create(scenario: &Scenario, rb: &Runbook, base_dir: &Path, exe: &Path, now_ms: i64) -> io::Result<DrillEnv> {
-        let dir = base_dir.join(format!("pm2-incident-drill-{}-{}-{}", scenario.id(), std::process::id(), now_ms));
+    pub fn create(
+        scenario: &Scenario,
+        rb: &Runbook,
+        base_dir: &Path,
+        exe: &Path,
+        now_ms: i64,
+    ) -> io::Result<DrillEnv> {
+        let dir = base_dir.join(format!(
+            "pm2-incident-drill-{}-{}-{}",
+            scenario.id(),
+            std::process::id(),
+            now_ms
+        ));
         private_dir(&dir)?;
         let bin = dir.join("bin");
         let home = dir.join(".pm2");
@@ -69,7 +98,10 @@ impl DrillEnv {
         // The drill inventory: each deployment's dir moved under the drill.
         let mut inv = rb.inventory.clone();
         for d in &mut inv.deployment {
-            let base = Path::new(&d.dir).file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| d.id.get_ref().clone());
+            let base = Path::new(&d.dir)
+                .file_name()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| d.id.get_ref().clone());
             let new_dir = dir.join("var/www").join(base);
             fs::create_dir_all(new_dir.join(".gitea/workflows"))?;
             d.dir = new_dir.display().to_string();
@@ -78,30 +110,63 @@ impl DrillEnv {
         runbook.vars = vars::inventory_vars(&inv);
         runbook.inventory = inv;
         let state_path = dir.join("sim.json");
-        let st = sim::new_state(scenario, &runbook.inventory, &home.display().to_string(), now_ms);
+        let st = sim::new_state(
+            scenario,
+            &runbook.inventory,
+            &home.display().to_string(),
+            now_ms,
+        );
         for d in &st.deployments {
-            write_mode(&Path::new(&d.dir).join(&d.config), &ecosystem_file(d), 0o644)?;
+            write_mode(
+                &Path::new(&d.dir).join(&d.config),
+                &ecosystem_file(d),
+                0o644,
+            )?;
         }
-        write_mode(&state_path, &serde_json::to_string(&st).map_err(io::Error::other)?, 0o600)?;
+        write_mode(
+            &state_path,
+            &serde_json::to_string(&st).map_err(io::Error::other)?,
+            0o600,
+        )?;
         materialize(&st, &home)?;
-        write_mode(&home.join(STATE_POINTER), &format!("{}\n", state_path.display()), 0o600)?;
+        write_mode(
+            &home.join(STATE_POINTER),
+            &format!("{}\n", state_path.display()),
+            0o600,
+        )?;
+        // What the Gitea Actions web UI would show (the runbook's first root-cause step).
+        let runs: String = st.workflow_runs.iter().map(|r| format!("{r}\n")).collect();
+        write_mode(&dir.join(GITEA_RUNS_FILE), &runs, 0o644)?;
         let exe_q = vars::shell_quote(&exe.display().to_string());
         for tool in SHIMS {
             write_mode(&bin.join(tool), &format!("#!/bin/sh\n# pm2-incident drill shim: answers from the simulator, never a real {tool}.\nexec {exe_q} sim {tool} \"$@\"\n"), 0o755)?;
         }
-        Ok(DrillEnv { dir, bin, home, state_path, runbook, scenario_id: scenario.id().to_string() })
+        Ok(DrillEnv {
+            dir,
+            bin,
+            home,
+            state_path,
+            runbook,
+            scenario_id: scenario.id().to_string(),
+        })
     }
 
     /// The whole environment for commands run in the drill (clear the rest):
     /// no variable leads to a real PM2 daemon.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("PATH".into(), format!("{}:/usr/bin:/bin", self.bin.display())),
+            (
+                "PATH".into(),
+                format!("{}:/usr/bin:/bin", self.bin.display()),
+            ),
             ("PM2_HOME".into(), self.home.display().to_string()),
             ("HOME".into(), self.dir.display().to_string()),
             (STATE_ENV.into(), self.state_path.display().to_string()),
             ("LANG".into(), "C.UTF-8".into()),
-            ("TERM".into(), std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into())),
+            (
+                "TERM".into(),
+                std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+            ),
         ]
     }
 
@@ -114,7 +179,11 @@ impl DrillEnv {
     pub fn snapshot(&self, now_ms: i64) -> Pm2Snapshot {
         match self.state_at(now_ms) {
             Ok(st) => super::snapshot(&st),
-            Err(e) => Pm2Snapshot { daemon: "error".into(), detail: format!("drill state unreadable: {e}"), processes: None },
+            Err(e) => Pm2Snapshot {
+                daemon: "error".into(),
+                detail: format!("drill state unreadable: {e}"),
+                processes: None,
+            },
         }
     }
 
@@ -128,8 +197,16 @@ impl DrillEnv {
     }
 
     /// Run one simulated tool as the shim would (for callers that do not want a process).
-    pub fn run(&self, tool: &str, args: &[String], cwd: &Path, now_ms: i64) -> io::Result<super::Output> {
-        with_state(&self.state_path, now_ms, |st| dispatch(st, tool, args, cwd, now_ms))
+    pub fn run(
+        &self,
+        tool: &str,
+        args: &[String],
+        cwd: &Path,
+        now_ms: i64,
+    ) -> io::Result<super::Output> {
+        with_state(&self.state_path, now_ms, |st| {
+            dispatch(st, tool, args, cwd, now_ms)
+        })
     }
 
     /// Delete the drill directory.
@@ -139,7 +216,13 @@ impl DrillEnv {
 }
 
 /// Run a tool against the state.
-pub fn dispatch(st: &mut SimState, tool: &str, args: &[String], cwd: &Path, now_ms: i64) -> super::Output {
+pub fn dispatch(
+    st: &mut SimState,
+    tool: &str,
+    args: &[String],
+    cwd: &Path,
+    now_ms: i64,
+) -> super::Output {
     sim::advance(st, now_ms);
     match tool {
         "pm2" => pm2cli::pm2(st, args, cwd, now_ms),
@@ -149,7 +232,10 @@ pub fn dispatch(st: &mut SimState, tool: &str, args: &[String], cwd: &Path, now_
         "df" => super::sys::df(st, args),
         "free" => super::sys::free(st, args),
         "git" => super::sys::git(st, args, cwd),
-        other => super::Output::err(format!("pm2-incident sim: `{other}` is not simulated\n"), 127),
+        other => super::Output::err(
+            format!("pm2-incident sim: `{other}` is not simulated\n"),
+            127,
+        ),
     }
 }
 
@@ -166,13 +252,21 @@ impl Flock {
 }
 
 /// Load → advance(now) → `f` → save, under an exclusive lock; PM2_HOME files refreshed.
-pub fn with_state<T>(path: &Path, now_ms: i64, f: impl FnOnce(&mut SimState) -> T) -> io::Result<T> {
+pub fn with_state<T>(
+    path: &Path,
+    now_ms: i64,
+    f: impl FnOnce(&mut SimState) -> T,
+) -> io::Result<T> {
     let file = OpenOptions::new().read(true).write(true).open(path)?;
     let mut lock = Flock::exclusive(file)?;
     let mut text = String::new();
     lock.0.read_to_string(&mut text)?;
-    let mut st: SimState = serde_json::from_str(&text)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: not a drill state: {e}", path.display())))?;
+    let mut st: SimState = serde_json::from_str(&text).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not a drill state: {e}", path.display()),
+        )
+    })?;
     sim::advance(&mut st, now_ms);
     let out = f(&mut st);
     let json = serde_json::to_string(&st).map_err(io::Error::other)?;
@@ -189,23 +283,43 @@ pub fn with_state<T>(path: &Path, now_ms: i64, f: impl FnOnce(&mut SimState) -> 
 /// Write what PM2 keeps on disk: pm2.log, per-process logs, dump, pid file, sockets.
 pub fn materialize(st: &SimState, home: &Path) -> io::Result<()> {
     let join = |v: Vec<String>| v.iter().map(|l| format!("{l}\n")).collect::<String>();
-    write_mode(&home.join("pm2.log"), &join(pm2cli::log_file_lines(st, &LogSource::Pm2)), 0o600)?;
+    write_mode(
+        &home.join("pm2.log"),
+        &join(pm2cli::log_file_lines(st, &LogSource::Pm2)),
+        0o600,
+    )?;
     fs::create_dir_all(home.join("logs"))?;
     for d in &st.deployments {
         for p in &d.processes {
-            let ever = st.logs.iter().any(|l| matches!(&l.source, LogSource::Out(n) | LogSource::Err(n) if *n == p.name));
+            let ever = st.logs.iter().any(
+                |l| matches!(&l.source, LogSource::Out(n) | LogSource::Err(n) if *n == p.name),
+            );
             if !ever {
                 continue;
             }
-            for (kind, src) in [("out", LogSource::Out(p.name.clone())), ("error", LogSource::Err(p.name.clone()))] {
-                write_mode(&home.join(format!("logs/{}-{kind}.log", p.name)), &join(pm2cli::log_file_lines(st, &src)), 0o600)?;
+            for (kind, src) in [
+                ("out", LogSource::Out(p.name.clone())),
+                ("error", LogSource::Err(p.name.clone())),
+            ] {
+                write_mode(
+                    &home.join(format!("logs/{}-{kind}.log", p.name)),
+                    &join(pm2cli::log_file_lines(st, &src)),
+                    0o600,
+                )?;
             }
         }
     }
     match &st.dump {
         Some(names) => {
-            let dump: Vec<serde_json::Value> = names.iter().map(|n| serde_json::json!({"name": n})).collect();
-            write_mode(&home.join("dump.pm2"), &serde_json::Value::Array(dump).to_string(), 0o600)?;
+            let dump: Vec<serde_json::Value> = names
+                .iter()
+                .map(|n| serde_json::json!({"name": n}))
+                .collect();
+            write_mode(
+                &home.join("dump.pm2"),
+                &serde_json::Value::Array(dump).to_string(),
+                0o600,
+            )?;
         }
         None => {
             let _ = fs::remove_file(home.join("dump.pm2"));
@@ -238,8 +352,15 @@ pub fn materialize(st: &SimState, home: &Path) -> io::Result<()> {
 fn ecosystem_file(d: &super::state::SiteDeployment) -> String {
     let mut s = String::from("// pm2-incident drill: stand-in for the site's ecosystem file (no app runs from it).\nmodule.exports = {\n  apps: [\n");
     for p in &d.processes {
-        let mode = if p.instances > 1 { format!(", exec_mode: 'cluster', instances: {}", p.instances) } else { String::new() };
-        s += &format!("    {{ name: '{}', script: '{}'{mode} }},\n", p.name, p.script);
+        let mode = if p.instances > 1 {
+            format!(", exec_mode: 'cluster', instances: {}", p.instances)
+        } else {
+            String::new()
+        };
+        s += &format!(
+            "    {{ name: '{}', script: '{}'{mode} }},\n",
+            p.name, p.script
+        );
     }
     s += "  ],\n};\n";
     s

@@ -70,7 +70,21 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// `pm2 list`.
 pub fn list(st: &SimState) -> String {
-    let header = ["id", "name", "namespace", "version", "mode", "pid", "uptime", "↺", "status", "cpu", "mem", "user", "watching"];
+    let header = [
+        "id",
+        "name",
+        "namespace",
+        "version",
+        "mode",
+        "pid",
+        "uptime",
+        "↺",
+        "status",
+        "cpu",
+        "mem",
+        "user",
+        "watching",
+    ];
     let mut procs: Vec<&SimProc> = st.procs.iter().collect();
     procs.sort_by_key(|p| p.pm_id);
     let rows: Vec<Vec<String>> = procs
@@ -84,7 +98,11 @@ pub fn list(st: &SimState) -> String {
                 "1.4.2".into(),
                 if p.is_cluster() { "cluster" } else { "fork" }.into(),
                 p.pid.to_string(),
-                if running { since(p.uptime_ms, st.now_ms) } else { "0".into() },
+                if running {
+                    since(p.uptime_ms, st.now_ms)
+                } else {
+                    "0".into()
+                },
                 p.restarts.to_string(),
                 p.status.as_str().into(),
                 format!("{}%", cpu_percent(p)),
@@ -173,17 +191,35 @@ pub fn describe(st: &SimState, p: &SimProc) -> String {
         ("namespace", "default".into()),
         ("version", "1.4.2".into()),
         ("restarts", p.restarts.to_string()),
-        ("uptime", if p.pid != 0 { since(p.uptime_ms, st.now_ms) } else { "0".into() }),
+        (
+            "uptime",
+            if p.pid != 0 {
+                since(p.uptime_ms, st.now_ms)
+            } else {
+                "0".into()
+            },
+        ),
         ("script path", p.script.clone()),
         ("script args", "N/A".into()),
         ("error log path", log_path(st, &p.name, "error")),
         ("out log path", log_path(st, &p.name, "out")),
-        ("pid path", format!("{}/pids/{}-{}.pid", st.home, p.name, p.pm_id)),
+        (
+            "pid path",
+            format!("{}/pids/{}-{}.pid", st.home, p.name, p.pm_id),
+        ),
         ("interpreter", "node".into()),
         ("interpreter args", "N/A".into()),
         ("script id", p.pm_id.to_string()),
         ("exec cwd", p.cwd.clone()),
-        ("exec mode", if p.is_cluster() { "cluster_mode" } else { "fork_mode" }.into()),
+        (
+            "exec mode",
+            if p.is_cluster() {
+                "cluster_mode"
+            } else {
+                "fork_mode"
+            }
+            .into(),
+        ),
         ("node.js version", NODE_VERSION.into()),
         ("node env", "production".into()),
         ("watch & reload", "✘".into()),
@@ -199,7 +235,10 @@ pub fn describe(st: &SimState, p: &SimProc) -> String {
     if lines.len() > 3 {
         lines.drain(1..3);
     }
-    let mut out = format!(" Describing process with id {} - name {} \n", p.pm_id, p.name);
+    let mut out = format!(
+        " Describing process with id {} - name {} \n",
+        p.pm_id, p.name
+    );
     for l in lines {
         out += l;
         out.push('\n');

@@ -39,10 +39,17 @@ pub struct Output {
 
 impl Output {
     pub fn ok(stdout: String) -> Output {
-        Output { stdout, ..Default::default() }
+        Output {
+            stdout,
+            ..Default::default()
+        }
     }
     pub fn err(stderr: String, code: i32) -> Output {
-        Output { stderr, code, ..Default::default() }
+        Output {
+            stderr,
+            code,
+            ..Default::default()
+        }
     }
 }
 
@@ -54,15 +61,25 @@ pub fn snapshot(st: &SimState) -> Pm2Snapshot {
             let processes = crate::pm2::parse_process_list(json.as_bytes()).ok();
             Pm2Snapshot {
                 daemon: "up".into(),
-                detail: format!("PM2 v{} daemon pid {} (simulated)", st.daemon.version, st.daemon.pid),
+                detail: format!(
+                    "PM2 v{} daemon pid {} (simulated)",
+                    st.daemon.version, st.daemon.pid
+                ),
                 processes,
             }
         }
         DaemonStatus::DeadUnclean => Pm2Snapshot {
             daemon: "died".into(),
-            detail: format!("PM2 daemon (pid {}) is gone; stale socket {}/rpc.sock refuses connections", st.daemon.pid, st.home),
+            detail: format!(
+                "PM2 daemon (pid {}) is gone; stale socket {}/rpc.sock refuses connections",
+                st.daemon.pid, st.home
+            ),
             processes: None,
         },
-        DaemonStatus::Killed => Pm2Snapshot { daemon: "not_running".into(), detail: "no PM2 daemon runs (no rpc.sock)".into(), processes: None },
+        DaemonStatus::Killed => Pm2Snapshot {
+            daemon: "not_running".into(),
+            detail: "no PM2 daemon runs (no rpc.sock)".into(),
+            processes: None,
+        },
     }
 }

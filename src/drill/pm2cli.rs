@@ -20,23 +20,41 @@ struct Args<'a> {
 }
 
 fn parse(args: &[String]) -> Result<Args<'_>, String> {
-    let mut a = Args { positional: vec![], lines: None, only: None, nostream: false };
+    let mut a = Args {
+        positional: vec![],
+        lines: None,
+        only: None,
+        nostream: false,
+    };
     let mut it = args.iter();
     while let Some(x) = it.next() {
         match x.as_str() {
             "--lines" => {
                 let v = it.next().ok_or("option `--lines <n>' argument missing")?;
-                a.lines = Some(v.parse().map_err(|_| format!("--lines: not a number: {v}"))?);
+                a.lines = Some(
+                    v.parse()
+                        .map_err(|_| format!("--lines: not a number: {v}"))?,
+                );
             }
             "--only" => {
-                let v = it.next().ok_or("option `--only <application-name>' argument missing")?;
-                a.only = Some(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+                let v = it
+                    .next()
+                    .ok_or("option `--only <application-name>' argument missing")?;
+                a.only = Some(
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect(),
+                );
             }
             "--nostream" => a.nostream = true,
             s if s.starts_with("--lines=") => a.lines = s[8..].parse().ok(),
-            s if s.starts_with("--only=") => a.only = Some(s[7..].split(',').map(str::to_string).collect()),
+            s if s.starts_with("--only=") => {
+                a.only = Some(s[7..].split(',').map(str::to_string).collect())
+            }
             // Flags that change nothing in the simulation.
-            "--update-env" | "--no-color" | "-s" | "--silent" | "--raw" | "-f" | "--force" | "--no-daemon" | "--json" => {}
+            "--update-env" | "--no-color" | "-s" | "--silent" | "--raw" | "-f" | "--force"
+            | "--no-daemon" | "--json" => {}
             s => a.positional.push(s),
         }
     }
@@ -61,6 +79,7 @@ pub fn pm2(st: &mut SimState, args: &[String], cwd: &Path, now_ms: i64) -> Outpu
             out.stdout = format!("{}\n", super::state::PM2_VERSION);
             return out;
         }
+        "-h" | "--help" | "help" => return Output::ok(usage()),
         "kill" => return kill(st, now_ms),
         "monit" | "imonit" | "dashboard" | "dash" => {
             return Output::err(format!("{ERR}`pm2 {cmd}` needs an interactive terminal; it is not available in a drill. Use `pm2 list` or `pm2 show NAME`.\n"), 1)
@@ -68,17 +87,28 @@ pub fn pm2(st: &mut SimState, args: &[String], cwd: &Path, now_ms: i64) -> Outpu
         _ => {}
     }
     if !KNOWN.contains(&cmd) {
-        return Output { stdout: format!("{ERR}Command not found\n\n{}", usage()), stderr: String::new(), code: 1, file: None };
+        return Output {
+            stdout: format!("{ERR}Command not found\n\n{}", usage()),
+            stderr: String::new(),
+            code: 1,
+            file: None,
+        };
     }
     // Every other command talks to the daemon, starting one if none answers.
     if !st.daemon_alive() {
         sim::spawn_daemon(st, now_ms);
-        out.stdout += &format!("{P}Spawning PM2 daemon with pm2_home={}\n{P}PM2 Successfully daemonized\n", st.home);
+        out.stdout += &format!(
+            "{P}Spawning PM2 daemon with pm2_home={}\n{P}PM2 Successfully daemonized\n",
+            st.home
+        );
     }
     let r = match cmd {
         "list" | "ls" | "l" | "ps" | "status" => Output::ok(format::list(st)),
         "jlist" => Output::ok(format!("{}\n", format::jlist(st))),
-        "prettylist" => Output::ok(format!("{}\n", serde_json::to_string_pretty(&format::jlist(st)).unwrap_or_default())),
+        "prettylist" => Output::ok(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&format::jlist(st)).unwrap_or_default()
+        )),
         "show" | "describe" | "info" | "desc" => show(st, &rest),
         "logs" | "log" => logs(st, &rest, &a),
         "ping" => Output::ok("{ msg: 'pong' }\n".into()),
@@ -88,8 +118,12 @@ pub fn pm2(st: &mut SimState, args: &[String], cwd: &Path, now_ms: i64) -> Outpu
         "start" => start(st, &rest, &a, cwd, now_ms),
         "restart" | "reload" | "stop" | "delete" | "del" => operate(st, cmd, &rest, now_ms),
         "flush" => {
-            st.logs.retain(|l| !matches!(l.source, LogSource::Out(_) | LogSource::Err(_)));
-            Output::ok(format!("{P}Flushing {}/pm2.log\n{P}Logs flushed\n", st.home))
+            st.logs
+                .retain(|l| !matches!(l.source, LogSource::Out(_) | LogSource::Err(_)));
+            Output::ok(format!(
+                "{P}Flushing {}/pm2.log\n{P}Logs flushed\n",
+                st.home
+            ))
         }
         _ => Output::err(format!("{ERR}Command not found\n"), 1),
     };
@@ -100,8 +134,31 @@ pub fn pm2(st: &mut SimState, args: &[String], cwd: &Path, now_ms: i64) -> Outpu
 }
 
 const KNOWN: &[&str] = &[
-    "list", "ls", "l", "ps", "status", "jlist", "prettylist", "show", "describe", "info", "desc", "logs", "log", "ping", "save",
-    "dump", "resurrect", "update", "start", "restart", "reload", "stop", "delete", "del", "flush",
+    "list",
+    "ls",
+    "l",
+    "ps",
+    "status",
+    "jlist",
+    "prettylist",
+    "show",
+    "describe",
+    "info",
+    "desc",
+    "logs",
+    "log",
+    "ping",
+    "save",
+    "dump",
+    "resurrect",
+    "update",
+    "start",
+    "restart",
+    "reload",
+    "stop",
+    "delete",
+    "del",
+    "flush",
 ];
 
 fn usage() -> String {
@@ -113,9 +170,17 @@ fn select(st: &SimState, target: &str) -> Vec<u32> {
     let mut ids: Vec<u32> = if target == "all" {
         st.procs.iter().map(|p| p.pm_id).collect()
     } else if let Ok(id) = target.parse::<u32>() {
-        st.procs.iter().filter(|p| p.pm_id == id).map(|p| p.pm_id).collect()
+        st.procs
+            .iter()
+            .filter(|p| p.pm_id == id)
+            .map(|p| p.pm_id)
+            .collect()
     } else {
-        st.procs.iter().filter(|p| p.name == target).map(|p| p.pm_id).collect()
+        st.procs
+            .iter()
+            .filter(|p| p.name == target)
+            .map(|p| p.pm_id)
+            .collect()
     };
     ids.sort();
     ids
@@ -137,7 +202,10 @@ fn action_name(cmd: &str) -> &'static str {
 
 fn operate(st: &mut SimState, cmd: &str, targets: &[&str], t: i64) -> Output {
     if targets.is_empty() {
-        return Output::err(format!("error: missing required argument `id|name|namespace|all|json|stdin'\n"), 1);
+        return Output::err(
+            "error: missing required argument `id|name|namespace|all|json|stdin'\n".to_string(),
+            1,
+        );
     }
     let mut out = Output::default();
     for target in targets {
@@ -147,9 +215,18 @@ fn operate(st: &mut SimState, cmd: &str, targets: &[&str], t: i64) -> Output {
             out.code = 1;
             continue;
         }
-        out.stdout += &format!("{P}Applying action {} on app [{target}](ids: {})\n", action_name(cmd), ids_text(&ids));
+        out.stdout += &format!(
+            "{P}Applying action {} on app [{target}](ids: {})\n",
+            action_name(cmd),
+            ids_text(&ids)
+        );
         for id in ids {
-            let name = st.procs.iter().find(|p| p.pm_id == id).map(|p| p.name.clone()).unwrap_or_default();
+            let name = st
+                .procs
+                .iter()
+                .find(|p| p.pm_id == id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
             match cmd {
                 "restart" | "reload" | "start" => sim::restart(st, id, t),
                 "stop" => sim::stop(st, id, t),
@@ -180,14 +257,23 @@ fn show(st: &SimState, rest: &[&str]) -> Output {
 }
 
 fn ts(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// The text of one file-backed log, as the files hold it.
 pub fn log_file_lines(st: &SimState, source: &LogSource) -> Vec<String> {
-    let mut lines: Vec<&super::state::LogLine> = st.logs.iter().filter(|l| &l.source == source && l.at_ms <= st.now_ms).collect();
+    let mut lines: Vec<&super::state::LogLine> = st
+        .logs
+        .iter()
+        .filter(|l| &l.source == source && l.at_ms <= st.now_ms)
+        .collect();
     lines.sort_by_key(|l| l.at_ms);
-    lines.iter().map(|l| format!("{}: {}", ts(l.at_ms), l.text)).collect()
+    lines
+        .iter()
+        .map(|l| format!("{}: {}", ts(l.at_ms), l.text))
+        .collect()
 }
 
 fn logs(st: &SimState, rest: &[&str], a: &Args) -> Output {
@@ -207,12 +293,24 @@ fn logs(st: &SimState, rest: &[&str], a: &Args) -> Output {
         Some(t) => {
             let ids = select(st, t);
             match ids.first() {
-                Some(id) => st.procs.iter().filter(|p| p.pm_id == *id).map(|p| (p.pm_id, p.name.clone())).collect(),
-                None => return Output::err(format!("{ERR}No process found with the name or id {t}\n"), 1),
+                Some(id) => st
+                    .procs
+                    .iter()
+                    .filter(|p| p.pm_id == *id)
+                    .map(|p| (p.pm_id, p.name.clone()))
+                    .collect(),
+                None => {
+                    return Output::err(
+                        format!("{ERR}No process found with the name or id {t}\n"),
+                        1,
+                    )
+                }
             }
         }
     };
-    let label = target.map(|t| t.to_string()).unwrap_or_else(|| "all".into());
+    let label = target
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| "all".into());
     out += &format!("[TAILING] Tailing last {n} lines for [{label}] process{} (change the value with --lines option)\n", if target.is_none() { "es" } else { "" });
     if target.is_none() || target == Some("all") {
         out += &format!("{}/pm2.log last {n} lines:\n", st.home);
@@ -222,7 +320,10 @@ fn logs(st: &SimState, rest: &[&str], a: &Args) -> Output {
         out.push('\n');
     }
     for (id, name) in names {
-        for (kind, src) in [("out", LogSource::Out(name.clone())), ("error", LogSource::Err(name.clone()))] {
+        for (kind, src) in [
+            ("out", LogSource::Out(name.clone())),
+            ("error", LogSource::Err(name.clone())),
+        ] {
             out += &format!("{}/logs/{name}-{kind}.log last {n} lines:\n", st.home);
             for l in tail(log_file_lines(st, &src), n) {
                 out += &format!("{id}|{name} | {l}\n");
@@ -232,7 +333,8 @@ fn logs(st: &SimState, rest: &[&str], a: &Args) -> Output {
     }
     if !a.nostream {
         // A drill never streams forever: print and exit, and say so.
-        out += "[drill] log streaming ends here (a real `pm2 logs` keeps following; use --nostream)\n";
+        out +=
+            "[drill] log streaming ends here (a real `pm2 logs` keeps following; use --nostream)\n";
     }
     Output::ok(out)
 }
@@ -262,7 +364,12 @@ fn save(st: &mut SimState) -> Output {
 fn resurrect(st: &mut SimState, t: i64) -> Output {
     let mut out = format!("{P}Resurrecting\n");
     let Some(names) = st.dump.clone() else {
-        return Output { stdout: out, stderr: format!("{ERR}No processes saved; DUMP file doesn't exist\n"), code: 1, file: None };
+        return Output {
+            stdout: out,
+            stderr: format!("{ERR}No processes saved; DUMP file doesn't exist\n"),
+            code: 1,
+            file: None,
+        };
     };
     out += &format!("{P}Restoring processes located in {}/dump.pm2\n", st.home);
     for name in names {
@@ -283,7 +390,10 @@ fn kill(st: &mut SimState, t: i64) -> Output {
     if st.daemon.status == DaemonStatus::Alive {
         let ids: Vec<u32> = st.procs.iter().map(|p| p.pm_id).collect();
         if !ids.is_empty() {
-            out += &format!("{P}Applying action deleteProcessId on app [all](ids: {})\n", ids_text(&ids));
+            out += &format!(
+                "{P}Applying action deleteProcessId on app [all](ids: {})\n",
+                ids_text(&ids)
+            );
             for p in &st.procs {
                 out += &format!("{P}[{}]({}) ✓\n", p.name, p.pm_id);
             }
@@ -308,7 +418,10 @@ fn update(st: &mut SimState, t: i64) -> Output {
             sim::launch(st, &dep, &name, t);
         }
     }
-    out.stdout += &format!("{P}Updating PM2...\n{P}--- Successfully updated PM2 to {}\n", super::state::PM2_VERSION);
+    out.stdout += &format!(
+        "{P}Updating PM2...\n{P}--- Successfully updated PM2 to {}\n",
+        super::state::PM2_VERSION
+    );
     out.stdout += &format::list(st);
     out
 }
@@ -329,7 +442,16 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 fn is_config_file(s: &str) -> bool {
-    [".config.js", ".config.cjs", ".config.mjs", ".json", ".yml", ".yaml"].iter().any(|e| s.ends_with(e))
+    [
+        ".config.js",
+        ".config.cjs",
+        ".config.mjs",
+        ".json",
+        ".yml",
+        ".yaml",
+    ]
+    .iter()
+    .any(|e| s.ends_with(e))
 }
 
 fn start(st: &mut SimState, rest: &[&str], a: &Args, cwd: &Path, t: i64) -> Output {
@@ -345,7 +467,12 @@ fn start(st: &mut SimState, rest: &[&str], a: &Args, cwd: &Path, t: i64) -> Outp
         return Output::err(format!("{ERR}Script not found: {}\n", path.display()), 1);
     }
     let path = normalize(&cwd.join(first));
-    let Some(dep) = st.deployments.iter().find(|d| normalize(&Path::new(&d.dir).join(&d.config)) == path).cloned() else {
+    let Some(dep) = st
+        .deployments
+        .iter()
+        .find(|d| normalize(&Path::new(&d.dir).join(&d.config)) == path)
+        .cloned()
+    else {
         return Output::err(format!("{ERR}File {first} not found\n"), 1);
     };
     let mut names: Vec<String> = dep.processes.iter().map(|p| p.name.clone()).collect();
@@ -361,14 +488,20 @@ fn start(st: &mut SimState, rest: &[&str], a: &Args, cwd: &Path, t: i64) -> Outp
             missing.push(name.clone());
             continue;
         }
-        out.stdout += &format!("{P}Applying action restartProcessId on app [{name}](ids: {})\n", ids_text(&ids));
+        out.stdout += &format!(
+            "{P}Applying action restartProcessId on app [{name}](ids: {})\n",
+            ids_text(&ids)
+        );
         for id in ids {
             sim::restart(st, id, t);
             out.stdout += &format!("{P}[{name}]({id}) ✓\n");
         }
     }
     if !missing.is_empty() {
-        out.stdout += &format!("{WARN}Applications {} not running, starting...\n", missing.join(", "));
+        out.stdout += &format!(
+            "{WARN}Applications {} not running, starting...\n",
+            missing.join(", ")
+        );
         for name in &missing {
             let ids = sim::launch(st, &dep.id, name, t);
             let n = ids.len();
@@ -385,7 +518,10 @@ mod tests {
 
     #[test]
     fn paths_normalize_without_io() {
-        assert_eq!(normalize(Path::new("/a/b/../c/./d.cjs")), PathBuf::from("/a/c/d.cjs"));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d.cjs")),
+            PathBuf::from("/a/c/d.cjs")
+        );
     }
 
     #[test]

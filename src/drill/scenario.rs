@@ -231,7 +231,10 @@ fn default_app() -> String {
 
 impl FaultSpec {
     pub fn targets(&self) -> &[String] {
-        self.targets.as_ref().map(|t| t.get_ref().as_slice()).unwrap_or(&[])
+        self.targets
+            .as_ref()
+            .map(|t| t.get_ref().as_slice())
+            .unwrap_or(&[])
     }
 }
 
@@ -249,24 +252,46 @@ pub fn parse(src: Source) -> Result<Scenario, Vec<LoadError>> {
     let s: Scenario = toml::from_str(src.text).map_err(|e| vec![src.toml_error(&e)])?;
     let mut errs = Vec::new();
     let id = s.id.get_ref();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        errs.push(src.error(s.id.span().start, format!("id `{id}` must be lowercase letters, digits and `-`")));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        errs.push(src.error(
+            s.id.span().start,
+            format!("id `{id}` must be lowercase letters, digits and `-`"),
+        ));
     }
     let rc = s.expected_root_cause.get_ref();
     if !ROOT_CAUSES.contains(&rc.as_str()) {
         errs.push(src.error(
             s.expected_root_cause.span().start,
-            format!("unknown root cause `{rc}`; expected one of {}", ROOT_CAUSES.join(", ")),
+            format!(
+                "unknown root cause `{rc}`; expected one of {}",
+                ROOT_CAUSES.join(", ")
+            ),
         ));
     }
     for f in &s.fault {
         let span = f.targets.as_ref().map(|t| t.span().start).unwrap_or(0);
         let needs_targets = f.action != FaultAction::KillDaemon;
         if needs_targets && f.targets().is_empty() {
-            errs.push(src.error(span, format!("fault at T{:+}s: `targets` is required for {:?}", f.at, f.action)));
+            errs.push(src.error(
+                span,
+                format!(
+                    "fault at T{:+}s: `targets` is required for {:?}",
+                    f.at, f.action
+                ),
+            ));
         }
         if !(0.5..=600.0).contains(&f.cycle_s) {
-            errs.push(src.error(span, format!("fault at T{:+}s: cycle_s {} is outside 0.5..600", f.at, f.cycle_s)));
+            errs.push(src.error(
+                span,
+                format!(
+                    "fault at T{:+}s: cycle_s {} is outside 0.5..600",
+                    f.at, f.cycle_s
+                ),
+            ));
         }
         if f.limit == 0 {
             errs.push(src.error(span, "limit must be at least 1"));
@@ -275,7 +300,9 @@ pub fn parse(src: Source) -> Result<Scenario, Vec<LoadError>> {
     for c in &s.clue {
         let at = c.source.span().start;
         match c.source.get_ref() {
-            ClueSource::Unit if c.unit.is_none() => errs.push(src.error(at, "a `unit` clue needs `unit = \"NAME\"`")),
+            ClueSource::Unit if c.unit.is_none() => {
+                errs.push(src.error(at, "a `unit` clue needs `unit = \"NAME\"`"))
+            }
             ClueSource::Out | ClueSource::Error if c.process.is_none() => {
                 errs.push(src.error(at, "a process log clue needs `process = \"NAME\"`"))
             }
@@ -285,7 +312,10 @@ pub fn parse(src: Source) -> Result<Scenario, Vec<LoadError>> {
     for c in &s.commit {
         let h = c.hash.get_ref();
         if h.len() < 7 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
-            errs.push(src.error(c.hash.span().start, format!("commit hash `{h}` must be at least 7 hex digits")));
+            errs.push(src.error(
+                c.hash.span().start,
+                format!("commit hash `{h}` must be at least 7 hex digits"),
+            ));
         }
     }
     if errs.is_empty() {
@@ -310,10 +340,22 @@ pub fn inventory_names(inv: &Inventory) -> Vec<String> {
 /// Names in the scenario must be processes of the inventory (or `all` for fault targets).
 pub fn check_against(src: Source, s: &Scenario, inv: &Inventory) -> Vec<LoadError> {
     let names = inventory_names(inv);
-    let known = |n: &str| names.iter().any(|k| k == n) || inv.process_patterns().iter().any(|p| is_glob(p) && glob_match(p, n));
+    let known = |n: &str| {
+        names.iter().any(|k| k == n)
+            || inv
+                .process_patterns()
+                .iter()
+                .any(|p| is_glob(p) && glob_match(p, n))
+    };
     let mut errs = Vec::new();
     let bad = |at: usize, n: &str, errs: &mut Vec<LoadError>| {
-        errs.push(src.error(at, format!("`{n}` is not a process of the inventory (known: {})", names.join(", "))));
+        errs.push(src.error(
+            at,
+            format!(
+                "`{n}` is not a process of the inventory (known: {})",
+                names.join(", ")
+            ),
+        ));
     };
     if let Some(p) = &s.initial.processes {
         for n in p.get_ref() {
@@ -330,7 +372,11 @@ pub fn check_against(src: Source, s: &Scenario, inv: &Inventory) -> Vec<LoadErro
     for f in &s.fault {
         for n in f.targets() {
             if n != "all" && !known(n) {
-                bad(f.targets.as_ref().map(|t| t.span().start).unwrap_or(0), n, &mut errs);
+                bad(
+                    f.targets.as_ref().map(|t| t.span().start).unwrap_or(0),
+                    n,
+                    &mut errs,
+                );
             }
         }
     }
@@ -343,7 +389,10 @@ pub fn check_against(src: Source, s: &Scenario, inv: &Inventory) -> Vec<LoadErro
     }
     for n in s.cluster.keys() {
         if !known(n) {
-            errs.push(src.error(0, format!("cluster: `{n}` is not a process of the inventory")));
+            errs.push(src.error(
+                0,
+                format!("cluster: `{n}` is not a process of the inventory"),
+            ));
         }
     }
     errs

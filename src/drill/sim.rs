@@ -19,7 +19,12 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         now_ms: i64::MIN,
         home: home.to_string(),
         host: inv.site.split('.').next().unwrap_or("server").to_string(),
-        user: inv.ssh_target.split('@').next().unwrap_or("deploy").to_string(),
+        user: inv
+            .ssh_target
+            .split('@')
+            .next()
+            .unwrap_or("deploy")
+            .to_string(),
         pm2_service: inv.pm2_service.clone(),
         deployments,
         daemon: Daemon {
@@ -44,25 +49,43 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         workflow_runs: s.workflow_runs.clone(),
     };
     let unit = st.pm2_service.clone();
-    st.log(daemon_start - 2_000, LogSource::Unit(unit.clone()), format!("Starting {unit}.service - PM2 process manager..."));
-    st.log(daemon_start, LogSource::Unit(unit.clone()), format!("Started {unit}.service - PM2 process manager."));
+    st.log(
+        daemon_start - 2_000,
+        LogSource::Unit(unit.clone()),
+        format!("Starting {unit}.service - PM2 process manager..."),
+    );
+    st.log(
+        daemon_start,
+        LogSource::Unit(unit.clone()),
+        format!("Started {unit}.service - PM2 process manager."),
+    );
     daemon_banner(&mut st, daemon_start);
     // Initial processes, in inventory order.
     let wanted: Vec<String> = match &s.initial.processes {
         Some(p) => p.get_ref().clone(),
-        None => st.deployments.iter().flat_map(|d| d.processes.iter().map(|p| p.name.clone())).collect(),
+        None => st
+            .deployments
+            .iter()
+            .flat_map(|d| d.processes.iter().map(|p| p.name.clone()))
+            .collect(),
     };
     let order: Vec<(String, String)> = st
         .deployments
         .iter()
-        .flat_map(|d| d.processes.iter().map(move |p| (d.id.clone(), p.name.clone())))
+        .flat_map(|d| {
+            d.processes
+                .iter()
+                .map(move |p| (d.id.clone(), p.name.clone()))
+        })
         .filter(|(_, n)| wanted.contains(n))
         .collect();
     let started = start_ms - uptime_ms;
     for (dep, name) in &order {
         let ids = launch(&mut st, dep, name, started);
         for id in ids {
-            let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else { continue };
+            let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else {
+                continue;
+            };
             step_proc(&mut st, i, started + LAUNCH_MS);
             if let Some(o) = s.initial.process.iter().find(|o| o.name.get_ref() == name) {
                 let p = &mut st.procs[i];
@@ -72,7 +95,11 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
                 match o.status {
                     InitialStatus::Online => {}
                     InitialStatus::Stopped | InitialStatus::Errored => {
-                        p.status = if o.status == InitialStatus::Stopped { SimStatus::Stopped } else { SimStatus::Errored };
+                        p.status = if o.status == InitialStatus::Stopped {
+                            SimStatus::Stopped
+                        } else {
+                            SimStatus::Errored
+                        };
                         p.pid = 0;
                         p.online_at = None;
                     }
@@ -110,7 +137,11 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
             targets: f.targets().to_vec(),
             breakage: match f.action {
                 FaultAction::CrashLoop | FaultAction::OomKill => Some(Breakage {
-                    kind: if f.action == FaultAction::OomKill { BreakKind::Oom } else { BreakKind::Crash },
+                    kind: if f.action == FaultAction::OomKill {
+                        BreakKind::Oom
+                    } else {
+                        BreakKind::Crash
+                    },
                     cycle_ms: (f.cycle_s * 1000.0) as i64,
                     limit: f.limit,
                     persists: f.persists,
@@ -138,8 +169,18 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
             ClueSource::Pm2 => LogSource::Pm2,
             ClueSource::Kernel => LogSource::Kernel,
             ClueSource::Unit => LogSource::Unit(c.unit.clone().unwrap_or_default()),
-            ClueSource::Out => LogSource::Out(c.process.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default()),
-            ClueSource::Error => LogSource::Err(c.process.as_ref().map(|p| p.get_ref().clone()).unwrap_or_default()),
+            ClueSource::Out => LogSource::Out(
+                c.process
+                    .as_ref()
+                    .map(|p| p.get_ref().clone())
+                    .unwrap_or_default(),
+            ),
+            ClueSource::Error => LogSource::Err(
+                c.process
+                    .as_ref()
+                    .map(|p| p.get_ref().clone())
+                    .unwrap_or_default(),
+            ),
         };
         st.log(start_ms + c.at * 1000, source, c.text.clone());
     }
@@ -176,11 +217,24 @@ fn site(s: &Scenario, inv: &Inventory) -> Vec<SiteDeployment> {
                     let script = if i == 0 {
                         format!("{}/dist/server.js", d.dir)
                     } else {
-                        let short = name.strip_prefix(&format!("{}-", d.app.get_ref())).unwrap_or(&name);
+                        let short = name
+                            .strip_prefix(&format!("{}-", d.app.get_ref()))
+                            .unwrap_or(&name);
                         format!("{}/dist/{}.js", d.dir, short.trim_end_matches("-test"))
                     };
-                    let mem_mb = if i == 0 { 96.4 } else if name.contains("analytics") { 84.2 } else { 127.9 };
-                    ProcSpec { instances: s.cluster.get(&name).copied().unwrap_or(1).max(1), name, script, mem_mb }
+                    let mem_mb = if i == 0 {
+                        96.4
+                    } else if name.contains("analytics") {
+                        84.2
+                    } else {
+                        127.9
+                    };
+                    ProcSpec {
+                        instances: s.cluster.get(&name).copied().unwrap_or(1).max(1),
+                        name,
+                        script,
+                        mem_mb,
+                    }
                 })
                 .collect();
             SiteDeployment {
@@ -203,15 +257,17 @@ fn routine_line(name: &str, k: i64) -> String {
     if name.contains("api") {
         format!("GET /api/health/ready 200 {}ms", 3 + k)
     } else {
-        format!("job batch {} done: {} items", 9000 + k, 40 + 7 * k)
+        format!("job batch {} done: {} items", 9004 - k, 40 + 7 * k)
     }
 }
 
 fn daemon_banner(st: &mut SimState, at: i64) {
     let home = st.home.clone();
     for l in [
-        "===============================================================================".to_string(),
-        "--- New PM2 Daemon started ----------------------------------------------------".to_string(),
+        "==============================================================================="
+            .to_string(),
+        "--- New PM2 Daemon started ----------------------------------------------------"
+            .to_string(),
         format!("Time                 :{}", chrono_str(at)),
         format!("PM2 version          : {PM2_VERSION}"),
         format!("Node.js version      : {NODE_VERSION}"),
@@ -226,14 +282,17 @@ fn daemon_banner(st: &mut SimState, at: i64) {
         "Concurrent actions   : 2".to_string(),
         "SIGTERM timeout      : 1600".to_string(),
         "Runtime Binary       : node".to_string(),
-        "===============================================================================".to_string(),
+        "==============================================================================="
+            .to_string(),
     ] {
         st.log(at, LogSource::Pm2, l);
     }
 }
 
 fn chrono_str(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.to_rfc2822()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc2822())
+        .unwrap_or_default()
 }
 
 /// Apply every fault due by `now_ms` and every transition up to it. Time never runs backwards.
@@ -258,18 +317,35 @@ fn step(st: &mut SimState, t: i64) {
 }
 
 fn step_proc(st: &mut SimState, i: usize, t: i64) {
-    if let (SimStatus::Launching, Some(at), None) = (st.procs[i].status, st.procs[i].online_at, &st.procs[i].crash) {
+    if let (SimStatus::Launching, Some(at), None) = (
+        st.procs[i].status,
+        st.procs[i].online_at,
+        &st.procs[i].crash,
+    ) {
         if at <= t {
             let p = &mut st.procs[i];
             p.status = SimStatus::Online;
             p.online_at = None;
             let (name, id) = (p.name.clone(), p.pm_id);
             st.pm2_log(at, format!("App [{name}:{id}] online"));
-            let line = if name.contains("api") { "listening on :3000 (ready)".to_string() } else { format!("{name} ready: consuming queue") };
+            let line = match st.spec(&name) {
+                Some((d, spec)) if d.processes.first().map(|f| &f.name) == Some(&spec.name) => {
+                    let port = d
+                        .local_url
+                        .as_deref()
+                        .and_then(|u| u.rsplit(':').next())
+                        .and_then(|p| p.parse::<u16>().ok())
+                        .unwrap_or(3000);
+                    format!("listening on :{port} (ready)")
+                }
+                _ => format!("{name} ready: consuming queue"),
+            };
             st.log(at, LogSource::Out(name), line);
         }
     }
-    let Some(run) = st.procs[i].crash.clone() else { return };
+    let Some(run) = st.procs[i].crash.clone() else {
+        return;
+    };
     let Some(b) = st.broken.get(&st.procs[i].name).cloned() else {
         st.procs[i].crash = None;
         return;
@@ -305,14 +381,26 @@ fn step_proc(st: &mut SimState, i: usize, t: i64) {
 fn crash_once(st: &mut SimState, i: usize, b: &Breakage, at: i64) {
     let (name, id, pid, script, mode) = {
         let p = &st.procs[i];
-        (p.name.clone(), p.pm_id, p.pid, p.script.clone(), if p.is_cluster() { "cluster" } else { "fork" })
+        (
+            p.name.clone(),
+            p.pm_id,
+            p.pid,
+            p.script.clone(),
+            if p.is_cluster() { "cluster" } else { "fork" },
+        )
     };
     match b.kind {
         BreakKind::Crash => {
             for l in b.reason.lines() {
                 st.log(at, LogSource::Err(name.clone()), l.to_string());
             }
-            st.pm2_log(at, format!("App [{name}:{id}] exited with code [{}] via signal [SIGINT]", b.exit_code));
+            st.pm2_log(
+                at,
+                format!(
+                    "App [{name}:{id}] exited with code [{}] via signal [SIGINT]",
+                    b.exit_code
+                ),
+            );
         }
         BreakKind::Oom => {
             let rss = 1_900_000 + (pid as i64 % 97) * 1000;
@@ -322,10 +410,17 @@ fn crash_once(st: &mut SimState, i: usize, b: &Breakage, at: i64) {
             for l in b.reason.lines() {
                 st.log(at - 200, LogSource::Err(name.clone()), l.to_string());
             }
-            st.pm2_log(at, format!("App [{name}:{id}] exited with code [0] via signal [SIGKILL]"));
+            st.pm2_log(
+                at,
+                format!("App [{name}:{id}] exited with code [0] via signal [SIGKILL]"),
+            );
         }
     }
-    let exit = if b.kind == BreakKind::Crash { Some(b.exit_code) } else { None };
+    let exit = if b.kind == BreakKind::Crash {
+        Some(b.exit_code)
+    } else {
+        None
+    };
     let p = &mut st.procs[i];
     p.restarts += 1;
     p.unstable_restarts += 1;
@@ -334,7 +429,10 @@ fn crash_once(st: &mut SimState, i: usize, b: &Breakage, at: i64) {
         p.status = SimStatus::Errored;
         p.pid = 0;
         let n = p.unstable_restarts;
-        st.pm2_log(at, format!("Script {script} had too many unstable restarts ({n}). Stopped. \"errored\""));
+        st.pm2_log(
+            at,
+            format!("Script {script} had too many unstable restarts ({n}). Stopped. \"errored\""),
+        );
     } else {
         let pid = st.take_pid();
         let p = &mut st.procs[i];
@@ -370,7 +468,10 @@ fn apply_fault(st: &mut SimState, f: &Fault) {
                 st.broken.insert(name.clone(), b.clone());
                 for p in st.procs.iter_mut().filter(|p| p.name == *name) {
                     if matches!(p.status, SimStatus::Online | SimStatus::Launching) {
-                        p.crash = Some(CrashRun { since_ms: t, done: 0 });
+                        p.crash = Some(CrashRun {
+                            since_ms: t,
+                            done: 0,
+                        });
                     }
                 }
             }
@@ -386,12 +487,29 @@ pub fn kill_daemon_unclean(st: &mut SimState, t: i64) {
     }
     let unit = st.pm2_service.clone();
     let u = LogSource::Unit(unit.clone());
-    st.log(t, u.clone(), format!("{unit}.service: Main process exited, code=killed, status=9/KILL"));
-    let pids: Vec<u32> = st.procs.iter().filter(|p| p.pid != 0).map(|p| p.pid).collect();
+    st.log(
+        t,
+        u.clone(),
+        format!("{unit}.service: Main process exited, code=killed, status=9/KILL"),
+    );
+    let pids: Vec<u32> = st
+        .procs
+        .iter()
+        .filter(|p| p.pid != 0)
+        .map(|p| p.pid)
+        .collect();
     for pid in pids {
-        st.log(t, u.clone(), format!("{unit}.service: Killing process {pid} (node) with signal SIGKILL."));
+        st.log(
+            t,
+            u.clone(),
+            format!("{unit}.service: Killing process {pid} (node) with signal SIGKILL."),
+        );
     }
-    st.log(t, u.clone(), format!("{unit}.service: Failed with result 'signal'."));
+    st.log(
+        t,
+        u.clone(),
+        format!("{unit}.service: Failed with result 'signal'."),
+    );
     st.procs.clear();
     st.next_id = 0;
     st.daemon.status = DaemonStatus::DeadUnclean;
@@ -402,7 +520,12 @@ pub fn kill_daemon_unclean(st: &mut SimState, t: i64) {
 /// What the `pm2` CLI does when no daemon answers: start a new, empty one.
 pub fn spawn_daemon(st: &mut SimState, t: i64) {
     let pid = st.take_pid();
-    st.daemon = Daemon { status: DaemonStatus::Alive, pid, started_ms: t, version: PM2_VERSION.into() };
+    st.daemon = Daemon {
+        status: DaemonStatus::Alive,
+        pid,
+        started_ms: t,
+        version: PM2_VERSION.into(),
+    };
     st.procs.clear();
     st.next_id = 0;
     daemon_banner(st, t);
@@ -410,14 +533,22 @@ pub fn spawn_daemon(st: &mut SimState, t: i64) {
 
 /// Start an app from its spec: one process per instance, `launching` first.
 pub fn launch(st: &mut SimState, deployment: &str, name: &str, t: i64) -> Vec<u32> {
-    let Some(d) = st.deployment(deployment).cloned() else { return vec![] };
-    let Some(spec) = d.processes.iter().find(|p| p.name == name).cloned() else { return vec![] };
+    let Some(d) = st.deployment(deployment).cloned() else {
+        return vec![];
+    };
+    let Some(spec) = d.processes.iter().find(|p| p.name == name).cloned() else {
+        return vec![];
+    };
     let mut ids = Vec::new();
     for k in 0..spec.instances {
         let id = st.next_id;
         st.next_id += 1;
         let pid = st.take_pid();
-        let mode = if spec.instances > 1 { "cluster" } else { "fork" };
+        let mode = if spec.instances > 1 {
+            "cluster"
+        } else {
+            "fork"
+        };
         st.pm2_log(t, format!("App [{name}:{id}] starting in -{mode} mode-"));
         st.procs.push(SimProc {
             pm_id: id,
@@ -448,10 +579,17 @@ pub fn launch(st: &mut SimState, deployment: &str, name: &str, t: i64) -> Vec<u3
 
 /// A (re)start by the responder: a non-persistent breakage is cured, a persistent one crashes again.
 fn begin_run(st: &mut SimState, id: u32, t: i64) {
-    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else { return };
+    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else {
+        return;
+    };
     let name = st.procs[i].name.clone();
     match st.broken.get(&name) {
-        Some(b) if b.persists => st.procs[i].crash = Some(CrashRun { since_ms: t, done: 0 }),
+        Some(b) if b.persists => {
+            st.procs[i].crash = Some(CrashRun {
+                since_ms: t,
+                done: 0,
+            })
+        }
         Some(_) if st.now_ms != i64::MIN => {
             st.broken.remove(&name);
             st.procs[i].crash = None;
@@ -461,11 +599,16 @@ fn begin_run(st: &mut SimState, id: u32, t: i64) {
 }
 
 pub fn restart(st: &mut SimState, id: u32, t: i64) {
-    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else { return };
+    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else {
+        return;
+    };
     if st.procs[i].pid != 0 {
         let (name, pid) = (st.procs[i].name.clone(), st.procs[i].pid);
         st.pm2_log(t, format!("Stopping app:{name} id:{id}"));
-        st.pm2_log(t, format!("App [{name}:{id}] exited with code [0] via signal [SIGINT]"));
+        st.pm2_log(
+            t,
+            format!("App [{name}:{id}] exited with code [0] via signal [SIGINT]"),
+        );
         st.pm2_log(t, format!("pid={pid} msg=process killed"));
     }
     let pid = st.take_pid();
@@ -483,11 +626,16 @@ pub fn restart(st: &mut SimState, id: u32, t: i64) {
 }
 
 pub fn stop(st: &mut SimState, id: u32, t: i64) {
-    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else { return };
+    let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else {
+        return;
+    };
     let (name, pid) = (st.procs[i].name.clone(), st.procs[i].pid);
     st.pm2_log(t, format!("Stopping app:{name} id:{id}"));
     if pid != 0 {
-        st.pm2_log(t, format!("App [{name}:{id}] exited with code [0] via signal [SIGINT]"));
+        st.pm2_log(
+            t,
+            format!("App [{name}:{id}] exited with code [0] via signal [SIGINT]"),
+        );
         st.pm2_log(t, format!("pid={pid} msg=process killed"));
     }
     let p = &mut st.procs[i];
@@ -544,11 +692,36 @@ fn default_commits(start: i64) -> Vec<Commit> {
         app: "flyer-crawler".into(),
     };
     vec![
-        c("4e1d9a2", 1, "fix(scraper): handle empty flyer pages", &["src/scraper/parse.ts"]),
-        c("b7c03f1", 3, "chore(deps): bump pg to 8.13.1", &["package.json", "package-lock.json"]),
-        c("19fe6d0", 6, "feat(api): add /api/health/ping", &["src/routes/health.ts"]),
-        c("a2284bc", 9, "ci: deploy-to-test waits for health check", &[".gitea/workflows/deploy-to-test.yml"]),
-        c("73d5e88", 14, "feat(worker): analytics rollups", &["src/workers/analytics.ts"]),
+        c(
+            "4e1d9a2",
+            1,
+            "fix(scraper): handle empty flyer pages",
+            &["src/scraper/parse.ts"],
+        ),
+        c(
+            "b7c03f1",
+            3,
+            "chore(deps): bump pg to 8.13.1",
+            &["package.json", "package-lock.json"],
+        ),
+        c(
+            "19fe6d0",
+            6,
+            "feat(api): add /api/health/ping",
+            &["src/routes/health.ts"],
+        ),
+        c(
+            "a2284bc",
+            9,
+            "ci: deploy-to-test waits for health check",
+            &[".gitea/workflows/deploy-to-test.yml"],
+        ),
+        c(
+            "73d5e88",
+            14,
+            "feat(worker): analytics rollups",
+            &["src/workers/analytics.ts"],
+        ),
     ]
 }
 
@@ -561,7 +734,8 @@ tmpfs           3.9G     0  3.9G   0% /dev/shm
 tmpfs           794M  4.0K  794M   1% /run/user/1001
 ";
 
-pub const DEFAULT_FREE: &str = "               total        used        free      shared  buff/cache   available
+pub const DEFAULT_FREE: &str =
+    "               total        used        free      shared  buff/cache   available
 Mem:           7.8Gi       3.1Gi       1.2Gi        45Mi       3.5Gi       4.4Gi
 Swap:          2.0Gi       0.0Ki       2.0Gi
 ";

@@ -234,7 +234,11 @@ impl SimState {
     }
 
     pub fn log(&mut self, at_ms: i64, source: LogSource, text: impl Into<String>) {
-        self.logs.push(LogLine { at_ms, source, text: text.into() });
+        self.logs.push(LogLine {
+            at_ms,
+            source,
+            text: text.into(),
+        });
     }
 
     pub fn pm2_log(&mut self, at_ms: i64, text: impl Into<String>) {

@@ -6,7 +6,9 @@ use super::state::{LogSource, SimState};
 use super::Output;
 
 fn syslog_ts(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%b %d %H:%M:%S").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%b %d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 fn ago(from: i64, now: i64) -> String {
@@ -24,7 +26,11 @@ fn unit_name(arg: &str) -> String {
 }
 
 pub fn systemctl(st: &SimState, args: &[String]) -> Output {
-    let pos: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect();
+    let pos: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     match pos.first().copied() {
         Some("status") => {}
         Some("is-active") => {
@@ -40,33 +46,69 @@ pub fn systemctl(st: &SimState, args: &[String]) -> Output {
     if unit != st.pm2_service {
         return Output::err(format!("Unit {unit}.service could not be found.\n"), 4);
     }
-    let since = chrono::DateTime::from_timestamp_millis(st.unit_since_ms).map(|t| t.format("%a %Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default();
+    let since = chrono::DateTime::from_timestamp_millis(st.unit_since_ms)
+        .map(|t| t.format("%a %Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
     let mut out = format!(
         "{} {unit}.service - PM2 process manager\n     Loaded: loaded (/etc/systemd/system/{unit}.service; enabled; vendor preset: enabled)\n",
         if st.unit_active { "●" } else { "×" }
     );
     if st.unit_active {
-        out += &format!("     Active: active (running) since {since}; {}\n", ago(st.unit_since_ms, st.now_ms));
+        out += &format!(
+            "     Active: active (running) since {since}; {}\n",
+            ago(st.unit_since_ms, st.now_ms)
+        );
         out += "       Docs: https://pm2.keymetrics.io/\n";
-        out += &format!("   Main PID: {} (PM2 v{}: God)\n", st.daemon.pid, st.daemon.version);
-        out += &format!("      Tasks: {} (limit: 9387)\n     CGroup: /system.slice/{unit}.service\n", 11 + st.procs.len() * 11);
-        out += &format!("             ├─{} \"PM2 v{}: God Daemon ({})\"\n", st.daemon.pid, st.daemon.version, st.home);
+        out += &format!(
+            "   Main PID: {} (PM2 v{}: God)\n",
+            st.daemon.pid, st.daemon.version
+        );
+        out += &format!(
+            "      Tasks: {} (limit: 9387)\n     CGroup: /system.slice/{unit}.service\n",
+            11 + st.procs.len() * 11
+        );
+        out += &format!(
+            "             ├─{} \"PM2 v{}: God Daemon ({})\"\n",
+            st.daemon.pid, st.daemon.version, st.home
+        );
         let running: Vec<_> = st.procs.iter().filter(|p| p.pid != 0).collect();
         for (i, p) in running.iter().enumerate() {
-            let branch = if i + 1 == running.len() { "└─" } else { "├─" };
+            let branch = if i + 1 == running.len() {
+                "└─"
+            } else {
+                "├─"
+            };
             out += &format!("             {branch}{} \"node {}\"\n", p.pid, p.script);
         }
     } else {
-        out += &format!("     Active: failed (Result: signal) since {since}; {}\n", ago(st.unit_since_ms, st.now_ms));
+        out += &format!(
+            "     Active: failed (Result: signal) since {since}; {}\n",
+            ago(st.unit_since_ms, st.now_ms)
+        );
         out += "       Docs: https://pm2.keymetrics.io/\n";
-        out += &format!("   Main PID: {} (code=killed, signal=KILL)\n", st.daemon_pid_of_unit());
+        out += &format!(
+            "   Main PID: {} (code=killed, signal=KILL)\n",
+            st.daemon_pid_of_unit()
+        );
     }
     out.push('\n');
-    for l in lines_of(st, |s| *s == LogSource::Unit(unit.clone())).into_iter().rev().take(10).collect::<Vec<_>>().into_iter().rev() {
+    for l in lines_of(st, |s| *s == LogSource::Unit(unit.clone()))
+        .into_iter()
+        .rev()
+        .take(10)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
         out += &l;
         out.push('\n');
     }
-    Output { stdout: out, stderr: String::new(), code: if st.unit_active { 0 } else { 3 }, file: None }
+    Output {
+        stdout: out,
+        stderr: String::new(),
+        code: if st.unit_active { 0 } else { 3 },
+        file: None,
+    }
 }
 
 impl SimState {
@@ -77,16 +119,37 @@ impl SimState {
 }
 
 fn lines_of(st: &SimState, keep: impl Fn(&LogSource) -> bool) -> Vec<String> {
-    let mut v: Vec<&super::state::LogLine> = st.logs.iter().filter(|l| keep(&l.source) && l.at_ms <= st.now_ms).collect();
+    let mut v: Vec<&super::state::LogLine> = st
+        .logs
+        .iter()
+        .filter(|l| keep(&l.source) && l.at_ms <= st.now_ms)
+        .collect();
     v.sort_by_key(|l| l.at_ms);
     v.iter()
         .map(|l| match &l.source {
             LogSource::Kernel => format!("{} {} kernel: {}", syslog_ts(l.at_ms), st.host, l.text),
-            LogSource::Unit(u) if l.text.starts_with(&format!("{u}.service")) || l.text.contains(".service - ") => {
+            LogSource::Unit(u)
+                if l.text.starts_with(&format!("{u}.service"))
+                    || l.text.contains(".service - ") =>
+            {
                 format!("{} {} systemd[1]: {}", syslog_ts(l.at_ms), st.host, l.text)
             }
-            LogSource::Unit(u) => format!("{} {} {u}[{}]: {}", syslog_ts(l.at_ms), st.host, st.daemon.pid, l.text),
-            _ => format!("{} {} pm2[{}]: {}", syslog_ts(l.at_ms), st.host, st.daemon.pid, l.text),
+            LogSource::Unit(u) => {
+                // A stable pid per unit (the PM2 unit's is the daemon's).
+                let pid = if *u == st.pm2_service {
+                    st.daemon.pid
+                } else {
+                    700 + u.bytes().map(u32::from).sum::<u32>() % 900
+                };
+                format!("{} {} {u}[{pid}]: {}", syslog_ts(l.at_ms), st.host, l.text)
+            }
+            _ => format!(
+                "{} {} pm2[{}]: {}",
+                syslog_ts(l.at_ms),
+                st.host,
+                st.daemon.pid,
+                l.text
+            ),
         })
         .collect()
 }
@@ -123,7 +186,11 @@ pub fn journalctl(st: &SimState, args: &[String]) -> Output {
 }
 
 pub fn df(st: &SimState, args: &[String]) -> Output {
-    let paths: Vec<&str> = args.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect();
+    let paths: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     if paths.is_empty() {
         return Output::ok(st.df.clone());
     }
@@ -136,7 +203,9 @@ pub fn df(st: &SimState, args: &[String]) -> Output {
         let best = rows
             .iter()
             .filter_map(|r| r.split_whitespace().last().map(|m| (m, r)))
-            .filter(|(m, _)| p == *m || p.starts_with(&format!("{}/", m.trim_end_matches('/'))) || *m == "/")
+            .filter(|(m, _)| {
+                p == *m || p.starts_with(&format!("{}/", m.trim_end_matches('/'))) || *m == "/"
+            })
             .max_by_key(|(m, _)| m.len());
         match best {
             Some((_, r)) => out += &format!("{r}\n"),
@@ -153,7 +222,10 @@ pub fn free(st: &SimState, _args: &[String]) -> Output {
 /// `git log --oneline [-N|-n N] [-- PATH...]` in a deployment's directory.
 pub fn git(st: &SimState, args: &[String], cwd: &Path) -> Output {
     let Some(dep) = st.deployments.iter().find(|d| cwd.starts_with(&d.dir)) else {
-        return Output::err("fatal: not a git repository (or any of the parent directories): .git\n".into(), 128);
+        return Output::err(
+            "fatal: not a git repository (or any of the parent directories): .git\n".into(),
+            128,
+        );
     };
     let mut it = args.iter();
     match it.next().map(String::as_str) {
@@ -173,7 +245,12 @@ pub fn git(st: &SimState, args: &[String], cwd: &Path) -> Output {
             "--" => after_dashes = true,
             "-n" | "--max-count" => max = it.next().and_then(|v| v.parse().ok()),
             s if s.starts_with("--max-count=") => max = s[12..].parse().ok(),
-            s if s.starts_with('-') && s[1..].chars().all(|c| c.is_ascii_digit()) && s.len() > 1 => max = s[1..].parse().ok(),
+            s if s.starts_with('-')
+                && s[1..].chars().all(|c| c.is_ascii_digit())
+                && s.len() > 1 =>
+            {
+                max = s[1..].parse().ok()
+            }
             _ => {}
         }
     }
@@ -181,7 +258,9 @@ pub fn git(st: &SimState, args: &[String], cwd: &Path) -> Output {
         paths.is_empty()
             || paths.iter().any(|p| {
                 let p = p.trim_end_matches('/');
-                c.paths.iter().any(|cp| cp == p || cp.starts_with(&format!("{p}/")) || glob_path(p, cp))
+                c.paths
+                    .iter()
+                    .any(|cp| cp == p || cp.starts_with(&format!("{p}/")) || glob_path(p, cp))
             })
     };
     let lines: Vec<String> = st

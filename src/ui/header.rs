@@ -47,6 +47,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             spans.push(Span::raw(format!("  {}", hms(elapsed))));
         }
     }
+    if let Some(due) = crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES) {
+        let st = crate::comms::update_status(due, app.now);
+        let style = if st.is_overdue() { th.bad() } else { th.dim() };
+        spans.push(Span::styled(format!("  {}", st.label()), style));
+    }
     if let Some(r) = &app.replay {
         let t = r.time().map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
         let play = if r.playing { format!("▶ {}x", r.speed) } else { format!("‖ {}x", r.speed) };

@@ -15,6 +15,18 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let Some(p) = &app.popup else { return };
+    if *p == Popup::Compose {
+        if let Some(c) = &app.compose {
+            let r = centered(area, 96, area.height.saturating_sub(2));
+            f.render_widget(Clear, r);
+            let title = format!(" {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-T sent · Esc close ", c.subject);
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
+            let inner = block.inner(r);
+            f.render_widget(block, r);
+            f.render_widget(&c.area, inner);
+        }
+        return;
+    }
     let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
         Popup::Help => {
             let lines = if app.replay.is_some() { keymap::replay_help_lines() } else { keymap::help_lines() };
@@ -75,6 +87,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             60,
             5,
         ),
+        Popup::Compose => return,
         Popup::Timeline { scroll } => {
             let l: Vec<Line> = app
                 .incident

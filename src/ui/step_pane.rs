@@ -151,6 +151,7 @@ fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
 
 fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style::Style, String) {
     match item {
+        StepItem::RunAll => ("[run all]".into(), th.accent(), "run every command below and keep their output in the journal".into()),
         StepItem::AcceptSeverity => ("[accept]".into(), th.accent(), format!("Enter: accept {}  ·  o: override with a reason", app.assessment.severity.label)),
         StepItem::Plan(i) => {
             let p = &app.plan().items[*i];
@@ -184,6 +185,16 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
             };
             (mark.into(), st, text.clone())
         }
+        StepItem::Cause { id, cause, .. } => {
+            let chosen = app.incident.root_cause.as_ref().is_some_and(|r| r.text == *cause);
+            let _ = id;
+            (if chosen { "[cause]" } else { "[     ]" }.into(), if chosen { th.bad() } else { Default::default() }, cause.clone())
+        }
+        StepItem::Record(r) => ("[add] ".into(), th.accent(), r.label().to_string()),
+        StepItem::Compose(id) => {
+            let sent = app.incident.comms.iter().filter(|c| crate::comms::template_id(c.draft.template) == id && !c.sent.is_empty()).count();
+            ("[write]".into(), th.accent(), format!("compose this message, prefilled from the incident ({sent} sent so far)"))
+        }
     }
 }
 
@@ -214,6 +225,29 @@ fn item_detail(app: &App, item: &StepItem) -> Option<Vec<String>> {
             .iter()
             .find(|c| c.id == *id)
             .map(|c| c.reasons.clone()),
-        StepItem::AcceptSeverity => None,
+        StepItem::Cause { prevention, .. } => Some(vec![format!("prevention: {prevention}"), "Enter: record as this incident's root cause".into()]),
+        StepItem::Record(_) => Some(review_summary(app)),
+        StepItem::Compose(_) => Some(vec!["Enter opens the editor: Ctrl-S save draft · Ctrl-Y copy (OSC 52) · Ctrl-O write file · Ctrl-T mark sent · Esc close".into()]),
+        StepItem::AcceptSeverity | StepItem::RunAll => None,
     }
+}
+
+/// What the review holds so far, shown under a selected record item.
+fn review_summary(app: &App) -> Vec<String> {
+    let inc = &app.incident;
+    let mut out = Vec::new();
+    if let Some(f) = &inc.five_whys {
+        out.push(format!("problem: {}", f.problem));
+        out.extend(f.whys.iter().enumerate().map(|(i, w)| format!("why {}: {w}", i + 1)));
+    }
+    if let Some(r) = &inc.root_cause {
+        out.push(format!("root cause: {}", r.text));
+    }
+    out.extend(inc.factors.iter().map(|f| format!("factor: {f}")));
+    out.extend(inc.action_items.iter().map(|a| format!("action: {} ({}, due {}) [{}]", a.action, a.owner, a.due, a.status)));
+    out.extend(inc.lessons.iter().map(|l| format!("lesson: {}", l.text)));
+    if let Some(c) = &inc.closed {
+        out.push(format!("closed: {}", c.value.resolution));
+    }
+    out
 }
