@@ -200,25 +200,50 @@ fn run_command(cmd_id: u64, text: String, dir: String, env: &[(String, String)],
     }
 }
 
-/// Hand recorded events to the journal; failures are shown, events stay queued.
-fn write_journal(app: &mut App, writer: &mut Option<Writer>) {
-    let events = std::mem::take(&mut app.outbox);
-    let Some(w) = writer.as_mut() else { return };
-    let mut error = None;
-    for (ts, ev) in events {
-        if let Err(e) = w.append(ts, ev) {
-            error = Some(e.to_string());
+/// The journal on a thread of its own: each append syncs to disk (~0.5 ms), which
+/// must not stall drawing. Failures come back as messages; the writer keeps
+/// unwritten events queued and retries them with the next append.
+struct JournalThread {
+    tx: Sender<(crate::incident::event::Ts, Event)>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+fn spawn_journal(mut writer: Writer, ui: Sender<Msg>) -> JournalThread {
+    let (tx, rx) = mpsc::channel::<(crate::incident::event::Ts, Event)>();
+    let handle = std::thread::spawn(move || {
+        let mut failing = false;
+        while let Ok((ts, ev)) = rx.recv() {
+            match writer.append(ts, ev) {
+                Ok(_) if failing => {
+                    failing = false;
+                    let _ = ui.send(Msg::JournalError(String::new()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failing = true;
+                    let _ = ui.send(Msg::JournalError(e.to_string()));
+                }
+            }
         }
-    }
-    if let Some(e) = error {
-        app.flash = Some(format!("JOURNAL NOT WRITING: {e}"));
-        app.dirty = true;
+        // Last chance for anything still queued after a failure.
+        let _ = writer.flush_pending();
+    });
+    JournalThread { tx, handle }
+}
+
+fn send_journal(app: &mut App, journal: &Option<JournalThread>) {
+    let events = std::mem::take(&mut app.outbox);
+    if let Some(j) = journal {
+        for e in events {
+            let _ = j.tx.send(e);
+        }
     }
 }
 
 /// Run the app until it quits or a signal arrives; returns the exit code.
-pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, mut writer: Option<Writer>) -> i32 {
+pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, writer: Option<Writer>) -> i32 {
     let (tx, rx) = mpsc::channel::<Msg>();
+    let journal = writer.map(|w| spawn_journal(w, tx.clone()));
     let mut workers = spawn_workers(&app, &world, &tx);
     let input_tx = tx.clone();
     std::thread::spawn(move || loop {
@@ -258,7 +283,7 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, m
         }
         if app.quit {
             app.flush_output();
-            write_journal(&mut app, &mut writer);
+            send_journal(&mut app, &journal);
             break;
         }
         let wait = next_tick.saturating_duration_since(Instant::now()).min(Duration::from_millis(250));
@@ -311,7 +336,7 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, m
             }
         }
         app.flush_output();
-        write_journal(&mut app, &mut writer);
+        send_journal(&mut app, &journal);
         if app.dirty && last_draw.elapsed() >= FRAME {
             if terminal.draw(|f| crate::ui::draw(f, &app)).is_err() {
                 // The terminal is gone (dropped SSH without SIGHUP): keep the journal right.
@@ -326,6 +351,11 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, m
     // Children end with the tool.
     for c in workers.cancels.values() {
         c.cancel();
+    }
+    // Everything recorded reaches the disk before we return.
+    if let Some(j) = journal {
+        drop(j.tx);
+        let _ = j.handle.join();
     }
     exit_code
 }

@@ -308,3 +308,14 @@ fn communication_is_prefilled_copied_and_sent_with_a_countdown() {
     let due = pm2_incident::comms::next_update_due(&app.incident, 15).expect("an update is now due");
     assert_eq!(pm2_incident::comms::update_status(due, at(63 + 20 * 60)).is_overdue(), true);
 }
+
+#[test]
+fn journal_failure_is_shown_until_it_recovers() {
+    let mut app = new_app();
+    app.update(Msg::JournalError("journal /x: disk full; 3 event(s) waiting to be written".into()), at(1));
+    assert!(app.journal_error.as_deref().unwrap().contains("disk full"));
+    app.update(key('j'), at(2));
+    assert!(app.journal_error.is_some(), "a key press does not hide it");
+    app.update(Msg::JournalError(String::new()), at(3));
+    assert!(app.journal_error.is_none());
+}

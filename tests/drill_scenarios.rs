@@ -439,3 +439,96 @@ fn broken_scenarios_give_file_line_col() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_persistent_crash_loop_comes_back_after_a_restart() {
+    let rb = rb();
+    let text = format!(
+        "{MIN}\n[[fault]]\nat = 0\naction = \"crash-loop\"\ntargets = [\"stock-alert-api\"]\ncycle_s = 1.0\nlimit = 3\npersists = true\nreason = \"TypeError: x is undefined\"\n"
+    );
+    let s = scenario::load(
+        Source {
+            name: "persist.toml",
+            text: &text,
+        },
+        &rb.inventory,
+    )
+    .unwrap();
+    let mut st = sim::new_state(&s, &rb.inventory, "/h", START);
+    let stock = |st: &SimState| {
+        st.procs
+            .iter()
+            .find(|p| p.name == "stock-alert-api")
+            .cloned()
+            .unwrap()
+    };
+    sim::advance(&mut st, START + 10_000);
+    assert_eq!(
+        (stock(&st).status.as_str(), stock(&st).restarts),
+        ("errored", 3)
+    );
+    pm2cli::pm2(
+        &mut st,
+        &args("restart stock-alert-api"),
+        Path::new("/"),
+        START + 11_000,
+    );
+    sim::advance(&mut st, START + 30_000);
+    let p = stock(&st);
+    assert_eq!(
+        (p.status.as_str(), p.restarts, p.unstable_restarts),
+        ("errored", 7, 3),
+        "1 manual + 3 more crashes"
+    );
+    let err = pm2cli::pm2(
+        &mut st,
+        &args("logs stock-alert-api --nostream --lines 2"),
+        Path::new("/"),
+        START + 30_000,
+    )
+    .stdout;
+    assert!(err.contains("TypeError: x is undefined"), "{err}");
+}
+
+#[test]
+fn silent_jlist_on_a_dead_daemon_stays_valid_json() {
+    let rb = rb();
+    let s = drill::builtin("daemon-killed", &rb.inventory).unwrap();
+    let mut st = sim::new_state(&s, &rb.inventory, "/h", START);
+    let out = pm2cli::pm2(&mut st, &args("jlist -s"), Path::new("/"), START + 1000);
+    assert_eq!(out.stdout, "[]\n");
+}
+
+#[test]
+fn bus_events_follow_the_crash_loop() {
+    let rb = rb();
+    let s = drill::builtin("api-crash-loop", &rb.inventory).unwrap();
+    let mut st = sim::new_state(&s, &rb.inventory, "/h", START);
+    sim::advance(&mut st, START + 8_000);
+    let ev = drill::bus::events_between(&st, START, START + 8_000);
+    let kinds: Vec<(&str, &str)> = ev
+        .iter()
+        .map(|e| (e.process.as_str(), e.event.as_str()))
+        .collect();
+    // Two crashes (T+4s, T+8s) of both instances: exit then online each time.
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == ("flyer-crawler-api", "exit"))
+            .count(),
+        4,
+        "{kinds:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| e.event == "exit" && e.detail.ends_with("code 1 signal SIGINT")),
+        "{ev:?}"
+    );
+    sim::advance(&mut st, START + 600_000);
+    let late = drill::bus::events_between(&st, START + 8_000, START + 600_000);
+    assert!(
+        late.iter()
+            .any(|e| e.process == "flyer-crawler-api" && e.event == "errored"),
+        "{late:?}"
+    );
+}

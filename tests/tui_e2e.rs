@@ -50,7 +50,7 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
     // Detection -> ... -> Step 1: Gather Information; run `pm2 list` (the first command).
     tui.keys(&["l", "l", "l"]);
     tui.wait_text("Step 1: Gather Information", long);
-    tui.keys(&["Enter"]);
+    tui.keys(&["j", "Enter"]);
     let (s, _) = tui.wait_for("pm2 list output", long, |s| s.contains("$ pm2 list") && s.contains("exit 0"));
     assert!(s.contains("flyer-crawler-analytics-worker"), "{s}");
 

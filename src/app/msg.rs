@@ -31,7 +31,7 @@ pub enum Msg {
     SpawnFailed { cmd_id: u64, error: String },
     /// Replay --follow: entries appended to the journal being watched.
     Appended(Vec<crate::incident::event::Entry>),
-    /// The journal could not write: the UI says so and keeps working.
+    /// The journal could not write: the UI says so and keeps working (empty: writing again).
     JournalError(String),
 }
 

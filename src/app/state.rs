@@ -224,9 +224,8 @@ pub struct App {
     pub running: BTreeSet<u64>,
     /// Output waiting to be recorded, per command (one event per command per frame).
     pub(crate) pending_output: BTreeMap<u64, Vec<(Stream, String)>>,
-    /// Lines recorded per command, to bound the journal.
-    pub(crate) recorded_lines: BTreeMap<u64, u64>,
-    pub(crate) dropped_lines: BTreeMap<u64, u64>,
+    /// Bounds the output lines journaled per command; the rest are counted.
+    pub(crate) output_budget: crate::incident::output::OutputBudget,
     /// Plan gates the responder skipped, with the reason.
     pub skipped: BTreeMap<usize, String>,
     /// The restore plan as it stood when the severity was decided: items stay
@@ -237,12 +236,11 @@ pub struct App {
     /// Replay: the timeline chart is hidden.
     pub hide_strip: bool,
     pub compose: Option<Compose>,
+    /// The journal's last write error, while it lasts (shown in the header).
+    pub journal_error: Option<String>,
     /// Where exported communications are written (the journal's directory).
     pub export_dir: Option<String>,
 }
-
-/// At most this many output lines per command go to the journal; the rest are counted.
-pub const MAX_JOURNALED_LINES: u64 = crate::incident::fold::OUTPUT_LINE_LIMIT as u64;
 
 impl App {
     pub fn new(rb: Arc<Runbook>, mode: AppMode, user: &str, cwd: &str, now: Ts) -> App {
@@ -275,13 +273,13 @@ impl App {
             next_cmd_id: 1,
             running: BTreeSet::new(),
             pending_output: BTreeMap::new(),
-            recorded_lines: BTreeMap::new(),
-            dropped_lines: BTreeMap::new(),
+            output_budget: crate::incident::output::OutputBudget::new(crate::incident::fold::OUTPUT_LINE_LIMIT),
             skipped: BTreeMap::new(),
             frozen_plan: None,
             replay: None,
             hide_strip: false,
             compose: None,
+            journal_error: None,
             export_dir: None,
         }
     }

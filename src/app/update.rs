@@ -4,13 +4,14 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::convert;
 use super::keymap::{action_for, Action};
 use super::msg::{Effect, Msg, Pm2Snapshot};
-use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, MAX_JOURNALED_LINES, NEXT_UPDATE_MINUTES};
+use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, NEXT_UPDATE_MINUTES};
 use crate::assess::{self, Level, Observation, Pm2View};
 use crate::guard::{classify, Class};
 use crate::incident::event::{
     self as ev, CommandFinished, CommandStarted, Event, GuardRefused, GuardVerdict, Note, OutputLines, Override, SeverityDecided,
     SeverityProposed, StepRef, Ts,
 };
+use crate::incident::change::{health_changed, processes_changed};
 use crate::runbook::Risk;
 
 impl App {
@@ -45,7 +46,7 @@ impl App {
             Msg::Finished { cmd_id, exit_code, signal, duration_ms, timed_out } => {
                 self.flush_output();
                 self.running.remove(&cmd_id);
-                let dropped = self.dropped_lines.remove(&cmd_id).unwrap_or(0);
+                let dropped = self.output_budget.dropped(cmd_id);
                 self.record(Event::CommandFinished(CommandFinished {
                     cmd_id,
                     exit_code,
@@ -69,33 +70,36 @@ impl App {
                     timed_out: false,
                 }));
             }
+            Msg::JournalError(e) if e.is_empty() => {
+                self.journal_error = None;
+                self.flash = Some("journal writing again; queued events written".into());
+                self.dirty = true;
+            }
             Msg::JournalError(e) => {
                 self.flash = Some(format!("JOURNAL NOT WRITING: {e} (events kept in memory)"));
+                self.journal_error = Some(e);
                 self.dirty = true;
             }
         }
         vec![]
     }
 
-    /// Record buffered output lines, one event per command, bounded per command.
+    /// Record buffered output lines, one event per command and stream run, bounded per command.
     pub fn flush_output(&mut self) {
         let pending = std::mem::take(&mut self.pending_output);
         for (cmd_id, lines) in pending {
-            let mut by_stream: Vec<(ev::Stream, Vec<String>)> = Vec::new();
+            let mut runs: Vec<(ev::Stream, Vec<String>)> = Vec::new();
             for (stream, line) in lines {
-                let recorded = self.recorded_lines.entry(cmd_id).or_insert(0);
-                if *recorded >= MAX_JOURNALED_LINES {
-                    *self.dropped_lines.entry(cmd_id).or_insert(0) += 1;
-                    continue;
-                }
-                *recorded += 1;
-                match by_stream.last_mut() {
+                match runs.last_mut() {
                     Some((s, v)) if *s == stream => v.push(line),
-                    _ => by_stream.push((stream, vec![line])),
+                    _ => runs.push((stream, vec![line])),
                 }
             }
-            for (stream, lines) in by_stream {
-                self.record(Event::OutputLines(OutputLines { cmd_id, stream, lines }));
+            for (stream, lines) in runs {
+                let lines = self.output_budget.admit(cmd_id, lines);
+                if !lines.is_empty() {
+                    self.record(Event::OutputLines(OutputLines { cmd_id, stream, lines }));
+                }
             }
         }
     }
@@ -112,12 +116,8 @@ impl App {
         };
         let new_rows = rows(&snap.processes);
         // Journal an observation only when what matters changed (not cpu/memory jitter).
-        let key = |r: &Vec<ev::ProcessRow>| -> Vec<(u32, String, String, u32, Option<u32>)> {
-            r.iter().map(|p| (p.pm_id, p.name.clone(), p.status.clone(), p.restarts, p.pid)).collect()
-        };
         if let Some(rows) = &new_rows {
-            let old: Vec<ev::ProcessRow> = self.incident.processes.clone();
-            if self.incident.observations == 0 || key(rows) != key(&old) {
+            if self.incident.observations == 0 || processes_changed(&self.incident.processes, rows) {
                 self.record(Event::Pm2Observation(ev::Observation { source: "rpc".into(), processes: rows.clone() }));
             }
         } else if matches!(self.pm2_daemon.as_str(), "not_running" | "died") && !self.incident.processes.is_empty() {
@@ -130,8 +130,7 @@ impl App {
     fn on_health(&mut self, results: Vec<crate::health::HealthResult>) {
         for h in &results {
             let row = convert::health_row(h);
-            let same = self.incident.health.get(&row.url).map(|t| t.value.verdict == row.verdict && t.value.status_code == row.status_code);
-            if same != Some(true) {
+            if health_changed(self.incident.health.get(&row.url).map(|t| &t.value), &row) {
                 self.record(Event::HealthResult(row));
             }
         }

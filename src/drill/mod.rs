@@ -5,7 +5,9 @@
 //! The lead's wiring: `DrillEnv::create` makes the world; commands run with
 //! `DrillEnv::env()` and the drill runbook's directories; the poller calls
 //! `DrillEnv::snapshot` / `DrillEnv::health_round`; `debrief` reads the journal entries.
+pub mod build;
 pub mod builtin;
+pub mod bus;
 pub mod debrief;
 pub mod env;
 pub mod format;
@@ -20,8 +22,10 @@ pub mod sys;
 pub use builtin::{builtin, builtin_ids, list, load_file};
 pub use debrief::{debrief, Debrief};
 pub use env::DrillEnv;
-pub use http::{health, health_round};
+pub use http::{curl, health, health_round};
+pub use pm2cli::pm2;
 pub use scenario::{ExpectedSeverity, Scenario};
+pub use sim::{advance, new_state};
 pub use state::SimState;
 
 use crate::app::Pm2Snapshot;

@@ -17,6 +17,8 @@ struct Args<'a> {
     lines: Option<usize>,
     only: Option<Vec<String>>,
     nostream: bool,
+    /// `-s/--silent`: PM2's own `[PM2] ...` messages are not printed.
+    silent: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args<'_>, String> {
@@ -25,6 +27,7 @@ fn parse(args: &[String]) -> Result<Args<'_>, String> {
         lines: None,
         only: None,
         nostream: false,
+        silent: false,
     };
     let mut it = args.iter();
     while let Some(x) = it.next() {
@@ -48,13 +51,14 @@ fn parse(args: &[String]) -> Result<Args<'_>, String> {
                 );
             }
             "--nostream" => a.nostream = true,
+            "-s" | "--silent" => a.silent = true,
             s if s.starts_with("--lines=") => a.lines = s[8..].parse().ok(),
             s if s.starts_with("--only=") => {
                 a.only = Some(s[7..].split(',').map(str::to_string).collect())
             }
             // Flags that change nothing in the simulation.
-            "--update-env" | "--no-color" | "-s" | "--silent" | "--raw" | "-f" | "--force"
-            | "--no-daemon" | "--json" => {}
+            "--update-env" | "--no-color" | "--raw" | "-f" | "--force" | "--no-daemon"
+            | "--json" => {}
             s => a.positional.push(s),
         }
     }
@@ -97,10 +101,13 @@ pub fn pm2(st: &mut SimState, args: &[String], cwd: &Path, now_ms: i64) -> Outpu
     // Every other command talks to the daemon, starting one if none answers.
     if !st.daemon_alive() {
         sim::spawn_daemon(st, now_ms);
-        out.stdout += &format!(
-            "{P}Spawning PM2 daemon with pm2_home={}\n{P}PM2 Successfully daemonized\n",
-            st.home
-        );
+        // Printed on stdout, so `pm2 jlist | jq` breaks too, unless silenced.
+        if !a.silent {
+            out.stdout += &format!(
+                "{P}Spawning PM2 daemon with pm2_home={}\n{P}PM2 Successfully daemonized\n",
+                st.home
+            );
+        }
     }
     let r = match cmd {
         "list" | "ls" | "l" | "ps" | "status" => Output::ok(format::list(st)),

@@ -47,6 +47,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             spans.push(Span::raw(format!("  {}", hms(elapsed))));
         }
     }
+    if app.journal_error.is_some() {
+        spans.push(Span::styled("  JOURNAL NOT WRITING", th.bad()));
+    }
     if let Some(due) = crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES) {
         let st = crate::comms::update_status(due, app.now);
         let style = if st.is_overdue() { th.bad() } else { th.dim() };

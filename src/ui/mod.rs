@@ -140,7 +140,10 @@ pub fn strip_ansi(s: &str) -> String {
                     // OSC: up to BEL or ESC \
                     chars.next();
                     while let Some(n) = chars.next() {
-                        if n == '\x07' || (n == '\x1b' && chars.peek() == Some(&'\\')) {
+                        if n == '\x07' {
+                            break;
+                        }
+                        if n == '\x1b' && chars.peek() == Some(&'\\') {
                             chars.next();
                             break;
                         }

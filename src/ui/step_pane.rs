@@ -25,7 +25,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     };
     let run = selected_cmd.as_ref().and_then(|t| app.incident.commands.iter().rev().find(|c| &c.start.text == t));
     let latest = app.incident.commands.last();
-    let show = run.or(latest.filter(|c| c.finished.is_none()));
+    // The selected command's last run; else (nothing selected that runs) the latest
+    // command; else whatever is still running.
+    let show = run.or_else(|| if selected_cmd.is_none() { latest } else { latest.filter(|c| c.finished.is_none()) });
     let (top, bottom) = if show.is_some() && area.height > 16 {
         let parts = Layout::default()
             .direction(Direction::Vertical)
