@@ -24,17 +24,40 @@ fn busy_app() -> App {
         })
         .collect();
     let list = parse_process_list(serde_json::to_string(&procs).unwrap().as_bytes()).unwrap();
-    app.update(Msg::Pm2(Pm2Snapshot { daemon: "up".into(), detail: "daemon up".into(), processes: Some(list) }), now);
+    app.update(
+        Msg::Pm2(Pm2Snapshot {
+            daemon: "up".into(),
+            detail: "daemon up".into(),
+            processes: Some(list),
+        }),
+        now,
+    );
     // 100 commands x 1000 lines = 100k lines of output held by the incident.
     for c in 0..100u64 {
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)), now);
+        app.update(
+            Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
+            now,
+        );
         for ch in format!("echo run {c}").chars() {
-            app.update(Msg::Key(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE)), now);
+            app.update(
+                Msg::Key(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE)),
+                now,
+            );
         }
-        app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), now);
+        app.update(
+            Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            now,
+        );
         let id = c + 1;
         for l in 0..1000 {
-            app.update(Msg::Output { cmd_id: id, stream: Stream::Stdout, line: format!("line {l} of command {c} with some text") }, now);
+            app.update(
+                Msg::Output {
+                    cmd_id: id,
+                    stream: Stream::Stdout,
+                    line: format!("line {l} of command {c} with some text"),
+                },
+                now,
+            );
         }
         app.flush_output();
     }
@@ -46,11 +69,14 @@ fn frames(c: &mut Criterion) {
     let app = busy_app();
     for (w, h) in [(100u16, 30u16), (200, 60), (80, 24)] {
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        c.bench_function(&format!("frame {w}x{h} (500 processes, 100k output lines)"), |b| {
-            b.iter(|| {
-                term.draw(|f| pm2_incident::ui::draw(f, &app)).unwrap();
-            })
-        });
+        c.bench_function(
+            &format!("frame {w}x{h} (500 processes, 100k output lines)"),
+            |b| {
+                b.iter(|| {
+                    term.draw(|f| pm2_incident::ui::draw(f, &app)).unwrap();
+                })
+            },
+        );
     }
 }
 

@@ -27,27 +27,21 @@ pub struct RunbookSource {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Print the guard's verdict for one command line: exit 0 safe, 10 caution, 20 dangerous
-    #[command(name = "check-command")]
-    CheckCommand(crate::guard::cli::CheckArgs),
-    /// Find dangerous PM2 use in workflows, shell scripts and JS; exit 1 when any is found
-    Lint(crate::guard::cli::LintArgs),
-    /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
-    Pm2(crate::pm2::cmd::Pm2Args),
-    /// Validate, or print, the runbook and inventory
-    #[command(subcommand)]
-    Runbook(RunbookCmd),
+    /// Training drill against a simulated server (start here): the runbook's own incident by default
+    Drill(crate::drill_cmd::DrillArgs),
     /// Guided live incident response (full-screen): runbook, PM2 and health side by side
     Respond(crate::respond::RespondArgs),
     /// Replay a recorded incident (or a `pm2 jlist` dump), read-only, with a timeline cursor
     Replay(crate::replay_cmd::ReplayArgs),
     /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
     Snapshot(crate::snapshot::cli::SnapshotArgs),
-    /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
-    Verify {
-        /// Journal file (JSONL)
-        file: PathBuf,
-    },
+    /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
+    Pm2(crate::pm2::cmd::Pm2Args),
+    /// Print the guard's verdict for one command line: exit 0 safe, 10 caution, 20 dangerous
+    #[command(name = "check-command")]
+    CheckCommand(crate::guard::cli::CheckArgs),
+    /// Find dangerous PM2 use in workflows, shell scripts and JS; exit 1 when any is found
+    Lint(crate::guard::cli::LintArgs),
     /// Markdown incident report (the runbook's template) from a journal or a `pm2 jlist` dump
     Report {
         /// Journal file (JSONL) or raw `pm2 jlist` dump
@@ -56,6 +50,14 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "OUT.md")]
         output: Option<PathBuf>,
     },
+    /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
+    Verify {
+        /// Journal file (JSONL)
+        file: PathBuf,
+    },
+    /// Validate, or print, the runbook and inventory
+    #[command(subcommand)]
+    Runbook(RunbookCmd),
     /// Drill shim entry: answers `pm2 curl systemctl journalctl df free git` from the simulator
     #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
     Sim {
@@ -84,6 +86,7 @@ pub fn main() -> i32 {
         Command::Runbook(RunbookCmd::Show(src)) => crate::runbook::cli::show(&src),
         Command::Respond(args) => crate::respond::run(&args),
         Command::Replay(args) => crate::replay_cmd::run(&args),
+        Command::Drill(args) => crate::drill_cmd::run(&args),
         Command::Snapshot(args) => crate::snapshot::cli::run(&args),
         Command::Verify { file } => crate::journal::cli::verify(&file),
         Command::Report { file, output } => crate::journal::cli::report(&file, output.as_deref()),

@@ -7,6 +7,7 @@ pub mod assess;
 pub mod cli;
 pub mod comms;
 pub mod drill;
+pub mod drill_cmd;
 pub mod exec;
 pub mod guard;
 pub mod health;

@@ -24,12 +24,24 @@ pub struct ReplayArgs {
 
 /// Load a file for replay: the app positioned at its start (or its end with follow).
 pub fn open(args: &ReplayArgs) -> Result<(App, usize), String> {
-    let rb = Runbook::load(args.source.runbook.as_deref(), args.source.inventory.as_deref())
-        .map_err(|e| e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let rb = Runbook::load(
+        args.source.runbook.as_deref(),
+        args.source.inventory.as_deref(),
+    )
+    .map_err(|e| {
+        e.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
     let loaded = load_any(&args.file).map_err(|e| e.to_string())?;
     if let Loaded::Journal(out) = &loaded {
         if let Some(t) = &out.torn_tail {
-            eprintln!("{}: line {} was cut short (crash while writing); replaying the events before it", args.file.display(), t.line);
+            eprintln!(
+                "{}: line {} was cut short (crash while writing); replaying the events before it",
+                args.file.display(),
+                t.line
+            );
         }
         for p in &out.problems {
             eprintln!("{}: {p:?}", args.file.display());

@@ -50,7 +50,10 @@ pub fn opened_event(rb: &Runbook, incident_id: &str, mode: Mode, me: &LockInfo) 
 }
 
 pub fn run(args: &RespondArgs) -> i32 {
-    let rb = match Runbook::load(args.source.runbook.as_deref(), args.source.inventory.as_deref()) {
+    let rb = match Runbook::load(
+        args.source.runbook.as_deref(),
+        args.source.inventory.as_deref(),
+    ) {
         Ok(rb) => Arc::new(rb),
         Err(errors) => {
             for e in errors {
@@ -69,7 +72,9 @@ pub fn run(args: &RespondArgs) -> i32 {
     };
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
-    let cwd = std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_else(|_| "/".into());
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "/".into());
     let mut app = App::new(rb.clone(), AppMode::Live, &me.user, &cwd, now);
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
 
@@ -81,7 +86,9 @@ pub fn run(args: &RespondArgs) -> i32 {
                 Some(p) => p.clone(),
                 None => match default_dir_from_env() {
                     Some(d) => d.join(journal_file_name(&id)),
-                    None => return fail("no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE"),
+                    None => return fail(
+                        "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
+                    ),
                 },
             };
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -90,9 +97,16 @@ pub fn run(args: &RespondArgs) -> i32 {
                 }
             }
             if path.exists() {
-                return fail(format!("{} already exists: use --resume {} to continue it", path.display(), path.display()));
+                return fail(format!(
+                    "{} already exists: use --resume {} to continue it",
+                    path.display(),
+                    path.display()
+                ));
             }
-            (session::start(&path, &me, now, opened_event(&rb, &id, Mode::Live, &me)), path)
+            (
+                session::start(&path, &me, now, opened_event(&rb, &id, Mode::Live, &me)),
+                path,
+            )
         }
     };
     let (writer, lock) = match session {
@@ -112,14 +126,27 @@ pub fn run(args: &RespondArgs) -> i32 {
     if args.resume.is_none() {
         app.enter_current_step();
     }
-    app.export_dir = path.parent().map(|d| d.display().to_string()).filter(|d| !d.is_empty());
-    let code = run_tui(app, World::Live(LiveWorld { home, env: vec![] }), Some(writer), Some(&path));
+    app.export_dir = path
+        .parent()
+        .map(|d| d.display().to_string())
+        .filter(|d| !d.is_empty());
+    let code = run_tui(
+        app,
+        World::Live(LiveWorld { home, env: vec![] }),
+        Some(writer),
+        Some(&path),
+    );
     // Dropping the lock tells the next responder nobody drives any more.
     drop(lock);
     code
 }
 
-pub fn run_tui(app: App, world: World, writer: Option<crate::journal::Writer>, path: Option<&Path>) -> i32 {
+pub fn run_tui(
+    app: App,
+    world: World,
+    writer: Option<crate::journal::Writer>,
+    path: Option<&Path>,
+) -> i32 {
     crate::terminal::catch_signals();
     let mut term = match crate::terminal::enter() {
         Ok(t) => t,
@@ -128,10 +155,17 @@ pub fn run_tui(app: App, world: World, writer: Option<crate::journal::Writer>, p
             return fail(format!("cannot open the terminal: {e}"));
         }
     };
+    let live = matches!(world, World::Live(_));
     let code = runtime::run(&mut term, app, world, writer);
     crate::terminal::restore();
     if let Some(path) = path {
-        eprintln!("journal: {} (resume with: pm2-incident respond --resume {})", path.display(), path.display());
+        eprintln!("journal: {}", path.display());
+        if live {
+            eprintln!(
+                "resume with: pm2-incident respond --resume {}",
+                path.display()
+            );
+        }
     }
     code
 }

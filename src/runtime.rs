@@ -18,8 +18,8 @@ use crate::guard::{classify, Class};
 use crate::health::HealthChecker;
 use crate::incident::event::{Event, InterruptCause, Interrupted, Stream};
 use crate::journal::Writer;
-use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
 use crate::pm2::source::SourceArgs;
+use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
 use crate::snapshot::gather::read_pm2;
 
 /// How often PM2 is read when nothing happens (events trigger an immediate read).
@@ -39,7 +39,13 @@ pub struct LiveWorld {
 pub enum World {
     Live(LiveWorld),
     /// A recorded journal; with `follow`, the file is watched for new events.
-    Replay { follow: Option<PathBuf>, known: usize },
+    Replay {
+        follow: Option<PathBuf>,
+        known: usize,
+    },
+    /// A training drill: the simulator answers for PM2 and health; commands run with
+    /// the drill's shims first on PATH and nothing else in their environment.
+    Drill(Arc<crate::drill::DrillEnv>),
 }
 
 struct Workers {
@@ -51,11 +57,16 @@ struct Workers {
 fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
     match world {
         World::Live(live) => spawn_live(app, live, tx),
+        World::Drill(env) => spawn_drill(env.clone(), tx),
         World::Replay { follow, known } => {
             if let Some(path) = follow.clone() {
                 spawn_follow(path, *known, tx.clone());
             }
-            Workers { refresh_pm2: None, refresh_health: None, cancels: HashMap::new() }
+            Workers {
+                refresh_pm2: None,
+                refresh_health: None,
+                cancels: HashMap::new(),
+            }
         }
     }
 }
@@ -71,7 +82,9 @@ fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
                 continue;
             }
             last_len = len;
-            let Ok(out) = crate::journal::read(&path) else { continue };
+            let Ok(out) = crate::journal::read(&path) else {
+                continue;
+            };
             if out.entries.len() > known {
                 let new = out.entries[known..].to_vec();
                 known = out.entries.len();
@@ -83,13 +96,59 @@ fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
     });
 }
 
+/// The drill's poller: the simulated PM2 (never revived by looking), its health
+/// endpoints and the bus events it logged, every second or at once when asked.
+fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
+    let (refresh, rx) = mpsc::channel::<()>();
+    let t = tx.clone();
+    std::thread::spawn(move || {
+        let mut last_ms = crate::drill::env::now_ms();
+        loop {
+            let now_ms = crate::drill::env::now_ms();
+            let snap = env.snapshot(now_ms);
+            let health = env.health_round(now_ms);
+            let mut msgs = vec![Msg::Pm2(snap), Msg::Health(health)];
+            if let Ok(st) = env.state_at(now_ms) {
+                for e in crate::drill::bus::events_between(&st, last_ms, now_ms) {
+                    msgs.push(Msg::Pm2Bus {
+                        process: e.process,
+                        event: e.event,
+                        detail: e.detail,
+                    });
+                }
+            }
+            last_ms = now_ms;
+            for m in msgs {
+                if t.send(m).is_err() {
+                    return;
+                }
+            }
+            if wait_or_refresh(&rx, Duration::from_secs(1)) {
+                return;
+            }
+        }
+    });
+    Workers {
+        refresh_pm2: Some(refresh),
+        refresh_health: None,
+        cancels: HashMap::new(),
+    }
+}
+
 fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
     let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
-    let source = SourceArgs { pm2_home: Some(world.home.dir().to_path_buf()), ..SourceArgs::default() };
+    let source = SourceArgs {
+        pm2_home: Some(world.home.dir().to_path_buf()),
+        ..SourceArgs::default()
+    };
     let t = tx.clone();
     std::thread::spawn(move || loop {
         let r = read_pm2(&source);
-        let snap = Pm2Snapshot { daemon: r.daemon.to_string(), detail: r.detail, processes: r.processes };
+        let snap = Pm2Snapshot {
+            daemon: r.daemon.to_string(),
+            detail: r.detail,
+            processes: r.processes,
+        };
         if t.send(Msg::Pm2(snap)).is_err() {
             return;
         }
@@ -136,8 +195,16 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
                     event: format!("{:?}", p.kind).to_lowercase(),
                     detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
                 },
-                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus { process: "PM2".into(), event: "kill".into(), detail: msg },
-                BusMsg::Disconnected { reason } => Msg::Pm2Bus { process: "PM2".into(), event: "bus closed".into(), detail: reason },
+                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "kill".into(),
+                    detail: msg,
+                },
+                BusMsg::Disconnected { reason } => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "bus closed".into(),
+                    detail: reason,
+                },
                 _ => continue,
             };
             if t.send(msg).is_err() {
@@ -145,7 +212,18 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
             }
         }
     });
-    Workers { refresh_pm2: Some(refresh_pm2), refresh_health: Some(refresh_health), cancels: HashMap::new() }
+    Workers {
+        refresh_pm2: Some(refresh_pm2),
+        refresh_health: Some(refresh_health),
+        cancels: HashMap::new(),
+    }
+}
+
+/// The environment commands run with.
+struct CommandEnv {
+    vars: Vec<(String, String)>,
+    /// Only `vars`, nothing inherited (drills).
+    clear: bool,
 }
 
 /// Wait `d` or until asked to refresh; true when the app is gone.
@@ -160,15 +238,25 @@ fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
     }
 }
 
-fn run_command(cmd_id: u64, text: String, dir: String, env: &[(String, String)], tx: &Sender<Msg>) -> Option<CancelHandle> {
+fn run_command(
+    cmd_id: u64,
+    text: String,
+    dir: String,
+    env: &CommandEnv,
+    tx: &Sender<Msg>,
+) -> Option<CancelHandle> {
     // Defence in depth: the app only asks for guarded commands, and nothing
     // dangerous runs even if that were ever wrong.
     if classify(&text, &Default::default()).class == Class::Dangerous {
-        let _ = tx.send(Msg::SpawnFailed { cmd_id, error: "refused by the guard".into() });
+        let _ = tx.send(Msg::SpawnFailed {
+            cmd_id,
+            error: "refused by the guard".into(),
+        });
         return None;
     }
     let mut spec = ExecSpec::new(text, PathBuf::from(&dir)).timeout(COMMAND_TIMEOUT);
-    spec.env = env.to_vec();
+    spec.env = env.vars.clone();
+    spec.clear_env = env.clear;
     let cancel = CancelHandle::new();
     let out = tx.clone();
     let sink = move |l: &runner::Line| {
@@ -176,7 +264,11 @@ fn run_command(cmd_id: u64, text: String, dir: String, env: &[(String, String)],
             runner::Stream::Stdout => Stream::Stdout,
             runner::Stream::Stderr => Stream::Stderr,
         };
-        let _ = out.send(Msg::Output { cmd_id, stream, line: l.text.clone() });
+        let _ = out.send(Msg::Output {
+            cmd_id,
+            stream,
+            line: l.text.clone(),
+        });
     };
     match runner::spawn(spec, cancel.clone(), sink) {
         Ok(running) => {
@@ -194,7 +286,10 @@ fn run_command(cmd_id: u64, text: String, dir: String, env: &[(String, String)],
             Some(cancel)
         }
         Err(e) => {
-            let _ = tx.send(Msg::SpawnFailed { cmd_id, error: e.to_string() });
+            let _ = tx.send(Msg::SpawnFailed {
+                cmd_id,
+                error: e.to_string(),
+            });
             None
         }
     }
@@ -241,7 +336,12 @@ fn send_journal(app: &mut App, journal: &Option<JournalThread>) {
 }
 
 /// Run the app until it quits or a signal arrives; returns the exit code.
-pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, writer: Option<Writer>) -> i32 {
+pub fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    world: World,
+    writer: Option<Writer>,
+) -> i32 {
     let (tx, rx) = mpsc::channel::<Msg>();
     let journal = writer.map(|w| spawn_journal(w, tx.clone()));
     let mut workers = spawn_workers(&app, &world, &tx);
@@ -263,17 +363,31 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, w
             Err(_) => return,
         }
     });
-    let app_env = Arc::new(match &world {
-        World::Live(l) => l.env.clone(),
-        World::Replay { .. } => vec![],
-    });
+    let app_env = match &world {
+        World::Live(l) => CommandEnv {
+            vars: l.env.clone(),
+            clear: false,
+        },
+        World::Drill(d) => CommandEnv {
+            vars: d.env(),
+            clear: true,
+        },
+        World::Replay { .. } => CommandEnv {
+            vars: vec![],
+            clear: true,
+        },
+    };
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut exit_code = 0;
     loop {
         if let Some(sig) = crate::terminal::take_signal() {
             app.record(Event::Interrupted(Interrupted {
-                reason: if sig == libc::SIGHUP { InterruptCause::DroppedConnection } else { InterruptCause::Signal { signal: sig } },
+                reason: if sig == libc::SIGHUP {
+                    InterruptCause::DroppedConnection
+                } else {
+                    InterruptCause::Signal { signal: sig }
+                },
             }));
             for c in workers.cancels.values() {
                 c.cancel();
@@ -286,7 +400,9 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, w
             send_journal(&mut app, &journal);
             break;
         }
-        let wait = next_tick.saturating_duration_since(Instant::now()).min(Duration::from_millis(250));
+        let wait = next_tick
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(250));
         let mut msgs = Vec::new();
         match rx.recv_timeout(wait) {
             Ok(m) => msgs.push(m),
@@ -315,7 +431,10 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, w
                         }
                     }
                     Effect::RefreshNow => {
-                        for r in [&workers.refresh_pm2, &workers.refresh_health].into_iter().flatten() {
+                        for r in [&workers.refresh_pm2, &workers.refresh_health]
+                            .into_iter()
+                            .flatten()
+                        {
                             let _ = r.send(());
                         }
                     }
@@ -325,8 +444,11 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, w
                         let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
                     }
                     Effect::WriteFile { path, contents } => {
-                        let written = crate::journal::paths::create_private(std::path::Path::new(&path))
-                            .and_then(|mut f| std::io::Write::write_all(&mut f, contents.as_bytes()));
+                        let written =
+                            crate::journal::paths::create_private(std::path::Path::new(&path))
+                                .and_then(|mut f| {
+                                    std::io::Write::write_all(&mut f, contents.as_bytes())
+                                });
                         if let Err(e) = written {
                             app.flash = Some(format!("cannot write {path}: {e}"));
                         }
@@ -340,7 +462,9 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, mut app: App, world: World, w
         if app.dirty && last_draw.elapsed() >= FRAME {
             if terminal.draw(|f| crate::ui::draw(f, &app)).is_err() {
                 // The terminal is gone (dropped SSH without SIGHUP): keep the journal right.
-                app.record(Event::Interrupted(Interrupted { reason: InterruptCause::DroppedConnection }));
+                app.record(Event::Interrupted(Interrupted {
+                    reason: InterruptCause::DroppedConnection,
+                }));
                 app.quit = true;
                 continue;
             }

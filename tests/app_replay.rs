@@ -15,7 +15,13 @@ fn screen(app: &App, w: u16, h: u16) -> Vec<String> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| pm2_incident::ui::draw(f, app)).unwrap();
     let buf = t.backend().buffer().clone();
-    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>()).collect()
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect()
 }
 
 /// A scripted live session: everything down, severity accepted, restore started,
@@ -27,8 +33,24 @@ fn live_session() -> App {
     app.update(code(KeyCode::Enter), at(61));
     go_to_step(&mut app, "scenario-d", at(70));
     app.update(code(KeyCode::Enter), at(71));
-    app.update(Msg::Output { cmd_id: 1, stream: pm2_incident::incident::event::Stream::Stdout, line: "[PM2] App [flyer-crawler-api] launched (2 instances)".into() }, at(72));
-    app.update(Msg::Finished { cmd_id: 1, exit_code: Some(0), signal: None, duration_ms: 850, timed_out: false }, at(72));
+    app.update(
+        Msg::Output {
+            cmd_id: 1,
+            stream: pm2_incident::incident::event::Stream::Stdout,
+            line: "[PM2] App [flyer-crawler-api] launched (2 instances)".into(),
+        },
+        at(72),
+    );
+    app.update(
+        Msg::Finished {
+            cmd_id: 1,
+            exit_code: Some(0),
+            signal: None,
+            duration_ms: 850,
+            timed_out: false,
+        },
+        at(72),
+    );
     let prod: Vec<(&str, &str)> = ALL[..3].iter().map(|n| (*n, "online")).collect();
     app.update(pm2_up(listing(&prod)), at(80));
     let h = health(&app, &["flyer-crawler-test", "stock-alert-prod"]);
@@ -42,7 +64,15 @@ fn live_session() -> App {
 }
 
 fn entries_of(app: &App) -> Vec<Entry> {
-    app.outbox.iter().enumerate().map(|(i, (ts, e))| Entry { seq: i as u64 + 1, ts: *ts, event: e.clone() }).collect()
+    app.outbox
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, e))| Entry {
+            seq: i as u64 + 1,
+            ts: *ts,
+            event: e.clone(),
+        })
+        .collect()
 }
 
 #[test]
@@ -64,7 +94,13 @@ fn replay_reaches_the_live_state_and_screen() {
     replay.update(key('z'), at(999)); // hide the timeline chart: same layout as live
     let (a, b) = (screen(&live, 100, 30), screen(&replay, 100, 30));
     // Header (mode, clock) and footer (keys) differ by design; every pane matches.
-    assert_eq!(a[1..29], b[1..29], "\nlive:\n{}\nreplay:\n{}", a.join("\n"), b.join("\n"));
+    assert_eq!(
+        a[1..29],
+        b[1..29],
+        "\nlive:\n{}\nreplay:\n{}",
+        a.join("\n"),
+        b.join("\n")
+    );
     assert!(replay.outbox.is_empty(), "replay records nothing");
 }
 
@@ -80,11 +116,21 @@ fn replay_cursor_shows_pm2_as_it_was_at_the_severity_decision() {
         if replay.incident.severity.is_some() {
             break;
         }
-        assert!(replay.replay.as_ref().unwrap().pos() < replay.replay.as_ref().unwrap().len(), "no decision found");
+        assert!(
+            replay.replay.as_ref().unwrap().pos() < replay.replay.as_ref().unwrap().len(),
+            "no decision found"
+        );
     }
     assert_eq!(replay.now, at(61));
-    let prod = replay.assessment.scope.deployment("flyer-crawler-prod").unwrap();
-    assert!(prod.processes.iter().all(|p| p.state == pm2_incident::assess::ProcState::Missing));
+    let prod = replay
+        .assessment
+        .scope
+        .deployment("flyer-crawler-prod")
+        .unwrap();
+    assert!(prod
+        .processes
+        .iter()
+        .all(|p| p.state == pm2_incident::assess::ProcState::Missing));
     let s = screen(&replay, 100, 36).join("\n");
     assert!(s.contains("REPLAY") && s.contains("04:13:01 UTC"), "{s}");
     // Step back one event: not decided yet.
@@ -92,8 +138,15 @@ fn replay_cursor_shows_pm2_as_it_was_at_the_severity_decision() {
     assert!(replay.incident.severity.is_none());
     // Later, production is back.
     replay.update(key('G'), at(0));
-    let prod = replay.assessment.scope.deployment("flyer-crawler-prod").unwrap();
-    assert!(prod.processes.iter().all(|p| p.state == pm2_incident::assess::ProcState::Online));
+    let prod = replay
+        .assessment
+        .scope
+        .deployment("flyer-crawler-prod")
+        .unwrap();
+    assert!(prod
+        .processes
+        .iter()
+        .all(|p| p.state == pm2_incident::assess::ProcState::Online));
 }
 
 #[test]
@@ -107,7 +160,11 @@ fn replay_search_goto_and_play() {
     type_str(&mut replay, "prod back", at(0));
     replay.update(code(KeyCode::Enter), at(0));
     assert_eq!(replay.incident.notes.len(), 1);
-    assert!(matches!(replay.replay.as_ref().unwrap().replay.entries()[replay.replay.as_ref().unwrap().pos() - 1].event, Event::Note(_)));
+    assert!(matches!(
+        replay.replay.as_ref().unwrap().replay.entries()[replay.replay.as_ref().unwrap().pos() - 1]
+            .event,
+        Event::Note(_)
+    ));
     replay.update(key('g'), at(0));
     replay.update(key('T'), at(0));
     type_str(&mut replay, "04:13:11", at(0));

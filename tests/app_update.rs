@@ -8,17 +8,29 @@ use ratatui::crossterm::event::KeyCode;
 use support::app_fixture::*;
 
 fn kinds(app: &pm2_incident::app::App) -> Vec<String> {
-    app.outbox.iter().map(|(_, e)| e.kind().to_string()).collect()
+    app.outbox
+        .iter()
+        .map(|(_, e)| e.kind().to_string())
+        .collect()
 }
 
 #[test]
 fn severity_is_proposed_from_state_and_accepted_with_enter() {
     let mut app = new_app();
     everything_down(&mut app, at(5));
-    let proposed = app.incident.proposed.as_ref().expect("a proposal is journaled");
+    let proposed = app
+        .incident
+        .proposed
+        .as_ref()
+        .expect("a proposal is journaled");
     assert_eq!(proposed.value.severity, Severity::P1);
-    assert!(proposed.value.path[0].reason.contains("flyer-crawler-api missing"));
-    assert!(app.incident.severity.is_none(), "nothing decided until the responder accepts");
+    assert!(proposed.value.path[0]
+        .reason
+        .contains("flyer-crawler-api missing"));
+    assert!(
+        app.incident.severity.is_none(),
+        "nothing decided until the responder accepts"
+    );
     go_to_step(&mut app, "classify-severity", at(30));
     let effects = app.update(code(KeyCode::Enter), at(31));
     assert!(effects.is_empty());
@@ -47,7 +59,10 @@ fn override_needs_a_level_and_a_reason() {
     app.update(code(KeyCode::Enter), at(4));
     let d = app.incident.severity.as_ref().expect("decided");
     assert_eq!(d.value.severity, Severity::P2);
-    assert_eq!(d.value.overridden.as_ref().unwrap().why, "only stock alert matters tonight");
+    assert_eq!(
+        d.value.overridden.as_ref().unwrap().why,
+        "only stock alert matters tonight"
+    );
     assert!(app.popup.is_none());
 }
 
@@ -57,9 +72,16 @@ fn dangerous_command_is_refused_and_journaled_never_run() {
     app.update(key(':'), at(1));
     type_str(&mut app, "pm2 delete all", at(1));
     let effects = app.update(code(KeyCode::Enter), at(2));
-    assert!(effects.iter().all(|e| !matches!(e, Effect::Run { .. })), "{effects:?}");
+    assert!(
+        effects.iter().all(|e| !matches!(e, Effect::Run { .. })),
+        "{effects:?}"
+    );
     match &app.popup {
-        Some(Popup::Refused { text, reason, alternative }) => {
+        Some(Popup::Refused {
+            text,
+            reason,
+            alternative,
+        }) => {
             assert_eq!(text, "pm2 delete all");
             assert!(reason.contains("ALL apps"), "{reason}");
             assert!(alternative.as_ref().unwrap().contains("flyer-crawler-api"));
@@ -87,14 +109,24 @@ fn caution_command_runs_only_after_typing_the_token() {
         other => panic!("expected a confirmation, got {other:?}"),
     };
     type_str(&mut app, "nope", at(3));
-    assert!(app.update(code(KeyCode::Enter), at(3)).is_empty(), "a wrong token runs nothing");
+    assert!(
+        app.update(code(KeyCode::Enter), at(3)).is_empty(),
+        "a wrong token runs nothing"
+    );
     assert!(matches!(app.popup, Some(Popup::Confirm { .. })));
     for _ in 0..4 {
         app.update(code(KeyCode::Backspace), at(3));
     }
     type_str(&mut app, &token, at(4));
     let effects = app.update(code(KeyCode::Enter), at(5));
-    assert_eq!(effects, vec![Effect::Run { cmd_id: 1, text: "pm2 save".into(), dir: "/srv".into() }]);
+    assert_eq!(
+        effects,
+        vec![Effect::Run {
+            cmd_id: 1,
+            text: "pm2 save".into(),
+            dir: "/srv".into()
+        }]
+    );
     let rec = app.incident.commands.get(0).unwrap();
     assert_eq!(rec.start.guard.class, "caution");
     assert_eq!(rec.start.confirmed_by.as_deref(), Some("oncall"));
@@ -117,20 +149,49 @@ fn restore_gate_blocks_until_production_is_healthy_or_skipped_with_reason() {
         }
         other => panic!("expected one run, got {other:?}"),
     }
-    app.update(Msg::Finished { cmd_id: 1, exit_code: Some(0), signal: None, duration_ms: 900, timed_out: false }, at(5));
+    app.update(
+        Msg::Finished {
+            cmd_id: 1,
+            exit_code: Some(0),
+            signal: None,
+            duration_ms: 900,
+            timed_out: false,
+        },
+        at(5),
+    );
     // Item 2 (stock alert) waits for production to verify healthy.
     app.update(key('j'), at(6));
     assert!(app.update(code(KeyCode::Enter), at(6)).is_empty());
-    assert!(app.flash.as_deref().unwrap_or("").contains("verify flyer-crawler-prod first"), "{:?}", app.flash);
+    assert!(
+        app.flash
+            .as_deref()
+            .unwrap_or("")
+            .contains("verify flyer-crawler-prod first"),
+        "{:?}",
+        app.flash
+    );
     // Skip with a reason: journaled, then it runs.
     app.update(key('s'), at(7));
     app.update(code(KeyCode::Enter), at(7));
-    assert!(matches!(&app.popup, Some(Popup::Input { error: Some(_), .. })), "an empty reason is refused");
+    assert!(
+        matches!(&app.popup, Some(Popup::Input { error: Some(_), .. })),
+        "an empty reason is refused"
+    );
     type_str(&mut app, "api healthy by hand, worker slow", at(8));
     app.update(code(KeyCode::Enter), at(8));
-    assert!(app.incident.notes.last().unwrap().value.text.contains("api healthy by hand"));
+    assert!(app
+        .incident
+        .notes
+        .last()
+        .unwrap()
+        .value
+        .text
+        .contains("api healthy by hand"));
     let effects = app.update(code(KeyCode::Enter), at(9));
-    assert!(matches!(&effects[..], [Effect::Run { text, .. }] if text == "pm2 start ecosystem.config.cjs"), "{effects:?}");
+    assert!(
+        matches!(&effects[..], [Effect::Run { text, .. }] if text == "pm2 start ecosystem.config.cjs"),
+        "{effects:?}"
+    );
 }
 
 #[test]
@@ -147,7 +208,11 @@ fn gate_opens_by_itself_when_production_verifies() {
     let h = health(&app, &["flyer-crawler-test", "stock-alert-prod"]);
     app.update(h, at(10));
     assert_eq!(app.gate_blocking(1), None);
-    assert_eq!(app.plan().items.len(), 3, "the frozen plan keeps done items listed");
+    assert_eq!(
+        app.plan().items.len(),
+        3,
+        "the frozen plan keeps done items listed"
+    );
 }
 
 #[test]
@@ -159,12 +224,39 @@ fn output_is_journaled_in_batches_and_bounded() {
     assert!(matches!(&effects[..], [Effect::Run { cmd_id: 1, .. }]));
     app.outbox.clear();
     for i in 0..2500 {
-        app.update(Msg::Output { cmd_id: 1, stream: Stream::Stdout, line: i.to_string() }, at(2));
+        app.update(
+            Msg::Output {
+                cmd_id: 1,
+                stream: Stream::Stdout,
+                line: i.to_string(),
+            },
+            at(2),
+        );
     }
     app.flush_output();
-    assert_eq!(kinds(&app), ["output_lines"], "one event per command per frame");
-    app.update(Msg::Output { cmd_id: 1, stream: Stream::Stderr, line: "late".into() }, at(3));
-    app.update(Msg::Finished { cmd_id: 1, exit_code: Some(0), signal: None, duration_ms: 40, timed_out: false }, at(3));
+    assert_eq!(
+        kinds(&app),
+        ["output_lines"],
+        "one event per command per frame"
+    );
+    app.update(
+        Msg::Output {
+            cmd_id: 1,
+            stream: Stream::Stderr,
+            line: "late".into(),
+        },
+        at(3),
+    );
+    app.update(
+        Msg::Finished {
+            cmd_id: 1,
+            exit_code: Some(0),
+            signal: None,
+            duration_ms: 40,
+            timed_out: false,
+        },
+        at(3),
+    );
     let rec = app.incident.commands.get(0).unwrap();
     let limit = pm2_incident::incident::fold::OUTPUT_LINE_LIMIT;
     assert_eq!(rec.output.len(), limit);
@@ -187,7 +279,14 @@ fn pm2_observations_are_journaled_only_on_change() {
     app.update(pm2_up(listing(&changed)), at(4));
     assert_eq!(app.incident.observations, 2);
     // A bus event asks for a fresh read at once.
-    let effects = app.update(Msg::Pm2Bus { process: "flyer-crawler-worker".into(), event: "exit".into(), detail: "stopped".into() }, at(4));
+    let effects = app.update(
+        Msg::Pm2Bus {
+            process: "flyer-crawler-worker".into(),
+            event: "exit".into(),
+            detail: "stopped".into(),
+        },
+        at(4),
+    );
     assert_eq!(effects, vec![Effect::RefreshNow]);
 }
 
@@ -210,19 +309,26 @@ fn notes_and_manual_checklist_ticks_are_recorded() {
     app.update(key('n'), at(1));
     type_str(&mut app, "paged secondary", at(1));
     app.update(code(KeyCode::Enter), at(2));
-    assert_eq!(app.incident.notes.get(0).unwrap().value.text, "paged secondary");
+    assert_eq!(
+        app.incident.notes.get(0).unwrap().value.text,
+        "paged secondary"
+    );
     go_to_step(&mut app, "verification-checklist", at(3));
     let manual = app
         .items()
         .iter()
-        .position(|i| matches!(i, pm2_incident::app::StepItem::Check { id, .. } if id == "pm2-saved"))
+        .position(
+            |i| matches!(i, pm2_incident::app::StepItem::Check { id, .. } if id == "pm2-saved"),
+        )
         .unwrap();
     for _ in 0..manual {
         app.update(key('j'), at(3));
     }
     app.update(key('x'), at(4));
     assert_eq!(app.incident.checklist.get("pm2-saved"), Some(&true));
-    assert!(app.outbox.iter().any(|(_, e)| matches!(e, Event::ChecklistTicked(t) if t.item == "pm2-saved" && t.checked)));
+    assert!(app.outbox.iter().any(
+        |(_, e)| matches!(e, Event::ChecklistTicked(t) if t.item == "pm2-saved" && t.checked)
+    ));
 }
 
 #[test]
@@ -231,12 +337,18 @@ fn post_incident_review_is_recorded_and_reaches_the_report() {
     everything_down(&mut app, at(1));
     go_to_step(&mut app, "classify-severity", at(2));
     app.update(code(KeyCode::Enter), at(2));
-    assert!(app.incident.milestones.contains_key(&pm2_incident::incident::event::Milestone::Acknowledged));
+    assert!(app
+        .incident
+        .milestones
+        .contains_key(&pm2_incident::incident::event::Milestone::Acknowledged));
     // Pick a root cause from the runbook's table.
     go_to_step(&mut app, "common-root-causes", at(100));
     app.update(key('j'), at(100));
     app.update(code(KeyCode::Enter), at(101));
-    assert_eq!(app.incident.root_cause.as_ref().unwrap().text, "`pm2 delete all` in workflow");
+    assert_eq!(
+        app.incident.root_cause.as_ref().unwrap().text,
+        "`pm2 delete all` in workflow"
+    );
     // 5 whys.
     go_to_step(&mut app, "five-whys", at(200));
     let write = |app: &mut pm2_incident::app::App, index: usize, text: &str, t: i64| {
@@ -250,22 +362,64 @@ fn post_incident_review_is_recorded_and_reaches_the_report() {
         type_str(app, text, at(t));
         app.update(code(KeyCode::Enter), at(t));
     };
-    write(&mut app, 0, "All PM2 processes were killed during deployment", 201);
-    write(&mut app, 1, "The deployment workflow ran pm2 delete all", 202);
+    write(
+        &mut app,
+        0,
+        "All PM2 processes were killed during deployment",
+        201,
+    );
+    write(
+        &mut app,
+        1,
+        "The deployment workflow ran pm2 delete all",
+        202,
+    );
     write(&mut app, 1, "The runner cached an old workflow file", 203);
     let five = app.incident.five_whys.clone().unwrap();
     assert_eq!(five.whys.len(), 2);
     go_to_step(&mut app, "action-items", at(300));
-    let idx = app.items().iter().position(|i| matches!(i, pm2_incident::app::StepItem::Record(_))).unwrap();
-    write(&mut app, idx, "Add PM2 state logging | alice | 2026-03-01", 301);
+    let idx = app
+        .items()
+        .iter()
+        .position(|i| matches!(i, pm2_incident::app::StepItem::Record(_)))
+        .unwrap();
+    write(
+        &mut app,
+        idx,
+        "Add PM2 state logging | alice | 2026-03-01",
+        301,
+    );
     let a = &app.incident.action_items[0];
-    assert_eq!((a.action.as_str(), a.owner.as_str(), a.due.as_str()), ("Add PM2 state logging", "alice", "2026-03-01"));
+    assert_eq!(
+        (a.action.as_str(), a.owner.as_str(), a.due.as_str()),
+        ("Add PM2 state logging", "alice", "2026-03-01")
+    );
     go_to_step(&mut app, "report-template", at(400));
-    let idx = app.items().iter().position(|i| matches!(i, pm2_incident::app::StepItem::Record(pm2_incident::app::state::Record::Resolve))).unwrap();
-    write(&mut app, idx, "Restarted every app from its ecosystem file in priority order", 401);
+    let idx = app
+        .items()
+        .iter()
+        .position(|i| {
+            matches!(
+                i,
+                pm2_incident::app::StepItem::Record(pm2_incident::app::state::Record::Resolve)
+            )
+        })
+        .unwrap();
+    write(
+        &mut app,
+        idx,
+        "Restarted every app from its ecosystem file in priority order",
+        401,
+    );
     assert!(app.incident.closed.is_some());
     let report = pm2_incident::incident::report::render(&app.incident);
-    for needle in ["pm2 delete all", "cached an old workflow file", "Add PM2 state logging", "alice", "Restarted every app"] {
+    for needle in [
+        "pm2 delete all",
+        "cached an old workflow file",
+        "Add PM2 state logging",
+        "alice",
+        "Restarted every app",
+    ] {
         assert!(report.contains(needle), "report lacks {needle}:\n{report}");
     }
 }
@@ -276,8 +430,25 @@ fn run_all_gathers_information_with_every_read_command() {
     go_to_step(&mut app, "gather-info", at(1));
     assert_eq!(app.items()[0], pm2_incident::app::StepItem::RunAll);
     let effects = app.update(code(KeyCode::Enter), at(2));
-    let texts: Vec<&str> = effects.iter().filter_map(|e| match e { Effect::Run { text, .. } => Some(text.as_str()), _ => None }).collect();
-    assert_eq!(texts, ["pm2 list", "pm2 ping", "pm2 logs --lines 20 --nostream", "systemctl status pm2-gitea-runner --no-pager", "df -h /", "free -h", "git log --oneline -5"]);
+    let texts: Vec<&str> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Run { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "pm2 list",
+            "pm2 ping",
+            "pm2 logs --lines 20 --nostream",
+            "systemctl status pm2-gitea-runner --no-pager",
+            "df -h /",
+            "free -h",
+            "git log --oneline -5"
+        ]
+    );
     assert_eq!(app.incident.commands.len(), 7);
 }
 
@@ -288,12 +459,22 @@ fn communication_is_prefilled_copied_and_sent_with_a_countdown() {
     go_to_step(&mut app, "classify-severity", at(2));
     app.update(code(KeyCode::Enter), at(2));
     go_to_step(&mut app, "notify", at(60));
-    assert_eq!(app.items()[0], pm2_incident::app::StepItem::Compose("incident-notification".into()));
+    assert_eq!(
+        app.items()[0],
+        pm2_incident::app::StepItem::Compose("incident-notification".into())
+    );
     app.update(code(KeyCode::Enter), at(61));
     assert_eq!(app.popup, Some(Popup::Compose));
     let body = app.compose.as_ref().unwrap().body();
-    assert!(body.contains("flyer-crawler.projectium.com: DOWN"), "{body}");
-    assert!(app.compose.as_ref().unwrap().subject.contains("P1"), "{}", app.compose.as_ref().unwrap().subject);
+    assert!(
+        body.contains("flyer-crawler.projectium.com: DOWN"),
+        "{body}"
+    );
+    assert!(
+        app.compose.as_ref().unwrap().subject.contains("P1"),
+        "{}",
+        app.compose.as_ref().unwrap().subject
+    );
     // Edit: typing goes into the text area.
     type_str(&mut app, "X", at(61));
     let effects = app.update(ctrl('y'), at(62));
@@ -301,18 +482,31 @@ fn communication_is_prefilled_copied_and_sent_with_a_countdown() {
         [Effect::Clipboard(seq)] => assert!(seq.contains("]52;c;"), "{seq:?}"),
         other => panic!("expected a clipboard write, got {other:?}"),
     }
-    assert!(app.incident.comms.get(0).unwrap().draft.body.starts_with('X'), "the edited text is what is journaled");
+    assert!(
+        app.incident
+            .comms
+            .first()
+            .unwrap()
+            .draft
+            .body
+            .starts_with('X'),
+        "the edited text is what is journaled"
+    );
     app.update(ctrl('t'), at(63));
     assert!(app.popup.is_none());
-    assert_eq!(app.incident.comms.get(0).unwrap().sent.len(), 1);
-    let due = pm2_incident::comms::next_update_due(&app.incident, 15).expect("an update is now due");
-    assert_eq!(pm2_incident::comms::update_status(due, at(63 + 20 * 60)).is_overdue(), true);
+    assert_eq!(app.incident.comms.first().unwrap().sent.len(), 1);
+    let due =
+        pm2_incident::comms::next_update_due(&app.incident, 15).expect("an update is now due");
+    assert!(pm2_incident::comms::update_status(due, at(63 + 20 * 60)).is_overdue());
 }
 
 #[test]
 fn journal_failure_is_shown_until_it_recovers() {
     let mut app = new_app();
-    app.update(Msg::JournalError("journal /x: disk full; 3 event(s) waiting to be written".into()), at(1));
+    app.update(
+        Msg::JournalError("journal /x: disk full; 3 event(s) waiting to be written".into()),
+        at(1),
+    );
     assert!(app.journal_error.as_deref().unwrap().contains("disk full"));
     app.update(key('j'), at(2));
     assert!(app.journal_error.is_some(), "a key press does not hide it");

@@ -23,9 +23,21 @@ fn snapshot(fx: &Pm2Fixture, site: &SandboxSite, extra: &[&str]) -> Run {
         .output()
         .expect("run pm2-incident");
     let raw = String::from_utf8_lossy(&out.stdout).to_string();
-    let json = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("not JSON ({e}): {raw}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert!(!raw.contains(&fx.canary), "the canary secret leaked into snapshot output");
-    Run { code: out.status.code().unwrap_or(-1), json, raw }
+    let json = serde_json::from_str(&raw).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {raw}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        !raw.contains(&fx.canary),
+        "the canary secret leaked into snapshot output"
+    );
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        raw,
+    }
 }
 
 fn level(r: &Run) -> &str {
@@ -34,19 +46,32 @@ fn level(r: &Run) -> &str {
 
 fn pm2(fx: &Pm2Fixture, args: &[&str]) {
     let out = fx.pm2_cmd(args);
-    assert!(out.status.success(), "pm2 {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pm2 {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn status_of<'a>(r: &'a Run, name: &str) -> Vec<&'a str> {
     r.json["pm2"]["processes"]
         .as_array()
-        .map(|a| a.iter().filter(|p| p["name"] == name).filter_map(|p| p["status"].as_str()).collect())
+        .map(|a| {
+            a.iter()
+                .filter(|p| p["name"] == name)
+                .filter_map(|p| p["status"].as_str())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[test]
 fn snapshot_follows_the_runbook_situations_on_a_real_pm2() {
-    let apps: Vec<&str> = ALL_APPS.iter().copied().filter(|a| *a != "crash-at-start").collect();
+    let apps: Vec<&str> = ALL_APPS
+        .iter()
+        .copied()
+        .filter(|a| *a != "crash-at-start")
+        .collect();
     let fx = Pm2Fixture::start(&apps);
     let site = SandboxSite::new(&fx);
 
@@ -56,7 +81,15 @@ fn snapshot_follows_the_runbook_situations_on_a_real_pm2() {
     assert_eq!(r.json["pm2"]["daemon"], "up");
     assert_eq!(r.json["pm2"]["version"], "7.0.4");
     assert_eq!(status_of(&r, "flyer-crawler-api"), ["online", "online"]);
-    assert!(r.json["health"].as_array().unwrap().iter().all(|h| h["verdict"]["verdict"] == "healthy"), "{}", r.json["health"]);
+    assert!(
+        r.json["health"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["verdict"]["verdict"] == "healthy"),
+        "{}",
+        r.json["health"]
+    );
     for key in ["pm2", "health", "scope", "severity", "plan"] {
         assert!(r.json.get(key).is_some(), "missing key {key}");
     }
@@ -65,19 +98,44 @@ fn snapshot_follows_the_runbook_situations_on_a_real_pm2() {
     pm2(&fx, &["stop", "flyer-crawler-api"]);
     let r = snapshot(&fx, &site, &[]);
     assert_eq!((level(&r), r.code), ("P2", 2), "{}", r.raw);
-    let prod_public = r.json["health"].as_array().unwrap().iter().find(|h| h["target"]["deployment"] == "flyer-crawler-prod" && h["target"]["route"] == "public").unwrap();
+    let prod_public = r.json["health"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| {
+            h["target"]["deployment"] == "flyer-crawler-prod" && h["target"]["route"] == "public"
+        })
+        .unwrap();
     assert_eq!(prod_public["verdict"]["verdict"], "bad_gateway");
     assert_eq!(prod_public["http_status"], 502);
     assert_eq!(r.json["plan"]["scenario"], "A");
-    assert_eq!(r.json["plan"]["items"][0]["command"], "pm2 restart flyer-crawler-api");
+    assert_eq!(
+        r.json["plan"]["items"][0]["command"],
+        "pm2 restart flyer-crawler-api"
+    );
     let reasons = r.json["severity"]["reasons"].to_string();
-    assert!(reasons.contains("flyer-crawler-api stopped") && reasons.contains("502"), "{reasons}");
+    assert!(
+        reasons.contains("flyer-crawler-api stopped") && reasons.contains("502"),
+        "{reasons}"
+    );
 
     // Restore it; stop only the test processes -> P3.
     pm2(&fx, &["restart", "flyer-crawler-api"]);
-    fx.wait_until(Duration::from_secs(20), "api online again", |l| l.iter().filter(|p| p.name == "flyer-crawler-api").all(|p| p.status.as_str() == "online"));
+    fx.wait_until(Duration::from_secs(20), "api online again", |l| {
+        l.iter()
+            .filter(|p| p.name == "flyer-crawler-api")
+            .all(|p| p.status.as_str() == "online")
+    });
     support::pm2_fixture::wait_tcp(fx.ports["flyer-crawler-api"], Duration::from_secs(10));
-    pm2(&fx, &["stop", "flyer-crawler-api-test", "flyer-crawler-worker-test", "flyer-crawler-analytics-worker-test"]);
+    pm2(
+        &fx,
+        &[
+            "stop",
+            "flyer-crawler-api-test",
+            "flyer-crawler-worker-test",
+            "flyer-crawler-analytics-worker-test",
+        ],
+    );
     let r = snapshot(&fx, &site, &[]);
     assert_eq!((level(&r), r.code), ("P3", 1), "{}", r.raw);
     assert_eq!(r.json["plan"]["scenario"], "B");
@@ -89,14 +147,23 @@ fn snapshot_follows_the_runbook_situations_on_a_real_pm2() {
     let r = snapshot(&fx, &site, &[]);
     assert_eq!((level(&r), r.code), ("P1", 3), "{}", r.raw);
     assert_eq!(r.json["plan"]["scenario"], "D");
-    assert_eq!(r.json["plan"]["items"][0]["deployment"], "flyer-crawler-prod");
-    assert_eq!(r.json["plan"]["items"][0]["command"], "pm2 start ecosystem.config.cjs");
+    assert_eq!(
+        r.json["plan"]["items"][0]["deployment"],
+        "flyer-crawler-prod"
+    );
+    assert_eq!(
+        r.json["plan"]["items"][0]["command"],
+        "pm2 start ecosystem.config.cjs"
+    );
 
     // The CLI fallback sees the same (empty) list and says it may start a daemon.
     let pm2_bin = fx.pm2.display().to_string();
     let r = snapshot(&fx, &site, &["--pm2-source", "cli", "--pm2-bin", &pm2_bin]);
     assert_eq!(level(&r), "P1");
-    assert!(r.json["pm2"]["warning"].as_str().unwrap().contains("daemon"));
+    assert!(r.json["pm2"]["warning"]
+        .as_str()
+        .unwrap()
+        .contains("daemon"));
 }
 
 #[test]
@@ -114,8 +181,13 @@ fn snapshot_after_daemon_sigkill_reports_died_and_p1_without_starting_one() {
     assert_eq!(r.json["pm2"]["daemon"], "died", "{}", r.raw);
     assert_eq!(r.json["pm2"]["pid"], dead);
     assert_eq!((level(&r), r.code), ("P1", 3), "{}", r.raw);
-    assert!(r.json["severity"]["reasons"].to_string().contains("missing"));
+    assert!(r.json["severity"]["reasons"]
+        .to_string()
+        .contains("missing"));
     // Looking did not start a daemon: pm2.pid still names the dead one and nothing answers.
-    assert_eq!(pm2_incident::pm2::read_pid_file(&fx.home.pid_file()), Some(dead));
+    assert_eq!(
+        pm2_incident::pm2::read_pid_file(&fx.home.pid_file()),
+        Some(dead)
+    );
     assert!(std::os::unix::net::UnixStream::connect(fx.home.rpc_socket()).is_err());
 }

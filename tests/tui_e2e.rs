@@ -25,33 +25,56 @@ fn respond_cmd(fx: &Pm2Fixture, site: &SandboxSite, journal_args: &str) -> Strin
 
 fn events(journal: &Path) -> Vec<Event> {
     let out = pm2_incident::journal::read(journal).expect("journal reads");
-    assert!(out.is_intact(), "journal problems: {:?} torn: {:?}", out.problems, out.torn_tail);
+    assert!(
+        out.is_intact(),
+        "journal problems: {:?} torn: {:?}",
+        out.problems,
+        out.torn_tail
+    );
     out.entries.into_iter().map(|e| e.event).collect()
 }
 
 #[test]
 fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
-    let apps: Vec<&str> = ALL_APPS.iter().copied().filter(|a| *a != "crash-at-start").collect();
+    let apps: Vec<&str> = ALL_APPS
+        .iter()
+        .copied()
+        .filter(|a| *a != "crash-at-start")
+        .collect();
     let fx = Pm2Fixture::start(&apps);
     let site = SandboxSite::new(&fx);
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("incident.jsonl");
     let long = Duration::from_secs(20);
 
-    let tui = Tmux::start("e2e", 120, 35, &respond_cmd(&fx, &site, &format!("--journal {}", journal.display())));
-    tui.wait_for("processes online", long, |s| s.contains("analytics-worker-test online") && s.contains("healthy"));
+    let tui = Tmux::start(
+        "e2e",
+        120,
+        35,
+        &respond_cmd(&fx, &site, &format!("--journal {}", journal.display())),
+    );
+    tui.wait_for("processes online", long, |s| {
+        s.contains("analytics-worker-test online") && s.contains("healthy")
+    });
 
     // A change made outside the tool shows within 2 s (the event bus triggers a read).
     let out = fx.pm2_cmd(&["stop", "flyer-crawler-worker"]);
     assert!(out.status.success());
-    let (_, took) = tui.wait_for("worker stopped", Duration::from_secs(5), |s| s.contains(" worker                stopped"));
-    assert!(took < Duration::from_secs(2), "the stop took {took:?} to show");
+    let (_, took) = tui.wait_for("worker stopped", Duration::from_secs(5), |s| {
+        s.contains(" worker                stopped")
+    });
+    assert!(
+        took < Duration::from_secs(2),
+        "the stop took {took:?} to show"
+    );
 
     // Detection -> ... -> Step 1: Gather Information; run `pm2 list` (the first command).
     tui.keys(&["l", "l", "l"]);
     tui.wait_text("Step 1: Gather Information", long);
     tui.keys(&["j", "Enter"]);
-    let (s, _) = tui.wait_for("pm2 list output", long, |s| s.contains("$ pm2 list") && s.contains("exit 0"));
+    let (s, _) = tui.wait_for("pm2 list output", long, |s| {
+        s.contains("$ pm2 list") && s.contains("exit 0")
+    });
     assert!(s.contains("flyer-crawler-analytics-worker"), "{s}");
 
     // A dangerous command typed at the prompt is refused.
@@ -64,40 +87,85 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
     // Quit: the terminal is restored (the shell's own output is visible again).
     tui.keys(&["q"]);
     let s = tui.wait_text("EXITED 0", long);
-    assert!(!s.contains("┌ Runbook"), "the alternate screen was left:\n{s}");
+    assert!(
+        !s.contains("┌ Runbook"),
+        "the alternate screen was left:\n{s}"
+    );
     drop(tui);
 
     let ev = events(&journal);
     assert!(matches!(ev.first(), Some(Event::IncidentOpened(_))));
-    assert!(ev.iter().any(|e| matches!(e, Event::Pm2Event(p) if p.process == "flyer-crawler-worker")));
-    assert!(ev.iter().any(|e| matches!(e, Event::CommandStarted(c) if c.text == "pm2 list")));
-    assert!(ev.iter().any(|e| matches!(e, Event::CommandFinished(f) if f.exit_code == Some(0))));
-    assert!(ev.iter().any(|e| matches!(e, Event::GuardRefused(r) if r.text == "pm2 stop all")));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::Pm2Event(p) if p.process == "flyer-crawler-worker")));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::CommandStarted(c) if c.text == "pm2 list")));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::CommandFinished(f) if f.exit_code == Some(0))));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::GuardRefused(r) if r.text == "pm2 stop all")));
     let raw = std::fs::read_to_string(&journal).unwrap();
-    assert!(!raw.contains(&fx.canary), "the canary secret reached the journal");
+    assert!(
+        !raw.contains(&fx.canary),
+        "the canary secret reached the journal"
+    );
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 
     // Resume, then drop the "SSH session": SIGHUP to the tool.
-    let tui = Tmux::start("e2e2", 120, 35, &respond_cmd(&fx, &site, &format!("--resume {}", journal.display())));
+    let tui = Tmux::start(
+        "e2e2",
+        120,
+        35,
+        &respond_cmd(&fx, &site, &format!("--resume {}", journal.display())),
+    );
     tui.wait_text("Step 1: Gather Information", long);
-    let lock = std::fs::read_to_string(pm2_incident::journal::lock::lock_path(&journal)).expect("lock file while driving");
-    let info: pm2_incident::journal::lock::LockInfo = serde_json::from_str(&lock).expect("lock is JSON");
+    let lock = std::fs::read_to_string(pm2_incident::journal::lock::lock_path(&journal))
+        .expect("lock file while driving");
+    let info: pm2_incident::journal::lock::LockInfo =
+        serde_json::from_str(&lock).expect("lock is JSON");
     // SAFETY: kill(2) on the pid of the tool this test started.
     assert_eq!(unsafe { libc::kill(info.pid as i32, libc::SIGHUP) }, 0);
     tui.wait_text(&format!("EXITED {}", 128 + libc::SIGHUP), long);
     drop(tui);
     let ev = events(&journal);
     let n = ev.len();
-    assert!(matches!(&ev[n - 1], Event::Interrupted(i) if i.reason == InterruptCause::DroppedConnection), "{:?}", &ev[n - 1]);
-    assert_eq!(ev.iter().filter(|e| matches!(e, Event::Resumed(_))).count(), 1);
+    assert!(
+        matches!(&ev[n - 1], Event::Interrupted(i) if i.reason == InterruptCause::DroppedConnection),
+        "{:?}",
+        &ev[n - 1]
+    );
+    assert_eq!(
+        ev.iter().filter(|e| matches!(e, Event::Resumed(_))).count(),
+        1
+    );
 
     // --resume continues the same incident once more, at the same step.
-    let tui = Tmux::start("e2e3", 120, 35, &respond_cmd(&fx, &site, &format!("--resume {}", journal.display())));
+    let tui = Tmux::start(
+        "e2e3",
+        120,
+        35,
+        &respond_cmd(&fx, &site, &format!("--resume {}", journal.display())),
+    );
     tui.wait_text("Step 1: Gather Information", long);
     tui.keys(&["q"]);
     tui.wait_text("EXITED 0", long);
     let ev = events(&journal);
-    assert_eq!(ev.iter().filter(|e| matches!(e, Event::Resumed(_))).count(), 2);
-    assert_eq!(ev.iter().filter(|e| matches!(e, Event::IncidentOpened(_))).count(), 1, "one incident, not a new one");
+    assert_eq!(
+        ev.iter().filter(|e| matches!(e, Event::Resumed(_))).count(),
+        2
+    );
+    assert_eq!(
+        ev.iter()
+            .filter(|e| matches!(e, Event::IncidentOpened(_)))
+            .count(),
+        1,
+        "one incident, not a new one"
+    );
 }

@@ -87,7 +87,11 @@ fn help_is_generated_from_the_keymap() {
     app.update(key('?'), at(1));
     let s = screen(&app, 100, 30);
     for b in pm2_incident::app::KEYMAP {
-        assert!(s.contains(&b.help[..b.help.len().min(30)]), "help lacks {:?}", b.help);
+        assert!(
+            s.contains(&b.help[..b.help.len().min(30)]),
+            "help lacks {:?}",
+            b.help
+        );
     }
     insta::assert_snapshot!("help_100x30", s);
 }

@@ -39,7 +39,9 @@ pub fn severity(level: Level, label: &str) -> Option<Severity> {
         Level::P1 => Some(Severity::P1),
         Level::P2 => Some(Severity::P2),
         Level::P3 => Some(Severity::P3),
-        Level::Unknown if label.to_lowercase().contains("investigate") => Some(Severity::Investigate),
+        Level::Unknown if label.to_lowercase().contains("investigate") => {
+            Some(Severity::Investigate)
+        }
         _ => None,
     }
 }
@@ -110,13 +112,21 @@ pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
     use crate::health::Verdict;
     use crate::runbook::inventory::{HealthTarget, Route};
     use crate::runbook::Environment;
-    let target = inv.health_targets().into_iter().find(|t| t.url == r.url).unwrap_or_else(|| HealthTarget {
-        url: r.url.clone(),
-        deployment: r.app.clone(),
-        app: r.app.clone(),
-        environment: if r.env == "test" { Environment::Test } else { Environment::Production },
-        route: Route::Public,
-    });
+    let target = inv
+        .health_targets()
+        .into_iter()
+        .find(|t| t.url == r.url)
+        .unwrap_or_else(|| HealthTarget {
+            url: r.url.clone(),
+            deployment: r.app.clone(),
+            app: r.app.clone(),
+            environment: if r.env == "test" {
+                Environment::Test
+            } else {
+                Environment::Production
+            },
+            route: Route::Public,
+        });
     let verdict = match r.verdict.as_str() {
         "healthy" => Verdict::Healthy,
         "degraded" => Verdict::Degraded { failing: vec![] },
@@ -125,12 +135,22 @@ pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
         "dns" => Verdict::DnsFailure,
         "tls" => Verdict::TlsFailure,
         "not json" => Verdict::NotJson,
-        "error" => Verdict::Error { message: String::new() },
+        "error" => Verdict::Error {
+            message: String::new(),
+        },
         s => match s.parse::<u16>() {
             Ok(code @ (502..=504)) => Verdict::BadGateway { code },
             Ok(code) => Verdict::HttpError { code },
-            Err(_) => Verdict::Unhealthy { status: s.to_string(), failing: vec![] },
+            Err(_) => Verdict::Unhealthy {
+                status: s.to_string(),
+                failing: vec![],
+            },
         },
     };
-    HealthResult { target, http_status: r.status_code, latency_ms: r.latency_ms.unwrap_or(0), verdict }
+    HealthResult {
+        target,
+        http_status: r.status_code,
+        latency_ms: r.latency_ms.unwrap_or(0),
+        verdict,
+    }
 }

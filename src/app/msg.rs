@@ -23,12 +23,29 @@ pub enum Msg {
     Tick,
     Pm2(Pm2Snapshot),
     /// One line from the PM2 event bus, already summarised (no environment).
-    Pm2Bus { process: String, event: String, detail: String },
+    Pm2Bus {
+        process: String,
+        event: String,
+        detail: String,
+    },
     Health(Vec<HealthResult>),
-    Output { cmd_id: u64, stream: Stream, line: String },
-    Finished { cmd_id: u64, exit_code: Option<i32>, signal: Option<i32>, duration_ms: u64, timed_out: bool },
+    Output {
+        cmd_id: u64,
+        stream: Stream,
+        line: String,
+    },
+    Finished {
+        cmd_id: u64,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        duration_ms: u64,
+        timed_out: bool,
+    },
     /// The command could not start at all (missing directory, ...).
-    SpawnFailed { cmd_id: u64, error: String },
+    SpawnFailed {
+        cmd_id: u64,
+        error: String,
+    },
     /// Replay --follow: entries appended to the journal being watched.
     Appended(Vec<crate::incident::event::Entry>),
     /// The journal could not write: the UI says so and keeps working (empty: writing again).
@@ -38,13 +55,22 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Run exactly this text with `sh -c` in `dir` (already through the guard).
-    Run { cmd_id: u64, text: String, dir: String },
-    Cancel { cmd_id: u64 },
+    Run {
+        cmd_id: u64,
+        text: String,
+        dir: String,
+    },
+    Cancel {
+        cmd_id: u64,
+    },
     /// Poll PM2 and health now rather than at the next interval.
     RefreshNow,
     /// Write this escape sequence to the terminal (OSC 52: copy to the responder's clipboard).
     Clipboard(String),
     /// Write a file (mode 0600), e.g. an exported communication.
-    WriteFile { path: String, contents: String },
+    WriteFile {
+        path: String,
+        contents: String,
+    },
     Quit,
 }

@@ -61,12 +61,23 @@ impl ReplayState {
 
     /// Index just after the next entry (from the cursor) matching `pred`.
     fn next_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
-        self.replay.entries().iter().enumerate().skip(self.pos()).find(|(_, e)| pred(e)).map(|(i, _)| i + 1)
+        self.replay
+            .entries()
+            .iter()
+            .enumerate()
+            .skip(self.pos())
+            .find(|(_, e)| pred(e))
+            .map(|(i, _)| i + 1)
     }
 
     fn prev_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
         let before = self.pos().saturating_sub(1);
-        self.replay.entries()[..before].iter().enumerate().rev().find(|(_, e)| pred(e)).map(|(i, _)| i + 1)
+        self.replay.entries()[..before]
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, e)| pred(e))
+            .map(|(i, _)| i + 1)
     }
 }
 
@@ -102,7 +113,9 @@ impl App {
 
     /// New entries of a journal being written (replay --follow).
     pub fn replay_append(&mut self, entries: Vec<Entry>) {
-        let Some(r) = self.replay.as_mut() else { return };
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
         let at_end = r.pos() == r.len();
         for e in entries {
             r.replay.push(e);
@@ -116,7 +129,9 @@ impl App {
     }
 
     pub fn replay_seek(&mut self, n: usize) {
-        let Some(r) = self.replay.as_mut() else { return };
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
         let n = n.clamp(1.min(r.len()), r.len());
         r.replay.seek(&mut r.cursor, n);
         r.clock = r.time();
@@ -124,11 +139,18 @@ impl App {
     }
 
     pub fn replay_move(&mut self, m: ReplayMove) {
-        let Some(r) = self.replay.as_ref() else { return };
+        let Some(r) = self.replay.as_ref() else {
+            return;
+        };
         let pos = r.pos();
         let phase_of = |app: &App, e: &Entry| -> Option<String> {
             match &e.event {
-                Event::StepEntered(s) => app.rb.procedure.steps().find(|(_, st)| *st.id.get_ref() == s.step).map(|(p, _)| p.id.get_ref().clone()),
+                Event::StepEntered(s) => app
+                    .rb
+                    .procedure
+                    .steps()
+                    .find(|(_, st)| *st.id.get_ref() == s.step)
+                    .map(|(p, _)| p.id.get_ref().clone()),
                 _ => None,
             }
         };
@@ -138,7 +160,10 @@ impl App {
             ReplayMove::NextStep => r.next_where(is_step),
             ReplayMove::PrevStep => r.prev_where(is_step),
             ReplayMove::NextPhase | ReplayMove::PrevPhase => {
-                let current = r.replay.entries()[..pos].iter().rev().find_map(|e| phase_of(self, e));
+                let current = r.replay.entries()[..pos]
+                    .iter()
+                    .rev()
+                    .find_map(|e| phase_of(self, e));
                 let differs = |e: &Entry| phase_of(self, e).is_some_and(|p| Some(p) != current);
                 if m == ReplayMove::NextPhase {
                     r.next_where(differs)
@@ -146,8 +171,15 @@ impl App {
                     r.prev_where(differs)
                 }
             }
-            ReplayMove::NextDecision => r.next_where(|e| matches!(e.event, Event::SeverityDecided(_) | Event::SeverityProposed(_))),
-            ReplayMove::NextCommand => r.next_where(|e| matches!(e.event, Event::CommandStarted(_) | Event::GuardRefused(_))),
+            ReplayMove::NextDecision => r.next_where(|e| {
+                matches!(
+                    e.event,
+                    Event::SeverityDecided(_) | Event::SeverityProposed(_)
+                )
+            }),
+            ReplayMove::NextCommand => r.next_where(|e| {
+                matches!(e.event, Event::CommandStarted(_) | Event::GuardRefused(_))
+            }),
             ReplayMove::Start => Some(1),
             ReplayMove::End => Some(r.len()),
         };
@@ -159,8 +191,15 @@ impl App {
 
     /// Jump to the first event at or after a time of day (`HH:MM[:SS]`, UTC) or a full RFC 3339 time.
     pub fn replay_goto_time(&mut self, text: &str) -> Result<(), String> {
-        let Some(r) = self.replay.as_ref() else { return Ok(()) };
-        let first = r.replay.entries().first().map(|e| e.ts).ok_or("empty journal")?;
+        let Some(r) = self.replay.as_ref() else {
+            return Ok(());
+        };
+        let first = r
+            .replay
+            .entries()
+            .first()
+            .map(|e| e.ts)
+            .ok_or("empty journal")?;
         let when: Ts = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
             t.with_timezone(&chrono::Utc)
         } else {
@@ -173,19 +212,30 @@ impl App {
             }
             d
         };
-        let n = r.replay.entries().iter().position(|e| e.ts >= when).map(|i| i + 1).unwrap_or(r.len());
+        let n = r
+            .replay
+            .entries()
+            .iter()
+            .position(|e| e.ts >= when)
+            .map(|i| i + 1)
+            .unwrap_or(r.len());
         self.replay_seek(n);
         Ok(())
     }
 
     /// Find the next event whose text (kind, command, note, process...) contains `needle`.
     pub fn replay_search(&mut self, needle: &str) {
-        let Some(r) = self.replay.as_mut() else { return };
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
         r.last_search = Some(needle.to_string());
         let lower = needle.to_lowercase();
         let hit = r.next_where(|e| {
             let o = e.event.to_object();
-            serde_json::Value::Object(o).to_string().to_lowercase().contains(&lower)
+            serde_json::Value::Object(o)
+                .to_string()
+                .to_lowercase()
+                .contains(&lower)
         });
         match hit {
             Some(n) => self.replay_seek(n),
@@ -195,13 +245,21 @@ impl App {
 
     /// Playback: move the cursor to the events up to the replay clock.
     pub fn replay_tick(&mut self, real_secs: i64) {
-        let Some(r) = self.replay.as_mut() else { return };
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
         if !r.playing {
             return;
         }
-        let clock = r.clock.or(r.time()).unwrap_or_else(chrono::Utc::now) + Duration::seconds(real_secs * r.speed as i64);
+        let clock = r.clock.or(r.time()).unwrap_or_else(chrono::Utc::now)
+            + Duration::seconds(real_secs * r.speed as i64);
         r.clock = Some(clock);
-        let n = r.replay.entries().iter().position(|e| e.ts > clock).unwrap_or(r.len());
+        let n = r
+            .replay
+            .entries()
+            .iter()
+            .position(|e| e.ts > clock)
+            .unwrap_or(r.len());
         if n >= r.len() {
             r.playing = false;
         }
@@ -221,32 +279,59 @@ impl App {
     pub fn replay_speed(&mut self, faster: bool) {
         if let Some(r) = self.replay.as_mut() {
             let i = SPEEDS.iter().position(|s| *s == r.speed).unwrap_or(0);
-            let j = if faster { (i + 1).min(SPEEDS.len() - 1) } else { i.saturating_sub(1) };
+            let j = if faster {
+                (i + 1).min(SPEEDS.len() - 1)
+            } else {
+                i.saturating_sub(1)
+            };
             r.speed = SPEEDS[j];
         }
         self.dirty = true;
     }
 
     pub fn open_replay_input(&mut self, kind: InputKind) {
-        self.popup = Some(Popup::Input { kind, text: String::new(), error: None });
+        self.popup = Some(Popup::Input {
+            kind,
+            text: String::new(),
+            error: None,
+        });
     }
 
     /// Show the incident as of the cursor: its state, the PM2 list and health it
     /// had recorded then, and what `assess` made of them.
     pub fn sync_from_cursor(&mut self) {
-        let Some(r) = self.replay.as_ref() else { return };
+        let Some(r) = self.replay.as_ref() else {
+            return;
+        };
         let inc = r.cursor.state().clone();
         self.now = r.time().unwrap_or(self.now);
-        self.processes = Some(inc.processes.iter().map(convert::process_from_row).collect());
+        self.processes = Some(
+            inc.processes
+                .iter()
+                .map(convert::process_from_row)
+                .collect(),
+        );
         // In the inventory's order, as the live screen shows them.
         let order = self.rb.inventory.health_targets();
-        let rank = |url: &str| order.iter().position(|t| t.url == url).unwrap_or(usize::MAX);
+        let rank = |url: &str| {
+            order
+                .iter()
+                .position(|t| t.url == url)
+                .unwrap_or(usize::MAX)
+        };
         let mut rows: Vec<_> = inc.health.values().map(|t| &t.value).collect();
         rows.sort_by_key(|h| (rank(&h.url), h.url.clone()));
-        self.health = rows.into_iter().map(|h| convert::health_from_row(h, &self.rb.inventory)).collect();
+        self.health = rows
+            .into_iter()
+            .map(|h| convert::health_from_row(h, &self.rb.inventory))
+            .collect();
         match &inc.daemon {
             Some(d) if !d.value.alive => {
-                self.pm2_daemon = if d.value.detail.contains("not running") { "not_running".into() } else { "died".into() };
+                self.pm2_daemon = if d.value.detail.contains("not running") {
+                    "not_running".into()
+                } else {
+                    "died".into()
+                };
                 self.pm2_detail = d.value.detail.clone();
                 if inc.processes.is_empty() {
                     self.processes = None;
@@ -262,7 +347,12 @@ impl App {
             }
         }
         if let Some(cur) = &inc.current_step {
-            if let Some(i) = self.rb.procedure.steps().position(|(_, s)| s.id.get_ref() == cur) {
+            if let Some(i) = self
+                .rb
+                .procedure
+                .steps()
+                .position(|(_, s)| s.id.get_ref() == cur)
+            {
                 if i != self.step {
                     self.step = i;
                     self.selected = 0;

@@ -57,7 +57,9 @@ pub enum InputKind {
     /// "P2 reason ..."
     Override,
     /// Reason to pass the restore gate before this plan item.
-    Skip { plan_item: usize },
+    Skip {
+        plan_item: usize,
+    },
     /// A post-incident record (root cause, why, action item, ...).
     Record(Record),
     /// Replay: jump to a time.
@@ -83,16 +85,37 @@ impl InputKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
     Help,
-    Timeline { scroll: usize },
-    Input { kind: InputKind, text: String, error: Option<String> },
+    Timeline {
+        scroll: usize,
+    },
+    Input {
+        kind: InputKind,
+        text: String,
+        error: Option<String>,
+    },
     /// A caution command: the responder types `token` to run it.
-    Confirm { text: String, dir: String, reason: String, targets: Vec<String>, token: String, typed: String },
+    Confirm {
+        text: String,
+        dir: String,
+        reason: String,
+        targets: Vec<String>,
+        token: String,
+        typed: String,
+    },
     /// A dangerous command: refused, with the runbook's explanation and the safe alternative.
-    Refused { text: String, reason: String, alternative: Option<String> },
+    Refused {
+        text: String,
+        reason: String,
+        alternative: Option<String>,
+    },
     /// Quit while commands run.
     QuitConfirm,
     /// The communication editor (its text lives in `App::compose`).
     Compose,
+    /// A drill's briefing: the page the trainee got.
+    Briefing,
+    /// A drill's debrief (Markdown lines); q quits.
+    Debrief(Vec<String>),
 }
 
 /// A communication being written: the runbook's template, prefilled from the incident.
@@ -164,7 +187,12 @@ impl Record {
         match step {
             "verification-checklist" => &[Record::Mitigated],
             "five-whys" => &[Record::Problem, Record::Why, Record::RootCause],
-            "report-template" => &[Record::Factor, Record::WentWell, Record::CouldImprove, Record::Resolve],
+            "report-template" => &[
+                Record::Factor,
+                Record::WentWell,
+                Record::CouldImprove,
+                Record::Resolve,
+            ],
             "action-items" => &[Record::ActionItem],
             _ => &[],
         }
@@ -181,11 +209,25 @@ pub enum StepItem {
     /// A restore plan item (index into the assessment's plan).
     Plan(usize),
     /// A runbook command, rendered.
-    Command { text: String, dir: Option<String>, runnable: bool, risk: Risk, purpose: String },
+    Command {
+        text: String,
+        dir: Option<String>,
+        runnable: bool,
+        risk: Risk,
+        purpose: String,
+    },
     /// A checklist item of the step.
-    Check { id: String, text: String, auto: bool },
+    Check {
+        id: String,
+        text: String,
+        auto: bool,
+    },
     /// One of the runbook's common root causes: Enter records it as this incident's.
-    Cause { id: String, cause: String, prevention: String },
+    Cause {
+        id: String,
+        cause: String,
+        prevention: String,
+    },
     /// A post-incident record to write.
     Record(Record),
     /// Write one of the runbook's communications (template id).
@@ -240,13 +282,29 @@ pub struct App {
     pub journal_error: Option<String>,
     /// Where exported communications are written (the journal's directory).
     pub export_dir: Option<String>,
+    /// A drill's scenario (drill mode only).
+    pub drill: Option<crate::drill::Scenario>,
+    /// Every entry recorded or restored, kept in drills for the debrief.
+    pub history: Vec<Entry>,
 }
 
 impl App {
     pub fn new(rb: Arc<Runbook>, mode: AppMode, user: &str, cwd: &str, now: Ts) -> App {
         // A responder starts at detection; the quick reference is one step back.
-        let first = rb.procedure.steps().position(|(p, _)| *p.id.get_ref() == "detection").unwrap_or(0);
-        let assessment = assess::assess(&rb, &Observation { pm2: Pm2View::Unreadable { reason: "PM2 not read yet" }, health: &[] });
+        let first = rb
+            .procedure
+            .steps()
+            .position(|(p, _)| *p.id.get_ref() == "detection")
+            .unwrap_or(0);
+        let assessment = assess::assess(
+            &rb,
+            &Observation {
+                pm2: Pm2View::Unreadable {
+                    reason: "PM2 not read yet",
+                },
+                health: &[],
+            },
+        );
         App {
             rb,
             mode,
@@ -273,7 +331,9 @@ impl App {
             next_cmd_id: 1,
             running: BTreeSet::new(),
             pending_output: BTreeMap::new(),
-            output_budget: crate::incident::output::OutputBudget::new(crate::incident::fold::OUTPUT_LINE_LIMIT),
+            output_budget: crate::incident::output::OutputBudget::new(
+                crate::incident::fold::OUTPUT_LINE_LIMIT,
+            ),
             skipped: BTreeMap::new(),
             frozen_plan: None,
             replay: None,
@@ -281,6 +341,8 @@ impl App {
             compose: None,
             journal_error: None,
             export_dir: None,
+            drill: None,
+            history: Vec::new(),
         }
     }
 
@@ -291,14 +353,24 @@ impl App {
             return;
         }
         self.local_seq += 1;
-        let entry = Entry { seq: self.local_seq, ts: self.now, event };
+        let entry = Entry {
+            seq: self.local_seq,
+            ts: self.now,
+            event,
+        };
         self.incident.apply(&entry);
+        if self.drill.is_some() {
+            self.history.push(entry.clone());
+        }
         self.outbox.push((self.now, entry.event));
         self.dirty = true;
     }
 
     /// Rebuild from journal entries already on disk (resume), continuing their numbering.
     pub fn restore(&mut self, entries: &[Entry]) {
+        if self.drill.is_some() {
+            self.history.extend(entries.iter().cloned());
+        }
         for e in entries {
             self.incident.apply(e);
             self.local_seq = self.local_seq.max(e.seq);
@@ -323,7 +395,10 @@ impl App {
     }
 
     pub fn step_done(&self, id: &str) -> bool {
-        self.incident.steps.iter().any(|s| s.step == id && s.completed_at.is_some())
+        self.incident
+            .steps
+            .iter()
+            .any(|s| s.step == id && s.completed_at.is_some())
     }
 
     /// The selectable items of the current step, in display order.
@@ -333,8 +408,17 @@ impl App {
         if *step.id.get_ref() == "classify-severity" {
             items.push(StepItem::AcceptSeverity);
         }
-        let reads = step.command.iter().filter(|c| c.runnable && c.effect == crate::runbook::Effect::Read).count();
-        if reads >= 3 && step.command.iter().all(|c| c.effect == crate::runbook::Effect::Read) {
+        let reads = step
+            .command
+            .iter()
+            .filter(|c| c.runnable && c.effect == crate::runbook::Effect::Read)
+            .count();
+        if reads >= 3
+            && step
+                .command
+                .iter()
+                .all(|c| c.effect == crate::runbook::Effect::Read)
+        {
             items.push(StepItem::RunAll);
         }
         if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
@@ -359,12 +443,24 @@ impl App {
             });
         }
         for c in &step.checklist {
-            items.push(StepItem::Check { id: c.id.get_ref().clone(), text: c.text.clone(), auto: c.predicate.is_some() });
+            items.push(StepItem::Check {
+                id: c.id.get_ref().clone(),
+                text: c.text.clone(),
+                auto: c.predicate.is_some(),
+            });
         }
         for r in &step.root_cause {
-            items.push(StepItem::Cause { id: r.id.get_ref().clone(), cause: r.cause.clone(), prevention: r.prevention.clone() });
+            items.push(StepItem::Cause {
+                id: r.id.get_ref().clone(),
+                cause: r.cause.clone(),
+                prevention: r.prevention.clone(),
+            });
         }
-        items.extend(Record::at_step(step.id.get_ref()).iter().map(|r| StepItem::Record(*r)));
+        items.extend(
+            Record::at_step(step.id.get_ref())
+                .iter()
+                .map(|r| StepItem::Record(*r)),
+        );
         for t in &step.template {
             if crate::comms::comm_template(t.id.get_ref()).is_some() {
                 items.push(StepItem::Compose(t.id.get_ref().clone()));
@@ -383,7 +479,11 @@ impl App {
                 .scope
                 .affected()
                 .flat_map(|d| {
-                    self.rb.inventory.deployment(&d.id).map(|dep| dep.processes.get_ref().clone()).unwrap_or_default()
+                    self.rb
+                        .inventory
+                        .deployment(&d.id)
+                        .map(|dep| dep.processes.get_ref().clone())
+                        .unwrap_or_default()
                 })
                 .collect();
             if affected.is_empty() {
@@ -392,7 +492,10 @@ impl App {
                 affected
             }
         });
-        GuardContext { known_processes: known, scope }
+        GuardContext {
+            known_processes: known,
+            scope,
+        }
     }
 
     /// Why plan item `i` may not run yet: an earlier production item whose check does
@@ -400,7 +503,10 @@ impl App {
     pub fn gate_blocking(&self, i: usize) -> Option<String> {
         let plan = &self.plan().items;
         for (j, earlier) in plan.iter().enumerate().take(i) {
-            if earlier.verify_before_next && !self.skipped.contains_key(&j) && earlier.deployment != plan[i].deployment {
+            if earlier.verify_before_next
+                && !self.skipped.contains_key(&j)
+                && earlier.deployment != plan[i].deployment
+            {
                 let v = item_check(earlier, &self.assessment.scope);
                 if v.holds != Some(true) {
                     return Some(format!(
@@ -424,6 +530,9 @@ impl App {
 
     /// Elapsed since the incident opened.
     pub fn elapsed_secs(&self) -> i64 {
-        self.incident.first_ts.map(|t| (self.now - t).num_seconds().max(0)).unwrap_or(0)
+        self.incident
+            .first_ts
+            .map(|t| (self.now - t).num_seconds().max(0))
+            .unwrap_or(0)
     }
 }

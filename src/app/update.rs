@@ -7,11 +7,11 @@ use super::msg::{Effect, Msg, Pm2Snapshot};
 use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, NEXT_UPDATE_MINUTES};
 use crate::assess::{self, Level, Observation, Pm2View};
 use crate::guard::{classify, Class};
-use crate::incident::event::{
-    self as ev, CommandFinished, CommandStarted, Event, GuardRefused, GuardVerdict, Note, OutputLines, Override, SeverityDecided,
-    SeverityProposed, StepRef, Ts,
-};
 use crate::incident::change::{health_changed, processes_changed};
+use crate::incident::event::{
+    self as ev, CommandFinished, CommandStarted, Event, GuardRefused, GuardVerdict, Note,
+    OutputLines, Override, SeverityDecided, SeverityProposed, StepRef, Ts,
+};
 use crate::runbook::Risk;
 
 impl App {
@@ -29,9 +29,19 @@ impl App {
             }
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
-            Msg::Pm2Bus { process, event, detail } => {
-                self.record(Event::Pm2Event(ev::Pm2Event { process: process.clone(), pm_id: None, event: event.clone(), detail }));
-                self.bus.push(format!("{} {process} {event}", now.format("%H:%M:%S")));
+            Msg::Pm2Bus {
+                process,
+                event,
+                detail,
+            } => {
+                self.record(Event::Pm2Event(ev::Pm2Event {
+                    process: process.clone(),
+                    pm_id: None,
+                    event: event.clone(),
+                    detail,
+                }));
+                self.bus
+                    .push(format!("{} {process} {event}", now.format("%H:%M:%S")));
                 if self.bus.len() > 50 {
                     self.bus.remove(0);
                 }
@@ -39,11 +49,24 @@ impl App {
                 return vec![Effect::RefreshNow];
             }
             Msg::Health(results) => self.on_health(results),
-            Msg::Output { cmd_id, stream, line } => {
-                self.pending_output.entry(cmd_id).or_default().push((stream, line));
+            Msg::Output {
+                cmd_id,
+                stream,
+                line,
+            } => {
+                self.pending_output
+                    .entry(cmd_id)
+                    .or_default()
+                    .push((stream, line));
                 self.dirty = true;
             }
-            Msg::Finished { cmd_id, exit_code, signal, duration_ms, timed_out } => {
+            Msg::Finished {
+                cmd_id,
+                exit_code,
+                signal,
+                duration_ms,
+                timed_out,
+            } => {
                 self.flush_output();
                 self.running.remove(&cmd_id);
                 let dropped = self.output_budget.dropped(cmd_id);
@@ -59,7 +82,10 @@ impl App {
             }
             Msg::SpawnFailed { cmd_id, error } => {
                 self.running.remove(&cmd_id);
-                self.pending_output.entry(cmd_id).or_default().push((ev::Stream::Stderr, format!("pm2-incident: {error}")));
+                self.pending_output
+                    .entry(cmd_id)
+                    .or_default()
+                    .push((ev::Stream::Stderr, format!("pm2-incident: {error}")));
                 self.flush_output();
                 self.record(Event::CommandFinished(CommandFinished {
                     cmd_id,
@@ -98,7 +124,11 @@ impl App {
             for (stream, lines) in runs {
                 let lines = self.output_budget.admit(cmd_id, lines);
                 if !lines.is_empty() {
-                    self.record(Event::OutputLines(OutputLines { cmd_id, stream, lines }));
+                    self.record(Event::OutputLines(OutputLines {
+                        cmd_id,
+                        stream,
+                        lines,
+                    }));
                 }
             }
         }
@@ -107,21 +137,34 @@ impl App {
     fn on_pm2(&mut self, snap: Pm2Snapshot) {
         let changed_daemon = snap.daemon != self.pm2_daemon || snap.detail != self.pm2_detail;
         if changed_daemon {
-            self.record(Event::DaemonState(ev::DaemonState { alive: snap.daemon == "up", detail: snap.detail.clone() }));
+            self.record(Event::DaemonState(ev::DaemonState {
+                alive: snap.daemon == "up",
+                detail: snap.detail.clone(),
+            }));
         }
         self.pm2_daemon = snap.daemon;
         self.pm2_detail = snap.detail;
         let rows = |p: &Option<Vec<crate::pm2::Process>>| -> Option<Vec<ev::ProcessRow>> {
-            p.as_ref().map(|l| l.iter().map(convert::process_row).collect())
+            p.as_ref()
+                .map(|l| l.iter().map(convert::process_row).collect())
         };
         let new_rows = rows(&snap.processes);
         // Journal an observation only when what matters changed (not cpu/memory jitter).
         if let Some(rows) = &new_rows {
-            if self.incident.observations == 0 || processes_changed(&self.incident.processes, rows) {
-                self.record(Event::Pm2Observation(ev::Observation { source: "rpc".into(), processes: rows.clone() }));
+            if self.incident.observations == 0 || processes_changed(&self.incident.processes, rows)
+            {
+                self.record(Event::Pm2Observation(ev::Observation {
+                    source: "rpc".into(),
+                    processes: rows.clone(),
+                }));
             }
-        } else if matches!(self.pm2_daemon.as_str(), "not_running" | "died") && !self.incident.processes.is_empty() {
-            self.record(Event::Pm2Observation(ev::Observation { source: "rpc".into(), processes: vec![] }));
+        } else if matches!(self.pm2_daemon.as_str(), "not_running" | "died")
+            && !self.incident.processes.is_empty()
+        {
+            self.record(Event::Pm2Observation(ev::Observation {
+                source: "rpc".into(),
+                processes: vec![],
+            }));
         }
         self.processes = snap.processes;
         self.reassess();
@@ -142,25 +185,52 @@ impl App {
     pub fn reassess_quietly(&mut self) {
         let view = match (&self.processes, self.pm2_daemon.as_str()) {
             (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: &self.pm2_detail },
-            (None, _) => Pm2View::Unreadable { reason: &self.pm2_detail },
+            (None, "not_running" | "died") => Pm2View::DaemonDown {
+                reason: &self.pm2_detail,
+            },
+            (None, _) => Pm2View::Unreadable {
+                reason: &self.pm2_detail,
+            },
         };
-        self.assessment = assess::assess(&self.rb, &Observation { pm2: view, health: &self.health });
+        self.assessment = assess::assess(
+            &self.rb,
+            &Observation {
+                pm2: view,
+                health: &self.health,
+            },
+        );
     }
 
     fn reassess(&mut self) {
         let view = match (&self.processes, self.pm2_daemon.as_str()) {
             (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: &self.pm2_detail },
-            (None, _) => Pm2View::Unreadable { reason: &self.pm2_detail },
+            (None, "not_running" | "died") => Pm2View::DaemonDown {
+                reason: &self.pm2_detail,
+            },
+            (None, _) => Pm2View::Unreadable {
+                reason: &self.pm2_detail,
+            },
         };
-        self.assessment = assess::assess(&self.rb, &Observation { pm2: view, health: &self.health });
+        self.assessment = assess::assess(
+            &self.rb,
+            &Observation {
+                pm2: view,
+                health: &self.health,
+            },
+        );
         let call = &self.assessment.severity;
         if let Some(sev) = convert::severity(call.level, &call.label) {
             let path = convert::decision_path(call);
-            let same = self.incident.proposed.as_ref().map(|p| p.value.severity == sev && p.value.path == path);
+            let same = self
+                .incident
+                .proposed
+                .as_ref()
+                .map(|p| p.value.severity == sev && p.value.path == path);
             if same != Some(true) {
-                self.record(Event::SeverityProposed(SeverityProposed { severity: sev, path }));
+                self.record(Event::SeverityProposed(SeverityProposed {
+                    severity: sev,
+                    path,
+                }));
             }
         }
         self.dirty = true;
@@ -175,7 +245,9 @@ impl App {
         if self.mode == AppMode::Replay {
             return self.replay_key(k);
         }
-        let Some(action) = action_for(&k) else { return vec![] };
+        let Some(action) = action_for(&k) else {
+            return vec![];
+        };
         let n_items = self.items().len();
         match action {
             Action::Down => self.selected = (self.selected + 1).min(n_items.saturating_sub(1)),
@@ -197,7 +269,11 @@ impl App {
             Action::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
             Action::Help => self.popup = Some(Popup::Help),
             Action::Cancel => {
-                let effects: Vec<Effect> = self.running.iter().map(|&cmd_id| Effect::Cancel { cmd_id }).collect();
+                let effects: Vec<Effect> = self
+                    .running
+                    .iter()
+                    .map(|&cmd_id| Effect::Cancel { cmd_id })
+                    .collect();
                 if effects.is_empty() {
                     self.flash = Some("nothing running (q quits)".into());
                 }
@@ -209,10 +285,13 @@ impl App {
             }
             Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
             Action::Quit => {
-                if self.running.is_empty() {
+                if self.drill.is_some() {
+                    self.show_debrief();
+                } else if self.running.is_empty() {
                     return self.quit_now();
+                } else {
+                    self.popup = Some(Popup::QuitConfirm);
                 }
-                self.popup = Some(Popup::QuitConfirm);
             }
         }
         vec![]
@@ -220,13 +299,21 @@ impl App {
 
     fn quit_now(&mut self) -> Vec<Effect> {
         self.quit = true;
-        let mut effects: Vec<Effect> = self.running.iter().map(|&cmd_id| Effect::Cancel { cmd_id }).collect();
+        let mut effects: Vec<Effect> = self
+            .running
+            .iter()
+            .map(|&cmd_id| Effect::Cancel { cmd_id })
+            .collect();
         effects.push(Effect::Quit);
         effects
     }
 
     fn open_input(&mut self, kind: InputKind) {
-        self.popup = Some(Popup::Input { kind, text: String::new(), error: None });
+        self.popup = Some(Popup::Input {
+            kind,
+            text: String::new(),
+            error: None,
+        });
     }
 
     fn move_step(&mut self, delta: i64) {
@@ -236,37 +323,73 @@ impl App {
             return;
         }
         let cur = self.current_step();
-        let cur_ref = StepRef { step: cur.id.get_ref().clone(), title: cur.title.clone() };
+        let cur_ref = StepRef {
+            step: cur.id.get_ref().clone(),
+            title: cur.title.clone(),
+        };
         if delta > 0 && !self.step_done(&cur_ref.step) {
             self.record(Event::StepCompleted(cur_ref));
         }
         self.step = to;
         self.selected = 0;
         let next = self.current_step();
-        let next_ref = StepRef { step: next.id.get_ref().clone(), title: next.title.clone() };
+        let next_ref = StepRef {
+            step: next.id.get_ref().clone(),
+            title: next.title.clone(),
+        };
         self.record(Event::StepEntered(next_ref));
         self.tab = Tab::Step;
     }
 
+    /// End of a drill: the debrief, shown and journaled (as a note, so `report` has it).
+    pub fn show_debrief(&mut self) {
+        let Some(scenario) = self.drill.clone() else {
+            return;
+        };
+        let lines = crate::drill::debrief(&scenario, &self.rb, &self.history, self.now).markdown();
+        self.record(Event::Note(Note {
+            author: "drill".into(),
+            text: lines.join("\n"),
+        }));
+        self.popup = Some(Popup::Debrief(lines));
+    }
+
     /// The first severity decision acknowledges the incident (for time-to-acknowledge).
     fn acknowledge(&mut self) {
-        if !self.incident.milestones.contains_key(&ev::Milestone::Acknowledged) {
-            self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Acknowledged, at: None, source: self.user.clone() }));
+        if !self
+            .incident
+            .milestones
+            .contains_key(&ev::Milestone::Acknowledged)
+        {
+            self.record(Event::Milestone(ev::MilestoneReached {
+                milestone: ev::Milestone::Acknowledged,
+                at: None,
+                source: self.user.clone(),
+            }));
         }
     }
 
     /// Enter the current step (the first step on a new incident).
     pub fn enter_current_step(&mut self) {
         let s = self.current_step();
-        let r = StepRef { step: s.id.get_ref().clone(), title: s.title.clone() };
+        let r = StepRef {
+            step: s.id.get_ref().clone(),
+            title: s.title.clone(),
+        };
         self.record(Event::StepEntered(r));
     }
 
     fn tick_selected(&mut self) {
         match self.items().get(self.selected).cloned() {
-            Some(StepItem::Check { id, auto: false, .. }) => {
+            Some(StepItem::Check {
+                id, auto: false, ..
+            }) => {
                 let checked = !self.incident.checklist.get(&id).copied().unwrap_or(false);
-                self.record(Event::ChecklistTicked(ev::ChecklistTicked { item: id, checked, by: self.user.clone() }));
+                self.record(Event::ChecklistTicked(ev::ChecklistTicked {
+                    item: id,
+                    checked,
+                    by: self.user.clone(),
+                }));
             }
             Some(StepItem::Check { auto: true, .. }) => {
                 self.flash = Some("this item ticks itself from live state".into());
@@ -291,7 +414,12 @@ impl App {
                         self.acknowledge();
                         self.flash = Some(format!("severity {} accepted", sev.label()));
                     }
-                    None => self.flash = Some(format!("nothing to accept: {} (o to set one with a reason)", call.label)),
+                    None => {
+                        self.flash = Some(format!(
+                            "nothing to accept: {} (o to set one with a reason)",
+                            call.label
+                        ))
+                    }
                 }
                 vec![]
             }
@@ -300,7 +428,12 @@ impl App {
                     .items()
                     .into_iter()
                     .filter_map(|i| match i {
-                        StepItem::Command { text, dir, runnable: true, .. } if !text.starts_with("cd ") => Some((text, dir)),
+                        StepItem::Command {
+                            text,
+                            dir,
+                            runnable: true,
+                            ..
+                        } if !text.starts_with("cd ") => Some((text, dir)),
                         _ => None,
                     })
                     .collect();
@@ -318,7 +451,13 @@ impl App {
                 let item = self.plan().items[i].clone();
                 self.guarded_run(item.command, item.dir)
             }
-            Some(StepItem::Command { text, dir, runnable, risk, .. }) => {
+            Some(StepItem::Command {
+                text,
+                dir,
+                runnable,
+                risk,
+                ..
+            }) => {
                 if !runnable && risk != Risk::Dangerous {
                     self.flash = Some("the runbook shows this line but the tool does not run it (placeholder or interactive)".into());
                     return vec![];
@@ -330,13 +469,22 @@ impl App {
                 self.tick_selected();
                 vec![]
             }
-            Some(StepItem::Cause { cause, prevention, .. }) => {
-                self.record(Event::RootCause(ev::RootCause { text: cause.clone(), preventive_measure: prevention }));
+            Some(StepItem::Cause {
+                cause, prevention, ..
+            }) => {
+                self.record(Event::RootCause(ev::RootCause {
+                    text: cause.clone(),
+                    preventive_measure: prevention,
+                }));
                 self.flash = Some(format!("root cause recorded: {cause}"));
                 vec![]
             }
             Some(StepItem::Record(Record::Mitigated)) => {
-                self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Mitigated, at: None, source: self.user.clone() }));
+                self.record(Event::Milestone(ev::MilestoneReached {
+                    milestone: ev::Milestone::Mitigated,
+                    at: None,
+                    source: self.user.clone(),
+                }));
                 self.flash = Some("marked mitigated".into());
                 vec![]
             }
@@ -361,29 +509,53 @@ impl App {
                 self.record(Event::GuardRefused(GuardRefused {
                     text: text.clone(),
                     dir: Some(dir),
-                    guard: GuardVerdict { class: "dangerous".into(), reason: v.reason.clone() },
+                    guard: GuardVerdict {
+                        class: "dangerous".into(),
+                        reason: v.reason.clone(),
+                    },
                     safe_alternative: v.safe_alternative.clone(),
                 }));
-                self.popup = Some(Popup::Refused { text, reason: v.reason, alternative: v.safe_alternative });
+                self.popup = Some(Popup::Refused {
+                    text,
+                    reason: v.reason,
+                    alternative: v.safe_alternative,
+                });
                 vec![]
             }
             Class::Caution => {
                 let token = crate::exec::guarded::confirmation_token(&v);
-                self.popup = Some(Popup::Confirm { text, dir, reason: v.reason, targets: v.targets, token, typed: String::new() });
+                self.popup = Some(Popup::Confirm {
+                    text,
+                    dir,
+                    reason: v.reason,
+                    targets: v.targets,
+                    token,
+                    typed: String::new(),
+                });
                 vec![]
             }
             Class::Safe => self.start(text, dir, "safe", v.reason, None),
         }
     }
 
-    fn start(&mut self, text: String, dir: String, class: &str, reason: String, confirmed_by: Option<String>) -> Vec<Effect> {
+    fn start(
+        &mut self,
+        text: String,
+        dir: String,
+        class: &str,
+        reason: String,
+        confirmed_by: Option<String>,
+    ) -> Vec<Effect> {
         let cmd_id = self.next_cmd_id;
         self.next_cmd_id += 1;
         self.record(Event::CommandStarted(CommandStarted {
             cmd_id,
             text: text.clone(),
             dir: Some(dir.clone()),
-            guard: GuardVerdict { class: class.into(), reason },
+            guard: GuardVerdict {
+                class: class.into(),
+                reason,
+            },
             confirmed_by,
         }));
         self.running.insert(cmd_id);
@@ -391,15 +563,27 @@ impl App {
     }
 
     fn open_compose(&mut self, id: &str) {
-        let Some(template) = crate::comms::comm_template(id) else { return };
-        let ctx = crate::comms::CommsContext::new(&self.rb, &self.incident, self.now, NEXT_UPDATE_MINUTES);
+        let Some(template) = crate::comms::comm_template(id) else {
+            return;
+        };
+        let ctx = crate::comms::CommsContext::new(
+            &self.rb,
+            &self.incident,
+            self.now,
+            NEXT_UPDATE_MINUTES,
+        );
         match crate::comms::fill(id, &ctx) {
             Ok(d) => {
                 let comm_id = self.incident.comms.len() as u64 + 1;
                 let lines: Vec<String> = d.body.lines().map(str::to_string).collect();
                 let mut area = ratatui_textarea::TextArea::new(lines);
                 area.set_cursor_line_style(ratatui::style::Style::default());
-                self.compose = Some(super::state::Compose { comm_id, template, subject: d.subject, area });
+                self.compose = Some(super::state::Compose {
+                    comm_id,
+                    template,
+                    subject: d.subject,
+                    area,
+                });
                 self.popup = Some(Popup::Compose);
             }
             Err(e) => self.flash = Some(e.to_string()),
@@ -409,8 +593,14 @@ impl App {
     /// Journal the message as it reads now (the edited body is what counts).
     fn record_draft(&mut self) -> Option<(u64, String)> {
         let c = self.compose.as_ref()?;
-        let (comm_id, subject, body, template) = (c.comm_id, c.subject.clone(), c.body(), c.template);
-        self.record(Event::CommDrafted(ev::CommDrafted { comm_id, template, subject: subject.clone(), body: body.clone() }));
+        let (comm_id, subject, body, template) =
+            (c.comm_id, c.subject.clone(), c.body(), c.template);
+        self.record(Event::CommDrafted(ev::CommDrafted {
+            comm_id,
+            template,
+            subject: subject.clone(),
+            body: body.clone(),
+        }));
         Some((comm_id, format!("Subject: {subject}\n{body}")))
     }
 
@@ -431,7 +621,10 @@ impl App {
                     let in_tmux = std::env::var_os("TMUX").is_some();
                     match crate::comms::clipboard_sequence(&text, in_tmux) {
                         Ok(seq) => {
-                            self.flash = Some("copied to your clipboard (OSC 52; your terminal must allow it)".into());
+                            self.flash = Some(
+                                "copied to your clipboard (OSC 52; your terminal must allow it)"
+                                    .into(),
+                            );
                             return vec![Effect::Clipboard(seq)];
                         }
                         Err(e) => self.flash = Some(e.to_string()),
@@ -441,19 +634,36 @@ impl App {
             (true, KeyCode::Char('o')) => {
                 if let Some((comm_id, text)) = self.record_draft() {
                     let dir = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
-                    let id = self.incident.opened.as_ref().map(|o| o.value.incident_id.clone()).unwrap_or_else(|| "incident".into());
-                    let kind = self.compose.as_ref().map(|c| crate::comms::template_id(c.template)).unwrap_or("message");
+                    let id = self
+                        .incident
+                        .opened
+                        .as_ref()
+                        .map(|o| o.value.incident_id.clone())
+                        .unwrap_or_else(|| "incident".into());
+                    let kind = self
+                        .compose
+                        .as_ref()
+                        .map(|c| crate::comms::template_id(c.template))
+                        .unwrap_or("message");
                     let path = format!("{}/{id}-{kind}-{comm_id}.txt", dir.trim_end_matches('/'));
                     self.flash = Some(format!("written to {path}"));
-                    return vec![Effect::WriteFile { path, contents: text }];
+                    return vec![Effect::WriteFile {
+                        path,
+                        contents: text,
+                    }];
                 }
             }
             (true, KeyCode::Char('t')) => {
                 if let Some((comm_id, _)) = self.record_draft() {
-                    self.record(Event::CommSent(ev::CommSent { comm_id, channel: "#incidents".into(), by: self.user.clone() }));
+                    self.record(Event::CommSent(ev::CommSent {
+                        comm_id,
+                        channel: "#incidents".into(),
+                        by: self.user.clone(),
+                    }));
                     self.popup = None;
                     self.compose = None;
-                    self.flash = Some("recorded as sent; the header counts down to the next update".into());
+                    self.flash =
+                        Some("recorded as sent; the header counts down to the next update".into());
                 }
             }
             _ => {
@@ -469,24 +679,46 @@ impl App {
         if self.popup == Some(Popup::Compose) {
             return self.compose_key(k);
         }
-        let Some(popup) = self.popup.take() else { return vec![] };
+        let Some(popup) = self.popup.take() else {
+            return vec![];
+        };
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
         match popup {
             Popup::Help | Popup::Refused { .. } => {
                 // Any key closes.
             }
             Popup::Timeline { scroll } => match k.code {
-                KeyCode::Char('j') | KeyCode::Down => self.popup = Some(Popup::Timeline { scroll: scroll + 1 }),
-                KeyCode::Char('k') | KeyCode::Up => self.popup = Some(Popup::Timeline { scroll: scroll.saturating_sub(1) }),
+                KeyCode::Char('j') | KeyCode::Down => {
+                    self.popup = Some(Popup::Timeline { scroll: scroll + 1 })
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    self.popup = Some(Popup::Timeline {
+                        scroll: scroll.saturating_sub(1),
+                    })
+                }
                 _ => {}
             },
-            Popup::Compose => {}
+            Popup::Compose | Popup::Briefing => {}
+            Popup::Debrief(lines) => {
+                if k.code == KeyCode::Char('q') {
+                    return self.quit_now();
+                }
+                // Any other key: back to the drill (the debrief is already journaled).
+                let _ = lines;
+            }
             Popup::QuitConfirm => {
                 if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {
                     return self.quit_now();
                 }
             }
-            Popup::Confirm { text, dir, reason, targets, token, mut typed } => {
+            Popup::Confirm {
+                text,
+                dir,
+                reason,
+                targets,
+                token,
+                mut typed,
+            } => {
                 if ctrl_c || k.code == KeyCode::Esc {
                     self.flash = Some("not run".into());
                     return vec![];
@@ -502,7 +734,14 @@ impl App {
                     KeyCode::Char(c) => typed.push(c),
                     _ => {}
                 }
-                self.popup = Some(Popup::Confirm { text, dir, reason, targets, token, typed });
+                self.popup = Some(Popup::Confirm {
+                    text,
+                    dir,
+                    reason,
+                    targets,
+                    token,
+                    typed,
+                });
             }
             Popup::Input { kind, mut text, .. } => {
                 if ctrl_c || k.code == KeyCode::Esc {
@@ -516,7 +755,11 @@ impl App {
                     KeyCode::Char(c) => text.push(c),
                     _ => {}
                 }
-                self.popup = Some(Popup::Input { kind, text, error: None });
+                self.popup = Some(Popup::Input {
+                    kind,
+                    text,
+                    error: None,
+                });
             }
         }
         vec![]
@@ -525,7 +768,11 @@ impl App {
     fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Effect> {
         let t = text.trim().to_string();
         let again = |app: &mut App, kind: InputKind, error: &str| {
-            app.popup = Some(Popup::Input { kind, text: text.clone(), error: Some(error.to_string()) });
+            app.popup = Some(Popup::Input {
+                kind,
+                text: text.clone(),
+                error: Some(error.to_string()),
+            });
             vec![]
         };
         match kind {
@@ -537,7 +784,10 @@ impl App {
             }
             InputKind::Note => {
                 if !t.is_empty() {
-                    self.record(Event::Note(Note { author: self.user.clone(), text: t }));
+                    self.record(Event::Note(Note {
+                        author: self.user.clone(),
+                        text: t,
+                    }));
                     self.flash = Some("note recorded".into());
                 }
                 vec![]
@@ -560,7 +810,10 @@ impl App {
                     severity: sev,
                     by: self.user.clone(),
                     path: convert::decision_path(&call),
-                    overridden: Some(Override { by: self.user.clone(), why: reason }),
+                    overridden: Some(Override {
+                        by: self.user.clone(),
+                        why: reason,
+                    }),
                 }));
                 self.frozen_plan = Some(self.assessment.plan.clone());
                 self.acknowledge();
@@ -590,8 +843,16 @@ impl App {
                 if t.is_empty() {
                     return again(self, kind, "a skip needs a reason");
                 }
-                let item = self.plan().items.get(plan_item).map(|i| i.deployment.clone()).unwrap_or_default();
-                self.record(Event::Note(Note { author: self.user.clone(), text: format!("restore gate skipped before {item}: {t}") }));
+                let item = self
+                    .plan()
+                    .items
+                    .get(plan_item)
+                    .map(|i| i.deployment.clone())
+                    .unwrap_or_default();
+                self.record(Event::Note(Note {
+                    author: self.user.clone(),
+                    text: format!("restore gate skipped before {item}: {t}"),
+                }));
                 // Skipping lets this item (and later ones) pass every earlier gate.
                 for j in 0..plan_item {
                     self.skipped.insert(j, t.clone());
@@ -608,7 +869,10 @@ impl App {
         };
         let event = match r {
             Record::Problem | Record::Why => {
-                let mut five = self.incident.five_whys.clone().unwrap_or(ev::FiveWhys { problem: String::new(), whys: vec![] });
+                let mut five = self.incident.five_whys.clone().unwrap_or(ev::FiveWhys {
+                    problem: String::new(),
+                    whys: vec![],
+                });
                 if r == Record::Problem {
                     five.problem = t.to_string();
                 } else {
@@ -616,10 +880,21 @@ impl App {
                 }
                 Event::FiveWhys(five)
             }
-            Record::RootCause => Event::RootCause(ev::RootCause { text: head, preventive_measure: tail }),
-            Record::Factor => Event::ContributingFactor(ev::TextItem { text: t.to_string() }),
-            Record::WentWell => Event::LessonLearned(ev::Lesson { lesson: ev::LessonKind::WentWell, text: t.to_string() }),
-            Record::CouldImprove => Event::LessonLearned(ev::Lesson { lesson: ev::LessonKind::CouldImprove, text: t.to_string() }),
+            Record::RootCause => Event::RootCause(ev::RootCause {
+                text: head,
+                preventive_measure: tail,
+            }),
+            Record::Factor => Event::ContributingFactor(ev::TextItem {
+                text: t.to_string(),
+            }),
+            Record::WentWell => Event::LessonLearned(ev::Lesson {
+                lesson: ev::LessonKind::WentWell,
+                text: t.to_string(),
+            }),
+            Record::CouldImprove => Event::LessonLearned(ev::Lesson {
+                lesson: ev::LessonKind::CouldImprove,
+                text: t.to_string(),
+            }),
             Record::ActionItem => {
                 let parts: Vec<String> = t.split('|').map(|p| p.trim().to_string()).collect();
                 Event::ActionItem(ev::ActionItem {
@@ -631,10 +906,21 @@ impl App {
                 })
             }
             Record::Resolve => {
-                self.record(Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Resolved, at: None, source: self.user.clone() }));
-                Event::IncidentClosed(ev::Closed { status: ev::CloseStatus::Resolved, resolution: t.to_string() })
+                self.record(Event::Milestone(ev::MilestoneReached {
+                    milestone: ev::Milestone::Resolved,
+                    at: None,
+                    source: self.user.clone(),
+                }));
+                Event::IncidentClosed(ev::Closed {
+                    status: ev::CloseStatus::Resolved,
+                    resolution: t.to_string(),
+                })
             }
-            Record::Mitigated => Event::Milestone(ev::MilestoneReached { milestone: ev::Milestone::Mitigated, at: None, source: self.user.clone() }),
+            Record::Mitigated => Event::Milestone(ev::MilestoneReached {
+                milestone: ev::Milestone::Mitigated,
+                at: None,
+                source: self.user.clone(),
+            }),
         };
         self.record(event);
         self.flash = Some(format!("recorded: {}", r.label()));
@@ -642,7 +928,9 @@ impl App {
 
     fn replay_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         use super::keymap::{replay_action_for, ReplayAction as R};
-        let Some(a) = replay_action_for(&k) else { return vec![] };
+        let Some(a) = replay_action_for(&k) else {
+            return vec![];
+        };
         let n_items = self.items().len();
         match a {
             R::Move(m) => self.replay_move(m),

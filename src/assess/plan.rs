@@ -51,16 +51,34 @@ pub struct RestorePlan {
 pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
     let inv = &rb.inventory;
     let rank = |name: &str| inv.restore_rank(name).unwrap_or(usize::MAX);
-    let mut affected: Vec<&DeploymentScope> = scope.affected().filter(|d| d.down_processes().next().is_some()).collect();
-    affected.sort_by_key(|d| d.down_processes().map(|p| rank(&p.name)).min().unwrap_or(usize::MAX));
+    let mut affected: Vec<&DeploymentScope> = scope
+        .affected()
+        .filter(|d| d.down_processes().next().is_some())
+        .collect();
+    affected.sort_by_key(|d| {
+        d.down_processes()
+            .map(|p| rank(&p.name))
+            .min()
+            .unwrap_or(usize::MAX)
+    });
 
     let mut items = Vec::new();
     for d in &affected {
-        let Some(dep) = inv.deployment(&d.id) else { continue };
+        let Some(dep) = inv.deployment(&d.id) else {
+            continue;
+        };
         let mut down: Vec<_> = d.down_processes().collect();
         down.sort_by_key(|p| rank(&p.name));
-        let missing: Vec<&str> = down.iter().filter(|p| p.state == ProcState::Missing).map(|p| p.name.as_str()).collect();
-        let present: Vec<&str> = down.iter().filter(|p| p.state != ProcState::Missing).map(|p| p.name.as_str()).collect();
+        let missing: Vec<&str> = down
+            .iter()
+            .filter(|p| p.state == ProcState::Missing)
+            .map(|p| p.name.as_str())
+            .collect();
+        let present: Vec<&str> = down
+            .iter()
+            .filter(|p| p.state != ProcState::Missing)
+            .map(|p| p.name.as_str())
+            .collect();
         let all_missing = missing.len() == d.processes.len();
         let config = rb.render(&format!("${{{}.config}}", d.id));
         let health: Vec<&str> = d.health.iter().map(|h| h.target.url.as_str()).collect();
@@ -76,8 +94,16 @@ pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
             let (action, command) = if all_missing {
                 (PlanAction::StartConfig, format!("pm2 start {config}"))
             } else {
-                let only = missing.iter().filter(|n| !n.contains(['*', '?'])).copied().collect::<Vec<_>>().join(",");
-                (PlanAction::StartOnly, format!("pm2 start {config} --only {}", shell_quote(&only)))
+                let only = missing
+                    .iter()
+                    .filter(|n| !n.contains(['*', '?']))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (
+                    PlanAction::StartOnly,
+                    format!("pm2 start {config} --only {}", shell_quote(&only)),
+                )
             };
             items.push(PlanItem {
                 deployment: d.id.clone(),
@@ -110,8 +136,20 @@ pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
         .and_then(|s| {
             rb.procedure
                 .steps()
-                .find(|(_, st)| st.scenario.as_ref().is_some_and(|sc| sc.when.get_ref() == s))
-                .map(|(_, st)| (st.scenario.as_ref().map(|sc| sc.letter.clone()).unwrap_or_default(), st.id.get_ref().clone()))
+                .find(|(_, st)| {
+                    st.scenario
+                        .as_ref()
+                        .is_some_and(|sc| sc.when.get_ref() == s)
+                })
+                .map(|(_, st)| {
+                    (
+                        st.scenario
+                            .as_ref()
+                            .map(|sc| sc.letter.clone())
+                            .unwrap_or_default(),
+                        st.id.get_ref().clone(),
+                    )
+                })
         });
     RestorePlan {
         save_after: !items.is_empty(),
@@ -125,19 +163,39 @@ pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
 /// deployment's endpoints healthy), with the reasons when it does not.
 pub fn item_check(item: &PlanItem, scope: &Scope) -> PredicateValue {
     let Some(d) = scope.deployment(&item.deployment) else {
-        return PredicateValue { holds: None, reasons: vec![format!("no deployment `{}`", item.deployment)] };
+        return PredicateValue {
+            holds: None,
+            reasons: vec![format!("no deployment `{}`", item.deployment)],
+        };
     };
     let mut bad: Vec<String> = d
         .processes
         .iter()
-        .filter(|p| item.processes.contains(&p.name) || item.processes.iter().any(|n| crate::runbook::inventory::glob_match(n, &p.name)))
+        .filter(|p| {
+            item.processes.contains(&p.name)
+                || item
+                    .processes
+                    .iter()
+                    .any(|n| crate::runbook::inventory::glob_match(n, &p.name))
+        })
         .filter(|p| p.state != ProcState::Online)
         .map(|p| format!("{} {}", p.name, p.state.label()))
         .collect();
-    bad.extend(d.health.iter().filter(|h| !h.verdict.is_healthy()).map(|h| format!("{} {}", h.target.url, h.verdict.label())));
+    bad.extend(
+        d.health
+            .iter()
+            .filter(|h| !h.verdict.is_healthy())
+            .map(|h| format!("{} {}", h.target.url, h.verdict.label())),
+    );
     if bad.is_empty() {
-        PredicateValue { holds: Some(true), reasons: vec![item.check.clone()] }
+        PredicateValue {
+            holds: Some(true),
+            reasons: vec![item.check.clone()],
+        }
     } else {
-        PredicateValue { holds: Some(false), reasons: bad }
+        PredicateValue {
+            holds: Some(false),
+            reasons: bad,
+        }
     }
 }

@@ -15,18 +15,30 @@ pub struct PredicateValue {
 
 impl PredicateValue {
     fn yes(reasons: Vec<String>) -> Self {
-        PredicateValue { holds: Some(true), reasons }
+        PredicateValue {
+            holds: Some(true),
+            reasons,
+        }
     }
     fn no(reason: impl Into<String>) -> Self {
-        PredicateValue { holds: Some(false), reasons: vec![reason.into()] }
+        PredicateValue {
+            holds: Some(false),
+            reasons: vec![reason.into()],
+        }
     }
     fn unknown(reason: impl Into<String>) -> Self {
-        PredicateValue { holds: None, reasons: vec![reason.into()] }
+        PredicateValue {
+            holds: None,
+            reasons: vec![reason.into()],
+        }
     }
 }
 
 fn in_env(scope: &Scope, env: Environment) -> impl Iterator<Item = &DeploymentScope> {
-    scope.deployments.iter().filter(move |d| d.environment == env)
+    scope
+        .deployments
+        .iter()
+        .filter(move |d| d.environment == env)
 }
 
 fn why_each<'a>(ds: impl Iterator<Item = &'a DeploymentScope>) -> Vec<String> {
@@ -44,7 +56,10 @@ fn env_down(scope: &Scope, env: Environment) -> PredicateValue {
         .map(|d| d.id.as_str())
         .collect();
     if blind.is_empty() {
-        PredicateValue::no(format!("every {} process online, no endpoint down", env.as_str()))
+        PredicateValue::no(format!(
+            "every {} process online, no endpoint down",
+            env.as_str()
+        ))
     } else {
         PredicateValue::unknown(format!("no evidence for {}", blind.join(", ")))
     }
@@ -79,7 +94,10 @@ fn all_healthy(scope: &Scope, env: Environment) -> PredicateValue {
     if bad.is_empty() {
         PredicateValue::yes(vec![format!("{} endpoints healthy", results.len())])
     } else {
-        PredicateValue { holds: Some(false), reasons: bad }
+        PredicateValue {
+            holds: Some(false),
+            reasons: bad,
+        }
     }
 }
 
@@ -102,7 +120,10 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
             if apps.len() > 1 {
                 PredicateValue::yes(vec![format!("affected: {}", apps.join(", "))])
             } else {
-                PredicateValue::no(format!("only {} affected", apps.first().map(String::as_str).unwrap_or("no app")))
+                PredicateValue::no(format!(
+                    "only {} affected",
+                    apps.first().map(String::as_str).unwrap_or("no app")
+                ))
             }
         }
         p::TEST_ONLY_AFFECTED => {
@@ -119,10 +140,25 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
             if !scope.pm2_known {
                 return PredicateValue::unknown("PM2 could not be read");
             }
-            let all: Vec<_> = scope.deployments.iter().flat_map(|d| d.processes.iter()).collect();
-            let down = all.iter().filter(|p| matches!(p.state, ProcState::Missing | ProcState::Errored | ProcState::Stopped)).count();
+            let all: Vec<_> = scope
+                .deployments
+                .iter()
+                .flat_map(|d| d.processes.iter())
+                .collect();
+            let down = all
+                .iter()
+                .filter(|p| {
+                    matches!(
+                        p.state,
+                        ProcState::Missing | ProcState::Errored | ProcState::Stopped
+                    )
+                })
+                .count();
             if !all.is_empty() && down == all.len() {
-                let mut r = vec![format!("all {} expected processes missing, errored or stopped", all.len())];
+                let mut r = vec![format!(
+                    "all {} expected processes missing, errored or stopped",
+                    all.len()
+                )];
                 r.extend(scope.pm2_note.clone());
                 PredicateValue::yes(r)
             } else {
@@ -149,8 +185,16 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
         p::PRODUCTION_HEALTH_DOWN => health_down(scope, Environment::Production),
         p::TEST_HEALTH_DOWN => health_down(scope, Environment::Test),
         p::OTHER_APPS_AFFECTED => {
-            let first = rb.inventory.app.first().map(|a| a.name.clone()).unwrap_or_default();
-            let others: Vec<String> = distinct_affected_apps(scope).into_iter().filter(|a| *a != first).collect();
+            let first = rb
+                .inventory
+                .app
+                .first()
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            let others: Vec<String> = distinct_affected_apps(scope)
+                .into_iter()
+                .filter(|a| *a != first)
+                .collect();
             if others.is_empty() {
                 PredicateValue::no(format!("no app other than {first} affected"))
             } else {
@@ -171,7 +215,10 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
             } else if not.is_empty() {
                 PredicateValue::yes(vec!["every expected process online".into()])
             } else {
-                PredicateValue { holds: Some(false), reasons: not }
+                PredicateValue {
+                    holds: Some(false),
+                    reasons: not,
+                }
             }
         }
         p::PRODUCTION_HEALTHY => all_healthy(scope, Environment::Production),
@@ -191,7 +238,10 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
             } else if high.is_empty() {
                 PredicateValue::yes(vec![format!("no process above {limit} restarts")])
             } else {
-                PredicateValue { holds: Some(false), reasons: high }
+                PredicateValue {
+                    holds: Some(false),
+                    reasons: high,
+                }
             }
         }
         p::NONE_ERRORED_OR_STOPPED => {
@@ -208,7 +258,10 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
             } else if bad.is_empty() {
                 PredicateValue::yes(vec!["nothing errored or stopped".into()])
             } else {
-                PredicateValue { holds: Some(false), reasons: bad }
+                PredicateValue {
+                    holds: Some(false),
+                    reasons: bad,
+                }
             }
         }
         p::PM2_SAVED => PredicateValue::unknown("only the responder can confirm `pm2 save`"),
@@ -219,7 +272,11 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
 /// A scenario applies when exactly its deployments are the affected ones; scenario
 /// D (several deployments) applies whenever more than one deployment is affected.
 fn scenario(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
-    let Some(s) = rb.procedure.steps().find_map(|(_, st)| st.scenario.as_ref().filter(|s| s.when.get_ref() == name)) else {
+    let Some(s) = rb
+        .procedure
+        .steps()
+        .find_map(|(_, st)| st.scenario.as_ref().filter(|s| s.when.get_ref() == name))
+    else {
         return PredicateValue::unknown(format!("no scenario step for `{name}`"));
     };
     let affected: Vec<&str> = scope.affected().map(|d| d.id.as_str()).collect();

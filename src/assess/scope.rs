@@ -118,7 +118,10 @@ impl DeploymentScope {
     /// Whether we hold any evidence about this deployment at all.
     pub fn has_evidence(&self) -> bool {
         self.processes.iter().any(|p| p.state != ProcState::Unknown)
-            || self.health.iter().any(|h| h.verdict.says_down() || h.verdict.is_healthy())
+            || self
+                .health
+                .iter()
+                .any(|h| h.verdict.says_down() || h.verdict.is_healthy())
     }
 
     /// One line on why this deployment is affected, e.g.
@@ -180,7 +183,11 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
                     p.name == *pattern
                 };
                 // An exact name elsewhere in the inventory is not claimed by a glob.
-                if hit && (!is_glob(pattern) || inv.deployment_of(&p.name).map(|o| o.id.get_ref()) == Some(d.id.get_ref())) {
+                if hit
+                    && (!is_glob(pattern)
+                        || inv.deployment_of(&p.name).map(|o| o.id.get_ref())
+                            == Some(d.id.get_ref()))
+                {
                     claimed[i] = true;
                     if !names.contains(&p.name.as_str()) {
                         names.push(&p.name);
@@ -188,7 +195,11 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
                 }
             }
             if names.is_empty() {
-                let state = if pm2_known { ProcState::Missing } else { ProcState::Unknown };
+                let state = if pm2_known {
+                    ProcState::Missing
+                } else {
+                    ProcState::Unknown
+                };
                 processes.push(ProcessScope {
                     name: pattern.clone(),
                     state,
@@ -210,7 +221,10 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
         deployments.push(DeploymentScope {
             id: d.id.get_ref().clone(),
             app: d.app.get_ref().clone(),
-            app_name: inv.app_name(d.app.get_ref()).unwrap_or_default().to_string(),
+            app_name: inv
+                .app_name(d.app.get_ref())
+                .unwrap_or_default()
+                .to_string(),
             environment: d.environment,
             processes,
             health,

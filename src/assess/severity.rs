@@ -82,7 +82,12 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
         .map(|p| format!("{} {} (not in the inventory)", p.name, p.state.label()))
         .collect();
     if affected.is_empty() && unexpected_down.is_empty() {
-        let blind: Vec<&str> = scope.deployments.iter().filter(|d| !d.has_evidence()).map(|d| d.id.as_str()).collect();
+        let blind: Vec<&str> = scope
+            .deployments
+            .iter()
+            .filter(|d| !d.has_evidence())
+            .map(|d| d.id.as_str())
+            .collect();
         if blind.is_empty() {
             return SeverityCall {
                 level: Level::None,
@@ -104,7 +109,10 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
                 Outcome::P3 => Level::P3,
                 Outcome::Investigate => Level::Unknown,
             };
-            let mut reasons: Vec<String> = path.iter().flat_map(|a: &Answer| a.reasons.clone()).collect();
+            let mut reasons: Vec<String> = path
+                .iter()
+                .flat_map(|a: &Answer| a.reasons.clone())
+                .collect();
             reasons.extend(unexpected_down.iter().cloned());
             return SeverityCall {
                 level,

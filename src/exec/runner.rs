@@ -24,6 +24,8 @@ pub struct ExecSpec {
     pub cwd: PathBuf,
     /// Extra environment (e.g. `PM2_HOME` for drills).
     pub env: Vec<(String, String)>,
+    /// Start from an empty environment (drills: nothing may lead to a real PM2).
+    pub clear_env: bool,
     pub timeout: Option<Duration>,
     /// Time between SIGTERM and SIGKILL to the group.
     pub grace: Duration,
@@ -39,6 +41,7 @@ impl ExecSpec {
             command: command.into(),
             cwd: cwd.into(),
             env: vec![],
+            clear_env: false,
             timeout: None,
             grace: Duration::from_secs(3),
             tail_lines: 500,
@@ -235,8 +238,11 @@ fn start(spec: &ExecSpec) -> Result<Child, ExecError> {
             io::Error::new(io::ErrorKind::NotFound, "not a directory"),
         ));
     }
-    Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    if spec.clear_env {
+        cmd.env_clear();
+    }
+    cmd.arg("-c")
         .arg(&spec.command)
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))

@@ -1,11 +1,11 @@
 //! `pm2-incident snapshot [--json]`.
-use std::io::IsTerminal;
 use super::gather::gather;
 use super::render::{self, Style};
 use crate::assess::{self, Level, Observation};
 use crate::cli::RunbookSource;
 use crate::pm2::source::SourceArgs;
 use crate::runbook::Runbook;
+use std::io::IsTerminal;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SnapshotArgs {
@@ -19,7 +19,10 @@ pub struct SnapshotArgs {
 }
 
 pub fn run(args: &SnapshotArgs) -> i32 {
-    let rb = match Runbook::load(args.source.runbook.as_deref(), args.source.inventory.as_deref()) {
+    let rb = match Runbook::load(
+        args.source.runbook.as_deref(),
+        args.source.inventory.as_deref(),
+    ) {
         Ok(rb) => rb,
         Err(errors) => {
             for e in errors {
@@ -29,14 +32,21 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         }
     };
     let snap = gather(&rb, &args.pm2);
-    let a = assess::assess(&rb, &Observation { pm2: snap.pm2.view(), health: &snap.health });
+    let a = assess::assess(
+        &rb,
+        &Observation {
+            pm2: snap.pm2.view(),
+            health: &snap.health,
+        },
+    );
     if args.json {
         match serde_json::to_string_pretty(&render::json(&snap, &a)) {
             Ok(s) => println!("{s}"),
             Err(e) => eprintln!("pm2-incident: cannot write JSON: {e}"),
         }
     } else {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         print!("{}", render::text(&snap, &a, Style { color }));
     }
     a.severity.level.exit_code()

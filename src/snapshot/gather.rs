@@ -28,8 +28,12 @@ impl Pm2Reading {
     pub fn view(&self) -> Pm2View<'_> {
         match (&self.processes, self.daemon) {
             (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: &self.detail },
-            (None, _) => Pm2View::Unreadable { reason: &self.detail },
+            (None, "not_running" | "died") => Pm2View::DaemonDown {
+                reason: &self.detail,
+            },
+            (None, _) => Pm2View::Unreadable {
+                reason: &self.detail,
+            },
         }
     }
 }
@@ -95,6 +99,10 @@ pub fn gather(rb: &Runbook, source: &SourceArgs) -> Snapshot {
             processes: None,
             warning: None,
         });
-        Snapshot { pm2, health, health_error }
+        Snapshot {
+            pm2,
+            health,
+            health_error,
+        }
     })
 }

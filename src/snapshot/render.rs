@@ -52,7 +52,11 @@ impl Style {
 pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     let mut o = String::new();
     let pm2 = &snap.pm2;
-    let daemon = if pm2.daemon == "up" { st.good(&pm2.detail) } else { st.bad(&pm2.detail) };
+    let daemon = if pm2.daemon == "up" {
+        st.good(&pm2.detail)
+    } else {
+        st.bad(&pm2.detail)
+    };
     line(&mut o, &format!("{} {daemon}", st.head("PM2")));
     if let Some(w) = &pm2.warning {
         line(&mut o, &format!("  {}", st.warn(&format!("warning: {w}"))));
@@ -60,18 +64,40 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     line(&mut o, "");
     line(&mut o, &st.head("Processes"));
     for d in &a.scope.deployments {
-        line(&mut o, &format!("  {} ({}, {})", d.id, d.app_name, d.environment.as_str()));
+        line(
+            &mut o,
+            &format!("  {} ({}, {})", d.id, d.app_name, d.environment.as_str()),
+        );
         for p in &d.processes {
             let state = p.state.label();
-            let state = if state == "online" { st.good(state) } else { st.bad(state) };
-            let inst = if p.instances > 1 { format!(" x{}", p.instances) } else { String::new() };
-            line(&mut o, &format!("    {:<38} {state}{inst}  restarts {}", p.name, p.restarts));
+            let state = if state == "online" {
+                st.good(state)
+            } else {
+                st.bad(state)
+            };
+            let inst = if p.instances > 1 {
+                format!(" x{}", p.instances)
+            } else {
+                String::new()
+            };
+            line(
+                &mut o,
+                &format!("    {:<38} {state}{inst}  restarts {}", p.name, p.restarts),
+            );
         }
     }
     if !a.scope.unexpected.is_empty() {
         line(&mut o, "  not in the inventory");
         for p in &a.scope.unexpected {
-            line(&mut o, &format!("    {:<38} {}  restarts {}", p.name, p.state.label(), p.restarts));
+            line(
+                &mut o,
+                &format!(
+                    "    {:<38} {}  restarts {}",
+                    p.name,
+                    p.state.label(),
+                    p.restarts
+                ),
+            );
         }
     }
     line(&mut o, "");
@@ -81,8 +107,15 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     }
     for h in &snap.health {
         let v = h.verdict.label();
-        let v = if h.verdict.is_healthy() { st.good(&v) } else { st.bad(&v) };
-        line(&mut o, &format!("  {v:<9} {}  {} ms", h.target.url, h.latency_ms));
+        let v = if h.verdict.is_healthy() {
+            st.good(&v)
+        } else {
+            st.bad(&v)
+        };
+        line(
+            &mut o,
+            &format!("  {v:<9} {}  {} ms", h.target.url, h.latency_ms),
+        );
     }
     line(&mut o, "");
     let sev = &a.severity;
@@ -92,7 +125,9 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         l => st.bad(l.as_str()),
     };
     let label = if sev.label.starts_with(sev.level.as_str()) {
-        sev.label[sev.level.as_str().len()..].trim_start().to_string()
+        sev.label[sev.level.as_str().len()..]
+            .trim_start()
+            .to_string()
     } else {
         format!("— {}", sev.label)
     };
@@ -115,10 +150,18 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     }
     if !a.plan.items.is_empty() {
         line(&mut o, "");
-        let scen = a.plan.scenario.as_deref().map(|s| format!(" (scenario {s})")).unwrap_or_default();
+        let scen = a
+            .plan
+            .scenario
+            .as_deref()
+            .map(|s| format!(" (scenario {s})"))
+            .unwrap_or_default();
         line(&mut o, &st.head(&format!("Restore plan{scen}")));
         for (i, item) in a.plan.items.iter().enumerate() {
-            line(&mut o, &format!("  {}. {}: {}", i + 1, item.deployment, item.command));
+            line(
+                &mut o,
+                &format!("  {}. {}: {}", i + 1, item.deployment, item.command),
+            );
             if let Some(dir) = &item.dir {
                 line(&mut o, &format!("     in {dir}"));
             }
@@ -128,7 +171,13 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             }
         }
         if a.plan.save_after {
-            line(&mut o, &format!("  {}. pm2 save (once everything is verified)", a.plan.items.len() + 1));
+            line(
+                &mut o,
+                &format!(
+                    "  {}. pm2 save (once everything is verified)",
+                    a.plan.items.len() + 1
+                ),
+            );
         }
     }
     line(&mut o, "");
@@ -140,7 +189,11 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             CheckState::Unknown => st.warn("[?]"),
             CheckState::Manual => "[ ]".to_string(),
         };
-        let manual = if c.state == CheckState::Manual { " (you tick this)" } else { "" };
+        let manual = if c.state == CheckState::Manual {
+            " (you tick this)"
+        } else {
+            ""
+        };
         line(&mut o, &format!("  {mark} {}{manual}", c.text));
     }
     o

@@ -8,18 +8,31 @@ use super::theme::Theme;
 use crate::app::App;
 
 pub fn hms(secs: i64) -> String {
-    format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let id = app.incident.opened.as_ref().map(|o| o.value.incident_id.clone()).unwrap_or_else(|| "-".into());
+    let id = app
+        .incident
+        .opened
+        .as_ref()
+        .map(|o| o.value.incident_id.clone())
+        .unwrap_or_else(|| "-".into());
     let elapsed = app.elapsed_secs();
     let narrow = area.width < super::WIDE_COLS;
     let mut spans = Vec::new();
     if !narrow {
         spans.push(Span::styled(" pm2-incident ", th.title()));
     }
-    spans.push(Span::styled(format!(" {} ", app.mode.label()), th.selected()));
+    spans.push(Span::styled(
+        format!(" {} ", app.mode.label()),
+        th.selected(),
+    ));
     spans.push(Span::raw(format!(" {id}  ")));
     match &app.incident.severity {
         Some(d) => {
@@ -29,8 +42,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             if let Some(s) = app.rb.procedure.severity(&key) {
                 // Met when the severity was called within the response target.
                 let target = s.response_minutes as i64 * 60;
-                let called = app.incident.first_ts.map(|t| (d.at - t).num_seconds()).unwrap_or(0);
-                let mark = if called <= target { ("✓", th.good()) } else { ("✗", th.bad()) };
+                let called = app
+                    .incident
+                    .first_ts
+                    .map(|t| (d.at - t).num_seconds())
+                    .unwrap_or(0);
+                let mark = if called <= target {
+                    ("✓", th.good())
+                } else {
+                    ("✗", th.bad())
+                };
                 spans.push(Span::raw(format!("  {} ", hms(elapsed))));
                 spans.push(Span::raw(format!(" respond < {} min ", s.response_minutes)));
                 spans.push(Span::styled(mark.0, mark.1));
@@ -50,16 +71,28 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if app.journal_error.is_some() {
         spans.push(Span::styled("  JOURNAL NOT WRITING", th.bad()));
     }
-    if let Some(due) = crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES) {
+    if let Some(due) =
+        crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES)
+    {
         let st = crate::comms::update_status(due, app.now);
         let style = if st.is_overdue() { th.bad() } else { th.dim() };
         spans.push(Span::styled(format!("  {}", st.label()), style));
     }
     if let Some(r) = &app.replay {
-        let t = r.time().map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
-        let play = if r.playing { format!("▶ {}x", r.speed) } else { format!("‖ {}x", r.speed) };
+        let t = r
+            .time()
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .unwrap_or_default();
+        let play = if r.playing {
+            format!("▶ {}x", r.speed)
+        } else {
+            format!("‖ {}x", r.speed)
+        };
         let follow = if r.follow { " follow" } else { "" };
-        spans.push(Span::styled(format!("  {t} UTC  event {}/{}  {play}{follow}", r.pos(), r.len()), th.accent()));
+        spans.push(Span::styled(
+            format!("  {t} UTC  event {}/{}  {play}{follow}", r.pos(), r.len()),
+            th.accent(),
+        ));
     }
     if app.incident.closed.is_some() {
         spans.push(Span::styled("  CLOSED", th.good()));

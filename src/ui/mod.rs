@@ -27,7 +27,11 @@ pub fn draw(f: &mut Frame, app: &App) {
     let area = f.area();
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)])
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
         .split(area);
     header::render(f, rows[0], app, &th);
     let mut body = rows[1];
@@ -53,12 +57,21 @@ fn wide(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let cols = if four {
         Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Length(26), Constraint::Min(40), Constraint::Length(44), Constraint::Length(34)])
+            .constraints([
+                Constraint::Length(26),
+                Constraint::Min(40),
+                Constraint::Length(44),
+                Constraint::Length(34),
+            ])
             .split(area)
     } else {
         Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Length(22), Constraint::Min(36), Constraint::Length(38)])
+            .constraints([
+                Constraint::Length(22),
+                Constraint::Min(36),
+                Constraint::Length(38),
+            ])
             .split(area)
     };
     runbook_pane::render(f, cols[0], app, th);
@@ -81,9 +94,19 @@ fn narrow(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(1), Constraint::Min(2)])
         .split(area);
-    let titles: Vec<Line> = Tab::ALL.iter().enumerate().map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title()))).collect();
+    let titles: Vec<Line> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .collect();
     let selected = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(1);
-    f.render_widget(Tabs::new(titles).select(selected).highlight_style(th.selected()).divider("|"), rows[0]);
+    f.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(th.selected())
+            .divider("|"),
+        rows[0],
+    );
     match app.tab {
         Tab::Runbook => runbook_pane::render(f, rows[1], app, th),
         Tab::Step => step_pane::render(f, rows[1], app, th),
@@ -96,7 +119,11 @@ fn footer(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let line = match &app.flash {
         Some(msg) => Line::from(Span::styled(format!(" {msg}"), th.warn())),
         None => {
-            let mut keys = if app.replay.is_some() { keymap::replay_footer() } else { keymap::footer() };
+            let mut keys = if app.replay.is_some() {
+                keymap::replay_footer()
+            } else {
+                keymap::footer()
+            };
             if area.width < WIDE_COLS {
                 keys.push_str("  Tab pane");
             }

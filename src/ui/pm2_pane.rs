@@ -13,16 +13,30 @@ use crate::assess::ProcState;
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    let daemon_style = if app.pm2_daemon == "up" { th.good() } else { th.bad() };
-    lines.push(Line::from(Span::styled(clip(&app.pm2_detail, width), daemon_style)));
+    let daemon_style = if app.pm2_daemon == "up" {
+        th.good()
+    } else {
+        th.bad()
+    };
+    lines.push(Line::from(Span::styled(
+        clip(&app.pm2_detail, width),
+        daemon_style,
+    )));
     let name_w = width.saturating_sub(15).max(8);
     for d in &app.assessment.scope.deployments {
-        lines.push(Line::from(Span::styled(clip(&format!("{} ({})", d.id, d.environment.as_str()), width), th.title())));
+        lines.push(Line::from(Span::styled(
+            clip(&format!("{} ({})", d.id, d.environment.as_str()), width),
+            th.title(),
+        )));
         // Under its deployment's heading a process reads without the app prefix
         // (`flyer-crawler-analytics-worker-test` -> `analytics-worker-test`).
         let prefix = format!("{}-", d.app);
         for p in &d.processes {
-            let short = p.name.strip_prefix(&prefix).filter(|s| !s.is_empty() && !s.starts_with('*')).unwrap_or(&p.name);
+            let short = p
+                .name
+                .strip_prefix(&prefix)
+                .filter(|s| !s.is_empty() && !s.starts_with('*'))
+                .unwrap_or(&p.name);
             lines.push(row(short, &p.state, p.instances, p.restarts, name_w, th));
         }
     }
@@ -33,19 +47,33 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
     }
     if let Some(last) = app.bus.last() {
-        lines.push(Line::from(Span::styled(clip(&format!("last event: {last}"), width), th.dim())));
+        lines.push(Line::from(Span::styled(
+            clip(&format!("last event: {last}"), width),
+            th.dim(),
+        )));
     }
     let block = Block::default().borders(Borders::ALL).title(" PM2 ");
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn row(name: &str, state: &ProcState, instances: usize, restarts: u64, name_w: usize, th: &Theme) -> Line<'static> {
+fn row(
+    name: &str,
+    state: &ProcState,
+    instances: usize,
+    restarts: u64,
+    name_w: usize,
+    th: &Theme,
+) -> Line<'static> {
     let st = match state {
         ProcState::Online => th.good(),
         ProcState::Unknown | ProcState::Launching => th.warn(),
         _ => th.bad(),
     };
-    let inst = if instances > 1 { format!("x{instances}") } else { String::new() };
+    let inst = if instances > 1 {
+        format!("x{instances}")
+    } else {
+        String::new()
+    };
     Line::from(vec![
         Span::raw(format!(" {:<w$}", clip(name, name_w), w = name_w)),
         Span::styled(format!(" {:<8}", clip(state.label(), 8)), st),

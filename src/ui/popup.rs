@@ -10,7 +10,12 @@ use crate::app::{keymap, App, Popup};
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
@@ -19,8 +24,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         if let Some(c) = &app.compose {
             let r = centered(area, 96, area.height.saturating_sub(2));
             f.render_widget(Clear, r);
-            let title = format!(" {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-T sent · Esc close ", c.subject);
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
+            let title = format!(
+                " {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-T sent · Esc close ",
+                c.subject
+            );
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(title, th.title()));
             let inner = block.inner(r);
             f.render_widget(block, r);
             f.render_widget(&c.area, inner);
@@ -29,18 +39,34 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     }
     let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
         Popup::Help => {
-            let lines = if app.replay.is_some() { keymap::replay_help_lines() } else { keymap::help_lines() };
+            let lines = if app.replay.is_some() {
+                keymap::replay_help_lines()
+            } else {
+                keymap::help_lines()
+            };
             let mut l: Vec<Line> = lines
                 .into_iter()
-                .map(|(k, h)| Line::from(vec![Span::styled(format!("{k:<14}"), th.title()), Span::raw(h)]))
+                .map(|(k, h)| {
+                    Line::from(vec![
+                        Span::styled(format!("{k:<14}"), th.title()),
+                        Span::raw(h),
+                    ])
+                })
                 .collect();
             l.push(Line::from(""));
             l.push(Line::from(Span::styled("any key closes", th.dim())));
             (" Help ".into(), l, 90, 22)
         }
-        Popup::Refused { text, reason, alternative } => {
+        Popup::Refused {
+            text,
+            reason,
+            alternative,
+        } => {
             let mut l = vec![
-                Line::from(Span::styled("REFUSED — this command is never run by pm2-incident", th.bad())),
+                Line::from(Span::styled(
+                    "REFUSED — this command is never run by pm2-incident",
+                    th.bad(),
+                )),
                 Line::from(""),
                 Line::from(format!("$ {text}")),
                 Line::from(""),
@@ -55,7 +81,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             l.push(Line::from(Span::styled("any key closes", th.dim())));
             (" Dangerous command ".into(), l, 80, 16)
         }
-        Popup::Confirm { text, dir, reason, targets, token, typed } => {
+        Popup::Confirm {
+            text,
+            dir,
+            reason,
+            targets,
+            token,
+            typed,
+        } => {
             let l = vec![
                 Line::from(Span::styled("CAUTION — read before running", th.warn())),
                 Line::from(""),
@@ -63,9 +96,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 Line::from(format!("in {dir}")),
                 Line::from(""),
                 Line::from(reason.clone()),
-                Line::from(format!("touches: {}", if targets.is_empty() { "-".into() } else { targets.join(", ") })),
+                Line::from(format!(
+                    "touches: {}",
+                    if targets.is_empty() {
+                        "-".into()
+                    } else {
+                        targets.join(", ")
+                    }
+                )),
                 Line::from(""),
-                Line::from(vec![Span::raw("type "), Span::styled(token.clone(), th.title()), Span::raw(" and Enter to run, Esc to cancel")]),
+                Line::from(vec![
+                    Span::raw("type "),
+                    Span::styled(token.clone(), th.title()),
+                    Span::raw(" and Enter to run, Esc to cancel"),
+                ]),
                 Line::from(format!("> {typed}")),
             ];
             (" Confirm ".into(), l, 80, 14)
@@ -75,7 +119,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             if let Some(e) = error {
                 l.push(Line::from(Span::styled(e.clone(), th.bad())));
             }
-            l.push(Line::from(Span::styled("Enter submits, Esc cancels", th.dim())));
+            l.push(Line::from(Span::styled(
+                "Enter submits, Esc cancels",
+                th.dim(),
+            )));
             (format!(" {} ", kind.title()), l, 80, 6)
         }
         Popup::QuitConfirm => (
@@ -88,6 +135,52 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             5,
         ),
         Popup::Compose => return,
+        Popup::Briefing => {
+            let Some(sc) = &app.drill else { return };
+            let mut l = vec![
+                Line::from(Span::styled(sc.title.clone(), th.title())),
+                Line::from(""),
+            ];
+            for para in sc.briefing.trim().split("\n\n") {
+                l.push(Line::from(
+                    para.split_whitespace().collect::<Vec<_>>().join(" "),
+                ));
+                l.push(Line::from(""));
+            }
+            l.push(Line::from(Span::styled(
+                "This is a drill: PM2, the health checks and the shell answer from a simulator. Work through the runbook with the keys in the footer; q ends the drill with a debrief.",
+                th.dim(),
+            )));
+            l.push(Line::from(""));
+            l.push(Line::from(Span::styled("any key starts", th.title())));
+            (" DRILL — your page ".into(), l, 90, 22)
+        }
+        Popup::Debrief(lines) => {
+            let mut l: Vec<Line> = lines
+                .iter()
+                .map(|t| {
+                    if t.starts_with('#') {
+                        Line::from(Span::styled(
+                            t.trim_start_matches('#').trim().to_string(),
+                            th.title(),
+                        ))
+                    } else {
+                        Line::from(t.clone())
+                    }
+                })
+                .collect();
+            l.push(Line::from(""));
+            l.push(Line::from(Span::styled(
+                "q quits · any other key goes back to the drill",
+                th.dim(),
+            )));
+            (
+                " Drill debrief ".into(),
+                l,
+                100,
+                area.height.saturating_sub(2),
+            )
+        }
         Popup::Timeline { scroll } => {
             let l: Vec<Line> = app
                 .incident
@@ -96,11 +189,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 .skip(*scroll)
                 .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
                 .collect();
-            (" Timeline (UTC) — j/k scroll, any other key closes ".into(), l, 100, 26)
+            (
+                " Timeline (UTC) — j/k scroll, any other key closes ".into(),
+                l,
+                100,
+                26,
+            )
         }
     };
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, th.title()));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        r,
+    );
 }

@@ -14,11 +14,18 @@ pub const HEIGHT: u16 = 6;
 
 /// Per column: processes online (max over the column), any endpoint down, marker.
 pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Option<usize>) {
-    let Some(r) = &app.replay else { return (vec![], vec![], vec![], None) };
+    let Some(r) = &app.replay else {
+        return (vec![], vec![], vec![], None);
+    };
     let entries = r.replay.entries();
-    let (Some(first), Some(last)) = (entries.first(), entries.last()) else { return (vec![], vec![], vec![], None) };
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+        return (vec![], vec![], vec![], None);
+    };
     let span = (last.ts - first.ts).num_milliseconds().max(1) as f64;
-    let col = |ts: chrono::DateTime<chrono::Utc>| (((ts - first.ts).num_milliseconds() as f64 / span) * (width.saturating_sub(1)) as f64) as usize;
+    let col = |ts: chrono::DateTime<chrono::Utc>| {
+        (((ts - first.ts).num_milliseconds() as f64 / span) * (width.saturating_sub(1)) as f64)
+            as usize
+    };
     let mut online = vec![0u64; width];
     let mut down = vec![false; width];
     let mut marks = vec![' '; width];
@@ -34,7 +41,9 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
         }
         last_col = c;
         match &e.event {
-            Event::Pm2Observation(o) => current_online = o.processes.iter().filter(|p| p.is_online()).count() as u64,
+            Event::Pm2Observation(o) => {
+                current_online = o.processes.iter().filter(|p| p.is_online()).count() as u64
+            }
             Event::HealthResult(h) => {
                 failing.insert(h.url.clone(), !h.up);
             }
@@ -51,7 +60,9 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let block = Block::default().borders(Borders::ALL).title(" Timeline: processes online · health down (▀) · c command  ! refused  S severity ");
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Timeline: processes online · health down (▀) · c command  ! refused  S severity ");
     let inner = block.inner(area);
     f.render_widget(block, area);
     let width = inner.width as usize;
@@ -59,7 +70,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         return;
     }
     let (online, down, marks, cursor) = columns(app, width);
-    let spark = Rect { height: inner.height - 2, ..inner };
+    let spark = Rect {
+        height: inner.height - 2,
+        ..inner
+    };
     f.render_widget(Sparkline::default().data(&online).style(th.good()), spark);
     let down_line: String = down.iter().map(|d| if *d { '▀' } else { ' ' }).collect();
     let mut mark_line: Vec<char> = marks.clone();
@@ -67,6 +81,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         mark_line[c] = '▲';
     }
     let y = inner.y + inner.height - 2;
-    f.render_widget(Paragraph::new(Line::from(Span::styled(down_line, th.bad()))), Rect { y, height: 1, ..inner });
-    f.render_widget(Paragraph::new(Line::from(mark_line.into_iter().collect::<String>())), Rect { y: y + 1, height: 1, ..inner });
+    f.render_widget(
+        Paragraph::new(Line::from(Span::styled(down_line, th.bad()))),
+        Rect {
+            y,
+            height: 1,
+            ..inner
+        },
+    );
+    f.render_widget(
+        Paragraph::new(Line::from(mark_line.into_iter().collect::<String>())),
+        Rect {
+            y: y + 1,
+            height: 1,
+            ..inner
+        },
+    );
 }

@@ -16,9 +16,24 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     for (n, phase) in app.rb.procedure.phase.iter().enumerate() {
         let here = phase.step.iter().any(|s| *s.id.get_ref() == current);
         let done = phase.step.iter().all(|s| app.step_done(s.id.get_ref()));
-        let mark = if done { "✓" } else if here { "▸" } else { " " };
-        let style = if here { th.title() } else if done { th.good() } else { Default::default() };
-        lines.push(Line::from(Span::styled(clip(&format!("{mark}{:>2} {}", n + 1, phase.title), width), style)));
+        let mark = if done {
+            "✓"
+        } else if here {
+            "▸"
+        } else {
+            " "
+        };
+        let style = if here {
+            th.title()
+        } else if done {
+            th.good()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::from(Span::styled(
+            clip(&format!("{mark}{:>2} {}", n + 1, phase.title), width),
+            style,
+        )));
         if here {
             for s in &phase.step {
                 let id = s.id.get_ref();
@@ -30,7 +45,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 } else {
                     (" ", Default::default())
                 };
-                lines.push(Line::from(Span::styled(clip(&format!("  {m} {}", s.title), width), st)));
+                lines.push(Line::from(Span::styled(
+                    clip(&format!("  {m} {}", s.title), width),
+                    st,
+                )));
             }
         }
     }

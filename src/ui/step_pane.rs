@@ -23,11 +23,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Some(StepItem::Plan(i)) => app.plan().items.get(*i).map(|p| p.command.clone()),
         _ => None,
     };
-    let run = selected_cmd.as_ref().and_then(|t| app.incident.commands.iter().rev().find(|c| &c.start.text == t));
+    let run = selected_cmd.as_ref().and_then(|t| {
+        app.incident
+            .commands
+            .iter()
+            .rev()
+            .find(|c| &c.start.text == t)
+    });
     let latest = app.incident.commands.last();
     // The selected command's last run; else (nothing selected that runs) the latest
     // command; else whatever is still running.
-    let show = run.or_else(|| if selected_cmd.is_none() { latest } else { latest.filter(|c| c.finished.is_none()) });
+    let show = run.or_else(|| {
+        if selected_cmd.is_none() {
+            latest
+        } else {
+            latest.filter(|c| c.finished.is_none())
+        }
+    });
     let (top, bottom) = if show.is_some() && area.height > 16 {
         let parts = Layout::default()
             .direction(Direction::Vertical)
@@ -46,7 +58,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     if let Some(text) = &step.text {
         // The runbook's prose is hard-wrapped in the file; reflow paragraphs to the pane.
         for para in text.trim().split("\n\n") {
-            lines.push(Line::from(para.split_whitespace().collect::<Vec<_>>().join(" ")));
+            lines.push(Line::from(
+                para.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
         }
     }
     if let Some(pred) = &step.shows {
@@ -56,7 +70,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             Some(false) => ("not present", th.good()),
             None => ("unknown", th.warn()),
         };
-        lines.push(Line::from(vec![Span::raw("Signature: "), Span::styled(word, st), Span::raw(format!("  {}", v.reasons.join("; ")))]));
+        lines.push(Line::from(vec![
+            Span::raw("Signature: "),
+            Span::styled(word, st),
+            Span::raw(format!("  {}", v.reasons.join("; "))),
+        ]));
     }
     for list in &step.list {
         lines.push(Line::from(Span::styled(list.title.clone(), th.title())));
@@ -69,8 +87,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     }
     if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
         let plan = app.plan();
-        let which = plan.scenario.as_deref().map(|s| format!("scenario {s} applies")).unwrap_or_else(|| "no scenario applies".into());
-        lines.push(Line::from(Span::styled(format!("Restore plan ({which}), priority order:"), th.title())));
+        let which = plan
+            .scenario
+            .as_deref()
+            .map(|s| format!("scenario {s} applies"))
+            .unwrap_or_else(|| "no scenario applies".into());
+        lines.push(Line::from(Span::styled(
+            format!("Restore plan ({which}), priority order:"),
+            th.title(),
+        )));
         if plan.items.is_empty() {
             lines.push(Line::from(Span::styled(" nothing to restore", th.good())));
         }
@@ -86,7 +111,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
         let cursor = if selected { "▶ " } else { "  " };
         let (tag, tag_style, body) = item_line(app, item, th);
-        let mut l = Line::from(vec![Span::raw(cursor), Span::styled(tag, tag_style), Span::raw(" "), Span::raw(body)]);
+        let mut l = Line::from(vec![
+            Span::raw(cursor),
+            Span::styled(tag, tag_style),
+            Span::raw(" "),
+            Span::raw(body),
+        ]);
         if selected {
             l = l.style(th.selected());
         }
@@ -103,8 +133,16 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let inner = top.height.saturating_sub(2) as usize;
     let scroll = sel_line.saturating_sub(inner.saturating_sub(4)) as u16;
     let title = format!(" {} ", step.title);
-    let block = Block::default().borders(Borders::ALL).title(Span::styled(title, th.title()));
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), top);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, th.title()));
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        top,
+    );
 
     if let (Some(area), Some(rec)) = (bottom, show) {
         let status = match &rec.finished {
@@ -119,12 +157,22 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .take(h)
             .rev()
             .map(|o| {
-                let st = if o.stream == Stream::Stderr { th.warn() } else { Default::default() };
+                let st = if o.stream == Stream::Stderr {
+                    th.warn()
+                } else {
+                    Default::default()
+                };
                 Line::from(Span::styled(super::strip_ansi(&o.text), st))
             })
             .collect();
-        let title = format!(" $ {}  — {status} ", clip(rec.start.text.lines().next().unwrap_or(""), 40));
-        f.render_widget(Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)), area);
+        let title = format!(
+            " $ {}  — {status} ",
+            clip(rec.start.text.lines().next().unwrap_or(""), 40)
+        );
+        f.render_widget(
+            Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)),
+            area,
+        );
     }
 }
 
@@ -136,25 +184,45 @@ fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
             Some(false) => ("NO", th.good()),
             None => ("?", th.warn()),
         };
-        lines.push(Line::from(vec![Span::raw(format!("{}  ", a.question)), Span::styled(word, st)]));
+        lines.push(Line::from(vec![
+            Span::raw(format!("{}  ", a.question)),
+            Span::styled(word, st),
+        ]));
         for r in &a.reasons {
             lines.push(Line::from(Span::styled(format!("   {r}"), th.dim())));
         }
     }
-    lines.push(Line::from(vec![Span::raw("→ "), Span::styled(call.label.clone(), th.bad())]));
+    lines.push(Line::from(vec![
+        Span::raw("→ "),
+        Span::styled(call.label.clone(), th.bad()),
+    ]));
     if let Some(d) = &app.incident.severity {
         let how = match &d.value.overridden {
             Some(o) => format!("overridden by {}: {}", o.by, o.why),
             None => format!("accepted by {}", d.value.by),
         };
-        lines.push(Line::from(Span::styled(format!("Decided: {} ({how})", d.value.severity.label()), th.title())));
+        lines.push(Line::from(Span::styled(
+            format!("Decided: {} ({how})", d.value.severity.label()),
+            th.title(),
+        )));
     }
 }
 
 fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style::Style, String) {
     match item {
-        StepItem::RunAll => ("[run all]".into(), th.accent(), "run every command below and keep their output in the journal".into()),
-        StepItem::AcceptSeverity => ("[accept]".into(), th.accent(), format!("Enter: accept {}  ·  o: override with a reason", app.assessment.severity.label)),
+        StepItem::RunAll => (
+            "[run all]".into(),
+            th.accent(),
+            "run every command below and keep their output in the journal".into(),
+        ),
+        StepItem::AcceptSeverity => (
+            "[accept]".into(),
+            th.accent(),
+            format!(
+                "Enter: accept {}  ·  o: override with a reason",
+                app.assessment.severity.label
+            ),
+        ),
         StepItem::Plan(i) => {
             let p = &app.plan().items[*i];
             let v = item_check(p, &app.assessment.scope);
@@ -163,9 +231,18 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
                 (_, Some(_)) => ("[wait] ", th.warn()),
                 _ => ("[todo] ", th.accent()),
             };
-            (format!("{tag}{}", i + 1), st, format!("{}: {}", p.deployment, p.command))
+            (
+                format!("{tag}{}", i + 1),
+                st,
+                format!("{}: {}", p.deployment, p.command),
+            )
         }
-        StepItem::Command { text, runnable, risk, .. } => {
+        StepItem::Command {
+            text,
+            runnable,
+            risk,
+            ..
+        } => {
             let v = classify(text, &app.guard_context());
             let (tag, st) = match (v.class, risk, runnable) {
                 (Class::Dangerous, _, _) | (_, Risk::Dangerous, _) => ("DANGER ", th.bad()),
@@ -173,10 +250,20 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
                 (_, _, false) => ("shown  ", th.dim()),
                 _ => ("safe   ", th.good()),
             };
-            (tag.into(), st, text.lines().next().unwrap_or("").to_string() + if text.lines().count() > 1 { " …" } else { "" })
+            (
+                tag.into(),
+                st,
+                text.lines().next().unwrap_or("").to_string()
+                    + if text.lines().count() > 1 { " …" } else { "" },
+            )
         }
         StepItem::Check { id, text, auto } => {
-            let state = app.assessment.checklist.iter().find(|c| c.id == *id).map(|c| c.state.clone());
+            let state = app
+                .assessment
+                .checklist
+                .iter()
+                .find(|c| c.id == *id)
+                .map(|c| c.state.clone());
             let ticked = app.incident.checklist.get(id).copied().unwrap_or(false);
             let (mark, st) = match (auto, state) {
                 (true, Some(CheckState::Holds)) => ("[x]", th.good()),
@@ -188,14 +275,31 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
             (mark.into(), st, text.clone())
         }
         StepItem::Cause { id, cause, .. } => {
-            let chosen = app.incident.root_cause.as_ref().is_some_and(|r| r.text == *cause);
+            let chosen = app
+                .incident
+                .root_cause
+                .as_ref()
+                .is_some_and(|r| r.text == *cause);
             let _ = id;
-            (if chosen { "[cause]" } else { "[     ]" }.into(), if chosen { th.bad() } else { Default::default() }, cause.clone())
+            (
+                if chosen { "[cause]" } else { "[     ]" }.into(),
+                if chosen { th.bad() } else { Default::default() },
+                cause.clone(),
+            )
         }
         StepItem::Record(r) => ("[add] ".into(), th.accent(), r.label().to_string()),
         StepItem::Compose(id) => {
-            let sent = app.incident.comms.iter().filter(|c| crate::comms::template_id(c.draft.template) == id && !c.sent.is_empty()).count();
-            ("[write]".into(), th.accent(), format!("compose this message, prefilled from the incident ({sent} sent so far)"))
+            let sent = app
+                .incident
+                .comms
+                .iter()
+                .filter(|c| crate::comms::template_id(c.draft.template) == id && !c.sent.is_empty())
+                .count();
+            (
+                "[write]".into(),
+                th.accent(),
+                format!("compose this message, prefilled from the incident ({sent} sent so far)"),
+            )
         }
     }
 }
@@ -240,13 +344,23 @@ fn review_summary(app: &App) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(f) = &inc.five_whys {
         out.push(format!("problem: {}", f.problem));
-        out.extend(f.whys.iter().enumerate().map(|(i, w)| format!("why {}: {w}", i + 1)));
+        out.extend(
+            f.whys
+                .iter()
+                .enumerate()
+                .map(|(i, w)| format!("why {}: {w}", i + 1)),
+        );
     }
     if let Some(r) = &inc.root_cause {
         out.push(format!("root cause: {}", r.text));
     }
     out.extend(inc.factors.iter().map(|f| format!("factor: {f}")));
-    out.extend(inc.action_items.iter().map(|a| format!("action: {} ({}, due {}) [{}]", a.action, a.owner, a.due, a.status)));
+    out.extend(inc.action_items.iter().map(|a| {
+        format!(
+            "action: {} ({}, due {}) [{}]",
+            a.action, a.owner, a.due, a.status
+        )
+    }));
     out.extend(inc.lessons.iter().map(|l| format!("lesson: {}", l.text)));
     if let Some(c) = &inc.closed {
         out.push(format!("closed: {}", c.value.resolution));

@@ -24,8 +24,18 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 pub fn new_app() -> App {
     let rb = Arc::new(Runbook::embedded().unwrap());
     let mut app = App::new(rb.clone(), AppMode::Live, "oncall", "/srv", t0());
-    let me = LockInfo { user: "oncall".into(), host: "web1".into(), pid: 1, since: String::new() };
-    app.record(pm2_incident::respond::opened_event(&rb, "INC-20260217-0412", Mode::Live, &me));
+    let me = LockInfo {
+        user: "oncall".into(),
+        host: "web1".into(),
+        pid: 1,
+        since: String::new(),
+    };
+    app.record(pm2_incident::respond::opened_event(
+        &rb,
+        "INC-20260217-0412",
+        Mode::Live,
+        &me,
+    ));
     app.enter_current_step();
     app.color = false;
     app
@@ -55,7 +65,11 @@ pub const ALL: [&str; 7] = [
 ];
 
 pub fn pm2_up(procs: Vec<Process>) -> Msg {
-    Msg::Pm2(Pm2Snapshot { daemon: "up".into(), detail: "daemon up (PM2 7.0.4, pid 4242)".into(), processes: Some(procs) })
+    Msg::Pm2(Pm2Snapshot {
+        daemon: "up".into(),
+        detail: "daemon up (PM2 7.0.4, pid 4242)".into(),
+        processes: Some(procs),
+    })
 }
 
 /// Health for every target: deployments in `down` answer 502, the rest healthy.
@@ -66,8 +80,16 @@ pub fn health(app: &App, down: &[&str]) -> Msg {
             .health_targets()
             .into_iter()
             .map(|t| HealthResult {
-                verdict: if down.contains(&t.deployment.as_str()) { Verdict::BadGateway { code: 502 } } else { Verdict::Healthy },
-                http_status: Some(if down.contains(&t.deployment.as_str()) { 502 } else { 200 }),
+                verdict: if down.contains(&t.deployment.as_str()) {
+                    Verdict::BadGateway { code: 502 }
+                } else {
+                    Verdict::Healthy
+                },
+                http_status: Some(if down.contains(&t.deployment.as_str()) {
+                    502
+                } else {
+                    200
+                }),
                 latency_ms: 12,
                 target: t,
             })
@@ -96,7 +118,11 @@ pub fn type_str(app: &mut App, s: &str, now: DateTime<Utc>) {
 
 /// Move to the step with this id using only the step keys.
 pub fn go_to_step(app: &mut App, id: &str, now: DateTime<Utc>) {
-    let target = app.steps().iter().position(|s| s.id.get_ref() == id).expect("step exists");
+    let target = app
+        .steps()
+        .iter()
+        .position(|s| s.id.get_ref() == id)
+        .expect("step exists");
     while app.step < target {
         app.update(key('l'), now);
     }
@@ -108,6 +134,13 @@ pub fn go_to_step(app: &mut App, id: &str, now: DateTime<Utc>) {
 /// Everything gone (the runbook's incident): empty PM2 list, every endpoint 502.
 pub fn everything_down(app: &mut App, now: DateTime<Utc>) {
     app.update(pm2_up(vec![]), now);
-    let h = health(app, &["flyer-crawler-prod", "flyer-crawler-test", "stock-alert-prod"]);
+    let h = health(
+        app,
+        &[
+            "flyer-crawler-prod",
+            "flyer-crawler-test",
+            "stock-alert-prod",
+        ],
+    );
     app.update(h, now);
 }

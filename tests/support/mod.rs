@@ -1,4 +1,4 @@
+pub mod app_fixture;
 pub mod pm2_fixture;
 pub mod sandbox_site;
-pub mod app_fixture;
 pub mod tmux;

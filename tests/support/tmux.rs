@@ -13,9 +13,21 @@ impl Tmux {
     /// Start `shell_cmd` in a new detached session of the given size.
     pub fn start(tag: &str, w: u16, h: u16, shell_cmd: &str) -> Tmux {
         let name = format!("p2i-{tag}-{}", std::process::id());
-        let _ = Command::new("tmux").args(["kill-session", "-t", &name]).output();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &name])
+            .output();
         let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &w.to_string(), "-y", &h.to_string(), shell_cmd])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                shell_cmd,
+            ])
             .status()
             .expect("tmux runs");
         assert!(st.success(), "tmux new-session failed");
@@ -23,23 +35,38 @@ impl Tmux {
     }
 
     pub fn keys(&self, keys: &[&str]) {
-        let st = Command::new("tmux").args(["send-keys", "-t", &self.name]).args(keys).status().expect("tmux send-keys");
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
         assert!(st.success());
     }
 
     /// Literal text (no key names).
     pub fn type_text(&self, text: &str) {
-        let st = Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().expect("tmux send-keys");
+        let st = Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .expect("tmux send-keys");
         assert!(st.success());
     }
 
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().expect("tmux capture-pane");
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
     /// Wait until `pred(screen)` holds; returns the screen and how long it took.
-    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> (String, Duration) {
+    pub fn wait_for(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> (String, Duration) {
         let start = Instant::now();
         loop {
             let s = self.screen();
@@ -60,6 +87,8 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).output();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .output();
     }
 }

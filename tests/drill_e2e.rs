@@ -1,0 +1,99 @@
+//! A newcomer's drill, end to end under tmux: the built-in scenario (the runbook's
+//! own incident) from `drill` to the debrief, using only keys the screen shows.
+mod support;
+
+use std::time::Duration;
+
+use pm2_incident::incident::event::{Event, Mode};
+use support::tmux::Tmux;
+
+#[test]
+fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("drill.jsonl");
+    let bin = env!("CARGO_BIN_EXE_pm2-incident");
+    // TMPDIR inside our temp dir: the drill's simulated server lives there.
+    let cmd = format!(
+        "cd {d}; TMPDIR={d} {bin} drill --journal {j}; echo EXITED $?; sleep 60",
+        d = dir.path().display(),
+        j = journal.display()
+    );
+    let t = Tmux::start("drill", 120, 36, &cmd);
+    let long = Duration::from_secs(20);
+    let s = t.wait_text("any key starts", long);
+    assert!(s.contains("DRILL"), "{s}");
+    t.keys(&["Space"]);
+    let s = t.wait_text("l/h step", long);
+    assert!(
+        s.contains("Enter run/accept") && s.contains("q quit"),
+        "the footer shows the keys: {s}"
+    );
+    // Walk to the severity step with the step key and accept the proposal.
+    for _ in 0..5 {
+        t.keys(&["l"]);
+    }
+    t.wait_text("Classify Severity", long);
+    t.wait_text("P1 CRITICAL", long);
+    t.keys(&["Enter"]);
+    t.wait_text("P1 - Critical", long);
+    // On to Scenario D; restore production first.
+    t.wait_for("scenario D", long, |s| {
+        if s.contains("Scenario D: All Processes Missing ─") {
+            return true;
+        }
+        t.keys(&["l"]);
+        std::thread::sleep(Duration::from_millis(100));
+        false
+    });
+    t.keys(&["Enter"]);
+    t.wait_for("production online", long, |s| {
+        s.contains(" analytics-worker      online")
+    });
+    // The next items once production verifies healthy.
+    t.keys(&["j"]);
+    t.wait_for("gate open", long, |s| !s.contains("[wait] 2"));
+    t.keys(&["Enter"]);
+    t.keys(&["j"]);
+    t.wait_for("test gate open", long, |s| !s.contains("[wait] 3"));
+    t.keys(&["Enter"]);
+    t.wait_for("test online", long, |s| {
+        s.contains(" analytics-worker-test online")
+    });
+    // The mistake from the incident, tried inside the drill: refused like anywhere else.
+    t.keys(&[":"]);
+    t.type_text("pm2 delete all");
+    t.keys(&["Enter"]);
+    t.wait_text("REFUSED", long);
+    t.keys(&["Escape"]);
+    // End: the debrief.
+    t.keys(&["q"]);
+    let s = t.wait_text("Drill debrief", long);
+    assert!(s.contains("Called P1") && s.contains("correct"), "{s}");
+    assert!(s.contains("Restore priority order: followed"), "{s}");
+    assert!(s.contains("refused `pm2 delete all`"), "{s}");
+    t.keys(&["q"]);
+    t.wait_text("EXITED 0", long);
+    drop(t);
+
+    let out = pm2_incident::journal::read(&journal).unwrap();
+    assert!(out.is_intact());
+    let ev: Vec<Event> = out.entries.into_iter().map(|e| e.event).collect();
+    assert!(matches!(&ev[0], Event::IncidentOpened(o) if o.mode == Mode::Drill));
+    assert!(ev.iter().any(
+        |e| matches!(e, Event::Note(n) if n.author == "drill" && n.text.contains("Drill debrief"))
+    ));
+    assert!(ev.iter().any(
+        |e| matches!(e, Event::CommandStarted(c) if c.text == "pm2 start ecosystem-test.config.cjs")
+    ));
+    // The simulated server is gone with the drill.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("pm2-incident-drill")
+        })
+        .collect();
+    assert!(left.is_empty(), "drill directory left behind");
+}
