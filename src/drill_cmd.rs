@@ -12,7 +12,6 @@ use crate::incident::event::Mode;
 use crate::journal::lock::LockInfo;
 use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
 use crate::journal::session::{self, Session};
-use crate::runbook::Runbook;
 use crate::runtime::World;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -47,17 +46,9 @@ pub fn run(args: &DrillArgs) -> i32 {
         }
         return 0;
     }
-    let rb = match Runbook::load(
-        args.source.runbook.as_deref(),
-        args.source.inventory.as_deref(),
-    ) {
+    let rb = match crate::runbook::cli::load(&args.source) {
         Ok(rb) => rb,
-        Err(errors) => {
-            for e in errors {
-                eprintln!("{e}");
-            }
-            return 1;
-        }
+        Err(code) => return code,
     };
     let scenario = match (&args.file, &args.scenario) {
         (Some(f), _) => drill::load_file(f, &rb.inventory),

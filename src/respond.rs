@@ -50,17 +50,9 @@ pub fn opened_event(rb: &Runbook, incident_id: &str, mode: Mode, me: &LockInfo) 
 }
 
 pub fn run(args: &RespondArgs) -> i32 {
-    let rb = match Runbook::load(
-        args.source.runbook.as_deref(),
-        args.source.inventory.as_deref(),
-    ) {
+    let rb = match crate::runbook::cli::load(&args.source) {
         Ok(rb) => Arc::new(rb),
-        Err(errors) => {
-            for e in errors {
-                eprintln!("{e}");
-            }
-            return 1;
-        }
+        Err(code) => return code,
     };
     let home = match &args.pm2_home {
         Some(d) => Pm2Home::new(d.clone()),

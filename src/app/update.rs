@@ -201,23 +201,9 @@ impl App {
         );
     }
 
+    /// Assess, and journal the proposed severity when it changed.
     fn reassess(&mut self) {
-        let view = match (&self.processes, self.pm2_daemon.as_str()) {
-            (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown {
-                reason: &self.pm2_detail,
-            },
-            (None, _) => Pm2View::Unreadable {
-                reason: &self.pm2_detail,
-            },
-        };
-        self.assessment = assess::assess(
-            &self.rb,
-            &Observation {
-                pm2: view,
-                health: &self.health,
-            },
-        );
+        self.reassess_quietly();
         let call = &self.assessment.severity;
         if let Some(sev) = convert::severity(call.level, &call.label) {
             let path = convert::decision_path(call);
@@ -699,12 +685,11 @@ impl App {
                 _ => {}
             },
             Popup::Compose | Popup::Briefing => {}
-            Popup::Debrief(lines) => {
+            // Any key but q: back to the drill (the debrief is already journaled).
+            Popup::Debrief(_) => {
                 if k.code == KeyCode::Char('q') {
                     return self.quit_now();
                 }
-                // Any other key: back to the drill (the debrief is already journaled).
-                let _ = lines;
             }
             Popup::QuitConfirm => {
                 if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {

@@ -5,7 +5,9 @@ use super::model::{Effect, Risk};
 use super::Runbook;
 use crate::cli::RunbookSource;
 
-fn load(src: &RunbookSource) -> Result<Runbook, i32> {
+/// Load the runbook and inventory a command was given, printing every
+/// `file:line:col` error; `Err` carries the exit code (1).
+pub fn load(src: &RunbookSource) -> Result<Runbook, i32> {
     Runbook::load(src.runbook.as_deref(), src.inventory.as_deref()).map_err(|errors| {
         for e in &errors {
             eprintln!("{e}");

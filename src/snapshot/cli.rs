@@ -4,7 +4,6 @@ use super::render::{self, Style};
 use crate::assess::{self, Level, Observation};
 use crate::cli::RunbookSource;
 use crate::pm2::source::SourceArgs;
-use crate::runbook::Runbook;
 use std::io::IsTerminal;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -19,17 +18,9 @@ pub struct SnapshotArgs {
 }
 
 pub fn run(args: &SnapshotArgs) -> i32 {
-    let rb = match Runbook::load(
-        args.source.runbook.as_deref(),
-        args.source.inventory.as_deref(),
-    ) {
+    let rb = match crate::runbook::cli::load(&args.source) {
         Ok(rb) => rb,
-        Err(errors) => {
-            for e in errors {
-                eprintln!("{e}");
-            }
-            return Level::Unknown.exit_code();
-        }
+        Err(_) => return Level::Unknown.exit_code(),
     };
     let snap = gather(&rb, &args.pm2);
     let a = assess::assess(
