@@ -57,7 +57,7 @@ fn live_session() -> App {
     app.update(h, at(81));
     app.update(key('n'), at(90));
     type_str(&mut app, "prod back at 04:13:20", at(90));
-    app.update(code(KeyCode::Enter), at(91));
+    app.update(ctrl('s'), at(91));
     go_to_step(&mut app, "health-verification", at(95));
     app.flush_output();
     app

@@ -308,10 +308,12 @@ fn notes_and_manual_checklist_ticks_are_recorded() {
     let mut app = new_app();
     app.update(key('n'), at(1));
     type_str(&mut app, "paged secondary", at(1));
-    app.update(code(KeyCode::Enter), at(2));
+    app.update(code(KeyCode::Enter), at(1));
+    type_str(&mut app, "and the product owner", at(1));
+    app.update(ctrl('s'), at(2));
     assert_eq!(
         app.incident.notes.get(0).unwrap().value.text,
-        "paged secondary"
+        "paged secondary\nand the product owner"
     );
     go_to_step(&mut app, "verification-checklist", at(3));
     let manual = app

@@ -85,6 +85,39 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     assert!(ev.iter().any(
         |e| matches!(e, Event::CommandStarted(c) if c.text == "pm2 start ecosystem-test.config.cjs")
     ));
+    // Postmortem: open the drill journal in replay, move to the severity decision and
+    // see the PM2 pane as it was then (everything missing), not as it ended (online).
+    let r = Tmux::start(
+        "drill-replay",
+        120,
+        40,
+        &format!(
+            "{bin} replay {}; echo EXITED $?; sleep 60",
+            journal.display()
+        ),
+    );
+    r.wait_text("REPLAY", long);
+    let (s, _) = r.wait_for("the severity decision", long, |s| {
+        if s.contains("P1 - Critical") {
+            return true;
+        }
+        r.keys(&["s"]);
+        std::thread::sleep(Duration::from_millis(150));
+        false
+    });
+    assert!(
+        s.contains(" api                   missing"),
+        "PM2 as it was at the decision:\n{s}"
+    );
+    assert!(!s.contains(" api                   online"), "{s}");
+    r.keys(&["G"]);
+    r.wait_for("the end of the journal", long, |s| {
+        s.contains(" analytics-worker-test online")
+    });
+    r.keys(&["q"]);
+    r.wait_text("EXITED 0", long);
+    drop(r);
+
     // The simulated server is gone with the drill.
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

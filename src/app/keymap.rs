@@ -110,7 +110,7 @@ pub const KEYMAP: &[Binding] = &[
         ctrl: false,
         action: Action::Note,
         short: "n note",
-        help: "add a note to the incident journal",
+        help: "write a note for the journal (Enter new line, Ctrl-S save)",
         footer: true,
     },
     Binding {

@@ -53,13 +53,10 @@ impl Tab {
 pub enum InputKind {
     /// `:` ad-hoc command.
     Command,
-    Note,
     /// "P2 reason ..."
     Override,
     /// Reason to pass the restore gate before this plan item.
-    Skip {
-        plan_item: usize,
-    },
+    Skip { plan_item: usize },
     /// A post-incident record (root cause, why, action item, ...).
     Record(Record),
     /// Replay: jump to a time.
@@ -72,7 +69,6 @@ impl InputKind {
     pub fn title(&self) -> &'static str {
         match self {
             InputKind::Command => "Run a command (guarded, journaled)",
-            InputKind::Note => "Note for the journal",
             InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
             InputKind::Skip { .. } => "Skip the restore gate: why?",
             InputKind::Record(r) => r.prompt(),
@@ -112,6 +108,8 @@ pub enum Popup {
     QuitConfirm,
     /// The communication editor (its text lives in `App::compose`).
     Compose,
+    /// The note editor (a text area in `App::note`).
+    Note,
     /// A drill's briefing: the page the trainee got.
     Briefing,
     /// A drill's debrief (Markdown lines); q quits.
@@ -278,6 +276,8 @@ pub struct App {
     /// Replay: the timeline chart is hidden.
     pub hide_strip: bool,
     pub compose: Option<Compose>,
+    /// The note being written (multi-line).
+    pub note: Option<ratatui_textarea::TextArea<'static>>,
     /// The journal's last write error, while it lasts (shown in the header).
     pub journal_error: Option<String>,
     /// Where exported communications are written (the journal's directory).
@@ -339,6 +339,7 @@ impl App {
             replay: None,
             hide_strip: false,
             compose: None,
+            note: None,
             journal_error: None,
             export_dir: None,
             drill: None,

@@ -251,7 +251,10 @@ impl App {
                 }
             }
             Action::Prompt => self.open_input(InputKind::Command),
-            Action::Note => self.open_input(InputKind::Note),
+            Action::Note => {
+                self.note = Some(ratatui_textarea::TextArea::default());
+                self.popup = Some(Popup::Note);
+            }
             Action::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
             Action::Help => self.popup = Some(Popup::Help),
             Action::Cancel => {
@@ -661,9 +664,45 @@ impl App {
         vec![]
     }
 
+    /// The note editor: Enter starts a new line, Ctrl-S records, Esc discards.
+    fn note_key(&mut self, k: KeyEvent) {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match (ctrl, k.code) {
+            (false, KeyCode::Esc) => {
+                self.note = None;
+                self.popup = None;
+                self.flash = Some("note discarded".into());
+            }
+            (true, KeyCode::Char('s')) => {
+                let text = self
+                    .note
+                    .take()
+                    .map(|a| a.lines().join("\n"))
+                    .unwrap_or_default();
+                self.popup = None;
+                if !text.trim().is_empty() {
+                    self.record(Event::Note(Note {
+                        author: self.user.clone(),
+                        text: text.trim_end().to_string(),
+                    }));
+                    self.flash = Some("note recorded".into());
+                }
+            }
+            _ => {
+                if let Some(a) = self.note.as_mut() {
+                    a.input(k);
+                }
+            }
+        }
+    }
+
     fn popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         if self.popup == Some(Popup::Compose) {
             return self.compose_key(k);
+        }
+        if self.popup == Some(Popup::Note) {
+            self.note_key(k);
+            return vec![];
         }
         let Some(popup) = self.popup.take() else {
             return vec![];
@@ -684,7 +723,7 @@ impl App {
                 }
                 _ => {}
             },
-            Popup::Compose | Popup::Briefing => {}
+            Popup::Compose | Popup::Note | Popup::Briefing => {}
             // Any key but q: back to the drill (the debrief is already journaled).
             Popup::Debrief(_) => {
                 if k.code == KeyCode::Char('q') {
@@ -766,16 +805,6 @@ impl App {
                     return vec![];
                 }
                 self.guarded_run(t, None)
-            }
-            InputKind::Note => {
-                if !t.is_empty() {
-                    self.record(Event::Note(Note {
-                        author: self.user.clone(),
-                        text: t,
-                    }));
-                    self.flash = Some("note recorded".into());
-                }
-                vec![]
             }
             InputKind::Override => {
                 let mut words = t.splitn(2, char::is_whitespace);

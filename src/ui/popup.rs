@@ -20,6 +20,20 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let Some(p) = &app.popup else { return };
+    if *p == Popup::Note {
+        if let Some(a) = &app.note {
+            let r = centered(area, 80, 12);
+            f.render_widget(Clear, r);
+            let block = Block::default().borders(Borders::ALL).title(Span::styled(
+                " Note for the journal — Enter new line · Ctrl-S save · Esc discard ",
+                th.title(),
+            ));
+            let inner = block.inner(r);
+            f.render_widget(block, r);
+            f.render_widget(a, inner);
+        }
+        return;
+    }
     if *p == Popup::Compose {
         if let Some(c) = &app.compose {
             let r = centered(area, 96, area.height.saturating_sub(2));
@@ -134,7 +148,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             60,
             5,
         ),
-        Popup::Compose => return,
+        Popup::Compose | Popup::Note => return,
         Popup::Briefing => {
             let Some(sc) = &app.drill else { return };
             let mut l = vec![
