@@ -166,6 +166,11 @@ impl App {
                 processes: vec![],
             }));
         }
+        // Redraw only for what the screen shows (recording marks the screen dirty too):
+        // an idle incident over a slow SSH link should cost the clock and little else.
+        if self.processes.is_some() != snap.processes.is_some() {
+            self.dirty = true;
+        }
         self.processes = snap.processes;
         self.reassess();
     }
@@ -176,6 +181,20 @@ impl App {
             if health_changed(self.incident.health.get(&row.url).map(|t| &t.value), &row) {
                 self.record(Event::HealthResult(row));
             }
+        }
+        let shown = |r: &[crate::health::HealthResult]| -> Vec<(String, String, Option<String>)> {
+            r.iter()
+                .map(|h| {
+                    (
+                        h.target.url.clone(),
+                        h.verdict.label(),
+                        crate::health::slow_label(h.latency_ms),
+                    )
+                })
+                .collect()
+        };
+        if shown(&self.health) != shown(&results) {
+            self.dirty = true;
         }
         self.health = results;
         self.reassess();
@@ -219,7 +238,6 @@ impl App {
                 }));
             }
         }
-        self.dirty = true;
     }
 
     fn key(&mut self, k: KeyEvent) -> Vec<Effect> {

@@ -9,4 +9,4 @@ pub mod verdict;
 pub use checker::{CheckOptions, CheckerError, HealthChecker};
 pub use fetch::{fetch, Fetched, DEFAULT_BODY_CAP};
 pub use interpret::{interpret, interpret_target, is_ping_url};
-pub use verdict::{HealthResult, Verdict};
+pub use verdict::{slow_label, HealthResult, Verdict};

@@ -83,3 +83,9 @@ pub struct HealthResult {
     pub latency_ms: u64,
     pub verdict: Verdict,
 }
+
+/// Latency worth showing: a slow answer (1 s or more) says something about the app;
+/// the usual few milliseconds would only repaint the screen every round.
+pub fn slow_label(latency_ms: u64) -> Option<String> {
+    (latency_ms >= 1000).then(|| format!("slow {:.1}s", latency_ms as f64 / 1000.0))
+}

@@ -30,9 +30,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         let verdict = clip(&h.verdict.label(), 8);
         let name_w = width.saturating_sub(9);
         let mut what = format!("{} {route}", h.target.deployment);
-        let ms = format!(" {}ms", h.latency_ms);
-        if what.chars().count() + ms.len() <= name_w {
-            what.push_str(&ms);
+        if let Some(slow) = crate::health::slow_label(h.latency_ms) {
+            what.push_str(&format!(" {slow}"));
         }
         lines.push(Line::from(vec![
             Span::styled(format!("{verdict:<8} "), style),
