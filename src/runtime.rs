@@ -23,7 +23,8 @@ use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
 use crate::snapshot::gather::read_pm2;
 
 /// How often PM2 is read when nothing happens (events trigger an immediate read).
-pub const PM2_POLL: Duration = Duration::from_secs(2);
+/// (The event bus shows changes at once; the poll is the safety net.)
+pub const PM2_POLL: Duration = Duration::from_secs(3);
 pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
 const FRAME: Duration = Duration::from_millis(33);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
@@ -73,7 +74,7 @@ fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
 
 /// Tail a journal another responder is writing: new complete lines become entries.
 fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
+    spawn_named("follow", move || {
         let mut last_len = 0u64;
         loop {
             std::thread::sleep(Duration::from_millis(500));
@@ -101,7 +102,7 @@ fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
 fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
     let (refresh, rx) = mpsc::channel::<()>();
     let t = tx.clone();
-    std::thread::spawn(move || {
+    spawn_named("drill-poll", move || {
         let mut last_ms = crate::drill::env::now_ms();
         loop {
             let now_ms = crate::drill::env::now_ms();
@@ -142,7 +143,7 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         ..SourceArgs::default()
     };
     let t = tx.clone();
-    std::thread::spawn(move || loop {
+    spawn_named("pm2-poll", move || loop {
         let r = read_pm2(&source);
         let snap = Pm2Snapshot {
             daemon: r.daemon.to_string(),
@@ -161,13 +162,19 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
     let targets = app.rb.inventory.health_targets();
     let checker = HealthChecker::from_inventory(&app.rb.inventory);
     let t = tx.clone();
-    std::thread::spawn(move || {
+    spawn_named("health", move || {
         let Ok(checker) = checker else { return };
+        // One runtime for the thread's life, not one per round (idle CPU).
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
         loop {
-            if let Ok(results) = checker.check_all_blocking(&targets) {
-                if t.send(Msg::Health(results)).is_err() {
-                    return;
-                }
+            let results = rt.block_on(checker.check_all(&targets));
+            if t.send(Msg::Health(results)).is_err() {
+                return;
             }
             if wait_or_refresh(&health_rx, HEALTH_EVERY) {
                 return;
@@ -178,7 +185,7 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
     // The event bus: a process exit shows at once (and triggers a fresh read).
     let home = world.home.clone();
     let t = tx.clone();
-    std::thread::spawn(move || {
+    spawn_named("bus", move || {
         let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
         let mut connected = true;
         while let Ok(m) = bus.receiver().recv() {
@@ -273,7 +280,7 @@ fn run_command(
     match runner::spawn(spec, cancel.clone(), sink) {
         Ok(running) => {
             let t = tx.clone();
-            std::thread::spawn(move || {
+            spawn_named("cmd-wait", move || {
                 let r = running.wait();
                 let _ = t.send(Msg::Finished {
                     cmd_id,
@@ -300,30 +307,36 @@ fn run_command(
 /// unwritten events queued and retries them with the next append.
 struct JournalThread {
     tx: Sender<(crate::incident::event::Ts, Event)>,
-    handle: std::thread::JoinHandle<()>,
+    /// `None` only if the thread could not be started (then nothing is written, and the UI says so).
+    handle: Option<std::thread::JoinHandle<()>>,
 }
 
 fn spawn_journal(mut writer: Writer, ui: Sender<Msg>) -> JournalThread {
     let (tx, rx) = mpsc::channel::<(crate::incident::event::Ts, Event)>();
-    let handle = std::thread::spawn(move || {
-        let mut failing = false;
-        while let Ok((ts, ev)) = rx.recv() {
-            match writer.append(ts, ev) {
-                Ok(_) if failing => {
-                    failing = false;
-                    let _ = ui.send(Msg::JournalError(String::new()));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    failing = true;
-                    let _ = ui.send(Msg::JournalError(e.to_string()));
+    let handle = std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            let mut failing = false;
+            while let Ok((ts, ev)) = rx.recv() {
+                match writer.append(ts, ev) {
+                    Ok(_) if failing => {
+                        failing = false;
+                        let _ = ui.send(Msg::JournalError(String::new()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        failing = true;
+                        let _ = ui.send(Msg::JournalError(e.to_string()));
+                    }
                 }
             }
-        }
-        // Last chance for anything still queued after a failure.
-        let _ = writer.flush_pending();
-    });
-    JournalThread { tx, handle }
+            // Last chance for anything still queued after a failure.
+            let _ = writer.flush_pending();
+        });
+    JournalThread {
+        tx,
+        handle: handle.ok(),
+    }
 }
 
 fn send_journal(app: &mut App, journal: &Option<JournalThread>) {
@@ -346,8 +359,8 @@ pub fn run<B: Backend>(
     let journal = writer.map(|w| spawn_journal(w, tx.clone()));
     let mut workers = spawn_workers(&app, &world, &tx);
     let input_tx = tx.clone();
-    std::thread::spawn(move || loop {
-        match event::poll(Duration::from_millis(500)) {
+    spawn_named("input", move || loop {
+        match event::poll(Duration::from_secs(1)) {
             Ok(true) => {
                 let msg = match event::read() {
                     Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
@@ -402,7 +415,7 @@ pub fn run<B: Backend>(
         }
         let wait = next_tick
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(250));
+            .min(Duration::from_millis(1000));
         let mut msgs = Vec::new();
         match rx.recv_timeout(wait) {
             Ok(m) => msgs.push(m),
@@ -479,7 +492,16 @@ pub fn run<B: Backend>(
     // Everything recorded reaches the disk before we return.
     if let Some(j) = journal {
         drop(j.tx);
-        let _ = j.handle.join();
+        if let Some(h) = j.handle {
+            let _ = h.join();
+        }
     }
     exit_code
+}
+
+/// Threads carry names (they show in `top -H` and debuggers).
+fn spawn_named<F: FnOnce() + Send + 'static>(name: &str, f: F) {
+    // Spawning only fails when the OS is out of threads; the worker is then missing
+    // and the screen says so by never updating, which beats a crash mid-incident.
+    let _ = std::thread::Builder::new().name(name.into()).spawn(f);
 }

@@ -344,7 +344,9 @@ impl Drop for EventSubscriber {
 fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
     let end = Instant::now() + d;
     while !stop.load(Ordering::SeqCst) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20).min(end - Instant::now()));
+        // Coarse steps: a dead daemon can stay dead for the whole incident, and
+        // waking 50 times a second to wait for it costs CPU for nothing.
+        std::thread::sleep(Duration::from_millis(200).min(end - Instant::now()));
     }
 }
 
