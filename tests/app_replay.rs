@@ -194,3 +194,38 @@ fn follow_appends_and_stays_at_the_end() {
     assert_eq!(replay.replay.as_ref().unwrap().pos(), entries.len());
     assert_eq!(replay.incident, live.incident);
 }
+
+/// A raw `pm2 jlist` dump saved per the runbook opens as one observation, with the
+/// assessment applied: what would the tool have said?
+#[test]
+fn jlist_dump_opens_with_the_assessment_applied() {
+    let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/journal/pm2-incident-20260217-041240.json");
+    let args = pm2_incident::replay_cmd::ReplayArgs {
+        file: dump,
+        follow: false,
+        source: Default::default(),
+    };
+    let (mut app, n) = pm2_incident::replay_cmd::open(&args).expect("the dump opens");
+    assert!(n >= 1);
+    app.update(key('G'), at(0));
+    assert!(app.processes.as_ref().is_some_and(|p| !p.is_empty()));
+    let s = screen(&app, 100, 36).join("\n");
+    assert!(s.contains("REPLAY"), "{s}");
+    assert!(
+        !s.contains("CANARY-7f3a9c"),
+        "no environment reaches the screen"
+    );
+    let shown = format!("{:?} {:?}", app.incident, app.processes);
+    assert!(
+        !shown.contains("CANARY-7f3a9c") && !shown.contains("DB_PASSWORD"),
+        "nor the replayed state"
+    );
+    // The decision tree answered from the dump alone.
+    assert_ne!(
+        app.assessment.severity.level,
+        pm2_incident::assess::Level::Unknown,
+        "{:?}",
+        app.assessment.severity
+    );
+}
