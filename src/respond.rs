@@ -139,6 +139,12 @@ pub fn run_tui(
     writer: Option<crate::journal::Writer>,
     path: Option<&Path>,
 ) -> i32 {
+    // Files the responder's commands create are private too: the runbook's own
+    // `pm2 jlist > /tmp/pm2-incident-*.json` carries every app's secrets.
+    // SAFETY: umask(2) only changes this process's file-creation mask; children inherit it.
+    unsafe {
+        libc::umask(0o077);
+    }
     crate::terminal::catch_signals();
     let mut term = match crate::terminal::enter() {
         Ok(t) => t,

@@ -77,6 +77,20 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
     });
     assert!(s.contains("flyer-crawler-analytics-worker"), "{s}");
 
+    // The runbook's "save PM2 state" writes every app's secrets: the file is private.
+    let saved = dir.path().join("pm2-state.json");
+    tui.keys(&[":"]);
+    tui.type_text(&format!("pm2 jlist > {}", saved.display()));
+    tui.keys(&["Enter"]);
+    tui.wait_for("jlist saved", long, |_| {
+        saved.metadata().map(|m| m.len() > 0).unwrap_or(false)
+    });
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        saved.metadata().unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
     // A dangerous command typed at the prompt is refused.
     tui.keys(&[":"]);
     tui.type_text("pm2 stop all");
@@ -112,7 +126,6 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
         !raw.contains(&fx.canary),
         "the canary secret reached the journal"
     );
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&journal).unwrap().permissions().mode() & 0o777,
         0o600
