@@ -10,7 +10,7 @@ use super::clip;
 use super::theme::Theme;
 use crate::app::{App, StepItem};
 use crate::assess::{plan::item_check, CheckState};
-use crate::guard::{classify, Class};
+use crate::guard::{classify, Class, GuardContext};
 use crate::incident::event::Stream;
 use crate::incident::fold::exit_text;
 use crate::runbook::Risk;
@@ -18,6 +18,8 @@ use crate::runbook::Risk;
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let step = app.current_step();
     let items = app.items();
+    // Once per frame: the guard's verdict is shown for every command of the step.
+    let ctx = app.guard_context();
     let selected_cmd = match items.get(app.selected) {
         Some(StepItem::Command { text, .. }) => Some(text.clone()),
         Some(StepItem::Plan(i)) => app.plan().items.get(*i).map(|p| p.command.clone()),
@@ -110,7 +112,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             sel_line = lines.len();
         }
         let cursor = if selected { "▶ " } else { "  " };
-        let (tag, tag_style, body) = item_line(app, item, th);
+        let (tag, tag_style, body) = item_line(app, item, th, &ctx);
         let mut l = Line::from(vec![
             Span::raw(cursor),
             Span::styled(tag, tag_style),
@@ -122,7 +124,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
         lines.push(l);
         if selected {
-            if let Some(extra) = item_detail(app, item) {
+            if let Some(extra) = item_detail(app, item, &ctx) {
                 for e in extra {
                     lines.push(Line::from(Span::styled(format!("    {e}"), th.dim())));
                 }
@@ -208,7 +210,12 @@ fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
     }
 }
 
-fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style::Style, String) {
+fn item_line(
+    app: &App,
+    item: &StepItem,
+    th: &Theme,
+    ctx: &GuardContext,
+) -> (String, ratatui::style::Style, String) {
     match item {
         StepItem::RunAll => (
             "[run all]".into(),
@@ -243,7 +250,7 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
             risk,
             ..
         } => {
-            let v = classify(text, &app.guard_context());
+            let v = classify(text, ctx);
             let (tag, st) = match (v.class, risk, runnable) {
                 (Class::Dangerous, _, _) | (_, Risk::Dangerous, _) => ("DANGER ", th.bad()),
                 (Class::Caution, _, _) => ("caution", th.warn()),
@@ -305,10 +312,10 @@ fn item_line(app: &App, item: &StepItem, th: &Theme) -> (String, ratatui::style:
 }
 
 /// More about the selected item: purpose, directory, the guard's verdict, the check.
-fn item_detail(app: &App, item: &StepItem) -> Option<Vec<String>> {
+fn item_detail(app: &App, item: &StepItem, ctx: &GuardContext) -> Option<Vec<String>> {
     match item {
         StepItem::Command { text, dir, purpose, .. } => {
-            let v = classify(text, &app.guard_context());
+            let v = classify(text, ctx);
             let mut out = vec![purpose.clone()];
             if text.lines().count() > 1 {
                 out.extend(text.lines().map(|l| format!("  {l}")));
