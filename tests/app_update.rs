@@ -515,3 +515,33 @@ fn journal_failure_is_shown_until_it_recovers() {
     app.update(Msg::JournalError(String::new()), at(3));
     assert!(app.journal_error.is_none());
 }
+
+#[test]
+fn runbook_cd_lines_move_where_later_commands_run() {
+    let mut app = new_app();
+    go_to_step(&mut app, "gather-info", at(1));
+    let idx = app
+        .items()
+        .iter()
+        .position(|i| matches!(i, pm2_incident::app::StepItem::Command { text, .. } if text.starts_with("cd ")))
+        .unwrap();
+    for _ in 0..idx {
+        app.update(key('j'), at(1));
+    }
+    assert!(
+        app.update(code(KeyCode::Enter), at(2)).is_empty(),
+        "`cd` runs nothing"
+    );
+    assert_eq!(app.cwd, "/var/www/flyer-crawler.projectium.com");
+    app.update(key(':'), at(3));
+    type_str(&mut app, "ls", at(3));
+    let effects = app.update(code(KeyCode::Enter), at(3));
+    assert_eq!(
+        effects,
+        vec![Effect::Run {
+            cmd_id: 1,
+            text: "ls".into(),
+            dir: "/var/www/flyer-crawler.projectium.com".into()
+        }]
+    );
+}

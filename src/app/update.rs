@@ -469,6 +469,15 @@ impl App {
                     self.flash = Some("the runbook shows this line but the tool does not run it (placeholder or interactive)".into());
                     return vec![];
                 }
+                // The runbook's `cd DIR` lines: a child shell's `cd` would change nothing,
+                // so following the runbook literally moves where later commands run.
+                if let Some(target) = cd_target(&text) {
+                    self.cwd = target.clone();
+                    self.flash = Some(format!(
+                        "commands without a directory of their own now run in {target}"
+                    ));
+                    return vec![];
+                }
                 // Dangerous lines go to the guard too, which refuses them with its explanation.
                 self.guarded_run(text, dir)
             }
@@ -1000,4 +1009,12 @@ impl App {
     pub fn proposed_level(&self) -> Level {
         self.assessment.severity.level
     }
+}
+
+/// `cd /some/dir` (one plain absolute path, nothing else on the line) -> the directory.
+fn cd_target(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix("cd ")?.trim();
+    let plain = rest.starts_with('/')
+        && !rest.contains(|c: char| c.is_whitespace() || "'\"$`;&|<>()\\*?".contains(c));
+    plain.then(|| rest.to_string())
 }
