@@ -215,3 +215,24 @@ fn the_environment_is_scrubbed() {
     let (_, out, _) = sh(&d, tmp.path(), START, "command -v pm2");
     assert_eq!(out.trim(), d.bin.join("pm2").display().to_string());
 }
+
+#[test]
+fn tail_reads_the_drill_files_and_never_the_hosts_var_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = world("delete-all", tmp.path());
+    // The runbook's `cat ~/.pm2/pm2.log | tail -100` and `tail -100 ~/.pm2/logs/...`: real drill files.
+    let (code, out, err) = sh(&d, tmp.path(), START + 1000, "tail -n 3 ~/.pm2/pm2.log");
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.is_empty() && out.lines().count() <= 3, "{out}");
+    // `tail -50 /var/log/auth.log`: the simulated server's, never this machine's.
+    let (code, out, err) = sh(&d, tmp.path(), START + 1000, "tail -50 /var/log/auth.log");
+    assert_eq!(code, 0, "{err}");
+    if let Ok(host) = std::fs::read_to_string("/var/log/auth.log") {
+        for l in host.lines().filter(|l| l.len() > 20).take(20) {
+            assert!(!out.contains(l), "host auth.log leaked into the drill: {l}");
+        }
+    }
+    let (code, _, err) = sh(&d, tmp.path(), START + 1000, "tail /var/log/syslog");
+    assert_eq!(code, 1);
+    assert!(err.contains("No such file"), "{err}");
+}

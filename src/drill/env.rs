@@ -18,6 +18,7 @@ use crate::runbook::{vars, Runbook};
 
 /// The tools the drill shims.
 pub const SHIMS: &[&str] = &[
+    "tail",
     "pm2",
     "curl",
     "systemctl",
@@ -232,6 +233,7 @@ pub fn dispatch(
         "df" => super::sys::df(st, args),
         "free" => super::sys::free(st, args),
         "git" => super::sys::git(st, args, cwd),
+        "tail" => super::sys::tail_varlog(st, args),
         other => super::Output::err(
             format!("pm2-incident sim: `{other}` is not simulated\n"),
             127,

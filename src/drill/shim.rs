@@ -16,6 +16,18 @@ fn state_path() -> Option<PathBuf> {
 
 /// Run one simulated tool; returns its exit code.
 pub fn main(tool: &str, args: &[String]) -> i32 {
+    // The drill's own files (~/.pm2/logs/...) are real: only the server's /var/log is simulated,
+    // so the host's own logs never show up in a drill (or its journal).
+    if tool == "tail" && !args.iter().any(|a| a.starts_with("/var/log/")) {
+        use std::os::unix::process::CommandExt;
+        let real = ["/usr/bin/tail", "/bin/tail"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("tail");
+        let e = std::process::Command::new(real).args(args).exec();
+        eprintln!("tail: {e}");
+        return 127;
+    }
     let Some(path) = state_path() else {
         eprintln!("pm2-incident sim: not inside a drill ({STATE_ENV} is unset and PM2_HOME has no {STATE_POINTER})");
         return 127;

@@ -276,3 +276,56 @@ pub fn git(st: &SimState, args: &[String], cwd: &Path) -> Output {
 fn glob_path(pattern: &str, path: &str) -> bool {
     pattern.contains('*') && crate::runbook::inventory::glob_match(pattern, path)
 }
+
+/// `tail` of the server's `/var/log` files (the shim hands every other file to the real
+/// `tail`, since the drill's own files are real). auth.log carries the sshd and sudo
+/// lines of the scenario; other system logs do not exist on the simulated server.
+pub fn tail_varlog(st: &SimState, args: &[String]) -> Output {
+    let mut n = 10usize;
+    let mut files = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-n" | "--lines" => {
+                n = it
+                    .next()
+                    .and_then(|v| v.trim_start_matches('+').parse().ok())
+                    .unwrap_or(n)
+            }
+            s if s.starts_with("-n") && s.len() > 2 => n = s[2..].parse().unwrap_or(n),
+            s if s.starts_with('-')
+                && s[1..].chars().all(|c| c.is_ascii_digit())
+                && s.len() > 1 =>
+            {
+                n = s[1..].parse().unwrap_or(n)
+            }
+            s if s.starts_with('-') => {}
+            f => files.push(f.to_string()),
+        }
+    }
+    let mut out = String::new();
+    let mut err = String::new();
+    for f in &files {
+        if f == "/var/log/auth.log" {
+            let lines = lines_of(
+                st,
+                |s| matches!(s, LogSource::Unit(u) if u == "sshd" || u == "sudo"),
+            );
+            let skip = lines.len().saturating_sub(n);
+            for l in lines.into_iter().skip(skip) {
+                out.push_str(&l);
+                out.push('\n');
+            }
+        } else {
+            err.push_str(&format!(
+                "tail: cannot open '{f}' for reading: No such file or directory\n"
+            ));
+        }
+    }
+    Output {
+        stdout: out,
+        stderr: err.clone(),
+        code: if err.is_empty() { 0 } else { 1 },
+        file: None,
+    }
+}
