@@ -14,6 +14,7 @@ pub mod health;
 pub mod incident;
 pub mod journal;
 pub mod pm2;
+pub mod quiet;
 pub mod replay_cmd;
 pub mod respond;
 pub mod runbook;

@@ -10,7 +10,7 @@ use ratatui::Terminal;
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
-pub type Tty = Terminal<CrosstermBackend<Stdout>>;
+pub type Tty = Terminal<CrosstermBackend<crate::quiet::QuietWriter<Stdout>>>;
 
 /// Raw mode + alternate screen; restored by [`restore`] (also on panic).
 pub fn enter() -> io::Result<Tty> {
@@ -18,7 +18,9 @@ pub fn enter() -> io::Result<Tty> {
     terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
-    Terminal::new(CrosstermBackend::new(io::stdout()))
+    Terminal::new(CrosstermBackend::new(crate::quiet::QuietWriter::new(
+        io::stdout(),
+    )))
 }
 
 /// Put the terminal back. Safe to call twice, and when the tty is gone (SIGHUP).
