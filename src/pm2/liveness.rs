@@ -164,10 +164,11 @@ mod tests {
         let home = Pm2Home::new(dir.path()).unwrap();
         // Bind then drop the listener: the socket file stays, connects are refused.
         drop(std::os::unix::net::UnixListener::bind(home.rpc_socket()).unwrap());
-        assert!(matches!(
-            probe_daemon(&home),
-            DaemonState::DiedUncleanly { last_pid: None, .. }
-        ));
+        let state = probe_daemon(&home);
+        assert!(
+            matches!(state, DaemonState::DiedUncleanly { last_pid: None, .. }),
+            "{state:?}"
+        );
     }
 
     #[test]

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// The only methods this crate ever sends to PM2.
@@ -114,23 +113,75 @@ impl Default for RpcOptions {
     }
 }
 
-/// Connect with a deadline. Unix connects normally finish at once; a thread keeps a wedged
-/// one (full backlog) from blocking the caller.
+/// Connect with a deadline, without a helper thread: a non-blocking connect either
+/// succeeds or fails at once, or (full listen backlog: a wedged daemon) says "try
+/// again", which is retried until the deadline.
 pub(crate) fn connect_unix(path: &Path, timeout: Duration) -> Result<UnixStream, RpcError> {
-    let (tx, rx) = mpsc::channel();
-    let p = path.to_path_buf();
-    std::thread::spawn(move || {
-        let _ = tx.send(UnixStream::connect(&p));
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(match e.kind() {
-            io::ErrorKind::NotFound => RpcError::NotFound(path.into()),
-            io::ErrorKind::ConnectionRefused => RpcError::Refused(path.into()),
-            io::ErrorKind::PermissionDenied => RpcError::PermissionDenied(path.into()),
-            _ => RpcError::Connect(path.into(), e),
-        }),
-        Err(_) => Err(RpcError::ConnectTimeout(timeout, path.into())),
+    let deadline = Instant::now() + timeout;
+    loop {
+        match connect_nonblocking(path) {
+            Ok(s) => {
+                s.set_nonblocking(false)
+                    .map_err(|e| RpcError::Connect(path.into(), e))?;
+                return Ok(s);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return Err(RpcError::ConnectTimeout(timeout, path.into()));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                return Err(match e.kind() {
+                    io::ErrorKind::NotFound => RpcError::NotFound(path.into()),
+                    io::ErrorKind::ConnectionRefused => RpcError::Refused(path.into()),
+                    io::ErrorKind::PermissionDenied => RpcError::PermissionDenied(path.into()),
+                    _ => RpcError::Connect(path.into(), e),
+                })
+            }
+        }
+    }
+}
+
+/// One non-blocking `connect(2)` on a new AF_UNIX stream socket.
+fn connect_nonblocking(path: &Path) -> io::Result<UnixStream> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::FromRawFd;
+    let bytes = path.as_os_str().as_bytes();
+    // SAFETY: plain socket(2)/connect(2)/close(2) on a descriptor we own; sockaddr_un
+    // is zeroed and the path is copied only when it fits (with its NUL).
+    unsafe {
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        if bytes.len() >= addr.sun_path.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "socket path too long",
+            ));
+        }
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+            *d = *s as libc::c_char;
+        }
+        let fd = libc::socket(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let len = (std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+        if libc::connect(
+            fd,
+            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+            len,
+        ) != 0
+        {
+            let e = io::Error::last_os_error();
+            libc::close(fd);
+            return Err(e);
+        }
+        Ok(UnixStream::from_raw_fd(fd))
     }
 }
 
