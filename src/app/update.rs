@@ -202,15 +202,11 @@ impl App {
 
     /// Assess what is shown without recording anything (replay).
     pub fn reassess_quietly(&mut self) {
-        let view = match (&self.processes, self.pm2_daemon.as_str()) {
-            (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown {
-                reason: &self.pm2_detail,
-            },
-            (None, _) => Pm2View::Unreadable {
-                reason: &self.pm2_detail,
-            },
-        };
+        let view = Pm2View::from_reading(
+            self.processes.as_deref(),
+            &self.pm2_daemon,
+            &self.pm2_detail,
+        );
         self.assessment = assess::assess(
             &self.rb,
             &Observation {

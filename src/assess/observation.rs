@@ -14,6 +14,22 @@ pub enum Pm2View<'a> {
     Unreadable { reason: &'a str },
 }
 
+impl<'a> Pm2View<'a> {
+    /// From a reading: the list when there is one; else `daemon` (`not_running`,
+    /// `died`, ...) says whether PM2 is known to be down or just could not be read.
+    pub fn from_reading(
+        processes: Option<&'a [Process]>,
+        daemon: &str,
+        detail: &'a str,
+    ) -> Pm2View<'a> {
+        match (processes, daemon) {
+            (Some(list), _) => Pm2View::Listed(list),
+            (None, "not_running" | "died") => Pm2View::DaemonDown { reason: detail },
+            (None, _) => Pm2View::Unreadable { reason: detail },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
     pub pm2: Pm2View<'a>,

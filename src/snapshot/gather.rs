@@ -26,15 +26,7 @@ pub struct Pm2Reading {
 
 impl Pm2Reading {
     pub fn view(&self) -> Pm2View<'_> {
-        match (&self.processes, self.daemon) {
-            (Some(list), _) => Pm2View::Listed(list),
-            (None, "not_running" | "died") => Pm2View::DaemonDown {
-                reason: &self.detail,
-            },
-            (None, _) => Pm2View::Unreadable {
-                reason: &self.detail,
-            },
-        }
+        Pm2View::from_reading(self.processes.as_deref(), self.daemon, &self.detail)
     }
 }
 

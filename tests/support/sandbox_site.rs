@@ -44,78 +44,48 @@ impl SandboxSite {
         let inventory = dir.path().join("inventory.toml");
         let public = |app: &str| public_ports.iter().find(|(a, _)| *a == app).unwrap().1;
         let sandbox = sandbox_dir().display().to_string();
-        let text = format!(
-            r#"site = "sandbox"
-ssh_target = "nobody@localhost"
-pm2_service = "pm2-sandbox"
-high_restart_threshold = 10
-health_timeout_ms = 2000
-
-[[app]]
-id = "flyer-crawler"
-name = "Flyer Crawler"
-
-[[app]]
-id = "stock-alert"
-name = "Stock Alert"
-
-[[deployment]]
-id = "flyer-crawler-prod"
-app = "flyer-crawler"
-environment = "production"
-processes = ["flyer-crawler-api", "flyer-crawler-worker", "flyer-crawler-analytics-worker"]
-config = "ecosystem.config.cjs"
-dir = "{sandbox}"
-public_url = "http://127.0.0.1:{}"
-local_url = "http://127.0.0.1:{}"
-
-[[deployment]]
-id = "flyer-crawler-test"
-app = "flyer-crawler"
-environment = "test"
-processes = ["flyer-crawler-api-test", "flyer-crawler-worker-test", "flyer-crawler-analytics-worker-test"]
-config = "ecosystem-test.config.cjs"
-dir = "{sandbox}"
-public_url = "http://127.0.0.1:{}"
-local_url = "http://127.0.0.1:{}"
-
-[[deployment]]
-id = "stock-alert-prod"
-app = "stock-alert"
-environment = "production"
-processes = ["stock-alert-*"]
-config = "stock-alert.config.cjs"
-dir = "{sandbox}"
-public_url = "http://127.0.0.1:{}"
-
-[[restore]]
-process = "flyer-crawler-api"
-rationale = "Production API - highest user impact"
-[[restore]]
-process = "flyer-crawler-worker"
-rationale = "Production background jobs"
-[[restore]]
-process = "flyer-crawler-analytics-worker"
-rationale = "Production analytics"
-[[restore]]
-process = "stock-alert-*"
-rationale = "Other production apps"
-[[restore]]
-process = "flyer-crawler-api-test"
-rationale = "Test environment"
-[[restore]]
-process = "flyer-crawler-worker-test"
-rationale = "Test background jobs"
-[[restore]]
-process = "flyer-crawler-analytics-worker-test"
-rationale = "Test analytics"
-"#,
-            public("flyer-crawler-api"),
-            fx.ports["flyer-crawler-api"],
-            public("flyer-crawler-api-test"),
-            fx.ports["flyer-crawler-api-test"],
-            public("stock-alert-api"),
-        );
+        // The shipped inventory, pointed at this sandbox: same apps, processes and
+        // restore priority; local directories, ports and the stock-alert config name.
+        let replacements = [
+            ("/var/www/flyer-crawler.projectium.com", sandbox.clone()),
+            (
+                "/var/www/flyer-crawler-test.projectium.com",
+                sandbox.clone(),
+            ),
+            ("/var/www/stock-alert.projectium.com", sandbox.clone()),
+            (
+                "https://flyer-crawler.projectium.com",
+                format!("http://127.0.0.1:{}", public("flyer-crawler-api")),
+            ),
+            (
+                "http://localhost:3001",
+                format!("http://127.0.0.1:{}", fx.ports["flyer-crawler-api"]),
+            ),
+            (
+                "https://flyer-crawler-test.projectium.com",
+                format!("http://127.0.0.1:{}", public("flyer-crawler-api-test")),
+            ),
+            (
+                "http://localhost:3002",
+                format!("http://127.0.0.1:{}", fx.ports["flyer-crawler-api-test"]),
+            ),
+            (
+                "https://stock-alert.projectium.com",
+                format!("http://127.0.0.1:{}", public("stock-alert-api")),
+            ),
+            (
+                "config = \"ecosystem.config.cjs\"\nconfig_note",
+                "config = \"stock-alert.config.cjs\"\nconfig_note".to_string(),
+            ),
+        ];
+        let mut text = pm2_incident::runbook::DEFAULT_INVENTORY.to_string();
+        for (from, to) in replacements {
+            assert!(
+                text.contains(from),
+                "the shipped inventory no longer has {from}"
+            );
+            text = text.replace(from, &to);
+        }
         std::fs::write(&inventory, text).expect("write sandbox inventory");
         SandboxSite {
             gateway,
