@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
-use pm2_incident::app::{App, AppMode, Msg, Pm2Snapshot};
+use pm2_incident::app::{App, AppMode, Msg};
 use pm2_incident::incident::event::Stream;
 use pm2_incident::pm2::parse_process_list;
 use pm2_incident::runbook::Runbook;
@@ -25,11 +25,7 @@ fn busy_app() -> App {
         .collect();
     let list = parse_process_list(serde_json::to_string(&procs).unwrap().as_bytes()).unwrap();
     app.update(
-        Msg::Pm2(Pm2Snapshot {
-            daemon: "up".into(),
-            detail: "daemon up".into(),
-            processes: Some(list),
-        }),
+        Msg::Pm2(pm2_incident::pm2::Reading::listed("7.0.4", 4242, list)),
         now,
     );
     // 100 commands x 1000 lines = 100k lines of output held by the incident.

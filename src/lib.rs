@@ -1,24 +1,16 @@
 //! pm2-incident: guided PM2 incident response.
 //!
-//! Module order (a module imports only modules listed above it):
-//! runbook, pm2, health, guard, assess, exec, incident, journal, cli.
+//! The engine (`pm2_incident_engine`, re-exported here under the same module names) holds
+//! the domain: runbook, pm2, health, guard, assess, exec, incident, journal, comms, observe,
+//! drill. This crate adds, in import order: `app` (UI state, messages, update, keymaps; no
+//! I/O), `ui` (pure drawing), `tui` (the loop and the terminal), `cmd` (one file per
+//! subcommand). A module imports only modules listed before it; `tests/architecture.rs`
+//! checks the direction.
+pub use pm2_incident_engine::{
+    assess, comms, drill, exec, guard, health, incident, journal, observe, pm2, runbook,
+};
+
 pub mod app;
-pub mod assess;
-pub mod cli;
-pub mod comms;
-pub mod drill;
-pub mod drill_cmd;
-pub mod exec;
-pub mod guard;
-pub mod health;
-pub mod incident;
-pub mod journal;
-pub mod pm2;
-pub mod quiet;
-pub mod replay_cmd;
-pub mod respond;
-pub mod runbook;
-pub mod runtime;
-pub mod snapshot;
-pub mod terminal;
+pub mod cmd;
+pub mod tui;
 pub mod ui;

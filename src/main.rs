@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(pm2_incident::cli::main());
+    std::process::exit(pm2_incident::cmd::main());
 }

@@ -201,12 +201,12 @@ fn follow_appends_and_stays_at_the_end() {
 fn jlist_dump_opens_with_the_assessment_applied() {
     let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/journal/pm2-incident-20260217-041240.json");
-    let args = pm2_incident::replay_cmd::ReplayArgs {
+    let args = pm2_incident::cmd::replay::ReplayArgs {
         file: dump,
         follow: false,
         source: Default::default(),
     };
-    let (mut app, n) = pm2_incident::replay_cmd::open(&args).expect("the dump opens");
+    let (mut app, n) = pm2_incident::cmd::replay::open(&args).expect("the dump opens");
     assert!(n >= 1);
     app.update(key('G'), at(0));
     assert!(app.processes.as_ref().is_some_and(|p| !p.is_empty()));

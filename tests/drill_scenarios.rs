@@ -17,12 +17,8 @@ fn rb() -> Runbook {
 fn level(rb: &Runbook, st: &SimState) -> Level {
     let snap = drill::snapshot(st);
     let health = http::health_round(st, &rb.inventory.health_targets());
-    let pm2 = match &snap.processes {
-        Some(p) => Pm2View::Listed(p),
-        None => Pm2View::DaemonDown {
-            reason: &snap.detail,
-        },
-    };
+    let detail = snap.detail();
+    let pm2 = Pm2View::from_parts(snap.processes.as_deref(), Some(snap.kind()), &detail);
     assess::assess(
         rb,
         &Observation {
@@ -248,11 +244,11 @@ fn dead_daemon_trap_any_pm2_command_starts_an_empty_daemon() {
     let mut st = sim::new_state(&s, &rb.inventory, "/h", START);
     let snap = drill::snapshot(&st);
     assert_eq!(
-        (snap.daemon.as_str(), snap.processes.is_none()),
+        (snap.kind().as_str(), snap.processes.is_none()),
         ("died", true)
     );
     // Observation through the poller does not revive it.
-    assert_eq!(drill::snapshot(&st).daemon, "died");
+    assert_eq!(drill::snapshot(&st).kind().as_str(), "died");
     let sys = drill::sys::systemctl(&st, &args("status pm2-gitea-runner --no-pager"));
     assert_eq!(sys.code, 3);
     assert!(
@@ -270,7 +266,7 @@ fn dead_daemon_trap_any_pm2_command_starts_an_empty_daemon() {
         out.stdout
     );
     let snap = drill::snapshot(&st);
-    assert_eq!(snap.daemon, "up");
+    assert_eq!(snap.kind().as_str(), "up");
     assert_eq!(
         snap.processes.as_deref().map(<[_]>::len),
         Some(0),

@@ -129,7 +129,10 @@ fn daemon_killed_trap_ping_revives_an_empty_daemon() {
     let tmp = tempfile::tempdir().unwrap();
     let d = world("daemon-killed", tmp.path());
     assert!(d.home.join("rpc.sock").exists(), "stale socket left behind");
-    assert_eq!(d.snapshot(START + 1000).daemon, "died");
+    assert_eq!(
+        d.snapshot(START + 1000).kind(),
+        pm2_incident::pm2::DaemonKind::Died
+    );
     let (code, out, _) = sh(
         &d,
         tmp.path(),
@@ -145,7 +148,7 @@ fn daemon_killed_trap_ping_revives_an_empty_daemon() {
         "{out}"
     );
     let snap = d.snapshot(START + 4000);
-    assert_eq!(snap.daemon, "up");
+    assert_eq!(snap.kind(), pm2_incident::pm2::DaemonKind::Up);
     assert_eq!(snap.processes.map(|p| p.len()), Some(0));
     let (_, out, _) = sh(&d, tmp.path(), START + 5000, "pm2 jlist");
     assert_eq!(

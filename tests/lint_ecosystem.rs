@@ -2,7 +2,7 @@
 //! and compares app names.
 use std::path::PathBuf;
 
-use pm2_incident::guard::cli::{ecosystem_names, lint_report, ContextArgs, Format, LintArgs};
+use pm2_incident::cmd::lint::{ecosystem_names, lint_report, ContextArgs, Format, LintArgs};
 use pm2_incident::guard::GuardContext;
 
 fn fixture(rel: &str) -> PathBuf {

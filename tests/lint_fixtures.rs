@@ -1,7 +1,7 @@
 //! `lint` over fixtures that reproduce the runbook's dangerous and safe patterns.
 use std::path::PathBuf;
 
-use pm2_incident::guard::cli::{lint_report, ContextArgs, Format, LintArgs};
+use pm2_incident::cmd::lint::{lint_report, ContextArgs, Format, LintArgs};
 use pm2_incident::guard::lint::Severity;
 use pm2_incident::guard::GuardContext;
 
@@ -41,7 +41,7 @@ fn inventory() -> GuardContext {
 
 /// (path relative to the fixture dir, line, col, severity, rule)
 fn summary(
-    r: &pm2_incident::guard::cli::LintReport,
+    r: &pm2_incident::cmd::lint::LintReport,
     base: &str,
 ) -> Vec<(String, usize, usize, Severity, &'static str)> {
     let root = fixture(base).display().to_string();

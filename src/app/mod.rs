@@ -10,5 +10,5 @@ pub mod state;
 pub mod update;
 
 pub use keymap::{Action, Binding, KEYMAP};
-pub use msg::{Effect, Msg, Pm2Snapshot};
+pub use msg::{Effect, Msg};
 pub use state::{App, AppMode, Popup, StepItem, Tab};

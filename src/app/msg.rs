@@ -1,18 +1,8 @@
 //! Messages into the app and effects out of it.
 use crate::health::HealthResult;
 use crate::incident::event::Stream;
-use crate::pm2::Process;
+use crate::pm2::Reading;
 use ratatui::crossterm::event::KeyEvent;
-
-/// What the PM2 reader saw in one poll.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pm2Snapshot {
-    /// `up`, `not_running`, `died`, `permission_denied`, `timeout`, `error`.
-    pub daemon: String,
-    pub detail: String,
-    /// `None` when the list could not be read.
-    pub processes: Option<Vec<Process>>,
-}
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -21,7 +11,8 @@ pub enum Msg {
     Resize,
     /// The clock moved (redraw the header's timers).
     Tick,
-    Pm2(Pm2Snapshot),
+    /// One reading of PM2 (live poller, drill simulator): the engine's own type.
+    Pm2(Reading),
     /// One line from the PM2 event bus, already summarised (no environment).
     Pm2Bus {
         process: String,

@@ -2,6 +2,7 @@
 //! that steps, jumps and plays. The state shown is `incident::fold` up to the
 //! cursor (via the journal's checkpoints), so replay cannot drift from what the
 //! responder saw.
+use crate::pm2::DaemonKind;
 use chrono::Duration;
 
 use super::convert;
@@ -326,23 +327,18 @@ impl App {
             .map(|h| convert::health_from_row(h, &self.rb.inventory))
             .collect();
         match &inc.daemon {
-            Some(d) if !d.value.alive => {
-                self.pm2_daemon = if d.value.detail.contains("not running") {
-                    "not_running".into()
-                } else {
-                    "died".into()
-                };
+            Some(d) => {
+                let kind = d.value.kind();
+                self.pm2_daemon = Some(kind);
                 self.pm2_detail = d.value.detail.clone();
-                if inc.processes.is_empty() {
+                if kind != DaemonKind::Up && inc.processes.is_empty() {
                     self.processes = None;
                 }
             }
-            Some(d) => {
-                self.pm2_daemon = "up".into();
-                self.pm2_detail = d.value.detail.clone();
-            }
             None => {
-                self.pm2_daemon = "up".into();
+                // A dump or an old journal records processes, not the daemon: a listing
+                // implies it answered.
+                self.pm2_daemon = Some(DaemonKind::Up);
                 self.pm2_detail = "as recorded".into();
             }
         }

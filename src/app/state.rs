@@ -1,4 +1,5 @@
 //! The app's state: the incident (from recorded events) plus what the screen needs.
+use crate::pm2::DaemonKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -246,7 +247,8 @@ pub struct App {
     local_seq: u64,
     pub now: Ts,
     // What is observed now.
-    pub pm2_daemon: String,
+    /// The daemon's state as last read (`None`: not read yet).
+    pub pm2_daemon: Option<DaemonKind>,
     pub pm2_detail: String,
     pub processes: Option<Vec<Process>>,
     pub health: Vec<HealthResult>,
@@ -315,7 +317,7 @@ impl App {
             outbox: Vec::new(),
             local_seq: 0,
             now,
-            pm2_daemon: "unknown".into(),
+            pm2_daemon: None,
             pm2_detail: "PM2 not read yet".into(),
             processes: None,
             health: Vec::new(),

@@ -3,7 +3,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::convert;
 use super::keymap::{action_for, Action};
-use super::msg::{Effect, Msg, Pm2Snapshot};
+use super::msg::{Effect, Msg};
 use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, NEXT_UPDATE_MINUTES};
 use crate::assess::{self, Level, Observation, Pm2View};
 use crate::guard::{classify, Class};
@@ -12,6 +12,7 @@ use crate::incident::event::{
     self as ev, CommandFinished, CommandStarted, Event, GuardRefused, GuardVerdict, Note,
     OutputLines, Override, SeverityDecided, SeverityProposed, StepRef, Ts,
 };
+use crate::pm2::Reading;
 use crate::runbook::Risk;
 
 impl App {
@@ -134,16 +135,17 @@ impl App {
         }
     }
 
-    fn on_pm2(&mut self, snap: Pm2Snapshot) {
-        let changed_daemon = snap.daemon != self.pm2_daemon || snap.detail != self.pm2_detail;
-        if changed_daemon {
-            self.record(Event::DaemonState(ev::DaemonState {
-                alive: snap.daemon == "up",
-                detail: snap.detail.clone(),
-            }));
+    fn on_pm2(&mut self, snap: Reading) {
+        let kind = snap.kind();
+        let detail = snap.detail();
+        if self.pm2_daemon != Some(kind) || detail != self.pm2_detail {
+            self.record(Event::DaemonState(ev::DaemonState::new(
+                kind,
+                detail.clone(),
+            )));
         }
-        self.pm2_daemon = snap.daemon;
-        self.pm2_detail = snap.detail;
+        self.pm2_daemon = Some(kind);
+        self.pm2_detail = detail;
         let rows = |p: &Option<Vec<crate::pm2::Process>>| -> Option<Vec<ev::ProcessRow>> {
             p.as_ref()
                 .map(|l| l.iter().map(convert::process_row).collect())
@@ -158,9 +160,7 @@ impl App {
                     processes: rows.clone(),
                 }));
             }
-        } else if matches!(self.pm2_daemon.as_str(), "not_running" | "died")
-            && !self.incident.processes.is_empty()
-        {
+        } else if kind.is_down() && !self.incident.processes.is_empty() {
             self.record(Event::Pm2Observation(ev::Observation {
                 source: "rpc".into(),
                 processes: vec![],
@@ -202,11 +202,8 @@ impl App {
 
     /// Assess what is shown without recording anything (replay).
     pub fn reassess_quietly(&mut self) {
-        let view = Pm2View::from_reading(
-            self.processes.as_deref(),
-            &self.pm2_daemon,
-            &self.pm2_detail,
-        );
+        let view =
+            Pm2View::from_parts(self.processes.as_deref(), self.pm2_daemon, &self.pm2_detail);
         self.assessment = assess::assess(
             &self.rb,
             &Observation {

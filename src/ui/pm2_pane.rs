@@ -1,5 +1,6 @@
 //! PM2: every expected process per deployment (missing ones too), then any the
 //! inventory does not know, with status and restarts.
+use crate::pm2::DaemonKind;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
@@ -13,7 +14,7 @@ use crate::assess::ProcState;
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
-    let daemon_style = if app.pm2_daemon == "up" {
+    let daemon_style = if app.pm2_daemon == Some(DaemonKind::Up) {
         th.good()
     } else {
         th.bad()

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use pm2_incident::app::{App, AppMode, Msg, Pm2Snapshot};
+use pm2_incident::app::{App, AppMode, Msg};
 use pm2_incident::health::{HealthResult, Verdict};
 use pm2_incident::incident::event::Mode;
 use pm2_incident::journal::lock::LockInfo;
-use pm2_incident::pm2::{parse_process_list, Process};
+use pm2_incident::pm2::{parse_process_list, Process, Reading};
 use pm2_incident::runbook::Runbook;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -30,7 +30,7 @@ pub fn new_app() -> App {
         pid: 1,
         since: String::new(),
     };
-    app.record(pm2_incident::respond::opened_event(
+    app.record(pm2_incident::cmd::respond::opened_event(
         &rb,
         "INC-20260217-0412",
         Mode::Live,
@@ -65,11 +65,7 @@ pub const ALL: [&str; 7] = [
 ];
 
 pub fn pm2_up(procs: Vec<Process>) -> Msg {
-    Msg::Pm2(Pm2Snapshot {
-        daemon: "up".into(),
-        detail: "daemon up (PM2 7.0.4, pid 4242)".into(),
-        processes: Some(procs),
-    })
+    Msg::Pm2(Reading::listed("7.0.4", 4242, procs))
 }
 
 /// Health for every target: deployments in `down` answer 502, the rest healthy.

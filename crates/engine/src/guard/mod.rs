@@ -1,0 +1,14 @@
+//! The command guard: parses shell command lines (and PM2 use in JS, workflow
+//! YAML and scripts) and classifies them as safe, caution or dangerous by the
+//! runbook's rules. Pure except `cli`, which reads files and runs `node`.
+pub mod classify;
+pub mod feed;
+pub mod js;
+pub mod lint;
+pub mod names;
+pub mod pm2;
+pub mod shell;
+pub mod verdict;
+
+pub use classify::{analyze, classify, verdict_of};
+pub use verdict::{Class, Feed, Finding, GuardContext, NameFilter, Verdict};

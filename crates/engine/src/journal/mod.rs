@@ -1,0 +1,33 @@
+//! The journal file: append-only JSONL, one event per line, each line chained to the one before
+//! by SHA-256. `line` is the pure format; `writer`, `reader`, `lock` and `import` do the I/O.
+pub mod import;
+pub mod line;
+pub mod lock;
+pub mod paths;
+pub mod reader;
+pub mod session;
+pub mod writer;
+
+pub use reader::{read, verify, ReadOutcome};
+pub use writer::{WriteError, Writer};
+
+/// Errors opening or reading a journal, always naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl JournalError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        JournalError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `pm2-incident drill [SCENARIO]`: the same guided screens against a simulated
+//! server with an injected fault, then a debrief.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::app::{App, AppMode, Popup};
+use crate::cmd::cli::RunbookSource;
+use crate::drill::{self, DrillEnv};
+use crate::incident::event::Mode;
+use crate::journal::lock::LockInfo;
+use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
+use crate::journal::session::{self, Session};
+use crate::tui::runtime::World;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DrillArgs {
+    /// Scenario id (see --list); default: the runbook's own incident, `delete-all`
+    pub scenario: Option<String>,
+    /// List the built-in scenarios
+    #[arg(long, conflicts_with_all = ["scenario", "file"])]
+    pub list: bool,
+    /// A scenario file of your own (TOML, like assets/drills/*.toml)
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub file: Option<PathBuf>,
+    /// Journal file (default: $XDG_STATE_HOME/pm2-incident/DRILL-….jsonl)
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Keep the drill's temporary server directory afterwards (to look at it)
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub source: RunbookSource,
+}
+
+fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("pm2-incident: {msg}");
+    1
+}
+
+pub fn run(args: &DrillArgs) -> i32 {
+    if args.list {
+        for (id, title, sev) in drill::list() {
+            println!("{id:<16} {sev:?}  {title}");
+        }
+        return 0;
+    }
+    let rb = match crate::cmd::runbook::load(&args.source) {
+        Ok(rb) => rb,
+        Err(code) => return code,
+    };
+    let scenario = match (&args.file, &args.scenario) {
+        (Some(f), _) => drill::load_file(f, &rb.inventory),
+        (None, id) => drill::builtin(id.as_deref().unwrap_or("delete-all"), &rb.inventory),
+    };
+    let scenario = match scenario {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("{e}");
+            }
+            eprintln!("scenarios: {}", drill::builtin_ids().join(", "));
+            return 1;
+        }
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            return fail(format!(
+                "cannot find this program's path for the drill shims: {e}"
+            ))
+        }
+    };
+    let env = match DrillEnv::create(
+        &scenario,
+        &rb,
+        &std::env::temp_dir(),
+        &exe,
+        drill::env::now_ms(),
+    ) {
+        Ok(e) => Arc::new(e),
+        Err(e) => return fail(format!("cannot set up the drill: {e}")),
+    };
+    let now = Utc::now();
+    let me = LockInfo::current(&now.to_rfc3339());
+    let id = format!("DRILL-{}-{}", scenario.id(), now.format("%Y%m%d-%H%M%S"));
+    let path = match &args.journal {
+        Some(p) => p.clone(),
+        None => match default_dir_from_env() {
+            Some(d) => d.join(journal_file_name(&id)),
+            None => {
+                return fail(
+                    "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
+                )
+            }
+        },
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = ensure_dir(dir) {
+            return fail(format!("{}: {e}", dir.display()));
+        }
+    }
+    let drill_rb = Arc::new(env.runbook.clone());
+    let opened = crate::cmd::respond::opened_event(&drill_rb, &id, Mode::Drill, &me);
+    let (writer, lock) = match session::start(&path, &me, now, opened) {
+        Ok(Session::Driving { writer, lock, .. }) => (writer, lock),
+        Ok(Session::ReadOnly { holder, .. }) => {
+            return fail(format!("{} is being driven by {holder}", path.display()))
+        }
+        Err(e) => return fail(e),
+    };
+    let mut app = App::new(
+        drill_rb,
+        AppMode::Drill,
+        &me.user,
+        &env.dir.display().to_string(),
+        now,
+    );
+    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    app.drill = Some(scenario);
+    app.export_dir = path.parent().map(|d| d.display().to_string());
+    match crate::journal::read(&path) {
+        Ok(outcome) => app.restore(&outcome.entries),
+        Err(e) => return fail(e),
+    }
+    app.enter_current_step();
+    app.popup = Some(Popup::Briefing);
+    let code =
+        crate::cmd::respond::run_tui(app, World::Drill(env.clone()), Some(writer), Some(&path));
+    drop(lock);
+    if !args.keep {
+        if let Ok(env) = Arc::try_unwrap(env) {
+            let _ = env.remove();
+        }
+    }
+    code
+}

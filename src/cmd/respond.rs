@@ -1,0 +1,169 @@
+//! `pm2-incident respond`: open (or resume) an incident journal and run the TUI.
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::app::{convert, App, AppMode};
+use crate::cmd::cli::RunbookSource;
+use crate::incident::event::{Event, Mode, Opened};
+use crate::journal::lock::LockInfo;
+use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
+use crate::journal::session::{self, Session};
+use crate::pm2::Pm2Home;
+use crate::runbook::Runbook;
+use crate::tui::runtime::{self, LiveWorld, World};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RespondArgs {
+    #[command(flatten)]
+    pub source: RunbookSource,
+    /// Journal file for a new incident (default: $XDG_STATE_HOME/pm2-incident/INC-….jsonl)
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub journal: Option<PathBuf>,
+    /// Continue an incident from its journal (after a dropped SSH session or a crash)
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// PM2 home (default: $PM2_HOME, else ~/.pm2)
+    #[arg(long, value_name = "DIR")]
+    pub pm2_home: Option<PathBuf>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("pm2-incident: {msg}");
+    1
+}
+
+pub fn opened_event(rb: &Runbook, incident_id: &str, mode: Mode, me: &LockInfo) -> Event {
+    Event::IncidentOpened(Opened {
+        incident_id: incident_id.to_string(),
+        title: String::new(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        runbook_id: rb.procedure.id.get_ref().clone(),
+        runbook_hash: rb.procedure_sha256.clone(),
+        mode,
+        host: me.host.clone(),
+        user: me.user.clone(),
+        commander: String::new(),
+        inventory: convert::inventory_summary(&rb.inventory),
+    })
+}
+
+pub fn run(args: &RespondArgs) -> i32 {
+    let rb = match crate::cmd::runbook::load(&args.source) {
+        Ok(rb) => Arc::new(rb),
+        Err(code) => return code,
+    };
+    let home = match &args.pm2_home {
+        Some(d) => Pm2Home::new(d.clone()),
+        None => Pm2Home::from_env(),
+    };
+    let home = match home {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    let now = Utc::now();
+    let me = LockInfo::current(&now.to_rfc3339());
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "/".into());
+    let mut app = App::new(rb.clone(), AppMode::Live, &me.user, &cwd, now);
+    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+
+    let (session, path) = match &args.resume {
+        Some(path) => (session::resume(path, &me, now), path.clone()),
+        None => {
+            let id = format!("INC-{}", now.format("%Y%m%d-%H%M%S"));
+            let path = match &args.journal {
+                Some(p) => p.clone(),
+                None => match default_dir_from_env() {
+                    Some(d) => d.join(journal_file_name(&id)),
+                    None => return fail(
+                        "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
+                    ),
+                },
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Err(e) = ensure_dir(dir) {
+                    return fail(format!("{}: {e}", dir.display()));
+                }
+            }
+            if path.exists() {
+                return fail(format!(
+                    "{} already exists: use --resume {} to continue it",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            (
+                session::start(&path, &me, now, opened_event(&rb, &id, Mode::Live, &me)),
+                path,
+            )
+        }
+    };
+    let (writer, lock) = match session {
+        Err(e) => return fail(e),
+        Ok(Session::ReadOnly { holder, .. }) => {
+            return fail(format!(
+                "{} is being driven by {holder}; only one responder writes the journal (watch it with `replay --follow` once available, or read it with `report`)",
+                path.display()
+            ))
+        }
+        Ok(Session::Driving { writer, lock, .. }) => (writer, lock),
+    };
+    match crate::journal::read(&path) {
+        Ok(outcome) => app.restore(&outcome.entries),
+        Err(e) => return fail(e),
+    }
+    if args.resume.is_none() {
+        app.enter_current_step();
+    }
+    app.export_dir = path
+        .parent()
+        .map(|d| d.display().to_string())
+        .filter(|d| !d.is_empty());
+    let code = run_tui(
+        app,
+        World::Live(LiveWorld { home, env: vec![] }),
+        Some(writer),
+        Some(&path),
+    );
+    // Dropping the lock tells the next responder nobody drives any more.
+    drop(lock);
+    code
+}
+
+pub fn run_tui(
+    app: App,
+    world: World,
+    writer: Option<crate::journal::Writer>,
+    path: Option<&Path>,
+) -> i32 {
+    // Files the responder's commands create are private too: the runbook's own
+    // `pm2 jlist > /tmp/pm2-incident-*.json` carries every app's secrets.
+    // SAFETY: umask(2) only changes this process's file-creation mask; children inherit it.
+    unsafe {
+        libc::umask(0o077);
+    }
+    crate::tui::terminal::catch_signals();
+    let mut term = match crate::tui::terminal::enter() {
+        Ok(t) => t,
+        Err(e) => {
+            crate::tui::terminal::restore();
+            return fail(format!("cannot open the terminal: {e}"));
+        }
+    };
+    let live = matches!(world, World::Live(_));
+    let code = runtime::run(&mut term, app, world, writer);
+    crate::tui::terminal::restore();
+    if let Some(path) = path {
+        eprintln!("journal: {}", path.display());
+        if live {
+            eprintln!(
+                "resume with: pm2-incident respond --resume {}",
+                path.display()
+            );
+        }
+    }
+    code
+}

@@ -1,0 +1,123 @@
+//! `runbook check` and `runbook show`.
+use std::fmt::Write as _;
+
+use crate::cmd::cli::RunbookSource;
+use crate::runbook::model::{Effect, Risk};
+use crate::runbook::Runbook;
+
+/// Load the runbook and inventory a command was given, printing every
+/// `file:line:col` error; `Err` carries the exit code (1).
+pub fn load(src: &RunbookSource) -> Result<Runbook, i32> {
+    Runbook::load(src.runbook.as_deref(), src.inventory.as_deref()).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!("{} error(s)", errors.len());
+        1
+    })
+}
+
+pub fn check(src: &RunbookSource) -> i32 {
+    match load(src) {
+        Ok(rb) => {
+            let p = &rb.procedure;
+            println!(
+                "ok: {} — {} phases, {} steps, {} commands; inventory {}: {} deployments, {} restore priorities",
+                p.id.get_ref(),
+                p.phase.len(),
+                p.steps().count(),
+                p.commands().count(),
+                rb.inventory.site,
+                rb.inventory.deployment.len(),
+                rb.inventory.restore.len()
+            );
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+pub fn show(src: &RunbookSource) -> i32 {
+    match load(src) {
+        Ok(rb) => {
+            print!("{}", outline(&rb));
+            0
+        }
+        Err(code) => code,
+    }
+}
+
+/// The outline `runbook show` prints: phases, steps, commands with their tags.
+pub fn outline(rb: &Runbook) -> String {
+    let p = &rb.procedure;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})", p.title, p.id.get_ref());
+    let _ = writeln!(
+        out,
+        "site: {}   last updated: {}",
+        rb.inventory.site, p.last_updated
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Severity:");
+    for s in &p.severity {
+        let _ = writeln!(
+            out,
+            "  {} {:<9} {:<22} {}",
+            s.id.get_ref(),
+            s.name,
+            s.response,
+            s.criteria
+        );
+    }
+    let _ = writeln!(out);
+    for (n, phase) in p.phase.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}", n + 1, phase.title);
+        for step in &phase.step {
+            let mut extra = String::new();
+            if let Some(t) = &step.time_budget {
+                extra.push_str(&format!("  ({t})"));
+            }
+            if let Some(s) = &step.scenario {
+                extra.push_str(&format!("  [scenario {}]", s.letter));
+            }
+            let _ = writeln!(out, "   - {}{}", step.title, extra);
+            for c in &step.command {
+                let tag = match (c.effect, c.risk) {
+                    (_, Risk::Dangerous) => "DANGER",
+                    (_, Risk::Caution) => "caution",
+                    (Effect::Read, _) => "read",
+                    (Effect::Change, _) => "change",
+                };
+                let line = rb.render(c.run.get_ref());
+                let first = line.lines().next().unwrap_or("");
+                let more = if line.lines().count() > 1 { " …" } else { "" };
+                let doc = if c.runnable {
+                    ""
+                } else {
+                    " (not run by the tool)"
+                };
+                let _ = writeln!(out, "       [{tag:<7}] {first}{more}{doc}");
+            }
+            for q in &step.question {
+                let _ = writeln!(
+                    out,
+                    "       ? {}  → {}",
+                    q.question,
+                    rb.render(q.run.get_ref())
+                );
+            }
+            for item in &step.checklist {
+                let how = if item.predicate.is_some() {
+                    "auto"
+                } else {
+                    "manual"
+                };
+                let _ = writeln!(out, "       [ ] {} ({how})", item.text);
+            }
+            for t in &step.template {
+                let _ = writeln!(out, "       template: {}", t.title);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,285 @@
+//! Snapshot output: JSON for machines, text that fits 80 columns for people.
+//! Pure: given the snapshot and the assessment, returns the text.
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::assess::{Assessment, CheckState, Level};
+use crate::observe::Snapshot;
+use crate::pm2::DaemonKind;
+
+pub const WIDTH: usize = 80;
+
+pub fn json(snap: &Snapshot, a: &Assessment) -> serde_json::Value {
+    json!({
+        "pm2": pm2_json(snap),
+        "health": snap.health,
+        "health_error": snap.health_error,
+        "scope": a.scope,
+        "severity": a.severity,
+        "plan": a.plan,
+        "checklist": a.checklist,
+    })
+}
+
+/// The `pm2` object of `snapshot --json` (allow-listed process fields only).
+fn pm2_json(snap: &Snapshot) -> serde_json::Value {
+    let r = &snap.pm2;
+    json!({
+        "daemon": r.kind(),
+        "detail": snap.pm2_detail,
+        "version": r.version(),
+        "pid": r.pid(),
+        "processes": r.processes,
+        "warning": r.warnings.first(),
+    })
+}
+
+/// ANSI styling, off unless asked for (the caller checks the tty and NO_COLOR).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn good(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn bad(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    fn warn(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn head(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+}
+
+pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
+    let mut o = String::new();
+    let pm2 = &snap.pm2;
+    let daemon = if pm2.kind() == DaemonKind::Up {
+        st.good(&snap.pm2_detail)
+    } else {
+        st.bad(&snap.pm2_detail)
+    };
+    line(&mut o, &format!("{} {daemon}", st.head("PM2")));
+    if let Some(w) = pm2.warnings.first() {
+        line(&mut o, &format!("  {}", st.warn(&format!("warning: {w}"))));
+    }
+    line(&mut o, "");
+    line(&mut o, &st.head("Processes"));
+    for d in &a.scope.deployments {
+        line(
+            &mut o,
+            &format!("  {} ({}, {})", d.id, d.app_name, d.environment.as_str()),
+        );
+        for p in &d.processes {
+            let state = p.state.label();
+            let state = if state == "online" {
+                st.good(state)
+            } else {
+                st.bad(state)
+            };
+            let inst = if p.instances > 1 {
+                format!(" x{}", p.instances)
+            } else {
+                String::new()
+            };
+            line(
+                &mut o,
+                &format!("    {:<38} {state}{inst}  restarts {}", p.name, p.restarts),
+            );
+        }
+    }
+    if !a.scope.unexpected.is_empty() {
+        line(&mut o, "  not in the inventory");
+        for p in &a.scope.unexpected {
+            line(
+                &mut o,
+                &format!(
+                    "    {:<38} {}  restarts {}",
+                    p.name,
+                    p.state.label(),
+                    p.restarts
+                ),
+            );
+        }
+    }
+    line(&mut o, "");
+    line(&mut o, &st.head("Health"));
+    if let Some(e) = &snap.health_error {
+        line(&mut o, &format!("  {}", st.bad(e)));
+    }
+    for h in &snap.health {
+        let v = h.verdict.label();
+        let v = if h.verdict.is_healthy() {
+            st.good(&v)
+        } else {
+            st.bad(&v)
+        };
+        line(
+            &mut o,
+            &format!("  {v:<9} {}  {} ms", h.target.url, h.latency_ms),
+        );
+    }
+    line(&mut o, "");
+    let sev = &a.severity;
+    let level = match sev.level {
+        Level::None => st.good("none"),
+        Level::Unknown => st.warn("unknown"),
+        l => st.bad(l.as_str()),
+    };
+    let label = if sev.label.starts_with(sev.level.as_str()) {
+        sev.label[sev.level.as_str().len()..]
+            .trim_start()
+            .to_string()
+    } else {
+        format!("— {}", sev.label)
+    };
+    line(&mut o, &format!("{} {level} {label}", st.head("Severity")));
+    for ans in &sev.path {
+        let yn = match ans.answer {
+            Some(true) => "YES",
+            Some(false) => "NO",
+            None => "?",
+        };
+        line(&mut o, &format!("  {} {yn}", ans.question));
+        for r in &ans.reasons {
+            line(&mut o, &format!("      {r}"));
+        }
+    }
+    if sev.path.is_empty() {
+        for r in &sev.reasons {
+            line(&mut o, &format!("  {r}"));
+        }
+    }
+    if !a.plan.items.is_empty() {
+        line(&mut o, "");
+        let scen = a
+            .plan
+            .scenario
+            .as_deref()
+            .map(|s| format!(" (scenario {s})"))
+            .unwrap_or_default();
+        line(&mut o, &st.head(&format!("Restore plan{scen}")));
+        for (i, item) in a.plan.items.iter().enumerate() {
+            line(
+                &mut o,
+                &format!("  {}. {}: {}", i + 1, item.deployment, item.command),
+            );
+            if let Some(dir) = &item.dir {
+                line(&mut o, &format!("     in {dir}"));
+            }
+            line(&mut o, &format!("     check: {}", item.check));
+            if item.verify_before_next {
+                line(&mut o, "     verify healthy before the next item");
+            }
+        }
+        if a.plan.save_after {
+            line(
+                &mut o,
+                &format!(
+                    "  {}. pm2 save (once everything is verified)",
+                    a.plan.items.len() + 1
+                ),
+            );
+        }
+    }
+    line(&mut o, "");
+    line(&mut o, &st.head("Verification checklist"));
+    for c in &a.checklist {
+        let mark = match c.state {
+            CheckState::Holds => st.good("[x]"),
+            CheckState::Fails => st.bad("[ ]"),
+            CheckState::Unknown => st.warn("[?]"),
+            CheckState::Manual => "[ ]".to_string(),
+        };
+        let manual = if c.state == CheckState::Manual {
+            " (you tick this)"
+        } else {
+            ""
+        };
+        line(&mut o, &format!("  {mark} {}{manual}", c.text));
+    }
+    o
+}
+
+/// Append `s` wrapped to [`WIDTH`] visible columns; continuation lines keep the
+/// indentation plus four spaces.
+fn line(out: &mut String, s: &str) {
+    for l in wrap(s, WIDTH) {
+        let _ = writeln!(out, "{l}");
+    }
+}
+
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_esc = false;
+    for c in s.chars() {
+        match (in_esc, c) {
+            (false, '\x1b') => in_esc = true,
+            (true, 'm') => in_esc = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    if visible_len(s) <= width {
+        return vec![s.to_string()];
+    }
+    let indent = s.len() - s.trim_start().len();
+    let cont = " ".repeat((indent + 4).min(width / 2));
+    let mut lines = Vec::new();
+    let mut cur = s[..indent].to_string();
+    for word in s[indent..].split(' ') {
+        let fresh = cur.trim().is_empty();
+        if !fresh && visible_len(&cur) + 1 + visible_len(word) > width {
+            lines.push(std::mem::replace(&mut cur, cont.clone()));
+        }
+        if !cur.trim().is_empty() {
+            cur.push(' ');
+        }
+        // A single word longer than the line (a URL) is cut into pieces.
+        let mut w = word.to_string();
+        while visible_len(&cur) + visible_len(&w) > width && w.chars().count() > 1 {
+            let room = width.saturating_sub(visible_len(&cur)).max(1);
+            let split: String = w.chars().take(room).collect();
+            let rest: String = w.chars().skip(room).collect();
+            cur.push_str(&split);
+            lines.push(std::mem::replace(&mut cur, cont.clone()));
+            w = rest;
+        }
+        cur.push_str(&w);
+    }
+    lines.push(cur);
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_words_and_cuts_long_words() {
+        let s = format!("  {}", ["word"; 30].join(" "));
+        for l in wrap(&s, 40) {
+            assert!(l.chars().count() <= 40, "{l}");
+        }
+        let url = format!("  {}", "x".repeat(100));
+        let lines = wrap(&url, 40);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40));
+        assert_eq!(lines.iter().map(|l| l.trim().len()).sum::<usize>(), 100);
+    }
+}

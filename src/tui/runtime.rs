@@ -1,0 +1,500 @@
+//! The loop: terminal and world messages -> `App::update` -> effects to the
+//! world and events to the journal -> `ui::draw` (only when something changed,
+//! at most ~30 frames a second).
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ratatui::backend::Backend;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::Terminal;
+
+use crate::app::{App, Effect, Msg};
+use crate::exec::runner::{self, CancelHandle, ExecSpec};
+use crate::guard::{classify, Class};
+use crate::health::HealthChecker;
+use crate::incident::event::{Event, InterruptCause, Interrupted, Stream};
+use crate::journal::Writer;
+use crate::pm2::source::{observe, SourceArgs};
+use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
+
+/// How often PM2 is read when nothing happens (events trigger an immediate read).
+/// (The event bus shows changes at once; the poll is the safety net.)
+pub const PM2_POLL: Duration = Duration::from_secs(3);
+pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
+const FRAME: Duration = Duration::from_millis(33);
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The live world: PM2 over its sockets, health over HTTP, commands as children.
+pub struct LiveWorld {
+    pub home: Pm2Home,
+    /// Extra environment for commands (drills point PM2_HOME elsewhere).
+    pub env: Vec<(String, String)>,
+}
+
+/// Where observations come from and where commands go.
+pub enum World {
+    Live(LiveWorld),
+    /// A recorded journal; with `follow`, the file is watched for new events.
+    Replay {
+        follow: Option<PathBuf>,
+        known: usize,
+    },
+    /// A training drill: the simulator answers for PM2 and health; commands run with
+    /// the drill's shims first on PATH and nothing else in their environment.
+    Drill(Arc<crate::drill::DrillEnv>),
+}
+
+struct Workers {
+    refresh_pm2: Option<Sender<()>>,
+    refresh_health: Option<Sender<()>>,
+    cancels: HashMap<u64, CancelHandle>,
+}
+
+fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
+    match world {
+        World::Live(live) => spawn_live(app, live, tx),
+        World::Drill(env) => spawn_drill(env.clone(), tx),
+        World::Replay { follow, known } => {
+            if let Some(path) = follow.clone() {
+                spawn_follow(path, *known, tx.clone());
+            }
+            Workers {
+                refresh_pm2: None,
+                refresh_health: None,
+                cancels: HashMap::new(),
+            }
+        }
+    }
+}
+
+/// Tail a journal another responder is writing: new complete lines become entries.
+fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
+    spawn_named("follow", move || {
+        let mut last_len = 0u64;
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if len == last_len {
+                continue;
+            }
+            last_len = len;
+            let Ok(out) = crate::journal::read(&path) else {
+                continue;
+            };
+            if out.entries.len() > known {
+                let new = out.entries[known..].to_vec();
+                known = out.entries.len();
+                if tx.send(Msg::Appended(new)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// The drill's poller: the simulated PM2 (never revived by looking), its health
+/// endpoints and the bus events it logged, every second or at once when asked.
+fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
+    let (refresh, rx) = mpsc::channel::<()>();
+    let t = tx.clone();
+    spawn_named("drill-poll", move || {
+        let mut last_ms = crate::drill::env::now_ms();
+        loop {
+            let now_ms = crate::drill::env::now_ms();
+            let snap = env.snapshot(now_ms);
+            let health = env.health_round(now_ms);
+            let mut msgs = vec![Msg::Pm2(snap), Msg::Health(health)];
+            if let Ok(st) = env.state_at(now_ms) {
+                for e in crate::drill::bus::events_between(&st, last_ms, now_ms) {
+                    msgs.push(Msg::Pm2Bus {
+                        process: e.process,
+                        event: e.event,
+                        detail: e.detail,
+                    });
+                }
+            }
+            last_ms = now_ms;
+            for m in msgs {
+                if t.send(m).is_err() {
+                    return;
+                }
+            }
+            if wait_or_refresh(&rx, Duration::from_secs(1)) {
+                return;
+            }
+        }
+    });
+    Workers {
+        refresh_pm2: Some(refresh),
+        refresh_health: None,
+        cancels: HashMap::new(),
+    }
+}
+
+fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
+    let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
+    let source = SourceArgs {
+        pm2_home: Some(world.home.dir().to_path_buf()),
+        ..SourceArgs::default()
+    };
+    let t = tx.clone();
+    spawn_named("pm2-poll", move || loop {
+        if t.send(Msg::Pm2(observe(&source))).is_err() {
+            return;
+        }
+        if wait_or_refresh(&pm2_rx, PM2_POLL) {
+            return;
+        }
+    });
+
+    let (refresh_health, health_rx) = mpsc::channel::<()>();
+    let targets = app.rb.inventory.health_targets();
+    let checker = HealthChecker::from_inventory(&app.rb.inventory);
+    let t = tx.clone();
+    spawn_named("health", move || {
+        let Ok(checker) = checker else { return };
+        // One runtime for the thread's life, not one per round (idle CPU).
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        loop {
+            let results = rt.block_on(checker.check_all(&targets));
+            if t.send(Msg::Health(results)).is_err() {
+                return;
+            }
+            if wait_or_refresh(&health_rx, HEALTH_EVERY) {
+                return;
+            }
+        }
+    });
+
+    // The event bus: a process exit shows at once (and triggers a fresh read).
+    let home = world.home.clone();
+    let t = tx.clone();
+    spawn_named("bus", move || {
+        let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
+        let mut connected = true;
+        while let Ok(m) = bus.receiver().recv() {
+            // Say "closed" once per outage, not once per reconnect attempt.
+            match &m {
+                BusMsg::Connected => connected = true,
+                BusMsg::Disconnected { .. } if !connected => continue,
+                BusMsg::Disconnected { .. } => connected = false,
+                _ => {}
+            }
+            let msg = match m {
+                BusMsg::Event(Pm2Event::Process(p)) => Msg::Pm2Bus {
+                    process: p.name.clone(),
+                    event: format!("{:?}", p.kind).to_lowercase(),
+                    detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                },
+                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "kill".into(),
+                    detail: msg,
+                },
+                BusMsg::Disconnected { reason } => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "bus closed".into(),
+                    detail: reason,
+                },
+                _ => continue,
+            };
+            if t.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    Workers {
+        refresh_pm2: Some(refresh_pm2),
+        refresh_health: Some(refresh_health),
+        cancels: HashMap::new(),
+    }
+}
+
+/// The environment commands run with.
+struct CommandEnv {
+    vars: Vec<(String, String)>,
+    /// Only `vars`, nothing inherited (drills).
+    clear: bool,
+}
+
+/// Wait `d` or until asked to refresh; true when the app is gone.
+fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
+    match rx.recv_timeout(d) {
+        Ok(()) => {
+            while rx.try_recv().is_ok() {}
+            false
+        }
+        Err(RecvTimeoutError::Timeout) => false,
+        Err(RecvTimeoutError::Disconnected) => true,
+    }
+}
+
+fn run_command(
+    cmd_id: u64,
+    text: String,
+    dir: String,
+    env: &CommandEnv,
+    tx: &Sender<Msg>,
+) -> Option<CancelHandle> {
+    // Defence in depth: the app only asks for guarded commands, and nothing
+    // dangerous runs even if that were ever wrong.
+    if classify(&text, &Default::default()).class == Class::Dangerous {
+        let _ = tx.send(Msg::SpawnFailed {
+            cmd_id,
+            error: "refused by the guard".into(),
+        });
+        return None;
+    }
+    let mut spec = ExecSpec::new(text, PathBuf::from(&dir)).timeout(COMMAND_TIMEOUT);
+    spec.env = env.vars.clone();
+    spec.clear_env = env.clear;
+    let cancel = CancelHandle::new();
+    let out = tx.clone();
+    let sink = move |l: &runner::Line| {
+        let stream = match l.stream {
+            runner::Stream::Stdout => Stream::Stdout,
+            runner::Stream::Stderr => Stream::Stderr,
+        };
+        let _ = out.send(Msg::Output {
+            cmd_id,
+            stream,
+            line: l.text.clone(),
+        });
+    };
+    match runner::spawn(spec, cancel.clone(), sink) {
+        Ok(running) => {
+            let t = tx.clone();
+            spawn_named("cmd-wait", move || {
+                let r = running.wait();
+                let _ = t.send(Msg::Finished {
+                    cmd_id,
+                    exit_code: r.exit_code(),
+                    signal: r.signal(),
+                    duration_ms: r.duration.as_millis() as u64,
+                    timed_out: r.timed_out,
+                });
+            });
+            Some(cancel)
+        }
+        Err(e) => {
+            let _ = tx.send(Msg::SpawnFailed {
+                cmd_id,
+                error: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+/// The journal on a thread of its own: each append syncs to disk (~0.5 ms), which
+/// must not stall drawing. Failures come back as messages; the writer keeps
+/// unwritten events queued and retries them with the next append.
+struct JournalThread {
+    tx: Sender<(crate::incident::event::Ts, Event)>,
+    /// `None` only if the thread could not be started (then nothing is written, and the UI says so).
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+fn spawn_journal(mut writer: Writer, ui: Sender<Msg>) -> JournalThread {
+    let (tx, rx) = mpsc::channel::<(crate::incident::event::Ts, Event)>();
+    let handle = std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            let mut failing = false;
+            while let Ok((ts, ev)) = rx.recv() {
+                match writer.append(ts, ev) {
+                    Ok(_) if failing => {
+                        failing = false;
+                        let _ = ui.send(Msg::JournalError(String::new()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        failing = true;
+                        let _ = ui.send(Msg::JournalError(e.to_string()));
+                    }
+                }
+            }
+            // Last chance for anything still queued after a failure.
+            let _ = writer.flush_pending();
+        });
+    JournalThread {
+        tx,
+        handle: handle.ok(),
+    }
+}
+
+fn send_journal(app: &mut App, journal: &Option<JournalThread>) {
+    let events = std::mem::take(&mut app.outbox);
+    if let Some(j) = journal {
+        for e in events {
+            let _ = j.tx.send(e);
+        }
+    }
+}
+
+/// Run the app until it quits or a signal arrives; returns the exit code.
+pub fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    world: World,
+    writer: Option<Writer>,
+) -> i32 {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let journal = writer.map(|w| spawn_journal(w, tx.clone()));
+    let mut workers = spawn_workers(&app, &world, &tx);
+    let input_tx = tx.clone();
+    spawn_named("input", move || loop {
+        match event::poll(Duration::from_secs(1)) {
+            Ok(true) => {
+                let msg = match event::read() {
+                    Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                    Ok(TermEvent::Resize(..)) => Msg::Resize,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if input_tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return,
+        }
+    });
+    let app_env = match &world {
+        World::Live(l) => CommandEnv {
+            vars: l.env.clone(),
+            clear: false,
+        },
+        World::Drill(d) => CommandEnv {
+            vars: d.env(),
+            clear: true,
+        },
+        World::Replay { .. } => CommandEnv {
+            vars: vec![],
+            clear: true,
+        },
+    };
+    let mut last_draw = Instant::now() - FRAME;
+    let mut next_tick = Instant::now() + Duration::from_secs(1);
+    let mut exit_code = 0;
+    loop {
+        if let Some(sig) = crate::tui::terminal::take_signal() {
+            app.record(Event::Interrupted(Interrupted {
+                reason: if sig == libc::SIGHUP {
+                    InterruptCause::DroppedConnection
+                } else {
+                    InterruptCause::Signal { signal: sig }
+                },
+            }));
+            for c in workers.cancels.values() {
+                c.cancel();
+            }
+            exit_code = 128 + sig;
+            app.quit = true;
+        }
+        if app.quit {
+            app.flush_output();
+            send_journal(&mut app, &journal);
+            break;
+        }
+        let wait = next_tick
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(1000));
+        let mut msgs = Vec::new();
+        match rx.recv_timeout(wait) {
+            Ok(m) => msgs.push(m),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        // Drain everything queued, then draw once.
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        if Instant::now() >= next_tick {
+            msgs.push(Msg::Tick);
+            next_tick = Instant::now() + Duration::from_secs(1);
+        }
+        for m in msgs {
+            for effect in app.update(m, Utc::now()) {
+                match effect {
+                    Effect::Run { cmd_id, text, dir } => {
+                        if let Some(c) = run_command(cmd_id, text, dir, &app_env, &tx) {
+                            workers.cancels.insert(cmd_id, c);
+                        }
+                    }
+                    Effect::Cancel { cmd_id } => {
+                        if let Some(c) = workers.cancels.get(&cmd_id) {
+                            c.cancel();
+                        }
+                    }
+                    Effect::RefreshNow => {
+                        for r in [&workers.refresh_pm2, &workers.refresh_health]
+                            .into_iter()
+                            .flatten()
+                        {
+                            let _ = r.send(());
+                        }
+                    }
+                    Effect::Clipboard(seq) => {
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
+                    }
+                    Effect::WriteFile { path, contents } => {
+                        let written =
+                            crate::journal::paths::create_private(std::path::Path::new(&path))
+                                .and_then(|mut f| {
+                                    std::io::Write::write_all(&mut f, contents.as_bytes())
+                                });
+                        if let Err(e) = written {
+                            app.flash = Some(format!("cannot write {path}: {e}"));
+                        }
+                    }
+                    Effect::Quit => app.quit = true,
+                }
+            }
+        }
+        app.flush_output();
+        send_journal(&mut app, &journal);
+        if app.dirty && last_draw.elapsed() >= FRAME {
+            if terminal.draw(|f| crate::ui::draw(f, &app)).is_err() {
+                // The terminal is gone (dropped SSH without SIGHUP): keep the journal right.
+                app.record(Event::Interrupted(Interrupted {
+                    reason: InterruptCause::DroppedConnection,
+                }));
+                app.quit = true;
+                continue;
+            }
+            app.dirty = false;
+            last_draw = Instant::now();
+        }
+    }
+    // Children end with the tool.
+    for c in workers.cancels.values() {
+        c.cancel();
+    }
+    // Everything recorded reaches the disk before we return.
+    if let Some(j) = journal {
+        drop(j.tx);
+        if let Some(h) = j.handle {
+            let _ = h.join();
+        }
+    }
+    exit_code
+}
+
+/// Threads carry names (they show in `top -H` and debuggers).
+fn spawn_named<F: FnOnce() + Send + 'static>(name: &str, f: F) {
+    // Spawning only fails when the OS is out of threads; the worker is then missing
+    // and the screen says so by never updating, which beats a crash mid-incident.
+    let _ = std::thread::Builder::new().name(name.into()).spawn(f);
+}
