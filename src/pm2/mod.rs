@@ -25,6 +25,7 @@
 pub mod amp;
 pub mod cli_fallback;
 pub mod cmd;
+pub mod dump;
 pub mod events;
 pub mod home;
 pub mod liveness;
@@ -33,6 +34,7 @@ pub mod rpc;
 pub mod source;
 
 pub use cli_fallback::{parse_jlist_output, CliError, CliSource, CLI_WARNING};
+pub use dump::{read_saved_list, SavedList, SavedProcess, SavedRead};
 pub use events::{
     BusMsg, EventSubscriber, LogLine, LogStream, Pm2Event, ProcessEvent, ProcessEventKind,
     SubscriberOptions,
