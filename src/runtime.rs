@@ -108,7 +108,8 @@ fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
             let now_ms = crate::drill::env::now_ms();
             let snap = env.snapshot(now_ms);
             let health = env.health_round(now_ms);
-            let mut msgs = vec![Msg::Pm2(snap), Msg::Health(health)];
+            let saved = crate::pm2::dump::read_dump_file(&env.home.join("dump.pm2"));
+            let mut msgs = vec![Msg::Pm2(snap), Msg::Saved(saved), Msg::Health(health)];
             if let Ok(st) = env.state_at(now_ms) {
                 for e in crate::drill::bus::events_between(&st, last_ms, now_ms) {
                     msgs.push(Msg::Pm2Bus {
@@ -143,6 +144,7 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         ..SourceArgs::default()
     };
     let t = tx.clone();
+    let home = world.home.clone();
     spawn_named("pm2-poll", move || loop {
         let r = read_pm2(&source);
         let snap = Pm2Snapshot {
@@ -150,7 +152,9 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
             detail: r.detail,
             processes: r.processes,
         };
-        if t.send(Msg::Pm2(snap)).is_err() {
+        // The saved list, read-only (never through the CLI): what `pm2 resurrect` would restore.
+        let saved = crate::pm2::read_saved_list(&home);
+        if t.send(Msg::Pm2(snap)).is_err() || t.send(Msg::Saved(saved)).is_err() {
             return;
         }
         if wait_or_refresh(&pm2_rx, PM2_POLL) {

@@ -22,6 +22,8 @@ pub enum Msg {
     /// The clock moved (redraw the header's timers).
     Tick,
     Pm2(Pm2Snapshot),
+    /// The saved list (`dump.pm2`) as read now (read-only, allow-listed).
+    Saved(crate::pm2::SavedRead),
     /// One line from the PM2 event bus, already summarised (no environment).
     Pm2Bus {
         process: String,

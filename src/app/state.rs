@@ -3,6 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::assess::{self, plan::item_check, Assessment, Observation, Pm2View, RestorePlan};
+use crate::guard::daemon::{DaemonObs, Listed, Pm2Context};
 use crate::guard::GuardContext;
 use crate::health::HealthResult;
 use crate::incident::event::{Entry, Event, Stream, Ts};
@@ -249,6 +250,8 @@ pub struct App {
     pub pm2_daemon: String,
     pub pm2_detail: String,
     pub processes: Option<Vec<Process>>,
+    /// PM2's saved list (`dump.pm2`); `None` until read.
+    pub saved: Option<crate::pm2::SavedRead>,
     pub health: Vec<HealthResult>,
     pub assessment: Assessment,
     pub bus: Vec<String>,
@@ -318,6 +321,7 @@ impl App {
             pm2_daemon: "unknown".into(),
             pm2_detail: "PM2 not read yet".into(),
             processes: None,
+            saved: None,
             health: Vec::new(),
             assessment,
             bus: Vec::new(),
@@ -496,7 +500,41 @@ impl App {
         GuardContext {
             known_processes: known,
             scope,
+            pm2: Some(self.pm2_context()),
         }
+    }
+
+    /// What the guard knows of PM2 now: the daemon, the saved list and what runs.
+    pub fn pm2_context(&self) -> Pm2Context {
+        use crate::pm2::SavedRead;
+        Pm2Context {
+            daemon: DaemonObs::from_word(&self.pm2_daemon),
+            saved: match &self.saved {
+                Some(SavedRead::Read(l)) => Some(l.apps()),
+                Some(SavedRead::Missing { .. }) => Some(vec![]),
+                Some(SavedRead::Unreadable { .. }) | None => None,
+            },
+            listed: self.processes.as_ref().map(|l| {
+                l.iter()
+                    .map(|p| Listed {
+                        name: p.name.clone(),
+                        online: p.status == crate::pm2::ProcessStatus::Online,
+                    })
+                    .collect()
+            }),
+            alternative: self.daemon_down_alternative(),
+        }
+    }
+
+    /// Instead of a `pm2` command that would start an empty daemon: keep the evidence,
+    /// then the restore plan's first step.
+    pub fn daemon_down_alternative(&self) -> Option<String> {
+        let first = self.plan().items.first().map(|i| format!("`{}`", i.command));
+        let keep = "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first";
+        Some(match first {
+            Some(c) => format!("{keep}; then the restore plan: {c}"),
+            None => keep.to_string(),
+        })
     }
 
     /// Why plan item `i` may not run yet: an earlier production item whose check does

@@ -29,6 +29,13 @@ impl App {
             }
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
+            Msg::Saved(saved) => {
+                if self.saved.as_ref() != Some(&saved) {
+                    self.saved = Some(saved);
+                    self.dirty = true;
+                    self.reassess();
+                }
+            }
             Msg::Pm2Bus {
                 process,
                 event,
@@ -440,9 +447,23 @@ impl App {
                         _ => None,
                     })
                     .collect();
+                // Only what the guard calls safe runs unattended; the rest (a `pm2` call that
+                // would start an empty daemon) waits for the responder, one by one.
+                let ctx = self.guard_context();
+                let (safe, held): (Vec<_>, Vec<_>) = cmds
+                    .into_iter()
+                    .partition(|(t, _)| classify(t, &ctx).class == Class::Safe);
                 let mut effects = Vec::new();
-                for (text, dir) in cmds {
+                for (text, dir) in safe {
                     effects.extend(self.guarded_run(text, dir));
+                }
+                if let Some((first, _)) = held.first() {
+                    let names: Vec<&str> = held.iter().map(|(t, _)| t.as_str()).collect();
+                    self.flash = Some(format!(
+                        "not run, confirm one by one: {} ({})",
+                        names.join(", "),
+                        classify(first, &ctx).reason
+                    ));
                 }
                 effects
             }

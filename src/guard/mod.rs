@@ -3,6 +3,7 @@
 //! runbook's rules. Pure except `cli`, which reads files and runs `node`.
 pub mod classify;
 pub mod cli;
+pub mod daemon;
 pub mod feed;
 pub mod js;
 pub mod lint;
