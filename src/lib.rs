@@ -8,6 +8,7 @@ pub mod cli;
 pub mod comms;
 pub mod drill;
 pub mod drill_cmd;
+pub mod evidence;
 pub mod exec;
 pub mod guard;
 pub mod health;

@@ -69,12 +69,15 @@ pub struct Pm2Context {
     pub alternative: Option<String>,
 }
 
-/// Whether this finding runs the `pm2` CLI (directly, through a wrapper, or `node …/bin/pm2`).
+/// Whether this finding runs the `pm2` CLI (directly, through a wrapper, or `node …/bin/pm2`)
+/// with arguments. Bare `pm2` prints its usage without starting a daemon (measured on 7.0.4;
+/// `pm2 --help` and `pm2 -v` do start one).
 fn is_pm2_cli(f: &Finding) -> bool {
-    f.command
-        .split_whitespace()
+    let mut words = f.command.split_whitespace();
+    words
         .next()
         .is_some_and(|w| is_pm2_path(w) || base(w) == "pm2")
+        && words.next().is_some()
 }
 
 /// Adjust findings to the observed PM2 state (no-op without an observation).
@@ -233,6 +236,7 @@ mod tests {
                 "pm2 list",
                 "pm2 ping",
                 "pm2 -v",
+                "pm2 --help",
                 "pm2 jlist > /tmp/x.json",
                 "sudo -u app pm2 describe api",
                 "/usr/lib/node_modules/pm2/bin/pm2 logs --nostream",
@@ -246,7 +250,8 @@ mod tests {
                     Some("press E to preserve the evidence, then `pm2 resurrect`")
                 );
             }
-            // Not PM2: unchanged. Dangerous stays dangerous.
+            // Bare `pm2` prints usage and starts nothing; not PM2: unchanged.
+            assert_eq!(classify("pm2", &c).class, Class::Safe);
             assert_eq!(classify("curl -s localhost:3000/ready", &c).class, Class::Safe);
             assert_eq!(classify("pm2 delete all", &c).class, Class::Dangerous);
             let r = classify("pm2 resurrect", &c);

@@ -30,6 +30,7 @@ pub mod events;
 pub mod home;
 pub mod liveness;
 pub mod model;
+pub mod orphans;
 pub mod rpc;
 pub mod source;
 
