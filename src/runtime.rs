@@ -154,7 +154,16 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         };
         // The saved list, read-only (never through the CLI): what `pm2 resurrect` would restore.
         let saved = crate::pm2::read_saved_list(&home);
-        if t.send(Msg::Pm2(snap)).is_err() || t.send(Msg::Saved(saved)).is_err() {
+        // Orphans matter only while no daemon runs; the /proc scan is skipped otherwise.
+        let procs = if snap.daemon == "up" {
+            vec![]
+        } else {
+            crate::pm2::orphans::scan_node_processes()
+        };
+        if t.send(Msg::Pm2(snap)).is_err()
+            || t.send(Msg::Saved(saved)).is_err()
+            || t.send(Msg::NodeProcesses(procs)).is_err()
+        {
             return;
         }
         if wait_or_refresh(&pm2_rx, PM2_POLL) {
@@ -469,6 +478,18 @@ pub fn run<B: Backend>(
                         if let Err(e) = written {
                             app.flash = Some(format!("cannot write {path}: {e}"));
                         }
+                    }
+                    Effect::PreserveEvidence { dir } => {
+                        let home = match &world {
+                            World::Live(l) => Ok(l.home.clone()),
+                            World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
+                            World::Replay { .. } => Err("replay: nothing to preserve".into()),
+                        };
+                        let rec = home.and_then(|h| {
+                            crate::evidence::preserve(&h, std::path::Path::new(&dir))
+                                .map_err(|e| e.to_string())
+                        });
+                        let _ = tx.send(Msg::Evidence(rec));
                     }
                     Effect::Quit => app.quit = true,
                 }

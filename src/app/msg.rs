@@ -24,6 +24,10 @@ pub enum Msg {
     Pm2(Pm2Snapshot),
     /// The saved list (`dump.pm2`) as read now (read-only, allow-listed).
     Saved(crate::pm2::SavedRead),
+    /// The user's live `node` processes (read when PM2's daemon is not up).
+    NodeProcesses(Vec<crate::pm2::orphans::NodeProc>),
+    /// Evidence preserved (or why not).
+    Evidence(Result<crate::incident::event::EvidencePreserved, String>),
     /// One line from the PM2 event bus, already summarised (no environment).
     Pm2Bus {
         process: String,
@@ -73,6 +77,10 @@ pub enum Effect {
     WriteFile {
         path: String,
         contents: String,
+    },
+    /// Copy PM2's evidence into this new directory (0700; files 0600).
+    PreserveEvidence {
+        dir: String,
     },
     Quit,
 }

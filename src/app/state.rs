@@ -252,6 +252,10 @@ pub struct App {
     pub processes: Option<Vec<Process>>,
     /// PM2's saved list (`dump.pm2`); `None` until read.
     pub saved: Option<crate::pm2::SavedRead>,
+    /// The user's live `node` processes, as last read (daemon not up).
+    pub node_procs: Vec<crate::pm2::orphans::NodeProc>,
+    /// Where the evidence was preserved, once it was.
+    pub evidence: Option<String>,
     pub health: Vec<HealthResult>,
     pub assessment: Assessment,
     pub bus: Vec<String>,
@@ -322,6 +326,8 @@ impl App {
             pm2_detail: "PM2 not read yet".into(),
             processes: None,
             saved: None,
+            node_procs: Vec::new(),
+            evidence: None,
             health: Vec::new(),
             assessment,
             bus: Vec::new(),
@@ -526,11 +532,34 @@ impl App {
         }
     }
 
+    /// The effect that preserves PM2's evidence into a new directory beside the journal.
+    pub fn preserve_effect(&mut self) -> Vec<crate::app::Effect> {
+        if self.mode == AppMode::Replay {
+            self.flash = Some("replay: nothing to preserve".into());
+            return vec![];
+        }
+        let base = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
+        let id = self
+            .incident
+            .opened
+            .as_ref()
+            .map(|o| o.value.incident_id.clone())
+            .unwrap_or_else(|| "incident".into());
+        let dir = crate::evidence::evidence_dir(std::path::Path::new(&base), &id, self.now);
+        self.flash = Some(format!("preserving PM2 evidence into {}", dir.display()));
+        vec![crate::app::Effect::PreserveEvidence {
+            dir: dir.display().to_string(),
+        }]
+    }
+
     /// Instead of a `pm2` command that would start an empty daemon: keep the evidence,
     /// then the restore plan's first step.
     pub fn daemon_down_alternative(&self) -> Option<String> {
         let first = self.plan().items.first().map(|i| format!("`{}`", i.command));
-        let keep = "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first";
+        let keep = match &self.evidence {
+            Some(d) => format!("evidence kept in {d}"),
+            None => "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first".into(),
+        };
         Some(match first {
             Some(c) => format!("{keep}; then the restore plan: {c}"),
             None => keep.to_string(),

@@ -29,6 +29,26 @@ impl App {
             }
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
+            Msg::NodeProcesses(procs) => {
+                if self.node_procs != procs {
+                    self.node_procs = procs;
+                    self.dirty = true;
+                    self.reassess();
+                }
+            }
+            Msg::Evidence(Ok(rec)) => {
+                self.flash = Some(format!(
+                    "evidence kept in {} ({} files, hashes journaled)",
+                    rec.dir,
+                    rec.files.len()
+                ));
+                self.evidence = Some(rec.dir.clone());
+                self.record(Event::EvidencePreserved(rec));
+            }
+            Msg::Evidence(Err(e)) => {
+                self.flash = Some(format!("evidence NOT preserved: {e}"));
+                self.dirty = true;
+            }
             Msg::Saved(saved) => {
                 if self.saved.as_ref() != Some(&saved) {
                     self.saved = Some(saved);
@@ -294,6 +314,7 @@ impl App {
                 self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
             }
             Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            Action::Preserve => return self.preserve_effect(),
             Action::Quit => {
                 if self.drill.is_some() {
                     self.show_debrief();
@@ -790,6 +811,20 @@ impl App {
                 if ctrl_c || k.code == KeyCode::Esc {
                     self.flash = Some("not run".into());
                     return vec![];
+                }
+                // Ctrl-E: keep PM2's evidence first; the confirmation stays open.
+                let ctrl_e = k.code == KeyCode::Char('e') && k.modifiers.contains(KeyModifiers::CONTROL);
+                if ctrl_e {
+                    let effects = self.preserve_effect();
+                    self.popup = Some(Popup::Confirm {
+                        text,
+                        dir,
+                        reason,
+                        targets,
+                        token,
+                        typed,
+                    });
+                    return effects;
                 }
                 match k.code {
                     KeyCode::Enter if typed.trim() == token => {
