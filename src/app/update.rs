@@ -241,6 +241,19 @@ impl App {
                 health: &self.health,
             },
         );
+        let down = matches!(
+            crate::guard::daemon::DaemonObs::from_word(&self.pm2_daemon),
+            Some(crate::guard::daemon::DaemonObs::Died | crate::guard::daemon::DaemonObs::NotRunning)
+        );
+        if down {
+            let facts = assess::daemon_plan::DaemonFacts {
+                saved: self.saved.as_ref(),
+                node_procs: &self.node_procs,
+                now_ms: self.now.timestamp_millis(),
+            };
+            let a = &mut self.assessment;
+            assess::daemon_plan::adjust_for_dead_daemon(&self.rb, &a.scope, &mut a.plan, facts);
+        }
     }
 
     /// Assess, and journal the proposed severity when it changed.

@@ -116,6 +116,11 @@ fn daemon_down(f: &mut Finding, pm2: &Pm2Context, d: DaemonObs) {
         // `pm2 resurrect`, `pm2 start eco.config.js`: starting the daemon is their point, but
         // the dead daemon's traces go with it.
         Class::Caution => {
+            if f.verb.as_deref() == Some("resurrect") {
+                if let Some(apps) = pm2.saved.as_ref().filter(|a| !a.is_empty()) {
+                    f.reason = format!("`pm2 resurrect` starts the saved list: {}", apps.join(", "));
+                }
+            }
             f.reason = format!(
                 "{}; {why}: it also starts a new PM2 daemon (preserve the evidence first)",
                 f.reason
