@@ -532,6 +532,43 @@ impl App {
         }
     }
 
+    /// The PM2 pane's saved-list line and which expected processes it lacks.
+    pub fn saved_list_lines(&self) -> Vec<String> {
+        use crate::pm2::SavedRead;
+        match &self.saved {
+            None => vec!["saved list: not read yet".into()],
+            Some(SavedRead::Missing { .. }) => {
+                vec!["saved list: none (no dump.pm2; `pm2 resurrect` restores nothing)".into()]
+            }
+            Some(SavedRead::Unreadable { reason, .. }) => {
+                vec![format!("saved list: cannot tell ({reason})")]
+            }
+            Some(SavedRead::Read(l)) => {
+                let apps = l.apps();
+                let mut out = vec![format!(
+                    "saved list: {} apps, {}",
+                    apps.len(),
+                    l.age_label(self.now.timestamp_millis())
+                )];
+                let missing: Vec<String> = self
+                    .rb
+                    .inventory
+                    .process_patterns()
+                    .into_iter()
+                    .filter(|pat| {
+                        !apps
+                            .iter()
+                            .any(|a| crate::runbook::inventory::glob_match(pat, a))
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    out.push(format!("not in it: {}", missing.join(", ")));
+                }
+                out
+            }
+        }
+    }
+
     /// The effect that preserves PM2's evidence into a new directory beside the journal.
     pub fn preserve_effect(&mut self) -> Vec<crate::app::Effect> {
         if self.mode == AppMode::Replay {
