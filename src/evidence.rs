@@ -25,7 +25,10 @@ pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
         crate::journal::paths::ensure_dir(parent)?;
     }
     DirBuilder::new().mode(0o700).create(dir).map_err(|e| {
-        io::Error::new(e.kind(), format!("evidence directory {}: {e}", dir.display()))
+        io::Error::new(
+            e.kind(),
+            format!("evidence directory {}: {e}", dir.display()),
+        )
     })?;
     let mut rec = EvidencePreserved {
         dir: dir.display().to_string(),
@@ -37,7 +40,9 @@ pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
     let h = home.dir();
     let log = h.join("pm2.log");
     match tail(&log, LOG_TAIL_BYTES) {
-        Ok(bytes) => rec.files.push(write_new(dir, "pm2.log.tail", &log, &bytes)?),
+        Ok(bytes) => rec
+            .files
+            .push(write_new(dir, "pm2.log.tail", &log, &bytes)?),
         Err(e) => rec.missing.push(format!("pm2.log: {}", e.kind())),
     }
     for name in ["dump.pm2", "dump.pm2.bak", "pm2.pid"] {
@@ -49,7 +54,12 @@ pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
     }
     let (line, report) = pid_report(&home.pid_file());
     rec.pid = line;
-    rec.files.push(write_new(dir, "pid-proc.txt", Path::new("/proc"), report.as_bytes())?);
+    rec.files.push(write_new(
+        dir,
+        "pid-proc.txt",
+        Path::new("/proc"),
+        report.as_bytes(),
+    )?);
     let procs = scan_node_processes();
     rec.node_processes = procs
         .iter()
@@ -170,7 +180,11 @@ mod tests {
     #[test]
     fn copies_are_private_exact_and_never_overwrite() {
         let h = tempfile::tempdir().unwrap();
-        std::fs::write(h.path().join("dump.pm2"), br#"[{"name":"a","TOKEN":"cnry"}]"#).unwrap();
+        std::fs::write(
+            h.path().join("dump.pm2"),
+            br#"[{"name":"a","TOKEN":"cnry"}]"#,
+        )
+        .unwrap();
         std::fs::write(h.path().join("pm2.log"), "line1\nline2\n").unwrap();
         std::fs::write(h.path().join("pm2.pid"), "999999999").unwrap();
         let home = Pm2Home::new(h.path()).unwrap();

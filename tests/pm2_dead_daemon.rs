@@ -79,7 +79,11 @@ fn killed_daemon_guard_run_all_and_evidence() {
     for line in ["pm2 list", "pm2 ping"] {
         let v = classify(line, &app.guard_context());
         assert_eq!(v.class, Class::Caution, "{line}: {v:?}");
-        assert!(v.reason.contains(STARTS_EMPTY_DAEMON), "{line}: {}", v.reason);
+        assert!(
+            v.reason.contains(STARTS_EMPTY_DAEMON),
+            "{line}: {}",
+            v.reason
+        );
         assert!(
             v.safe_alternative
                 .as_deref()
@@ -106,7 +110,10 @@ fn killed_daemon_guard_run_all_and_evidence() {
     let effects = app.update(code(KeyCode::Enter), at(2));
     assert!(app.popup.is_none(), "{:?}", app.popup);
     let flash = app.flash.clone().unwrap_or_default();
-    assert!(flash.contains("confirm one by one") && flash.contains("pm2"), "{flash}");
+    assert!(
+        flash.contains("confirm one by one") && flash.contains("pm2"),
+        "{flash}"
+    );
     assert!(flash.contains(STARTS_EMPTY_DAEMON), "{flash}");
     // Run what [run all] asked for, for real, with this PM2_HOME and pm2 on PATH.
     let bin_dir = fx.pm2.parent().unwrap().to_path_buf();
@@ -177,7 +184,8 @@ fn killed_daemon_guard_run_all_and_evidence() {
     assert!(
         plan.notes
             .iter()
-            .any(|n| n.contains("lacks production process(es)") && n.contains("flyer-crawler-worker")),
+            .any(|n| n.contains("lacks production process(es)")
+                && n.contains("flyer-crawler-worker")),
         "{:?}",
         plan.notes
     );
@@ -201,7 +209,12 @@ fn dead_daemon_with_a_full_saved_list_plans_resurrect_and_empty_falls_back() {
     // The guard names what resurrect starts, and that it starts a daemon.
     let v = classify("pm2 resurrect", &app.guard_context());
     assert_eq!(v.class, Class::Caution);
-    assert!(v.reason.contains("starts the saved list: flyer-crawler-api"), "{}", v.reason);
+    assert!(
+        v.reason
+            .contains("starts the saved list: flyer-crawler-api"),
+        "{}",
+        v.reason
+    );
     assert!(v.reason.contains("starts a new PM2 daemon"), "{}", v.reason);
 
     // An empty saved list: the ecosystem starts in priority order, with the reason.
@@ -210,8 +223,10 @@ fn dead_daemon_with_a_full_saved_list_plans_resurrect_and_empty_falls_back() {
     let plan = app.plan().clone();
     assert!(plan.items.iter().all(|i| i.action != PlanAction::Resurrect));
     assert!(
-        plan.notes.iter().any(|n| n.contains("the saved list is empty")
-            && n.contains("ecosystem files in priority order")),
+        plan.notes
+            .iter()
+            .any(|n| n.contains("the saved list is empty")
+                && n.contains("ecosystem files in priority order")),
         "{:?}",
         plan.notes
     );
@@ -245,7 +260,8 @@ fn save_with_apps_missing_names_them_and_all_online_is_safe() {
     let v = classify("pm2 save", &app.guard_context());
     assert_eq!(v.class, Class::Caution, "{v:?}");
     assert!(
-        v.reason.contains("the saved list has 7 app(s); saving now keeps 3"),
+        v.reason
+            .contains("the saved list has 7 app(s); saving now keeps 3"),
         "{}",
         v.reason
     );
@@ -259,9 +275,10 @@ fn save_with_apps_missing_names_them_and_all_online_is_safe() {
     );
     assert!(out.status.success());
     fx.wait_until(Duration::from_secs(30), "all online", |l| {
-        SEVEN
-            .iter()
-            .all(|n| l.iter().any(|p| p.name == *n && p.status.as_str() == "online"))
+        SEVEN.iter().all(|n| {
+            l.iter()
+                .any(|p| p.name == *n && p.status.as_str() == "online")
+        })
     });
     observe(&mut app, &fx.home, 2);
     let v = classify("pm2 save", &app.guard_context());
@@ -275,7 +292,9 @@ fn an_orphan_holding_an_app_port_is_warned_before_any_start() {
     let mut child = std::process::Command::new("node")
         .args([
             "-e",
-            &format!("require('net').createServer().listen({port},'127.0.0.1',()=>console.log('up'))"),
+            &format!(
+                "require('net').createServer().listen({port},'127.0.0.1',()=>console.log('up'))"
+            ),
         ])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -302,9 +321,11 @@ fn an_orphan_holding_an_app_port_is_warned_before_any_start() {
     let _ = child.wait();
     let notes = app.plan().notes.clone();
     assert!(
-        notes.iter().any(|n| n.contains(&format!("pid {} ", child.id()))
-            && n.contains(&format!("port {port}"))
-            && n.contains("EADDRINUSE")),
+        notes
+            .iter()
+            .any(|n| n.contains(&format!("pid {} ", child.id()))
+                && n.contains(&format!("port {port}"))
+                && n.contains("EADDRINUSE")),
         "{notes:?}"
     );
 }
@@ -316,7 +337,13 @@ fn free_inventory_port(app: &App) -> u16 {
         .deployment
         .iter()
         .filter_map(|d| d.local_url.as_deref())
-        .filter_map(|u| u.rsplit(':').next()?.trim_end_matches('/').parse::<u16>().ok())
+        .filter_map(|u| {
+            u.rsplit(':')
+                .next()?
+                .trim_end_matches('/')
+                .parse::<u16>()
+                .ok()
+        })
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
         .expect("an inventory port free on this machine")
 }

@@ -592,10 +592,16 @@ impl App {
     /// Instead of a `pm2` command that would start an empty daemon: keep the evidence,
     /// then the restore plan's first step.
     pub fn daemon_down_alternative(&self) -> Option<String> {
-        let first = self.plan().items.first().map(|i| format!("`{}`", i.command));
+        let first = self
+            .plan()
+            .items
+            .first()
+            .map(|i| format!("`{}`", i.command));
         let keep = match &self.evidence {
             Some(d) => format!("evidence kept in {d}"),
-            None => "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first".into(),
+            None => {
+                "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first".into()
+            }
         };
         Some(match first {
             Some(c) => format!("{keep}; then the restore plan: {c}"),

@@ -243,7 +243,9 @@ impl App {
         );
         let down = matches!(
             crate::guard::daemon::DaemonObs::from_word(&self.pm2_daemon),
-            Some(crate::guard::daemon::DaemonObs::Died | crate::guard::daemon::DaemonObs::NotRunning)
+            Some(
+                crate::guard::daemon::DaemonObs::Died | crate::guard::daemon::DaemonObs::NotRunning
+            )
         );
         if down {
             let facts = assess::daemon_plan::DaemonFacts {
@@ -826,7 +828,8 @@ impl App {
                     return vec![];
                 }
                 // Ctrl-E: keep PM2's evidence first; the confirmation stays open.
-                let ctrl_e = k.code == KeyCode::Char('e') && k.modifiers.contains(KeyModifiers::CONTROL);
+                let ctrl_e =
+                    k.code == KeyCode::Char('e') && k.modifiers.contains(KeyModifiers::CONTROL);
                 if ctrl_e {
                     let effects = self.preserve_effect();
                     self.popup = Some(Popup::Confirm {

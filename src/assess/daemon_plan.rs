@@ -69,8 +69,9 @@ pub fn adjust_for_dead_daemon(
             return;
         }
         Some(SavedRead::Unreadable { reason, .. }) => {
-            plan.notes
-                .push(fallback(format!("the saved list cannot be read ({reason})")));
+            plan.notes.push(fallback(format!(
+                "the saved list cannot be read ({reason})"
+            )));
             return;
         }
         Some(SavedRead::Read(l)) => l,

@@ -118,7 +118,8 @@ fn daemon_down(f: &mut Finding, pm2: &Pm2Context, d: DaemonObs) {
         Class::Caution => {
             if f.verb.as_deref() == Some("resurrect") {
                 if let Some(apps) = pm2.saved.as_ref().filter(|a| !a.is_empty()) {
-                    f.reason = format!("`pm2 resurrect` starts the saved list: {}", apps.join(", "));
+                    f.reason =
+                        format!("`pm2 resurrect` starts the saved list: {}", apps.join(", "));
                 }
             }
             f.reason = format!(
@@ -160,7 +161,8 @@ fn judge_save(f: &mut Finding, ctx: &GuardContext, pm2: &Pm2Context) {
         .filter(|n| !n.contains(['*', '?', '[']))
         .filter(|n| !present(n) && !dropped.contains(n))
         .collect();
-    let unexpected_ok = |n: &&str| ctx.known_processes.is_empty() || matches_any(&ctx.known_processes, n);
+    let unexpected_ok =
+        |n: &&str| ctx.known_processes.is_empty() || matches_any(&ctx.known_processes, n);
     let not_online: Vec<&str> = not_online.into_iter().filter(unexpected_ok).collect();
     if dropped.is_empty() && not_online.is_empty() && expected_missing.is_empty() {
         if saved.is_none() {
@@ -249,7 +251,11 @@ mod tests {
             ] {
                 let v = classify(line, &c);
                 assert_eq!(v.class, Class::Caution, "{line}: {v:?}");
-                assert!(v.reason.contains(STARTS_EMPTY_DAEMON), "{line}: {}", v.reason);
+                assert!(
+                    v.reason.contains(STARTS_EMPTY_DAEMON),
+                    "{line}: {}",
+                    v.reason
+                );
                 assert_eq!(
                     v.safe_alternative.as_deref(),
                     Some("press E to preserve the evidence, then `pm2 resurrect`")
@@ -257,7 +263,10 @@ mod tests {
             }
             // Bare `pm2` prints usage and starts nothing; not PM2: unchanged.
             assert_eq!(classify("pm2", &c).class, Class::Safe);
-            assert_eq!(classify("curl -s localhost:3000/ready", &c).class, Class::Safe);
+            assert_eq!(
+                classify("curl -s localhost:3000/ready", &c).class,
+                Class::Safe
+            );
             assert_eq!(classify("pm2 delete all", &c).class, Class::Dangerous);
             let r = classify("pm2 resurrect", &c);
             assert_eq!(r.class, Class::Caution);
@@ -291,12 +300,17 @@ mod tests {
         let v = classify("pm2 save", &c);
         assert_eq!(v.class, Class::Caution);
         assert!(
-            v.reason.contains("the saved list has 4 app(s); saving now keeps 1"),
+            v.reason
+                .contains("the saved list has 4 app(s); saving now keeps 1"),
             "{}",
             v.reason
         );
         assert!(v.reason.contains("drops worker, old-job"), "{}", v.reason);
-        assert!(v.reason.contains("saves stock-alert as not online"), "{}", v.reason);
+        assert!(
+            v.reason.contains("saves stock-alert as not online"),
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

@@ -64,10 +64,15 @@ impl SavedList {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SavedRead {
     /// No `dump.pm2`: `pm2 save` never ran (or `cleardump`); `pm2 resurrect` restores nothing.
-    Missing { path: PathBuf },
+    Missing {
+        path: PathBuf,
+    },
     Read(SavedList),
     /// The file exists but could not be read or parsed; says why (never its contents).
-    Unreadable { path: PathBuf, reason: String },
+    Unreadable {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 impl SavedRead {
@@ -245,7 +250,9 @@ mod tests {
         assert!(matches!(read_dump_file(&p), SavedRead::Missing { .. }));
         std::fs::write(&p, "{\"not\":\"an array\"}").unwrap();
         match read_dump_file(&p) {
-            SavedRead::Unreadable { reason, .. } => assert!(reason.contains("dump.pm2"), "{reason}"),
+            SavedRead::Unreadable { reason, .. } => {
+                assert!(reason.contains("dump.pm2"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -48,7 +48,9 @@ fn is_node(proc_dir: &Path) -> bool {
         .and_then(|n| n.to_str())
         .map(|n| n.trim_end_matches(" (deleted)").to_string());
     match exe_name {
-        Some(n) => n == "node" || n.starts_with("node") && n[4..].chars().all(|c| c.is_ascii_digit()),
+        Some(n) => {
+            n == "node" || n.starts_with("node") && n[4..].chars().all(|c| c.is_ascii_digit())
+        }
         None => false,
     }
 }
@@ -152,7 +154,11 @@ mod tests {
             .find(|p| p.pid == child.id())
             .expect("the node child is listed");
         assert_eq!(me.ports, vec![port]);
-        assert!(me.cmdline.starts_with("node") || me.cmdline.contains("/node"), "{}", me.cmdline);
+        assert!(
+            me.cmdline.starts_with("node") || me.cmdline.contains("/node"),
+            "{}",
+            me.cmdline
+        );
         assert!(me.cwd.is_some());
     }
 }

@@ -31,7 +31,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     }
     if app.pm2_daemon != "up" {
         if let Some(d) = &app.evidence {
-            lines.push(Line::from(Span::styled(clip(&format!("evidence kept: {d}"), width), th.dim())));
+            lines.push(Line::from(Span::styled(
+                clip(&format!("evidence kept: {d}"), width),
+                th.dim(),
+            )));
         } else {
             lines.push(Line::from(Span::styled(
                 clip("E: preserve the evidence before any pm2 command", width),
