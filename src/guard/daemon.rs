@@ -91,13 +91,11 @@ pub fn apply(findings: &mut [Finding], ctx: &GuardContext) {
                 }
             }
             Some(d @ (DaemonObs::NotRunning | DaemonObs::Died)) => daemon_down(f, pm2, d),
-            Some(DaemonObs::Unreachable) => {
-                if f.class < Class::Caution {
-                    f.class = Class::Caution;
-                    f.reason = "PM2's daemon could not be read: a `pm2` command may hang, or start a second daemon; the guard cannot tell which".into();
-                }
+            Some(DaemonObs::Unreachable) if f.class < Class::Caution => {
+                f.class = Class::Caution;
+                f.reason = "PM2's daemon could not be read: a `pm2` command may hang, or start a second daemon; the guard cannot tell which".into();
             }
-            None => {}
+            Some(DaemonObs::Unreachable) | None => {}
         }
     }
 }
