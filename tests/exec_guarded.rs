@@ -38,6 +38,7 @@ fn ctx() -> GuardContext {
     GuardContext {
         known_processes: vec!["flyer-crawler-api".into(), "flyer-crawler-worker".into()],
         scope: None,
+        pm2: None,
     }
 }
 

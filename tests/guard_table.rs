@@ -20,6 +20,7 @@ fn inventory() -> GuardContext {
         .map(|s| s.to_string())
         .collect(),
         scope: None,
+        pm2: None,
     }
 }
 
@@ -30,6 +31,7 @@ fn prod_scope() -> GuardContext {
             "flyer-crawler-worker".into(),
             "flyer-crawler-analytics-worker".into(),
         ]),
+        pm2: None,
         ..inventory()
     }
 }

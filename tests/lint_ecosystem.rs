@@ -79,6 +79,7 @@ fn inventory_globs_when_no_explicit_list() {
     let ctx = GuardContext {
         known_processes: vec!["flyer-crawler-*".into(), "stock-alert-*".into()],
         scope: None,
+        pm2: None,
     };
     let r = lint_report(&eco("ecosystem.config.cjs", None), &ctx);
     assert_eq!(r.code, 0, "{}", r.stdout);

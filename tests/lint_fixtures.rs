@@ -36,6 +36,7 @@ fn inventory() -> GuardContext {
         .map(|s| s.to_string())
         .collect(),
         scope: None,
+        pm2: None,
     }
 }
 

@@ -19,6 +19,8 @@ pub enum Action {
     Quit,
     NextTab,
     Tab(u8),
+    /// Copy PM2's traces (log, saved list, pid, live node processes) into the incident directory.
+    Preserve,
 }
 
 pub struct Binding {
@@ -156,6 +158,14 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Tab(0),
         short: "",
         help: "1-4: show the runbook, step, PM2 or health pane (narrow terminals)",
+        footer: false,
+    },
+    Binding {
+        keys: &[KeyCode::Char('E')],
+        ctrl: false,
+        action: Action::Preserve,
+        short: "E keep evidence",
+        help: "preserve PM2's evidence (pm2.log tail, dump.pm2, pid, live node processes) into the incident directory, before anything starts a new daemon",
         footer: false,
     },
     Binding {

@@ -13,6 +13,12 @@ pub enum Msg {
     Tick,
     /// One reading of PM2 (live poller, drill simulator): the engine's own type.
     Pm2(Reading),
+    /// The saved list (`dump.pm2`) as read now (read-only, allow-listed).
+    Saved(crate::pm2::SavedRead),
+    /// The user's live `node` processes (read when PM2's daemon is not up).
+    NodeProcesses(Vec<crate::pm2::orphans::NodeProc>),
+    /// Evidence preserved (or why not).
+    Evidence(Result<crate::incident::event::EvidencePreserved, String>),
     /// One line from the PM2 event bus, already summarised (no environment).
     Pm2Bus {
         process: String,
@@ -62,6 +68,10 @@ pub enum Effect {
     WriteFile {
         path: String,
         contents: String,
+    },
+    /// Copy PM2's evidence into this new directory (0700; files 0600).
+    PreserveEvidence {
+        dir: String,
     },
     Quit,
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::assess::{self, plan::item_check, Assessment, Observation, Pm2View, RestorePlan};
+use crate::guard::daemon::{DaemonObs, Listed, Pm2Context};
 use crate::guard::GuardContext;
 use crate::health::HealthResult;
 use crate::incident::event::{Entry, Event, Stream, Ts};
@@ -251,6 +252,12 @@ pub struct App {
     pub pm2_daemon: Option<DaemonKind>,
     pub pm2_detail: String,
     pub processes: Option<Vec<Process>>,
+    /// PM2's saved list (`dump.pm2`); `None` until read.
+    pub saved: Option<crate::pm2::SavedRead>,
+    /// The user's live `node` processes, as last read (daemon not up).
+    pub node_procs: Vec<crate::pm2::orphans::NodeProc>,
+    /// Where the evidence was preserved, once it was.
+    pub evidence: Option<String>,
     pub health: Vec<HealthResult>,
     pub assessment: Assessment,
     pub bus: Vec<String>,
@@ -320,6 +327,9 @@ impl App {
             pm2_daemon: None,
             pm2_detail: "PM2 not read yet".into(),
             processes: None,
+            saved: None,
+            node_procs: Vec::new(),
+            evidence: None,
             health: Vec::new(),
             assessment,
             bus: Vec::new(),
@@ -498,7 +508,107 @@ impl App {
         GuardContext {
             known_processes: known,
             scope,
+            pm2: Some(self.pm2_context()),
         }
+    }
+
+    /// What the guard knows of PM2 now: the daemon, the saved list and what runs.
+    pub fn pm2_context(&self) -> Pm2Context {
+        use crate::pm2::SavedRead;
+        Pm2Context {
+            daemon: self.pm2_daemon.map(DaemonObs::from_kind),
+            saved: match &self.saved {
+                Some(SavedRead::Read(l)) => Some(l.apps()),
+                Some(SavedRead::Missing { .. }) => Some(vec![]),
+                Some(SavedRead::Unreadable { .. }) | None => None,
+            },
+            listed: self.processes.as_ref().map(|l| {
+                l.iter()
+                    .map(|p| Listed {
+                        name: p.name.clone(),
+                        online: p.status == crate::pm2::ProcessStatus::Online,
+                    })
+                    .collect()
+            }),
+            alternative: self.daemon_down_alternative(),
+        }
+    }
+
+    /// The PM2 pane's saved-list line and which expected processes it lacks.
+    pub fn saved_list_lines(&self) -> Vec<String> {
+        use crate::pm2::SavedRead;
+        match &self.saved {
+            None => vec!["saved list: not read yet".into()],
+            Some(SavedRead::Missing { .. }) => {
+                vec!["saved list: none (no dump.pm2; `pm2 resurrect` restores nothing)".into()]
+            }
+            Some(SavedRead::Unreadable { reason, .. }) => {
+                vec![format!("saved list: cannot tell ({reason})")]
+            }
+            Some(SavedRead::Read(l)) => {
+                let apps = l.apps();
+                let mut out = vec![format!(
+                    "saved list: {} apps, {}",
+                    apps.len(),
+                    l.age_label(self.now.timestamp_millis())
+                )];
+                let missing: Vec<String> = self
+                    .rb
+                    .inventory
+                    .process_patterns()
+                    .into_iter()
+                    .filter(|pat| {
+                        !apps
+                            .iter()
+                            .any(|a| crate::runbook::inventory::glob_match(pat, a))
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    out.push(format!("not in it: {}", missing.join(", ")));
+                }
+                out
+            }
+        }
+    }
+
+    /// The effect that preserves PM2's evidence into a new directory beside the journal.
+    pub fn preserve_effect(&mut self) -> Vec<crate::app::Effect> {
+        if self.mode == AppMode::Replay {
+            self.flash = Some("replay: nothing to preserve".into());
+            return vec![];
+        }
+        let base = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
+        let id = self
+            .incident
+            .opened
+            .as_ref()
+            .map(|o| o.value.incident_id.clone())
+            .unwrap_or_else(|| "incident".into());
+        let dir = crate::evidence::evidence_dir(std::path::Path::new(&base), &id, self.now);
+        self.flash = Some(format!("preserving PM2 evidence into {}", dir.display()));
+        vec![crate::app::Effect::PreserveEvidence {
+            dir: dir.display().to_string(),
+        }]
+    }
+
+    /// Instead of a `pm2` command that would start an empty daemon: keep the evidence,
+    /// then the restore plan's first step.
+    pub fn daemon_down_alternative(&self) -> Option<String> {
+        let first = self
+            .plan()
+            .items
+            .first()
+            .map(|i| format!("`{}`", i.command));
+        let keep = match &self.evidence {
+            Some(d) => format!("evidence kept in {d}"),
+            None => {
+                "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first".into()
+            }
+        };
+        Some(match first {
+            Some(c) => format!("{keep}; then the restore plan: {c}"),
+            None => keep.to_string(),
+        })
     }
 
     /// Why plan item `i` may not run yet: an earlier production item whose check does

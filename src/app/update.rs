@@ -30,6 +30,33 @@ impl App {
             }
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
+            Msg::NodeProcesses(procs) => {
+                if self.node_procs != procs {
+                    self.node_procs = procs;
+                    self.dirty = true;
+                    self.reassess();
+                }
+            }
+            Msg::Evidence(Ok(rec)) => {
+                self.flash = Some(format!(
+                    "evidence kept in {} ({} files, hashes journaled)",
+                    rec.dir,
+                    rec.files.len()
+                ));
+                self.evidence = Some(rec.dir.clone());
+                self.record(Event::EvidencePreserved(rec));
+            }
+            Msg::Evidence(Err(e)) => {
+                self.flash = Some(format!("evidence NOT preserved: {e}"));
+                self.dirty = true;
+            }
+            Msg::Saved(saved) => {
+                if self.saved.as_ref() != Some(&saved) {
+                    self.saved = Some(saved);
+                    self.dirty = true;
+                    self.reassess();
+                }
+            }
             Msg::Pm2Bus {
                 process,
                 event,
@@ -211,6 +238,22 @@ impl App {
                 health: &self.health,
             },
         );
+        let down = matches!(
+            self.pm2_daemon
+                .map(crate::guard::daemon::DaemonObs::from_kind),
+            Some(
+                crate::guard::daemon::DaemonObs::Died | crate::guard::daemon::DaemonObs::NotRunning
+            )
+        );
+        if down {
+            let facts = assess::daemon_plan::DaemonFacts {
+                saved: self.saved.as_ref(),
+                node_procs: &self.node_procs,
+                now_ms: self.now.timestamp_millis(),
+            };
+            let a = &mut self.assessment;
+            assess::daemon_plan::adjust_for_dead_daemon(&self.rb, &a.scope, &mut a.plan, facts);
+        }
     }
 
     /// Assess, and journal the proposed severity when it changed.
@@ -284,6 +327,7 @@ impl App {
                 self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
             }
             Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            Action::Preserve => return self.preserve_effect(),
             Action::Quit => {
                 if self.drill.is_some() {
                     self.show_debrief();
@@ -437,9 +481,23 @@ impl App {
                         _ => None,
                     })
                     .collect();
+                // Only what the guard calls safe runs unattended; the rest (a `pm2` call that
+                // would start an empty daemon) waits for the responder, one by one.
+                let ctx = self.guard_context();
+                let (safe, held): (Vec<_>, Vec<_>) = cmds
+                    .into_iter()
+                    .partition(|(t, _)| classify(t, &ctx).class == Class::Safe);
                 let mut effects = Vec::new();
-                for (text, dir) in cmds {
+                for (text, dir) in safe {
                     effects.extend(self.guarded_run(text, dir));
+                }
+                if let Some((first, _)) = held.first() {
+                    let names: Vec<&str> = held.iter().map(|(t, _)| t.as_str()).collect();
+                    self.flash = Some(format!(
+                        "not run, confirm one by one: {} ({})",
+                        names.join(", "),
+                        classify(first, &ctx).reason
+                    ));
                 }
                 effects
             }
@@ -766,6 +824,21 @@ impl App {
                 if ctrl_c || k.code == KeyCode::Esc {
                     self.flash = Some("not run".into());
                     return vec![];
+                }
+                // Ctrl-E: keep PM2's evidence first; the confirmation stays open.
+                let ctrl_e =
+                    k.code == KeyCode::Char('e') && k.modifiers.contains(KeyModifiers::CONTROL);
+                if ctrl_e {
+                    let effects = self.preserve_effect();
+                    self.popup = Some(Popup::Confirm {
+                        text,
+                        dir,
+                        reason,
+                        targets,
+                        token,
+                        typed,
+                    });
+                    return effects;
                 }
                 match k.code {
                     KeyCode::Enter if typed.trim() == token => {

@@ -43,6 +43,7 @@ impl ContextArgs {
         GuardContext {
             known_processes: known,
             scope: self.scope.clone(),
+            pm2: None,
         }
     }
 }

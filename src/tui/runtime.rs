@@ -107,7 +107,8 @@ fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
             let now_ms = crate::drill::env::now_ms();
             let snap = env.snapshot(now_ms);
             let health = env.health_round(now_ms);
-            let mut msgs = vec![Msg::Pm2(snap), Msg::Health(health)];
+            let saved = crate::pm2::dump::read_dump_file(&env.home.join("dump.pm2"));
+            let mut msgs = vec![Msg::Pm2(snap), Msg::Saved(saved), Msg::Health(health)];
             if let Ok(st) = env.state_at(now_ms) {
                 for e in crate::drill::bus::events_between(&st, last_ms, now_ms) {
                     msgs.push(Msg::Pm2Bus {
@@ -142,8 +143,21 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         ..SourceArgs::default()
     };
     let t = tx.clone();
+    let home = world.home.clone();
     spawn_named("pm2-poll", move || loop {
-        if t.send(Msg::Pm2(observe(&source))).is_err() {
+        let snap = observe(&source);
+        // The saved list, read-only (never through the CLI): what `pm2 resurrect` would restore.
+        let saved = crate::pm2::read_saved_list(&home);
+        // Orphans matter only while no daemon runs; the /proc scan is skipped otherwise.
+        let procs = if snap.kind() == crate::pm2::DaemonKind::Up {
+            vec![]
+        } else {
+            crate::pm2::orphans::scan_node_processes()
+        };
+        if t.send(Msg::Pm2(snap)).is_err()
+            || t.send(Msg::Saved(saved)).is_err()
+            || t.send(Msg::NodeProcesses(procs)).is_err()
+        {
             return;
         }
         if wait_or_refresh(&pm2_rx, PM2_POLL) {
@@ -458,6 +472,18 @@ pub fn run<B: Backend>(
                         if let Err(e) = written {
                             app.flash = Some(format!("cannot write {path}: {e}"));
                         }
+                    }
+                    Effect::PreserveEvidence { dir } => {
+                        let home = match &world {
+                            World::Live(l) => Ok(l.home.clone()),
+                            World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
+                            World::Replay { .. } => Err("replay: nothing to preserve".into()),
+                        };
+                        let rec = home.and_then(|h| {
+                            crate::evidence::preserve(&h, std::path::Path::new(&dir))
+                                .map_err(|e| e.to_string())
+                        });
+                        let _ = tx.send(Msg::Evidence(rec));
                     }
                     Effect::Quit => app.quit = true,
                 }

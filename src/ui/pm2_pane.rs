@@ -23,6 +23,26 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         clip(&app.pm2_detail, width),
         daemon_style,
     )));
+    for l in app.saved_list_lines() {
+        lines.push(Line::from(Span::styled(clip(&l, width), th.dim())));
+    }
+    // With the daemon down: orphans holding ports, what resurrect would do (or why not).
+    for n in &app.plan().notes {
+        lines.push(Line::from(Span::styled(clip(n, width), th.warn())));
+    }
+    if app.pm2_daemon != Some(DaemonKind::Up) {
+        if let Some(d) = &app.evidence {
+            lines.push(Line::from(Span::styled(
+                clip(&format!("evidence kept: {d}"), width),
+                th.dim(),
+            )));
+        } else {
+            lines.push(Line::from(Span::styled(
+                clip("E: preserve the evidence before any pm2 command", width),
+                th.warn(),
+            )));
+        }
+    }
     let name_w = width.saturating_sub(15).max(8);
     for d in &app.assessment.scope.deployments {
         lines.push(Line::from(Span::styled(

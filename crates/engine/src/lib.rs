@@ -7,6 +7,7 @@
 pub mod assess;
 pub mod comms;
 pub mod drill;
+pub mod evidence;
 pub mod exec;
 pub mod guard;
 pub mod health;

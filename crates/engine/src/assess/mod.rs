@@ -3,6 +3,7 @@
 //! priority order, and the verification checklist. No I/O: the TUI, `snapshot`,
 //! drills and replay all call these with what they observed.
 pub mod checklist;
+pub mod daemon_plan;
 pub mod observation;
 pub mod plan;
 pub mod predicates;

@@ -17,6 +17,8 @@ pub enum PlanAction {
     StartOnly,
     /// They exist but are not online: restart them by name.
     Restart,
+    /// PM2's daemon is down and the saved list holds production: restore it (`pm2 resurrect`).
+    Resurrect,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,6 +48,8 @@ pub struct RestorePlan {
     pub items: Vec<PlanItem>,
     /// `pm2 save` once everything is verified (Scenario D, step 4).
     pub save_after: bool,
+    /// What the plan rests on when PM2's daemon is down (saved list, orphans holding ports).
+    pub notes: Vec<String>,
 }
 
 pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
@@ -156,6 +160,7 @@ pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
         scenario: scenario.as_ref().map(|s| s.0.clone()),
         scenario_step: scenario.map(|s| s.1),
         items,
+        notes: vec![],
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Debrief {
     pub gate_note: String,
     /// (seconds, command, why refused).
     pub dangerous: Vec<(i64, String, String)>,
+    /// (seconds, command): `pm2` commands run while the daemon was down (each started an
+    /// empty daemon and overwrote the dead one's traces).
+    pub empty_daemon_starts: Vec<(i64, String)>,
     pub state_saved_after_secs: Option<i64>,
     pub state_saved_before_changes: bool,
     pub comms_drafted: usize,
@@ -104,6 +107,36 @@ fn is_save_command(text: &str) -> bool {
 }
 
 /// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
+/// Commands started while the last daemon state said down that the guard's daemon rule
+/// judges as starting an empty daemon.
+fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String)> {
+    use crate::guard::daemon::{DaemonObs, Pm2Context, STARTS_EMPTY_DAEMON};
+    let down = crate::guard::GuardContext {
+        pm2: Some(Pm2Context {
+            daemon: Some(DaemonObs::Died),
+            ..Pm2Context::default()
+        }),
+        ..Default::default()
+    };
+    let mut alive = true;
+    let mut out = vec![];
+    for e in entries {
+        match &e.event {
+            Event::DaemonState(d) => alive = d.alive,
+            Event::CommandStarted(c) if !alive => {
+                let v = crate::guard::classify(&c.text, &down);
+                if v.reason.contains(STARTS_EMPTY_DAEMON)
+                    || v.reason.contains("starts a new PM2 daemon")
+                {
+                    out.push((e.ts, c.text.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) -> Debrief {
     let inc = fold(entries);
     let start = inc
@@ -166,7 +199,12 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
     texts.extend(inc.notes.iter().map(|n| n.value.text.clone()));
     texts.extend(inc.five_whys.iter().flat_map(|w| w.whys.clone()));
     let named = texts.iter().find(|t| mentions_cause(t, rc)).cloned();
+    let empty_daemon_starts = empty_daemon_starts(entries)
+        .into_iter()
+        .map(|(t, c)| (secs(t), c))
+        .collect();
     Debrief {
+        empty_daemon_starts,
         scenario: scenario.id().to_string(),
         title: scenario.title.clone(),
         duration_secs: secs(inc.closed.as_ref().map(|c| c.at).unwrap_or(now)),
@@ -447,6 +485,15 @@ impl Debrief {
         ));
         l.push(String::new());
         l.push("## Safety".into());
+        if self.empty_daemon_starts.is_empty() {
+            l.push("- No `pm2` command started an empty daemon over a dead one".into());
+        }
+        for (s, text) in &self.empty_daemon_starts {
+            l.push(format!(
+                "- {} `{text}` ran with the daemon down: it started a new, empty daemon",
+                mmss(*s)
+            ));
+        }
         if self.dangerous.is_empty() {
             l.push("- No dangerous command attempted".into());
         }

@@ -311,7 +311,8 @@ pub fn materialize(st: &SimState, home: &Path) -> io::Result<()> {
         Some(names) => {
             let dump: Vec<serde_json::Value> = names
                 .iter()
-                .map(|n| serde_json::json!({"name": n}))
+                // The simulator's resurrect brings every saved app back online.
+                .map(|n| serde_json::json!({"name": n, "status": "online"}))
                 .collect();
             write_mode(
                 &home.join("dump.pm2"),

@@ -22,6 +22,7 @@ pub fn analyze(src: &str, ctx: &GuardContext, vars: &HashMap<String, Feed>) -> V
         depth: 0,
     };
     w.source(src, None);
+    super::daemon::apply(&mut w.findings, ctx);
     w.findings
 }
 

@@ -2,6 +2,7 @@
 //! YAML and scripts) and classifies them as safe, caution or dangerous by the
 //! runbook's rules. Pure except `cli`, which reads files and runs `node`.
 pub mod classify;
+pub mod daemon;
 pub mod feed;
 pub mod js;
 pub mod lint;

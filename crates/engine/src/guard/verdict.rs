@@ -65,6 +65,9 @@ pub struct GuardContext {
     pub known_processes: Vec<String>,
     /// Names/globs in the current incident's scope. `None`: no scope chosen.
     pub scope: Option<Vec<String>>,
+    /// PM2 as observed (daemon, saved list, what runs). `None`: no observation
+    /// (`check-command`, `lint`), so no daemon-awareness (see `guard::daemon`).
+    pub pm2: Option<super::daemon::Pm2Context>,
 }
 
 /// A name filter seen on a list of processes before it feeds a mutation.

@@ -43,6 +43,8 @@ pub enum Event {
     ContributingFactor(TextItem),
     ActionItem(ActionItem),
     LessonLearned(Lesson),
+    /// PM2's traces copied into the incident directory before a new daemon could overwrite them.
+    EvidencePreserved(EvidencePreserved),
     /// A kind this version does not know (written by a newer tool); kept, never dropped.
     #[serde(skip)]
     Unknown(UnknownEvent),
@@ -77,6 +79,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "contributing_factor",
     "action_item",
     "lesson_learned",
+    "evidence_preserved",
 ];
 
 /// An event with its place in the journal: sequence number and UTC time of recording.
@@ -181,6 +184,7 @@ fn kind_of_known(e: &Event) -> &'static str {
         Event::ContributingFactor(_) => "contributing_factor",
         Event::ActionItem(_) => "action_item",
         Event::LessonLearned(_) => "lesson_learned",
+        Event::EvidencePreserved(_) => "evidence_preserved",
         Event::Unknown(_) => "unknown",
     }
 }
@@ -461,6 +465,39 @@ pub struct ChecklistTicked {
     pub checked: bool,
     #[serde(default)]
     pub by: String,
+}
+
+/// Where the evidence went and what it is: file names, sizes and SHA-256 hashes only (the
+/// copies of `dump.pm2` hold every app's environment; they stay in their 0600 files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidencePreserved {
+    pub dir: String,
+    pub files: Vec<EvidenceFile>,
+    /// What was looked for and not there (e.g. `dump.pm2.bak: not found`).
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// One line on the daemon's last pid (from `/proc`).
+    #[serde(default)]
+    pub pid: String,
+    /// The user's `node` processes still alive: pid and listening ports (no command lines).
+    #[serde(default)]
+    pub node_processes: Vec<NodeProcRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFile {
+    pub name: String,
+    /// Where it was copied from.
+    pub source: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeProcRow {
+    pub pid: u32,
+    #[serde(default)]
+    pub ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -415,6 +415,14 @@ impl Incident {
                 None => self.action_items.push(a.clone()),
             },
             Event::LessonLearned(l) => self.lessons.push(l.clone()),
+            Event::EvidencePreserved(e) => {
+                let text = format!(
+                    "PM2 evidence preserved in {} ({} file(s))",
+                    e.dir,
+                    e.files.len()
+                );
+                self.line(ts, seq, text);
+            }
             Event::Unknown(_) => self.unknown_events += 1,
         }
     }

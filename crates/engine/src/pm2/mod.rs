@@ -24,14 +24,17 @@
 //! Secrets: raw replies are never returned, printed or stored; errors never quote input.
 pub mod amp;
 pub mod cli_fallback;
+pub mod dump;
 pub mod events;
 pub mod home;
 pub mod liveness;
 pub mod model;
+pub mod orphans;
 pub mod rpc;
 pub mod source;
 
 pub use cli_fallback::{parse_jlist_output, CliError, CliSource, CLI_WARNING};
+pub use dump::{read_saved_list, SavedList, SavedProcess, SavedRead};
 pub use events::{
     BusMsg, EventSubscriber, LogLine, LogStream, Pm2Event, ProcessEvent, ProcessEventKind,
     SubscriberOptions,

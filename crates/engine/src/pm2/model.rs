@@ -263,7 +263,7 @@ enum Scalar {
     Other(serde::de::IgnoredAny),
 }
 
-fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Scalar::deserialize(d)? {
         Scalar::Int(i) => Some(i),
         Scalar::Float(f) if f.is_finite() => Some(f as i64),
@@ -281,7 +281,7 @@ fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error>
     })
 }
 
-fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Scalar::deserialize(d)? {
         Scalar::Str(s) => Some(s),
         _ => None,
