@@ -19,6 +19,7 @@ pub mod replay_cmd;
 pub mod respond;
 pub mod runbook;
 pub mod runtime;
+pub mod safe_fs;
 pub mod snapshot;
 pub mod terminal;
 pub mod ui;

@@ -8,7 +8,7 @@ use crate::app::{convert, App, AppMode};
 use crate::cli::RunbookSource;
 use crate::incident::event::{Event, Mode, Opened};
 use crate::journal::lock::LockInfo;
-use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
+use crate::journal::paths::{default_dir_from_env, ensure_journal_dir, journal_file_name};
 use crate::journal::session::{self, Session};
 use crate::pm2::Pm2Home;
 use crate::runbook::Runbook;
@@ -84,7 +84,7 @@ pub fn run(args: &RespondArgs) -> i32 {
                 },
             };
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Err(e) = ensure_dir(dir) {
+                if let Err(e) = ensure_journal_dir(dir) {
                     return fail(format!("{}: {e}", dir.display()));
                 }
             }

@@ -66,8 +66,7 @@ impl ReadOutcome {
 }
 
 pub fn read(path: &Path) -> Result<ReadOutcome, JournalError> {
-    let bytes = std::fs::read(path).map_err(|e| JournalError::io(path, e))?;
-    Ok(parse(&bytes))
+    Ok(parse(&crate::safe_fs::read_input(path)?))
 }
 
 /// Parses journal bytes. Never fails: everything wrong becomes a `Problem` or the torn tail.
