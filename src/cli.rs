@@ -49,11 +49,17 @@ pub enum Command {
         /// Write to this file (mode 0600) instead of stdout
         #[arg(short = 'o', long = "output", value_name = "OUT.md")]
         output: Option<PathBuf>,
+        /// Exit 0 even when the journal fails verification (the report is marked either way)
+        #[arg(long)]
+        allow_tampered: bool,
     },
     /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
     Verify {
         /// Journal file (JSONL)
         file: PathBuf,
+        /// The head shown when the responder left (64 hex digits): fails if that line is gone or changed
+        #[arg(long, value_name = "SHA256")]
+        head: Option<String>,
     },
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
@@ -88,7 +94,11 @@ pub fn main() -> i32 {
         Command::Replay(args) => crate::replay_cmd::run(&args),
         Command::Drill(args) => crate::drill_cmd::run(&args),
         Command::Snapshot(args) => crate::snapshot::cli::run(&args),
-        Command::Verify { file } => crate::journal::cli::verify(&file),
-        Command::Report { file, output } => crate::journal::cli::report(&file, output.as_deref()),
+        Command::Verify { file, head } => crate::journal::cli::verify(&file, head.as_deref()),
+        Command::Report {
+            file,
+            output,
+            allow_tampered,
+        } => crate::journal::cli::report(&file, output.as_deref(), allow_tampered),
     }
 }

@@ -20,6 +20,7 @@ pub mod respond;
 pub mod runbook;
 pub mod runtime;
 pub mod safe_fs;
+pub mod sanitize;
 pub mod snapshot;
 pub mod terminal;
 pub mod ui;

@@ -17,14 +17,17 @@ fn note(i: usize) -> Event {
     })
 }
 
+/// A journal of `n` events: `incident_opened` (what `--resume` requires first), then notes.
 fn write_notes(path: &Path, n: usize) {
     let mut w = Writer::create(path).unwrap();
     for i in 0..n {
-        w.append(
-            sample::at(4, 0, 0) + chrono::Duration::seconds(i as i64),
-            note(i),
-        )
-        .unwrap();
+        let ev = if i == 0 {
+            sample::every_kind().remove(0)
+        } else {
+            note(i)
+        };
+        w.append(sample::at(4, 0, 0) + chrono::Duration::seconds(i as i64), ev)
+            .unwrap();
     }
 }
 
