@@ -393,7 +393,21 @@ pub fn run<B: Backend>(
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut exit_code = 0;
-    loop {
+    crate::terminal::set_catching(true);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
+        if let Some(message) = crate::terminal::take_panic() {
+            // A worker thread panicked: end the session the orderly way.
+            app.record(Event::Interrupted(Interrupted {
+                reason: InterruptCause::Panic { message },
+            }));
+            exit_code = 101;
+            app.quit = true;
+        }
+        if crate::terminal::take_stop() && crate::terminal::suspend_until_continued().is_ok() {
+            // Continued: the shell drew over the screen, so everything is redrawn.
+            let _ = terminal.clear();
+            app.dirty = true;
+        }
         if let Some(sig) = crate::terminal::take_signal() {
             app.record(Event::Interrupted(Interrupted {
                 reason: if sig == libc::SIGHUP {
@@ -413,9 +427,10 @@ pub fn run<B: Backend>(
             send_journal(&mut app, &journal);
             break;
         }
+        // Short enough that a signal (TERM, HUP, TSTP) is acted on promptly.
         let wait = next_tick
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(1000));
+            .min(Duration::from_millis(200));
         let mut msgs = Vec::new();
         match rx.recv_timeout(wait) {
             Ok(m) => msgs.push(m),
@@ -484,11 +499,29 @@ pub fn run<B: Backend>(
             app.dirty = false;
             last_draw = Instant::now();
         }
+    }));
+    crate::terminal::set_catching(false);
+    if caught.is_err() {
+        // The loop's own thread panicked: `app` may be half-updated, so the event goes to the
+        // journal directly.
+        let message = crate::terminal::take_panic().unwrap_or_else(|| "panic".into());
+        if let Some(j) = &journal {
+            let _ = j.tx.send((
+                Utc::now(),
+                Event::Interrupted(Interrupted {
+                    reason: InterruptCause::Panic { message },
+                }),
+            ));
+        }
+        exit_code = 101;
     }
-    // Children end with the tool.
+    // Children end with the tool: their runner threads are told, and then every group still
+    // alive gets TERM, and KILL after the grace period (the process may exit before a runner
+    // thread wakes up to do it).
     for c in workers.cancels.values() {
         c.cancel();
     }
+    crate::exec::runner::end_all_groups(crate::terminal::CHILD_GRACE);
     // Everything recorded reaches the disk before we return.
     if let Some(j) = journal {
         drop(j.tx);
