@@ -56,9 +56,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 /// The input size cap: `PM2_INCIDENT_MAX_SIZE` when set, else [`DEFAULT_MAX_SIZE`].
 pub fn max_input_size() -> Result<u64, InputError> {
     match std::env::var(MAX_SIZE_ENV) {
-        Ok(v) if !v.trim().is_empty() => {
-            parse_size(&v).ok_or(InputError::BadLimit { value: v })
-        }
+        Ok(v) if !v.trim().is_empty() => parse_size(&v).ok_or(InputError::BadLimit { value: v }),
         _ => Ok(DEFAULT_MAX_SIZE),
     }
 }
@@ -271,7 +269,6 @@ pub fn is_symlink(path: &Path) -> bool {
         .map(|m| m.file_type().is_symlink())
         .unwrap_or(false)
 }
-
 
 #[cfg(test)]
 mod tests {

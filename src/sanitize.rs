@@ -69,7 +69,10 @@ mod tests {
     fn terminal_sequences_become_visible() {
         let cases = [
             ("api\x1b]0;pwned\x07", "api\\x1b]0;pwned\\x07"),
-            ("\x1b]52;c;ZWNobyBoaQ==\x1b\\", "\\x1b]52;c;ZWNobyBoaQ==\\x1b\\"),
+            (
+                "\x1b]52;c;ZWNobyBoaQ==\x1b\\",
+                "\\x1b]52;c;ZWNobyBoaQ==\\x1b\\",
+            ),
             ("\x1b[2J\x1b[H", "\\x1b[2J\\x1b[H"),
             ("a\u{9b}31mb", "a\\u{9b}31mb"),
             ("del\x7f", "del\\x7f"),

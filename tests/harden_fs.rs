@@ -97,7 +97,11 @@ fn drill_directory_prepared_by_another_user_is_never_used() {
     let now_ms = 1_795_000_000_000i64;
     let mut planted = vec![];
     for name in [
-        format!("pm2-incident-drill-{}-{}-{now_ms}", scenario.id(), std::process::id()),
+        format!(
+            "pm2-incident-drill-{}-{}-{now_ms}",
+            scenario.id(),
+            std::process::id()
+        ),
         format!("pm2-incident-drill-{}-", scenario.id()),
     ] {
         let d = base.path().join(name);
@@ -139,8 +143,14 @@ fn drill_state_files_are_never_written_through_a_symlink() {
     let base = tempfile::tempdir().unwrap();
     let rb = Runbook::embedded().unwrap();
     let scenario = drill::builtin("delete-all", &rb.inventory).unwrap();
-    let env = DrillEnv::create(&scenario, &rb, base.path(), Path::new(EXE), 1_795_000_000_000)
-        .unwrap();
+    let env = DrillEnv::create(
+        &scenario,
+        &rb,
+        base.path(),
+        Path::new(EXE),
+        1_795_000_000_000,
+    )
+    .unwrap();
     let victim = base.path().join("victim");
     std::fs::write(&victim, "keep").unwrap();
     let log = env.home.join("pm2.log");
@@ -180,7 +190,9 @@ fn journal_directory_writable_by_others_is_refused() {
 fn journal_directory_owned_by_another_user_is_refused() {
     if !is_root() {
         // Without root the test cannot give a directory away; the mode rule above still runs.
-        eprintln!("not root: chown to uid {NOBODY} impossible; ownership rule checked by unit test only");
+        eprintln!(
+            "not root: chown to uid {NOBODY} impossible; ownership rule checked by unit test only"
+        );
         return;
     }
     let rb = Runbook::embedded().unwrap();
@@ -200,7 +212,11 @@ fn journal_directory_owned_by_another_user_is_refused() {
 
 fn snapshot_of(p: &Path) -> (Vec<u8>, i64, u64) {
     let md = std::fs::symlink_metadata(p).unwrap();
-    (std::fs::read(p).unwrap_or_default(), md.mtime_nsec(), md.len())
+    (
+        std::fs::read(p).unwrap_or_default(),
+        md.mtime_nsec(),
+        md.len(),
+    )
 }
 
 #[test]
@@ -247,7 +263,10 @@ fn resume_refuses_files_that_are_not_journals() {
         std::fs::write(&p, body).unwrap();
         let before = snapshot_of(&p);
         let e = session::resume(&p, &me(), sample::at(4, 13, 0)).unwrap_err();
-        assert!(e.to_string().contains("not a pm2-incident journal"), "{name}: {e}");
+        assert!(
+            e.to_string().contains("not a pm2-incident journal"),
+            "{name}: {e}"
+        );
         assert_eq!(snapshot_of(&p), before, "{name} modified");
         assert!(!lock_path(&p).exists(), "{name}: lock left behind");
     }
@@ -287,7 +306,11 @@ fn fifo_and_device_inputs_return_at_once_with_an_error() {
             err.contains("not a regular file"),
             "{args:?}: no clear message: {err}"
         );
-        assert!(t.elapsed() < Duration::from_secs(2), "{args:?} took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{args:?} took {:?}",
+            t.elapsed()
+        );
     }
 }
 
@@ -302,7 +325,10 @@ fn lint_of_a_directory_holding_a_fifo_skips_it_by_name() {
         &[],
         Duration::from_secs(5),
     );
-    assert!(err.contains("deploy.sh: skipped: not a regular file"), "{err}");
+    assert!(
+        err.contains("deploy.sh: skipped: not a regular file"),
+        "{err}"
+    );
     assert!(err.contains("1 file(s) checked"), "{err}");
     assert_eq!(code, 0, "{err}");
 }

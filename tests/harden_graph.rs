@@ -76,7 +76,17 @@ fn check(procedure: &str, limit: Duration) -> (Option<i32>, String, Duration) {
 #[test]
 fn a_forty_rung_ladder_is_checked_at_once() {
     // Both branches of every rung lead to the next rung: 2^40 root-to-leaf paths.
-    let ladder = nodes(40, |i| if i == 39 { "p2".into() } else { format!("n{}", i + 1) }, "p1");
+    let ladder = nodes(
+        40,
+        |i| {
+            if i == 39 {
+                "p2".into()
+            } else {
+                format!("n{}", i + 1)
+            }
+        },
+        "p1",
+    );
     let (code, out, took) = check(&procedure_with_nodes(&ladder), Duration::from_secs(20));
     assert_eq!(code, Some(0), "{out}");
     assert!(took < Duration::from_secs(5), "took {took:?}");
@@ -92,5 +102,8 @@ fn a_100k_node_chain_neither_overflows_nor_hides_a_cycle() {
     let looped = nodes(n, |_| "p3".into(), "production-down");
     let (code, out, _) = check(&procedure_with_nodes(&looped), Duration::from_secs(120));
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("decision tree loops back to `production-down`"), "{out}");
+    assert!(
+        out.contains("decision tree loops back to `production-down`"),
+        "{out}"
+    );
 }

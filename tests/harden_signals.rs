@@ -15,7 +15,12 @@ fn gone(pid: i32) -> bool {
     // Gone, or a zombie nobody has reaped yet (it runs nothing).
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(s) => s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
     }
 }
 
@@ -44,13 +49,20 @@ fn drill_with_running_command(tag: &str, dir: &Path) -> (Tmux, i32, i32) {
     tui.wait_text("any key starts", LONG);
     tui.keys(&["Enter"]);
     tui.keys(&[":"]);
-    tui.type_text(&format!("echo $$ > {} && exec sleep 300", pidfile.display()));
+    tui.type_text(&format!(
+        "echo $$ > {} && exec sleep 300",
+        pidfile.display()
+    ));
     tui.keys(&["Enter"]);
     tui.wait_text("running", LONG);
     wait_until("the command's pid file", || {
         std::fs::read_to_string(&pidfile).is_ok_and(|s| s.trim().parse::<i32>().is_ok())
     });
-    let child: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let child: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let lock = std::fs::read_to_string(format!("{}.lock", journal.display())).unwrap();
     let v: serde_json::Value = serde_json::from_str(&lock).unwrap();
     let tool = v["pid"].as_i64().unwrap() as i32;
@@ -76,7 +88,10 @@ fn terminating_signals_end_the_running_command_and_restore_the_terminal() {
             s.contains(&format!("EXITED {}", 128 + sig)),
             "{name}: exit status:\n{s}"
         );
-        assert!(!s.contains("┌ Runbook"), "{name}: alternate screen left:\n{s}");
+        assert!(
+            !s.contains("┌ Runbook"),
+            "{name}: alternate screen left:\n{s}"
+        );
         wait_until("the command to be gone", || gone(child));
         let journal = dir.path().join("j.jsonl");
         let r = pm2_incident::journal::read(&journal).unwrap();
@@ -106,10 +121,17 @@ fn sigtstp_leaves_the_screen_and_sigcont_restores_it() {
     unsafe {
         libc::kill(tool, libc::SIGTSTP);
     }
-    tui.wait_for("the alternate screen left", LONG, |s| !s.contains("┌ Runbook"));
+    tui.wait_for("the alternate screen left", LONG, |s| {
+        !s.contains("┌ Runbook")
+    });
     let state = std::fs::read_to_string(format!("/proc/{tool}/stat")).unwrap();
     assert!(
-        state.rsplit(')').next().unwrap().trim_start().starts_with('T'),
+        state
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with('T'),
         "not stopped: {state}"
     );
     // SAFETY: as above.
@@ -119,7 +141,9 @@ fn sigtstp_leaves_the_screen_and_sigcont_restores_it() {
     tui.wait_text("┌ Runbook", LONG);
     // Still working: quits normally, and the command goes with it.
     tui.keys(&["q"]);
-    tui.wait_for("the drill to end", LONG, |s| s.contains("EXITED") || s.contains("ebrief"));
+    tui.wait_for("the drill to end", LONG, |s| {
+        s.contains("EXITED") || s.contains("ebrief")
+    });
     if !tui.screen().contains("EXITED") {
         tui.keys(&["q"]);
     }

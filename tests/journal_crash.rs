@@ -135,7 +135,9 @@ fn sigkill_at_random_moments_never_loses_a_recorded_event() {
             lost += acked + 1 - n;
             failures.push(format!("run {run}: acked {acked}, read {n}"));
         } else if n > acked + 2 {
-            failures.push(format!("run {run}: acked {acked}, read {n} (more than one in flight)"));
+            failures.push(format!(
+                "run {run}: acked {acked}, read {n} (more than one in flight)"
+            ));
         }
         if !r.entries.iter().enumerate().all(|(i, e)| e.seq == i as u64) {
             failures.push(format!("run {run}: sequence numbers not 0..n"));

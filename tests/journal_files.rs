@@ -26,8 +26,11 @@ fn write_notes(path: &Path, n: usize) {
         } else {
             note(i)
         };
-        w.append(sample::at(4, 0, 0) + chrono::Duration::seconds(i as i64), ev)
-            .unwrap();
+        w.append(
+            sample::at(4, 0, 0) + chrono::Duration::seconds(i as i64),
+            ev,
+        )
+        .unwrap();
     }
 }
 

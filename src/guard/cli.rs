@@ -250,7 +250,10 @@ fn collect(
     let meta = if !explicit && crate::safe_fs::is_symlink(p) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
-                skipped.push(format!("{}: skipped: symbolic link to a directory", p.display()));
+                skipped.push(format!(
+                    "{}: skipped: symbolic link to a directory",
+                    p.display()
+                ));
                 return;
             }
             other => other,

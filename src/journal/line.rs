@@ -174,11 +174,19 @@ mod tests {
     fn decode_errors_never_quote_values() {
         let secret = "hunter2-\\u001b]52;c;x";
         let lines = [
-            format!(r#"{{"seq":"{secret}","ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note"}}"#),
+            format!(
+                r#"{{"seq":"{secret}","ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note"}}"#
+            ),
             format!(r#"{{"seq":0,"ts":"{secret}","prev":"{GENESIS}","kind":"note"}}"#),
-            format!(r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note","author":5,"text":"{secret}"}}"#),
-            format!(r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"command_finished","cmd_id":"{secret}"}}"#),
-            format!(r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"severity_proposed","level":"{secret}"}}"#),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note","author":5,"text":"{secret}"}}"#
+            ),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"command_finished","cmd_id":"{secret}"}}"#
+            ),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"severity_proposed","level":"{secret}"}}"#
+            ),
             format!(r#"{{"seq":0,"{secret}":1"#),
         ];
         for l in &lines {
@@ -190,6 +198,9 @@ mod tests {
             "invalid type: string <value>, expected u64 at line 1"
         );
         assert_eq!(value_free("missing field `text`"), "missing field `text`");
-        assert_eq!(value_free("unknown variant `p9`, expected one of `p1`"), "unknown variant <value>, expected one of <value>");
+        assert_eq!(
+            value_free("unknown variant `p9`, expected one of `p1`"),
+            "unknown variant <value>, expected one of <value>"
+        );
     }
 }

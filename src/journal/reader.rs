@@ -149,7 +149,11 @@ pub struct Head {
 impl Head {
     pub fn of(r: &ReadOutcome) -> Head {
         Head {
-            lines: r.entries.len() + r.problems.iter().filter(|p| matches!(p.kind, ProblemKind::Unreadable(_))).count(),
+            lines: r.entries.len()
+                + r.problems
+                    .iter()
+                    .filter(|p| matches!(p.kind, ProblemKind::Unreadable(_)))
+                    .count(),
             hash: r.last_hash.clone(),
         }
     }

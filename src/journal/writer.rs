@@ -227,7 +227,12 @@ impl Writer {
 pub fn open_for_resume(path: &Path) -> Result<(File, ReadOutcome), JournalError> {
     use crate::safe_fs::{max_input_size, open_regular, read_capped, Follow};
     let (file, size) = open_regular(path, Follow::NoSymlinks, true)?;
-    let bytes = read_capped(path, file.try_clone().map_err(|e| JournalError::io(path, e))?, size, max_input_size()?)?;
+    let bytes = read_capped(
+        path,
+        file.try_clone().map_err(|e| JournalError::io(path, e))?,
+        size,
+        max_input_size()?,
+    )?;
     let outcome = reader::parse(&bytes);
     let first_ok = matches!(
         outcome.entries.first(),

@@ -210,7 +210,10 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     // Depth-first search with colours, on an explicit stack: each node is finished once, so
     // a ladder of shared sub-trees is linear (walking every path was exponential), and a
     // 100k-node chain needs no call stack. An edge to a node still on the path is a cycle.
-    fn find_cycle<'a>(root: &'a str, nodes: &HashMap<&'a str, (&'a Text, &'a Text)>) -> Option<&'a Text> {
+    fn find_cycle<'a>(
+        root: &'a str,
+        nodes: &HashMap<&'a str, (&'a Text, &'a Text)>,
+    ) -> Option<&'a Text> {
         #[derive(Clone, Copy, PartialEq)]
         enum Colour {
             OnPath,

@@ -172,12 +172,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         for (i, item) in a.plan.items.iter().enumerate() {
             line(
                 &mut o,
-                &format!(
-                    "  {}. {}: {}",
-                    i + 1,
-                    e(&item.deployment),
-                    e(&item.command)
-                ),
+                &format!("  {}. {}: {}", i + 1, e(&item.deployment), e(&item.command)),
             );
             if let Some(dir) = &item.dir {
                 line(&mut o, &format!("     in {}", e(dir)));
