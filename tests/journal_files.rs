@@ -217,7 +217,13 @@ fn verify_and_report_subcommands() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let again = std::fs::read_to_string(&md).unwrap();
-    assert!(again.starts_with("# Incident Report") && !again.contains("stale"));
+    assert!(
+        again
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("# ") && l.contains("Incident Report"))
+            && !again.contains("stale")
+    );
     // A slip of the keyboard must not destroy the journal.
     let before = std::fs::read(&path).unwrap();
     let out = bin()
