@@ -17,12 +17,18 @@ fn note(i: usize) -> Event {
     })
 }
 
+/// A journal of `n` events: `incident_opened` (what `--resume` requires first), then notes.
 fn write_notes(path: &Path, n: usize) {
     let mut w = Writer::create(path).unwrap();
     for i in 0..n {
+        let ev = if i == 0 {
+            sample::every_kind().remove(0)
+        } else {
+            note(i)
+        };
         w.append(
             sample::at(4, 0, 0) + chrono::Duration::seconds(i as i64),
-            note(i),
+            ev,
         )
         .unwrap();
     }
@@ -211,7 +217,13 @@ fn verify_and_report_subcommands() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let again = std::fs::read_to_string(&md).unwrap();
-    assert!(again.starts_with("# Incident Report") && !again.contains("stale"));
+    assert!(
+        again
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("# ") && l.contains("Incident Report"))
+            && !again.contains("stale")
+    );
     // A slip of the keyboard must not destroy the journal.
     let before = std::fs::read(&path).unwrap();
     let out = bin()

@@ -91,11 +91,17 @@ pub enum Command {
         /// Write to this file (mode 0600) instead of stdout
         #[arg(short = 'o', long = "output", value_name = "OUT.md")]
         output: Option<PathBuf>,
+        /// Exit 0 even when the journal fails verification (the report is marked either way)
+        #[arg(long)]
+        allow_tampered: bool,
     },
     /// Check a journal's hash chain; exit 0 intact, 1 tampered or unreadable lines
     Verify {
         /// Journal file (JSONL)
         file: PathBuf,
+        /// The head shown when the responder left (64 hex digits): fails if that line is gone or changed
+        #[arg(long, value_name = "SHA256")]
+        head: Option<String>,
     },
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
@@ -130,7 +136,11 @@ pub fn main() -> i32 {
         Command::Replay(args) => crate::cmd::replay::run(&args),
         Command::Drill(args) => crate::cmd::drill::run(&args),
         Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
-        Command::Verify { file } => crate::cmd::journal::verify(&file),
-        Command::Report { file, output } => crate::cmd::journal::report(&file, output.as_deref()),
+        Command::Verify { file, head } => crate::cmd::journal::verify(&file, head.as_deref()),
+        Command::Report {
+            file,
+            output,
+            allow_tampered,
+        } => crate::cmd::journal::report(&file, output.as_deref(), allow_tampered),
     }
 }

@@ -10,7 +10,7 @@ use crate::cmd::cli::RunbookSource;
 use crate::drill::{self, DrillEnv};
 use crate::incident::event::Mode;
 use crate::journal::lock::LockInfo;
-use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
+use crate::journal::paths::{default_dir_from_env, ensure_journal_dir, journal_file_name};
 use crate::journal::session::{self, Session};
 use crate::tui::runtime::World;
 
@@ -97,7 +97,7 @@ pub fn run(args: &DrillArgs) -> i32 {
         },
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Err(e) = ensure_dir(dir) {
+        if let Err(e) = ensure_journal_dir(dir) {
             return fail(format!("{}: {e}", dir.display()));
         }
     }

@@ -7,8 +7,15 @@ use std::path::Path;
 
 /// Prints the verification; exit 0 intact (a torn tail is reported but allowed), 1 tampered or
 /// unreadable lines, 2 cannot read the file.
-pub fn verify(path: &Path) -> i32 {
-    match crate::journal::verify(path) {
+pub fn verify(path: &Path, head: Option<&str>) -> i32 {
+    if let Some(h) = head.filter(|h| !crate::journal::reader::is_sha256_hex(h)) {
+        eprintln!(
+            "pm2-incident verify: --head {:?}: want the 64 hex digits of the sha256 shown on exit",
+            crate::sanitize::escape_line(h)
+        );
+        return 2;
+    }
+    match crate::journal::reader::verify_head(path, head) {
         Ok(v) => {
             print!("{v}");
             if v.chain_ok() {
@@ -18,34 +25,49 @@ pub fn verify(path: &Path) -> i32 {
             }
         }
         Err(e) => {
-            eprintln!("pm2-incident verify: {e}");
+            eprintln!(
+                "pm2-incident verify: {}",
+                crate::sanitize::escape_line(&e.to_string())
+            );
             2
         }
     }
 }
 
 /// Renders the postmortem of a journal or a jlist dump to stdout or to `out` (created 0600).
-pub fn report(path: &Path, out: Option<&Path>) -> i32 {
+/// A journal that fails verification is marked in the report's first lines and exits 1 unless
+/// `allow_tampered`; the report of an intact journal starts with its head.
+pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
+    let shown = crate::sanitize::escape_line(&path.display().to_string()).into_owned();
     let loaded = match load_any(path) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("pm2-incident report: {e}");
+            eprintln!(
+                "pm2-incident report: {}",
+                crate::sanitize::escape_line(&e.to_string())
+            );
             return 2;
         }
     };
+    let mut md = String::new();
+    let mut tampered = false;
     if let Loaded::Journal(r) = &loaded {
         for p in &r.problems {
-            eprintln!("pm2-incident report: warning: {}: {p}", path.display());
+            eprintln!("pm2-incident report: warning: {shown}: {p}");
         }
         if let Some(t) = &r.torn_tail {
             eprintln!(
-                "pm2-incident report: warning: {}: line {}: torn last line ignored",
-                path.display(),
+                "pm2-incident report: warning: {shown}: line {}: torn last line ignored",
                 t.line
             );
         }
+        md.push_str(&tamper_warning(r));
+        tampered = !r.problems.is_empty();
     }
-    let md = report::render(&fold(loaded.entries()));
+    md.push_str(&report::render(&fold(loaded.entries())));
+    if let Loaded::Journal(r) = &loaded {
+        md.push_str(&head_section(r));
+    }
     let written = match out {
         None => std::io::stdout()
             .write_all(md.as_bytes())
@@ -53,12 +75,40 @@ pub fn report(path: &Path, out: Option<&Path>) -> i32 {
         Some(o) => write_private(path, o, md.as_bytes()),
     };
     match written {
+        Ok(()) if tampered && !allow_tampered => {
+            eprintln!("pm2-incident report: {shown}: the journal FAILED verification (see the report's first lines); exit 1 (--allow-tampered to accept)");
+            1
+        }
         Ok(()) => 0,
         Err(e) => {
             eprintln!("pm2-incident report: {e}");
             2
         }
     }
+}
+
+/// The report's first lines when the journal's chain does not verify.
+fn tamper_warning(r: &crate::journal::ReadOutcome) -> String {
+    let mut s = String::new();
+    if !r.problems.is_empty() {
+        let first = &r.problems[0];
+        s.push_str(&format!(
+            "> **WARNING: THIS JOURNAL FAILED VERIFICATION** ({} problem(s); first: {first}). \
+             Lines were changed, inserted, removed or are unreadable: what follows may not be what happened.\n\n",
+            r.problems.len()
+        ));
+    }
+    s
+}
+
+/// The journal's head at the end of the report: what a later `verify --head` must find.
+fn head_section(r: &crate::journal::ReadOutcome) -> String {
+    let head = crate::journal::reader::Head::of(r);
+    format!(
+        "\n### Journal integrity\n\nJournal head: {head}. Check the journal against it with \
+         `pm2-incident verify --head {} FILE`.\n",
+        head.hash
+    )
 }
 
 /// Writes `bytes` to `out` (0600) via a temp file and rename, so an existing report is replaced

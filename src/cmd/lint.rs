@@ -148,9 +148,14 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
     let mut files = 0usize;
     for p in &args.paths {
         let mut list = vec![];
-        collect(p, true, &mut list, &mut problems);
+        let mut skipped = vec![];
+        collect(p, true, &mut list, &mut problems, &mut skipped);
+        for s in skipped {
+            stderr.push_str(&s);
+            stderr.push('\n');
+        }
         for (path, kind) in list {
-            match std::fs::read(&path) {
+            match crate::safe_fs::read_input(&path) {
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
                     let kind = kind.or_else(|| detect_kind(&path, &text));
@@ -241,8 +246,25 @@ fn collect(
     explicit: bool,
     out: &mut Vec<(PathBuf, Option<FileKind>)>,
     problems: &mut Vec<String>,
+    skipped: &mut Vec<String>,
 ) {
-    let meta = match std::fs::metadata(p) {
+    // In a walk a symlinked directory is not followed (a link to `..` would loop forever);
+    // a symlinked file is read like any other.
+    let meta = if !explicit && crate::safe_fs::is_symlink(p) {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                skipped.push(format!(
+                    "{}: skipped: symbolic link to a directory",
+                    p.display()
+                ));
+                return;
+            }
+            other => other,
+        }
+    } else {
+        std::fs::metadata(p)
+    };
+    let meta = match meta {
         Ok(m) => m,
         Err(e) => {
             problems.push(format!("{}: {e}", p.display()));
@@ -267,10 +289,16 @@ fn collect(
         };
         entries.sort();
         for e in entries {
-            collect(&e, false, out, problems);
+            collect(&e, false, out, problems, skipped);
         }
     } else if explicit {
         out.push((p.to_path_buf(), None));
+    } else if !meta.is_file() {
+        // A FIFO would block the read forever, a device never ends: name it and go on.
+        skipped.push(format!(
+            "{}: skipped: not a regular file (FIFO, socket or device)",
+            p.display()
+        ));
     } else {
         // In a walked directory only recognisable files count; peek at the shebang.
         let head = first_line(p);
@@ -282,8 +310,9 @@ fn collect(
 
 fn first_line(p: &Path) -> String {
     let mut buf = [0u8; 128];
-    let n = std::fs::File::open(p)
-        .and_then(|mut f| f.read(&mut buf))
+    let n = crate::safe_fs::open_regular(p, crate::safe_fs::Follow::Symlinks, false)
+        .ok()
+        .and_then(|(mut f, _)| f.read(&mut buf).ok())
         .unwrap_or(0);
     String::from_utf8_lossy(&buf[..n])
         .lines()

@@ -44,7 +44,10 @@ pub fn open(args: &ReplayArgs) -> Result<(App, usize), String> {
             );
         }
         for p in &out.problems {
-            eprintln!("{}: {p:?}", args.file.display());
+            eprintln!(
+                "{}: {p}",
+                crate::sanitize::escape_line(&args.file.display().to_string())
+            );
         }
     }
     let entries = loaded.entries().to_vec();

@@ -8,7 +8,7 @@ use crate::app::{convert, App, AppMode};
 use crate::cmd::cli::RunbookSource;
 use crate::incident::event::{Event, Mode, Opened};
 use crate::journal::lock::LockInfo;
-use crate::journal::paths::{default_dir_from_env, ensure_dir, journal_file_name};
+use crate::journal::paths::{default_dir_from_env, ensure_journal_dir, journal_file_name};
 use crate::journal::session::{self, Session};
 use crate::pm2::Pm2Home;
 use crate::runbook::Runbook;
@@ -84,7 +84,7 @@ pub fn run(args: &RespondArgs) -> i32 {
                 },
             };
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Err(e) = ensure_dir(dir) {
+                if let Err(e) = ensure_journal_dir(dir) {
                     return fail(format!("{}: {e}", dir.display()));
                 }
             }
@@ -157,12 +157,26 @@ pub fn run_tui(
     let code = runtime::run(&mut term, app, world, writer);
     crate::tui::terminal::restore();
     if let Some(path) = path {
-        eprintln!("journal: {}", path.display());
+        let shown = crate::sanitize::escape_line(&path.display().to_string()).into_owned();
+        eprintln!("journal: {shown}");
+        // The chain cannot prove its own end: this line is the anchor to keep (and compare with
+        // `verify --head`), shown after the screen is restored so it stays in the scrollback.
+        match crate::journal::read(path) {
+            Ok(r) => {
+                let head = crate::journal::reader::Head::of(&r);
+                eprintln!("journal head: {head}");
+                eprintln!(
+                    "check later with: pm2-incident verify --head {} {shown}",
+                    head.hash
+                );
+            }
+            Err(e) => eprintln!(
+                "journal head: cannot tell ({})",
+                crate::sanitize::escape_line(&e.to_string())
+            ),
+        }
         if live {
-            eprintln!(
-                "resume with: pm2-incident respond --resume {}",
-                path.display()
-            );
+            eprintln!("resume with: pm2-incident respond --resume {shown}");
         }
     }
     code

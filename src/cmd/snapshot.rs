@@ -32,7 +32,7 @@ pub fn run(args: &SnapshotArgs) -> i32 {
     );
     if args.json {
         match serde_json::to_string_pretty(&render::json(&snap, &a)) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => println!("{}", crate::sanitize::escape_json_output(&s)),
             Err(e) => eprintln!("pm2-incident: cannot write JSON: {e}"),
         }
     } else {

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::assess::{Assessment, CheckState, Level};
 use crate::observe::Snapshot;
 use crate::pm2::DaemonKind;
+use crate::sanitize::escape_line as e;
 
 pub const WIDTH: usize = 80;
 
@@ -43,10 +44,12 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, s: &str) -> String {
+        // The data is escaped here; the only escape sequences in the output are these colours.
+        let s = e(s);
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
-            s.to_string()
+            s.into_owned()
         }
     }
     fn good(&self, s: &str) -> String {
@@ -80,7 +83,12 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     for d in &a.scope.deployments {
         line(
             &mut o,
-            &format!("  {} ({}, {})", d.id, d.app_name, d.environment.as_str()),
+            &format!(
+                "  {} ({}, {})",
+                e(&d.id),
+                e(&d.app_name),
+                d.environment.as_str()
+            ),
         );
         for p in &d.processes {
             let state = p.state.label();
@@ -96,7 +104,11 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             };
             line(
                 &mut o,
-                &format!("    {:<38} {state}{inst}  restarts {}", p.name, p.restarts),
+                &format!(
+                    "    {:<38} {state}{inst}  restarts {}",
+                    e(&p.name),
+                    p.restarts
+                ),
             );
         }
     }
@@ -107,7 +119,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
                 &mut o,
                 &format!(
                     "    {:<38} {}  restarts {}",
-                    p.name,
+                    e(&p.name),
                     p.state.label(),
                     p.restarts
                 ),
@@ -128,7 +140,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         };
         line(
             &mut o,
-            &format!("  {v:<9} {}  {} ms", h.target.url, h.latency_ms),
+            &format!("  {v:<9} {}  {} ms", e(&h.target.url), h.latency_ms),
         );
     }
     line(&mut o, "");
@@ -143,7 +155,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             .trim_start()
             .to_string()
     } else {
-        format!("— {}", sev.label)
+        format!("— {}", e(&sev.label))
     };
     line(&mut o, &format!("{} {level} {label}", st.head("Severity")));
     for ans in &sev.path {
@@ -152,14 +164,14 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             Some(false) => "NO",
             None => "?",
         };
-        line(&mut o, &format!("  {} {yn}", ans.question));
+        line(&mut o, &format!("  {} {yn}", e(&ans.question)));
         for r in &ans.reasons {
-            line(&mut o, &format!("      {r}"));
+            line(&mut o, &format!("      {}", e(r)));
         }
     }
     if sev.path.is_empty() {
         for r in &sev.reasons {
-            line(&mut o, &format!("  {r}"));
+            line(&mut o, &format!("  {}", e(r)));
         }
     }
     if !a.plan.items.is_empty() {
@@ -168,18 +180,18 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             .plan
             .scenario
             .as_deref()
-            .map(|s| format!(" (scenario {s})"))
+            .map(|s| format!(" (scenario {})", e(s)))
             .unwrap_or_default();
         line(&mut o, &st.head(&format!("Restore plan{scen}")));
         for (i, item) in a.plan.items.iter().enumerate() {
             line(
                 &mut o,
-                &format!("  {}. {}: {}", i + 1, item.deployment, item.command),
+                &format!("  {}. {}: {}", i + 1, e(&item.deployment), e(&item.command)),
             );
             if let Some(dir) = &item.dir {
-                line(&mut o, &format!("     in {dir}"));
+                line(&mut o, &format!("     in {}", e(dir)));
             }
-            line(&mut o, &format!("     check: {}", item.check));
+            line(&mut o, &format!("     check: {}", e(&item.check)));
             if item.verify_before_next {
                 line(&mut o, "     verify healthy before the next item");
             }
@@ -208,7 +220,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         } else {
             ""
         };
-        line(&mut o, &format!("  {mark} {}{manual}", c.text));
+        line(&mut o, &format!("  {mark} {}{manual}", e(&c.text)));
     }
     o
 }

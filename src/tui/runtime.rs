@@ -400,7 +400,23 @@ pub fn run<B: Backend>(
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut exit_code = 0;
-    loop {
+    crate::tui::terminal::set_catching(true);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
+        if let Some(message) = crate::tui::terminal::take_panic() {
+            // A worker thread panicked: end the session the orderly way.
+            app.record(Event::Interrupted(Interrupted {
+                reason: InterruptCause::Panic { message },
+            }));
+            exit_code = 101;
+            app.quit = true;
+        }
+        if crate::tui::terminal::take_stop()
+            && crate::tui::terminal::suspend_until_continued().is_ok()
+        {
+            // Continued: the shell drew over the screen, so everything is redrawn.
+            let _ = terminal.clear();
+            app.dirty = true;
+        }
         if let Some(sig) = crate::tui::terminal::take_signal() {
             app.record(Event::Interrupted(Interrupted {
                 reason: if sig == libc::SIGHUP {
@@ -420,9 +436,10 @@ pub fn run<B: Backend>(
             send_journal(&mut app, &journal);
             break;
         }
+        // Short enough that a signal (TERM, HUP, TSTP) is acted on promptly.
         let wait = next_tick
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(1000));
+            .min(Duration::from_millis(200));
         let mut msgs = Vec::new();
         match rx.recv_timeout(wait) {
             Ok(m) => msgs.push(m),
@@ -503,11 +520,29 @@ pub fn run<B: Backend>(
             app.dirty = false;
             last_draw = Instant::now();
         }
+    }));
+    crate::tui::terminal::set_catching(false);
+    if caught.is_err() {
+        // The loop's own thread panicked: `app` may be half-updated, so the event goes to the
+        // journal directly.
+        let message = crate::tui::terminal::take_panic().unwrap_or_else(|| "panic".into());
+        if let Some(j) = &journal {
+            let _ = j.tx.send((
+                Utc::now(),
+                Event::Interrupted(Interrupted {
+                    reason: InterruptCause::Panic { message },
+                }),
+            ));
+        }
+        exit_code = 101;
     }
-    // Children end with the tool.
+    // Children end with the tool: their runner threads are told, and then every group still
+    // alive gets TERM, and KILL after the grace period (the process may exit before a runner
+    // thread wakes up to do it).
     for c in workers.cancels.values() {
         c.cancel();
     }
+    crate::exec::runner::end_all_groups(crate::tui::terminal::CHILD_GRACE);
     // Everything recorded reaches the disk before we return.
     if let Some(j) = journal {
         drop(j.tx);

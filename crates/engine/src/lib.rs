@@ -16,3 +16,5 @@ pub mod journal;
 pub mod observe;
 pub mod pm2;
 pub mod runbook;
+pub mod safe_fs;
+pub mod sanitize;

@@ -5,7 +5,7 @@
 //! `var/www/<site>` directories standing in for the inventory's deployments.
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -58,20 +58,20 @@ pub struct DrillEnv {
     pub scenario_id: String,
 }
 
-fn private_dir(p: &Path) -> io::Result<()> {
-    fs::create_dir_all(p)?;
-    fs::set_permissions(p, fs::Permissions::from_mode(0o700))
+/// A new directory inside the drill's own (already private) directory; never an existing one.
+fn new_dir(p: &Path, mode: u32) -> io::Result<()> {
+    fs::DirBuilder::new().mode(mode).create(p)?;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode))
 }
 
+/// A file the drill creates once: O_EXCL|O_NOFOLLOW, nothing pre-planted is written through.
+fn create_mode(p: &Path, text: &str, mode: u32) -> io::Result<()> {
+    crate::safe_fs::create_new(p, mode)?.write_all(text.as_bytes())
+}
+
+/// A file the simulator refreshes after every command: never through a symlink, only our own.
 fn write_mode(p: &Path, text: &str, mode: u32) -> io::Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(p)?;
-    f.write_all(text.as_bytes())?;
-    fs::set_permissions(p, fs::Permissions::from_mode(mode))
+    crate::safe_fs::rewrite_owned(p, text.as_bytes(), mode)
 }
 
 impl DrillEnv {
@@ -84,18 +84,17 @@ impl DrillEnv {
         exe: &Path,
         now_ms: i64,
     ) -> io::Result<DrillEnv> {
-        let dir = base_dir.join(format!(
-            "pm2-incident-drill-{}-{}-{}",
-            scenario.id(),
-            std::process::id(),
-            now_ms
-        ));
-        private_dir(&dir)?;
+        // mkdtemp: a random name, 0700, never a directory someone prepared in advance; everything
+        // below is created fresh inside it, so no other user can plant a file or a shim.
+        let dir = crate::safe_fs::mkdtemp_in(
+            base_dir,
+            &format!("pm2-incident-drill-{}-", scenario.id()),
+        )?;
         let bin = dir.join("bin");
         let home = dir.join(".pm2");
-        fs::create_dir_all(&bin)?;
-        private_dir(&home)?;
-        fs::create_dir_all(home.join("logs"))?;
+        new_dir(&bin, 0o700)?;
+        new_dir(&home, 0o700)?;
+        new_dir(&home.join("logs"), 0o700)?;
         // The drill inventory: each deployment's dir moved under the drill.
         let mut inv = rb.inventory.clone();
         for d in &mut inv.deployment {
@@ -118,29 +117,29 @@ impl DrillEnv {
             now_ms,
         );
         for d in &st.deployments {
-            write_mode(
+            create_mode(
                 &Path::new(&d.dir).join(&d.config),
                 &ecosystem_file(d),
                 0o644,
             )?;
         }
-        write_mode(
+        create_mode(
             &state_path,
             &serde_json::to_string(&st).map_err(io::Error::other)?,
             0o600,
         )?;
         materialize(&st, &home)?;
-        write_mode(
+        create_mode(
             &home.join(STATE_POINTER),
             &format!("{}\n", state_path.display()),
             0o600,
         )?;
         // What the Gitea Actions web UI would show (the runbook's first root-cause step).
         let runs: String = st.workflow_runs.iter().map(|r| format!("{r}\n")).collect();
-        write_mode(&dir.join(GITEA_RUNS_FILE), &runs, 0o644)?;
+        create_mode(&dir.join(GITEA_RUNS_FILE), &runs, 0o644)?;
         let exe_q = vars::shell_quote(&exe.display().to_string());
         for tool in SHIMS {
-            write_mode(&bin.join(tool), &format!("#!/bin/sh\n# pm2-incident drill shim: answers from the simulator, never a real {tool}.\nexec {exe_q} sim {tool} \"$@\"\n"), 0o755)?;
+            create_mode(&bin.join(tool), &format!("#!/bin/sh\n# pm2-incident drill shim: answers from the simulator, never a real {tool}.\nexec {exe_q} sim {tool} \"$@\"\n"), 0o755)?;
         }
         Ok(DrillEnv {
             dir,
@@ -255,7 +254,11 @@ pub fn with_state<T>(
     now_ms: i64,
     f: impl FnOnce(&mut SimState) -> T,
 ) -> io::Result<T> {
-    let file = OpenOptions::new().read(true).write(true).open(path)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
     let mut lock = Flock::exclusive(file)?;
     let mut text = String::new();
     lock.0.read_to_string(&mut text)?;

@@ -291,6 +291,54 @@ fn reader(
     });
 }
 
+/// Process groups of commands still running, so every way out of the tool can end them.
+static LIVE_GROUPS: std::sync::Mutex<std::collections::BTreeSet<i32>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Registers a group while `drive` runs; unregistered however `drive` ends.
+struct LiveGroup(i32);
+impl LiveGroup {
+    fn new(pgid: i32) -> LiveGroup {
+        if let Ok(mut g) = LIVE_GROUPS.lock() {
+            g.insert(pgid);
+        }
+        LiveGroup(pgid)
+    }
+}
+impl Drop for LiveGroup {
+    fn drop(&mut self) {
+        if let Ok(mut g) = LIVE_GROUPS.lock() {
+            g.remove(&self.0);
+        }
+    }
+}
+
+/// Ends every command still running: SIGTERM to each group, then SIGKILL to what is left after
+/// `grace`. Called on quit, on a terminating signal and on a panic: children end with the tool
+/// (a cancel flag alone is not enough — the process may exit before its runner thread wakes).
+/// Returns how many groups were still alive when it started.
+pub fn end_all_groups(grace: Duration) -> usize {
+    let groups: Vec<i32> = match LIVE_GROUPS.lock() {
+        Ok(g) => g.iter().copied().collect(),
+        // A panic while holding the lock: the set is still valid data.
+        Err(p) => p.into_inner().iter().copied().collect(),
+    };
+    let alive: Vec<i32> = groups.into_iter().filter(|&g| group_alive(g)).collect();
+    for &g in &alive {
+        signal_group(g, libc::SIGTERM);
+    }
+    let until = Instant::now() + grace;
+    while Instant::now() < until && alive.iter().any(|&g| group_alive(g)) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for &g in &alive {
+        if group_alive(g) {
+            signal_group(g, libc::SIGKILL);
+        }
+    }
+    alive.len()
+}
+
 fn signal_group(pgid: i32, sig: i32) {
     // Safety: plain syscall; a negative pid addresses the group we created.
     unsafe {
@@ -311,6 +359,7 @@ fn drive(
 ) -> ExecResult {
     let start = Instant::now();
     let pgid = child.id() as i32;
+    let _live = LiveGroup::new(pgid);
     // Bounded: a slow sink slows the readers, and the pipe then slows the command.
     let (tx, rx) = mpsc::sync_channel(256);
     let mut open = 0;

@@ -6,6 +6,12 @@ use std::fmt::Write;
 
 /// Renders the postmortem. An incident that is still open is reported as of its last event.
 pub fn render(inc: &Incident) -> String {
+    // Everything in a report comes from recorded data (process names, command output, notes):
+    // escaped once here, whether it goes to a terminal or a file someone will `cat`.
+    crate::sanitize::escape_controls(&render_unescaped(inc)).into_owned()
+}
+
+fn render_unescaped(inc: &Incident) -> String {
     let mut o = String::new();
     let opened = inc.opened.as_ref().map(|t| &t.value);
     let drill = inc.is_drill();

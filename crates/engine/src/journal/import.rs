@@ -26,7 +26,7 @@ impl Loaded {
 
 /// Reads `path` as a jlist dump if it is a JSON array, else as a journal.
 pub fn load_any(path: &Path) -> Result<Loaded, JournalError> {
-    let bytes = std::fs::read(path).map_err(|e| JournalError::io(path, e))?;
+    let bytes = crate::safe_fs::read_input(path)?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         let mtime = std::fs::metadata(path)
             .and_then(|m| m.modified())
@@ -83,7 +83,7 @@ pub fn ts_from_name(name: &str) -> Option<Ts> {
 
 /// Imports a dump into a new journal file (0600) and returns how many processes it holds.
 pub fn import_jlist(dump: &Path, journal: &Path) -> Result<usize, JournalError> {
-    let bytes = std::fs::read(dump).map_err(|e| JournalError::io(dump, e))?;
+    let bytes = crate::safe_fs::read_input(dump)?;
     let mtime = std::fs::metadata(dump)
         .and_then(|m| m.modified())
         .ok()

@@ -60,7 +60,47 @@ pub struct Decoded {
 
 /// Decodes one line; the error says what is wrong without echoing the content.
 pub fn decode(line: &[u8]) -> Result<Decoded, String> {
-    fast_decode(line).map_or_else(|| slow_decode(line), Ok)
+    fast_decode(line).map_or_else(|| slow_decode(line).map_err(|e| value_free(&e)), Ok)
+}
+
+/// serde's messages quote the offending value (`invalid type: string "hunter2", expected u64`,
+/// ``unknown variant `x` ``); journals hold command output and secrets, so the quoted part is
+/// dropped. Field names after "field" are schema, not data, and stay.
+pub fn value_free(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find(['"', '`']) {
+        let (before, from) = rest.split_at(i);
+        let q = from.as_bytes()[0];
+        // The closing quote, skipping backslash-escaped ones inside "...".
+        let mut end = None;
+        let mut esc = false;
+        for (j, b) in from.bytes().enumerate().skip(1) {
+            if esc {
+                esc = false;
+            } else if b == b'\\' && q == b'"' {
+                esc = true;
+            } else if b == q {
+                end = Some(j);
+                break;
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(before);
+            out.push_str("<value>");
+            return out;
+        };
+        out.push_str(before);
+        let keep = q == b'`' && before.trim_end().ends_with("field");
+        if keep {
+            out.push_str(&from[..=end]);
+        } else {
+            out.push_str("<value>");
+        }
+        rest = &from[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Only the envelope and the tag, borrowed; the payload is skipped.
@@ -124,4 +164,43 @@ fn slow_decode(line: &[u8]) -> Result<Decoded, String> {
         prev,
         event,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_errors_never_quote_values() {
+        let secret = "hunter2-\\u001b]52;c;x";
+        let lines = [
+            format!(
+                r#"{{"seq":"{secret}","ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note"}}"#
+            ),
+            format!(r#"{{"seq":0,"ts":"{secret}","prev":"{GENESIS}","kind":"note"}}"#),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"note","author":5,"text":"{secret}"}}"#
+            ),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"command_finished","cmd_id":"{secret}"}}"#
+            ),
+            format!(
+                r#"{{"seq":0,"ts":"2026-02-17T04:12:00.000Z","prev":"{GENESIS}","kind":"severity_proposed","level":"{secret}"}}"#
+            ),
+            format!(r#"{{"seq":0,"{secret}":1"#),
+        ];
+        for l in &lines {
+            let e = decode(l.as_bytes()).unwrap_err();
+            assert!(!e.contains("hunter2"), "{l}\n-> {e}");
+        }
+        assert_eq!(
+            value_free("invalid type: string \"a\\\"b\", expected u64 at line 1"),
+            "invalid type: string <value>, expected u64 at line 1"
+        );
+        assert_eq!(value_free("missing field `text`"), "missing field `text`");
+        assert_eq!(
+            value_free("unknown variant `p9`, expected one of `p1`"),
+            "unknown variant <value>, expected one of <value>"
+        );
+    }
 }

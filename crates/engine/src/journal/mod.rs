@@ -21,6 +21,9 @@ pub enum JournalError {
     },
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// Refused before reading: not a regular file, too large, a symlink where none is allowed.
+    #[error(transparent)]
+    Input(#[from] crate::safe_fs::InputError),
 }
 
 impl JournalError {

@@ -1,8 +1,8 @@
 //! Where journals live: `$XDG_STATE_HOME/pm2-incident/` or `~/.local/state/pm2-incident/`,
 //! directories 0700 and files 0600 (journals hold commands and output from a production box).
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, DirBuilder, File};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// The default journal directory, from the environment as given.
@@ -55,12 +55,22 @@ pub fn create_private(path: &Path) -> io::Result<File> {
     if let Some(parent) = path.parent() {
         ensure_dir(parent)?;
     }
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
+    crate::safe_fs::create_new(path, 0o600)
+}
+
+/// The directory a journal goes in: created 0700 if missing, and refused when another user
+/// could write into it or owns it (they could plant the lock or swap the file).
+pub fn ensure_journal_dir(dir: &Path) -> Result<(), String> {
+    ensure_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::safe_fs::check_private_dir(dir)
+}
+
+/// [`ensure_journal_dir`] for the directory holding `journal` (`.` when it has none).
+pub fn check_journal_parent(journal: &Path) -> Result<(), String> {
+    match journal.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => ensure_journal_dir(d),
+        None => crate::safe_fs::check_private_dir(Path::new(".")),
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,12 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ProblemKind::Unreadable(why) => write!(f, "line {}: unreadable: {why}", self.line),
+            ProblemKind::Unreadable(why) => write!(
+                f,
+                "line {}: unreadable: {}",
+                self.line,
+                crate::sanitize::escape_line(why)
+            ),
             ProblemKind::ChainBroken => write!(
                 f,
                 "line {}: hash chain broken: `prev` is not the SHA-256 of line {} (a line was changed, inserted or removed)",
@@ -66,8 +71,7 @@ impl ReadOutcome {
 }
 
 pub fn read(path: &Path) -> Result<ReadOutcome, JournalError> {
-    let bytes = std::fs::read(path).map_err(|e| JournalError::io(path, e))?;
-    Ok(parse(&bytes))
+    Ok(parse(&crate::safe_fs::read_input(path)?))
 }
 
 /// Parses journal bytes. Never fails: everything wrong becomes a `Problem` or the torn tail.
@@ -133,6 +137,62 @@ pub fn parse(bytes: &[u8]) -> ReadOutcome {
     out
 }
 
+/// The journal's head: how many complete lines and the SHA-256 of the last one. A hash chain
+/// proves nothing about its end (a removed last line leaves a valid chain), so the head is
+/// shown when the responder leaves and written into the report; `verify --head` checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub lines: usize,
+    pub hash: String,
+}
+
+impl Head {
+    pub fn of(r: &ReadOutcome) -> Head {
+        Head {
+            lines: r.entries.len()
+                + r.problems
+                    .iter()
+                    .filter(|p| matches!(p.kind, ProblemKind::Unreadable(_)))
+                    .count(),
+            hash: r.last_hash.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Head {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} lines, last line sha256 {}", self.lines, self.hash)
+    }
+}
+
+/// Where a recorded head was found in the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadCheck {
+    /// The line with that hash is line `line` (1-based); `after` lines were appended since.
+    Found { line: usize, after: usize },
+    /// No complete line has that hash: lines up to the head were removed or changed.
+    Missing { hash: String },
+}
+
+/// 1-based number of the complete line whose SHA-256 is `want`.
+pub fn find_line_hash(bytes: &[u8], want: &str) -> Option<usize> {
+    let mut n = 0;
+    let mut pos = 0;
+    while let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') {
+        n += 1;
+        if hash(&bytes[pos..pos + nl]).eq_ignore_ascii_case(want) {
+            return Some(n);
+        }
+        pos += nl + 1;
+    }
+    None
+}
+
+/// True for a SHA-256 written as 64 hex digits (what `--head` takes).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The result of `verify`, printable for `pm2-incident verify FILE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verification {
@@ -141,34 +201,53 @@ pub struct Verification {
     pub problems: Vec<Problem>,
     pub torn_tail: Option<TornTail>,
     pub unknown_kinds: usize,
+    pub head: Head,
+    pub head_check: Option<HeadCheck>,
 }
 
 impl Verification {
     /// A torn tail alone is not tampering: the last event simply never completed.
     pub fn chain_ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && !matches!(self.head_check, Some(HeadCheck::Missing { .. }))
     }
 }
 
 impl fmt::Display for Verification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.chain_ok() { "OK" } else { "FAILED" };
-        writeln!(f, "{}: {verdict}: {} events", self.path, self.events)?;
+        let path = crate::sanitize::escape_line(&self.path);
+        let path = path.as_ref();
+        writeln!(f, "{path}: {verdict}: {} events", self.events)?;
+        writeln!(f, "{path}: head: {}", self.head)?;
+        match &self.head_check {
+            None => {}
+            Some(HeadCheck::Found { line, after: 0 }) => {
+                writeln!(f, "{path}: recorded head found at line {line}, the last line: nothing removed or changed")?
+            }
+            Some(HeadCheck::Found { line, after }) => writeln!(
+                f,
+                "{path}: recorded head found at line {line}: intact up to it; {after} line(s) appended since"
+            )?,
+            Some(HeadCheck::Missing { hash }) => writeln!(
+                f,
+                "{path}: recorded head sha256 {hash} is not in the journal: lines up to it were removed or changed"
+            )?,
+        }
         for p in &self.problems {
-            writeln!(f, "{}: {p}", self.path)?;
+            writeln!(f, "{path}: {p}")?;
         }
         if let Some(t) = &self.torn_tail {
             writeln!(
                 f,
-                "{}: line {}: torn last line ({} bytes without newline): the write was cut short; events before it are intact",
-                self.path, t.line, t.bytes
+                "{path}: line {}: torn last line ({} bytes without newline): the write was cut short; events before it are intact",
+                t.line, t.bytes
             )?;
         }
         if self.unknown_kinds > 0 {
             writeln!(
                 f,
-                "{}: {} events of kinds newer than this tool (kept)",
-                self.path, self.unknown_kinds
+                "{path}: {} events of kinds newer than this tool (kept)",
+                self.unknown_kinds
             )?;
         }
         Ok(())
@@ -176,8 +255,27 @@ impl fmt::Display for Verification {
 }
 
 pub fn verify(path: &Path) -> Result<Verification, JournalError> {
-    let r = read(path)?;
+    verify_head(path, None)
+}
+
+/// [`verify`], also checking that the line with hash `head` (shown on exit) is still there.
+pub fn verify_head(path: &Path, head: Option<&str>) -> Result<Verification, JournalError> {
+    let bytes = crate::safe_fs::read_input(path)?;
+    let r = parse(&bytes);
+    let total = Head::of(&r).lines;
+    let head_check = head.map(|h| match find_line_hash(&bytes, h) {
+        Some(line) => HeadCheck::Found {
+            line,
+            after: total.saturating_sub(line),
+        },
+        None => HeadCheck::Missing {
+            hash: h.to_ascii_lowercase(),
+        },
+    });
+    drop(bytes);
     Ok(Verification {
+        head: Head::of(&r),
+        head_check,
         path: path.display().to_string(),
         events: r.entries.len(),
         unknown_kinds: r

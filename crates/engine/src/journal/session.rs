@@ -23,6 +23,10 @@ pub enum Session {
 
 /// Creates a new journal and records `opened` as its first event.
 pub fn start(path: &Path, me: &LockInfo, now: Ts, opened: Event) -> Result<Session, JournalError> {
+    super::paths::check_journal_parent(path).map_err(|message| JournalError::Invalid {
+        path: path.display().to_string(),
+        message,
+    })?;
     let lock = match lock::acquire(path, me)? {
         Acquire::Driver(l) => l,
         Acquire::ReadOnly(holder) => {
@@ -48,6 +52,12 @@ pub fn start(path: &Path, me: &LockInfo, now: Ts, opened: Event) -> Result<Sessi
 
 /// Continues an existing journal (`respond --resume FILE`): appends a `resumed` event.
 pub fn resume(path: &Path, me: &LockInfo, now: Ts) -> Result<Session, JournalError> {
+    super::paths::check_journal_parent(path).map_err(|message| JournalError::Invalid {
+        path: path.display().to_string(),
+        message,
+    })?;
+    // Refuse a symlink or a non-journal before creating a lock beside it.
+    super::writer::open_for_resume(path)?;
     let lock = match lock::acquire(path, me)? {
         Acquire::Driver(l) => l,
         Acquire::ReadOnly(holder) => {

@@ -7,7 +7,7 @@ use super::reader::{self, ReadOutcome};
 use super::JournalError;
 use crate::incident::event::{Event, Ts};
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -71,12 +71,7 @@ impl Writer {
     /// Opens an existing journal to continue it. A torn last line is cut off; earlier problems
     /// (a broken chain) are reported in the outcome but do not stop the responder.
     pub fn resume(path: &Path) -> Result<(Writer, ResumeInfo), JournalError> {
-        let outcome = reader::read(path)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| JournalError::io(path, e))?;
+        let (file, outcome) = open_for_resume(path)?;
         let repaired = outcome.torn_tail.is_some();
         if repaired {
             file.set_len(outcome.complete_len)
@@ -224,6 +219,32 @@ impl Writer {
             },
         }
     }
+}
+
+/// Opens a journal to continue it, refusing anything that is not one before touching it: a
+/// symlink (O_NOFOLLOW), a FIFO or device, a file over the size cap, or a file whose first line
+/// is not a valid `incident_opened` event. Reads from the same descriptor it will append to.
+pub fn open_for_resume(path: &Path) -> Result<(File, ReadOutcome), JournalError> {
+    use crate::safe_fs::{max_input_size, open_regular, read_capped, Follow};
+    let (file, size) = open_regular(path, Follow::NoSymlinks, true)?;
+    let bytes = read_capped(
+        path,
+        file.try_clone().map_err(|e| JournalError::io(path, e))?,
+        size,
+        max_input_size()?,
+    )?;
+    let outcome = reader::parse(&bytes);
+    let first_ok = matches!(
+        outcome.entries.first(),
+        Some(e) if e.seq == 0 && matches!(e.event, Event::IncidentOpened(_))
+    ) && !outcome.problems.iter().any(|p| p.line == 1);
+    if !first_ok {
+        return Err(JournalError::Invalid {
+            path: path.display().to_string(),
+            message: "not a pm2-incident journal (its first line is not a valid `incident_opened` event); left untouched".into(),
+        });
+    }
+    Ok((file, outcome))
 }
 
 enum Failure {

@@ -53,7 +53,7 @@ impl Runbook {
         inventory: Option<&Path>,
     ) -> Result<Runbook, Vec<LoadError>> {
         let read = |p: &Path| {
-            std::fs::read_to_string(p).map_err(|e| {
+            crate::safe_fs::read_input_string(p).map_err(|e| {
                 vec![LoadError {
                     file: p.display().to_string(),
                     line: 0,

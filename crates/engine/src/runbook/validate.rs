@@ -207,26 +207,48 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     if dangling {
         return;
     }
-    // Walk every path from the root; a node met twice on one path is a cycle.
-    fn walk<'a>(
-        id: &'a str,
+    // Depth-first search with colours, on an explicit stack: each node is finished once, so
+    // a ladder of shared sub-trees is linear (walking every path was exponential), and a
+    // 100k-node chain needs no call stack. An edge to a node still on the path is a cycle.
+    fn find_cycle<'a>(
+        root: &'a str,
         nodes: &HashMap<&'a str, (&'a Text, &'a Text)>,
-        path: &mut Vec<&'a str>,
     ) -> Option<&'a Text> {
-        let (yes, no) = nodes.get(id)?;
-        path.push(id);
-        for next in [*yes, *no] {
-            if path.contains(&next.get_ref().as_str()) {
-                return Some(next);
+        #[derive(Clone, Copy, PartialEq)]
+        enum Colour {
+            OnPath,
+            Done,
+        }
+        let mut colour: HashMap<&str, Colour> = HashMap::new();
+        // (node, index of the next branch to follow: 0 yes, 1 no, 2 finished)
+        let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
+        colour.insert(root, Colour::OnPath);
+        while let Some((id, branch)) = stack.last_mut() {
+            let Some((yes, no)) = nodes.get(*id) else {
+                colour.insert(*id, Colour::Done);
+                stack.pop();
+                continue;
+            };
+            if *branch == 2 {
+                colour.insert(*id, Colour::Done);
+                stack.pop();
+                continue;
             }
-            if let Some(c) = walk(next.get_ref(), nodes, path) {
-                return Some(c);
+            let next = if *branch == 0 { *yes } else { *no };
+            *branch += 1;
+            let nid = next.get_ref().as_str();
+            match colour.get(nid) {
+                Some(Colour::OnPath) => return Some(next),
+                Some(Colour::Done) => {}
+                None => {
+                    colour.insert(nid, Colour::OnPath);
+                    stack.push((nid, 0));
+                }
             }
         }
-        path.pop();
         None
     }
-    if let Some(back) = walk(tree.root.get_ref(), &nodes, &mut Vec::new()) {
+    if let Some(back) = find_cycle(tree.root.get_ref(), &nodes) {
         errors.push(src.error(
             back.span().start,
             format!("decision tree loops back to `{}`", back.get_ref()),
