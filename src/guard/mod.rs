@@ -3,13 +3,15 @@
 //! runbook's rules. Pure except `cli`, which reads files and runs `node`.
 pub mod classify;
 pub mod cli;
+pub mod kill;
 pub mod feed;
 pub mod js;
 pub mod lint;
 pub mod names;
 pub mod pm2;
+pub mod runners;
 pub mod shell;
 pub mod verdict;
 
 pub use classify::{analyze, classify, verdict_of};
-pub use verdict::{Class, Feed, Finding, GuardContext, NameFilter, Verdict};
+pub use verdict::{Class, Feed, Finding, GuardContext, NameFilter, ProcSet, Verdict};
