@@ -441,6 +441,21 @@ impl Walker<'_> {
         match r.kind {
             Kind::Command { skip, bare } => {
                 let mut j = o.end + skip;
+                // Options may follow the operands (`su deploy -c TEXT`, `flock FILE -c TEXT`).
+                while skip > 0 && j < words.len() && lit(&words[j]).starts_with('-') {
+                    let t = lit(&words[j]);
+                    if t == "--" {
+                        break;
+                    }
+                    if r.text.contains(&t.as_str()) {
+                        if let Some(w) = words.get(j + 1) {
+                            self.shell_word(w, input, xargs, off, &all);
+                        }
+                        self.floor(r, off, &all);
+                        return None;
+                    }
+                    j += if r.values.contains(&t.as_str()) { 2 } else { 1 };
+                }
                 if words.get(j).and_then(|w| w.literal()).as_deref() == Some("--") {
                     j += 1;
                 }
