@@ -98,6 +98,10 @@ pub(super) struct Walker<'c> {
     /// Which parsed source the current offsets belong to.
     pub(super) level: usize,
     levels: usize,
+    /// Where the current text's bytes sit in the analysed source.
+    abs: SrcMap,
+    /// Which findings already carry offsets in the analysed source.
+    done: Vec<bool>,
 }
 
 /// What `xargs` hands to the command it runs.
@@ -151,6 +155,37 @@ impl<'c> Walker<'c> {
             input: Input::Terminal,
             level: 0,
             levels: 0,
+            abs: SrcMap::From(0),
+            done: vec![],
+        }
+    }
+
+    /// A map into the current text, re-expressed into the analysed source.
+    pub(super) fn to_abs(&self, map: &SrcMap, len: usize) -> SrcMap {
+        match (&self.abs, map) {
+            (SrcMap::From(0), m) => m.clone(),
+            (SrcMap::From(a), SrcMap::From(b)) => SrcMap::From(a + b),
+            (a, m) => SrcMap::Each((0..len).map(|i| a.at(m.at(i))).collect()),
+        }
+    }
+
+    fn sync_done(&mut self) {
+        self.done.resize(self.findings.len(), false);
+    }
+
+    /// Drop finding `k` (keeping the bookkeeping in step).
+    pub(super) fn remove_finding(&mut self, k: usize) {
+        self.sync_done();
+        self.findings.remove(k);
+        self.done.remove(k);
+    }
+
+    /// Give findings `n0..` of the current text (not those already placed) `offset`.
+    fn pin(&mut self, n0: usize, offset: usize) {
+        self.sync_done();
+        for k in n0..self.findings.len() {
+            self.findings[k].offset = offset;
+            self.done[k] = false;
         }
     }
 
@@ -186,9 +221,10 @@ impl<'c> Walker<'c> {
     }
 
     /// Parse and walk a source string whose byte `i` sits at `map.at(i)` in the
-    /// text of the caller.
+    /// analysed source.
     pub(super) fn source(&mut self, src: &str, map: &SrcMap) {
         let n0 = self.findings.len();
+        let saved_abs = std::mem::replace(&mut self.abs, map.clone());
         if self.depth > 16 {
             self.push(
                 Class::Caution,
@@ -231,13 +267,25 @@ impl<'c> Walker<'c> {
                 }
             }
         }
-        for f in &mut self.findings[n0..] {
-            f.offset = map.at(f.offset);
+        self.sync_done();
+        for k in n0..self.findings.len() {
+            if !self.done[k] {
+                self.findings[k].offset = self.abs.at(self.findings[k].offset);
+                self.done[k] = true;
+            }
         }
+        self.abs = saved_abs;
     }
 
-    /// Walk shell text that another shell will run, reading `input` on stdin.
+    /// Walk shell text that another shell will run, reading `input` on stdin;
+    /// `map` places the text in the current text.
     pub(super) fn nested(&mut self, text: &str, map: &SrcMap, input: Input) {
+        let abs = self.to_abs(map, text.len());
+        self.nested_abs(text, &abs, input);
+    }
+
+    /// The same with `map` into the analysed source (text from an `Input`).
+    pub(super) fn nested_abs(&mut self, text: &str, map: &SrcMap, input: Input) {
         let saved = std::mem::replace(&mut self.input, input);
         self.depth += 1;
         self.source(text, map);
@@ -355,8 +403,11 @@ impl<'c> Walker<'c> {
                 h.body.lines().next().unwrap_or_default().to_string(),
             ),
         }
-        for f in &mut self.findings[n0..] {
-            f.offset = h.map.at(f.offset);
+        self.sync_done();
+        for k in n0..self.findings.len() {
+            if !self.done[k] {
+                self.findings[k].offset = h.map.at(self.findings[k].offset);
+            }
         }
     }
 
@@ -364,7 +415,7 @@ impl<'c> Walker<'c> {
     /// previous pipeline stage, else what the enclosing text was given.
     fn input_of(&self, cmd: &SimpleCommand, prev: Option<&SimpleCommand>) -> Input {
         if let Some(h) = cmd.heredocs.last() {
-            return Input::Text(h.body.clone(), h.map.clone());
+            return Input::Text(h.body.clone(), self.to_abs(&h.map, h.body.len()));
         }
         if let Some(f) = cmd.stdin_files.last() {
             return Input::Opaque(format!("the file `{}`", f.raw));
@@ -627,9 +678,7 @@ impl<'c> Walker<'c> {
         self.calls.pop();
         if level != self.level {
             // Defined in another piece of text: its offsets mean nothing here.
-            for f in &mut self.findings[n0..] {
-                f.offset = off;
-            }
+            self.pin(n0, off);
         }
     }
 

@@ -343,16 +343,17 @@ impl Walker<'_> {
                 }
                 text.push('\n');
                 at.push(st.offset);
-                Input::Text(text, SrcMap::Each(at))
+                let n = text.len();
+                Input::Text(text, self.to_abs(&SrcMap::Each(at), n))
             }
             "printf" if !dynamic && !args.is_empty() => {
                 let lits: Vec<String> = args.iter().map(lit).collect();
                 let text = printf(&lits[0], &lits[1..]);
                 let n = text.len();
-                Input::Text(text, SrcMap::Each(vec![args[0].offset; n]))
+                Input::Text(text, self.to_abs(&SrcMap::Each(vec![args[0].offset; n]), n))
             }
             "cat" if args.is_empty() => match st.heredocs.last() {
-                Some(h) => Input::Text(h.body.clone(), h.map.clone()),
+                Some(h) => Input::Text(h.body.clone(), self.to_abs(&h.map, h.body.len())),
                 None => self.input.clone(),
             },
             _ => Input::Opaque(format!("the output of `{}`", joined(&st.words))),

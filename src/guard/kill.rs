@@ -180,11 +180,21 @@ impl Walker<'_> {
                     let t = lit(w);
                     t == "-m" || t == "-M" || (t.starts_with('-') && !t.starts_with("--") && t.contains('m'))
                 });
-                for w in args.iter().filter(|w| !lit(w).starts_with('-')) {
-                    let t = lit(w);
+                // `-n tcp 3000`: the operands are ports.
+                let ports = args.windows(2).any(|p| {
+                    lit(&p[0]) == "-n" && matches!(lit(&p[1]).as_str(), "tcp" | "udp")
+                });
+                let mut j = 0;
+                while j < args.len() {
+                    let t = lit(&args[j]);
+                    j += 1;
+                    if t == "-n" || t == "--namespace" || t.starts_with('-') {
+                        j += usize::from(t == "-n" || t == "--namespace");
+                        continue;
+                    }
                     sets.push(if mounts {
                         ProcSet::Everything
-                    } else if t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':') {
+                    } else if ports || t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':') {
                         ProcSet::Port(t)
                     } else if t.contains(".pm2") {
                         ProcSet::Pm2Daemon
@@ -240,10 +250,6 @@ impl Walker<'_> {
     }
 
     fn judge_kill(&mut self, name: &str, sets: Vec<ProcSet>, off: usize, all: String) {
-        let alt = Some(format!(
-            "{} (PM2 stops the app's processes itself)",
-            self.alt_for("stop")
-        ));
         let mut worst: Option<(Class, String)> = None;
         for s in sets {
             let (class, why) = match &s {
@@ -262,6 +268,11 @@ impl Walker<'_> {
         let Some((class, why)) = worst else {
             return;
         };
-        self.push(class, format!("`{name}` {why}"), alt, off, all);
+        let alt = if class == Class::Dangerous {
+            format!("{} (PM2 stops the app's processes itself)", self.alt_for("stop"))
+        } else {
+            "pm2 stop <name> or pm2 restart <name> with the app's PM2 name, so PM2 knows".into()
+        };
+        self.push(class, format!("`{name}` {why}"), Some(alt), off, all);
     }
 }

@@ -431,6 +431,7 @@ impl Walker<'_> {
             };
             self.unreadable(format!("`{name} {opt}` runs {lang} code"), off, all.clone());
             let (text, map) = code.shell_text();
+            let map = self.to_abs(&map, text.len());
             self.scan_strings(&text, &map);
             return None;
         }
@@ -515,6 +516,16 @@ impl Walker<'_> {
                 if o.version && operands.is_empty() {
                     return None;
                 }
+                // `deno eval CODE`: the operand is the code.
+                if r.sub == ["eval"] {
+                    if let Some(code) = operands.first() {
+                        self.unreadable(format!("`{name} eval` runs {lang} code"), off, all);
+                        let (text, map) = code.shell_text();
+                        let map = self.to_abs(&map, text.len());
+                        self.scan_strings(&text, &map);
+                    }
+                    return None;
+                }
                 if let Some(file) = operands.first() {
                     self.unreadable(format!("`{name} {}` runs a {lang} file", file.raw), off, all);
                     return None;
@@ -533,6 +544,7 @@ impl Walker<'_> {
                         off,
                         all,
                     );
+                    let map = self.to_abs(&map, text.len());
                     self.scan_strings(&text, &map);
                 }
                 None
@@ -560,7 +572,7 @@ impl Walker<'_> {
                         if cron {
                             self.cron_lines(text, map);
                         } else {
-                            self.nested(text, map, Input::Terminal);
+                            self.nested_abs(text, map, Input::Terminal);
                         }
                     }
                     Input::Opaque(d) => self.unreadable(format!("`{name}` schedules commands read from {d}"), off, all),
@@ -576,6 +588,7 @@ impl Walker<'_> {
                 self.unreadable(format!("`{name}` runs commands in a session the guard does not watch"), off, all);
                 for w in &words[1..] {
                     let (text, map) = w.shell_text();
+                    let map = self.to_abs(&map, text.len());
                     self.scan_strings_plain(&text, &map);
                 }
                 None
@@ -620,7 +633,7 @@ impl Walker<'_> {
     /// A shell reading its commands from standard input.
     fn shell_input(&mut self, name: &str, input: &Input, off: usize, all: &str) {
         match input {
-            Input::Text(text, map) => self.nested(text, map, Input::Terminal),
+            Input::Text(text, map) => self.nested_abs(text, map, Input::Terminal),
             Input::Opaque(d) => self.unreadable(format!("`{name}` reads its commands from {d}"), off, all.to_string()),
             Input::Terminal => self.unreadable(
                 format!("`{name}` reads its commands from standard input"),
@@ -673,14 +686,15 @@ impl Walker<'_> {
                 }
                 let cmd = &body[k..];
                 let at: Vec<usize> = (0..cmd.len()).map(|i| map.at(start + k + i)).collect();
-                self.nested(cmd, &SrcMap::Each(at), Input::Terminal);
+                self.nested_abs(cmd, &SrcMap::Each(at), Input::Terminal);
             }
             start += line.len();
         }
     }
 
     /// String literals inside code the guard cannot read: if one of them is a
-    /// dangerous command (`os.system("pm2 delete all")`), say so.
+    /// dangerous command (`os.system("pm2 delete all")`), say so. `map` places
+    /// `code` in the analysed source.
     pub(super) fn scan_strings(&mut self, code: &str, map: &SrcMap) {
         for (s, e) in string_literals(code) {
             let at: Vec<usize> = (s..e).map(|i| map.at(i)).collect();
@@ -695,14 +709,14 @@ impl Walker<'_> {
 
     fn dangerous_only(&mut self, text: &str, map: &SrcMap) {
         let n0 = self.findings.len();
-        self.nested(text, map, Input::Terminal);
+        self.nested_abs(text, map, Input::Terminal);
         let mut k = n0;
         while k < self.findings.len() {
             let f = &self.findings[k];
             if f.class == Class::Dangerous && !f.reason.starts_with("cannot parse") {
                 k += 1;
             } else {
-                self.findings.remove(k);
+                self.remove_finding(k);
             }
         }
     }
@@ -746,7 +760,9 @@ impl Walker<'_> {
                 let v = words.get(j + 1).map(lit).unwrap_or_default();
                 self.unreadable(format!("`git {t} {v}` can define aliases and helpers that run shell code"), off, all.clone());
                 if let Some((_, code)) = v.split_once("=!") {
-                    self.dangerous_only(code, &SrcMap::Each(vec![words[j + 1].offset; code.len()]));
+                    let map = SrcMap::Each(vec![words[j + 1].offset; code.len()]);
+                    let map = self.to_abs(&map, code.len());
+                    self.dangerous_only(code, &map);
                 }
                 j += 2;
             } else if ["-C", "--git-dir", "--work-tree", "--namespace", "--exec-path"].contains(&t.as_str()) {
