@@ -81,7 +81,7 @@ fn dangerous_patterns_are_errors_at_the_right_place() {
         (wf, 18, 11, E, "guard"),                  // delete $(jlist | jq status filter)
         (wf, 20, 15, E, "guard"),                  // sudo -u ... pm2 restart all
         (wf, 24, 15, E, "guard"),                  // ... | xargs -r pm2 delete
-        (wf, 26, 14, E, "guard"),                  // ssh host "bash -c 'pm2 kill'"
+        (wf, 26, 50, E, "guard"),                  // ssh host "bash -c 'pm2 kill'": at `pm2 kill` itself
         ("scripts/cleanup.js", 8, 5, E, "guard"),  // unfiltered forEach + template literal
         ("scripts/cleanup.js", 13, 3, E, "guard"), // pm2.delete('all', ...)
         ("scripts/cleanup.js", 14, 3, E, "guard"), // pm2.stop('all', ...)
@@ -119,9 +119,10 @@ fn workflow_review_rules() {
                 8,
                 "prod-whitelist"
             ),
+            // The `execSync('pm2 delete ' + ...)` line inside the `node -e` program.
             (
                 ".gitea/workflows/deploy-to-test.yml".to_string(),
-                8,
+                12,
                 "test-suffix"
             ),
             (
