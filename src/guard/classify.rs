@@ -415,7 +415,9 @@ impl<'c> Walker<'c> {
     /// previous pipeline stage, else what the enclosing text was given.
     fn input_of(&self, cmd: &SimpleCommand, prev: Option<&SimpleCommand>) -> Input {
         if let Some(h) = cmd.heredocs.last() {
-            return Input::Text(h.body.clone(), self.to_abs(&h.map, h.body.len()));
+            let (text, map) = h.text();
+            let map = self.to_abs(&map, text.len());
+            return Input::Text(text, map);
         }
         if let Some(f) = cmd.stdin_files.last() {
             return Input::Opaque(format!("the file `{}`", f.raw));
@@ -435,11 +437,16 @@ impl<'c> Walker<'c> {
         input: &Input,
         mut xargs: Option<Xargs>,
     ) {
-        let off = words.first().map(|w| w.offset).unwrap_or(cmd.offset);
         let mut i = 0;
         while i < words.len() && !words[i].quoted && RESERVED.contains(&words[i].raw.as_str()) {
             i += 1;
         }
+        // The command itself, not the `do`/`then` before it.
+        let off = words
+            .get(i)
+            .or(words.first())
+            .map(|w| w.offset)
+            .unwrap_or(cmd.offset);
         while i < words.len() {
             let w = &words[i];
             if let Some(v) = w.sole_var() {

@@ -353,7 +353,11 @@ impl Walker<'_> {
                 Input::Text(text, self.to_abs(&SrcMap::Each(vec![args[0].offset; n]), n))
             }
             "cat" if args.is_empty() => match st.heredocs.last() {
-                Some(h) => Input::Text(h.body.clone(), self.to_abs(&h.map, h.body.len())),
+                Some(h) => {
+                    let (text, map) = h.text();
+                    let map = self.to_abs(&map, text.len());
+                    Input::Text(text, map)
+                }
                 None => self.input.clone(),
             },
             _ => Input::Opaque(format!("the output of `{}`", joined(&st.words))),

@@ -76,6 +76,36 @@ pub struct Heredoc {
     pub here_string: bool,
 }
 
+impl Heredoc {
+    /// The text the command reads: for an unquoted delimiter the local shell
+    /// first removes the backslashes before `$`, `` ` ``, `\\` and newlines.
+    pub fn text(&self) -> (String, SrcMap) {
+        if !self.expands || !self.body.contains('\\') {
+            return (self.body.clone(), self.map.clone());
+        }
+        let b = self.body.as_bytes();
+        let mut out = vec![];
+        let mut at = vec![];
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'$' | b'`' | b'\\' | b'\n')) {
+                if b[i + 1] != b'\n' {
+                    out.push(b[i + 1]);
+                    at.push(self.map.at(i + 1));
+                }
+                i += 2;
+                continue;
+            }
+            out.push(b[i]);
+            at.push(self.map.at(i));
+            i += 1;
+        }
+        // Only ASCII bytes were removed, so the text is still UTF-8.
+        let text = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (text, SrcMap::Each(at))
+    }
+}
+
 /// One piece of a word.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Part {
