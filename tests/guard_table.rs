@@ -643,3 +643,37 @@ fn read_commands_stay_safe() {
         .collect();
     assert!(bad.is_empty(), "{} false alarms:\n{}", bad.len(), bad.join("\n"));
 }
+
+/// Shell grammar corners (found comparing with brush-parser and tree-sitter-bash, #23).
+#[test]
+fn grammar_corners() {
+    let ctx = inventory();
+    let cases: &[(&str, Class)] = &[
+        ("x=$(case $a in a) echo hi;; esac); pm2 delete all", D),
+        ("case $a in (a) pm2 delete all;; esac", D),
+        ("[[ $a =~ ^(x|y)$ ]] && pm2 delete all", D),
+        ("(( n > 1 )) && pm2 delete all", D),
+        ("echo ${x:-$(pm2 delete all)}", D),
+        ("cat <<EOF; pm2 delete all\nbody\nEOF", D),
+        ("f() { echo \"}\"; }; f; pm2 delete all", D),
+        ("echo \"$(echo \")\")\"; pm2 delete all", D),
+        ("select x in a b; do pm2 delete all; done", D),
+        ("coproc pm2 delete all", D),
+        ("x=$(cat <<EOF\npm2 list\nEOF\n); pm2 kill", D),
+        ("echo $'pm2 \\'' ; pm2 kill", D),
+        ("x=\"$(printf '%s' \"$(pm2 kill)\")\"", D),
+        // The second here-document is cat's input: printed, not run.
+        ("cat <<'A' <<'B'\na\nA\npm2 delete all\nB", S),
+        ("cat <<'A' <<'B' | sh\na\nA\npm2 delete all\nB", D),
+    ];
+    let bad: Vec<String> = cases
+        .iter()
+        .filter_map(|(cmd, want)| {
+            let v = classify(cmd, &ctx);
+            (v.class != *want).then(|| format!("{cmd:?}: want {want}, got {}", v.line()))
+        })
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let deep = format!("echo {}x{}", "${a:-".repeat(5000), "}".repeat(5000));
+    assert_ne!(classify(&deep, &ctx).class, D);
+}

@@ -66,7 +66,7 @@ pub fn verdict_of(findings: &[Finding]) -> Verdict {
 
 const RESERVED: &[&str] = &[
     "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time",
-    "esac",
+    "esac", "coproc",
 ];
 
 /// What a command reads on standard input.

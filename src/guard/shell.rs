@@ -226,11 +226,25 @@ pub fn parse_at(src: &str, base: usize) -> Result<Script, ParseError> {
 /// The command substitutions in a here-document body with an unquoted
 /// delimiter: they run in the local shell before the body is read.
 pub fn expansions(body: &str) -> Result<Vec<Script>, ParseError> {
+    subs_in(body, 0, 0)
+}
+
+/// Command substitutions in text read as inside double quotes.
+fn subs_in(body: &str, base: usize, depth: usize) -> Result<Vec<Script>, ParseError> {
+    if !body.contains(['$', '`']) {
+        return Ok(vec![]);
+    }
+    if depth > MAX_DEPTH {
+        return Err(ParseError {
+            message: "nesting too deep".into(),
+            offset: base,
+        });
+    }
     let mut p = Parser {
         s: body.as_bytes(),
         i: 0,
-        base: 0,
-        depth: 0,
+        base,
+        depth: depth + 1,
     };
     let mut w = Word::default();
     let mut acc = Acc::default();
@@ -468,10 +482,15 @@ impl<'a> Parser<'a> {
                         self.function_body(&mut b, name)?;
                         continue;
                     }
+                    let after_words = !b.cmd.words.is_empty();
                     if b.cmd.words.is_empty() && b.cmd.assignments.is_empty() {
                         b.cmd.offset = self.base + at;
                     }
                     b.cmd.nested.push(sub);
+                    // `case x in (a) cmd`: what follows the pattern is a new command.
+                    if after_words {
+                        b.end_command();
+                    }
                 }
                 b'<' | b'>' => {
                     if (self.starts(b"<(") || self.starts(b">(")) && !self.starts(b"<((") {
@@ -866,6 +885,10 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                 }
                 let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
+                // `${x:-$(cmd)}`: substitutions in the operand run too.
+                for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
+                    w.parts.push(Part::Sub(sub));
+                }
                 let name: String = inner
                     .trim_start_matches(['#', '!'])
                     .chars()
