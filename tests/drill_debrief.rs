@@ -250,7 +250,10 @@ fn a_good_run_scores_well() {
         md.contains("- Dangerous commands refused: 1; caution commands confirmed: 1"),
         "{md}"
     );
-    assert!(md.contains("01:32: confirmed `echo 'pm2 list' | at now`"), "{md}");
+    assert!(
+        md.contains("01:32: confirmed `echo 'pm2 list' | at now`"),
+        "{md}"
+    );
     assert!(
         md.contains("- Expected: delete-all-in-workflow; named: yes"),
         "{md}"

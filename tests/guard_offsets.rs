@@ -65,20 +65,68 @@ fn hidden_commands_are_reported_at_their_own_line_and_column() {
     for (line, col, cmd) in &got {
         let at: String = lines[line - 1].chars().skip(col - 1).collect();
         let head = cmd.split_whitespace().next().unwrap();
-        assert!(at.starts_with(head), "{line}:{col} holds {at:?}, not {cmd:?}");
+        assert!(
+            at.starts_with(head),
+            "{line}:{col} holds {at:?}, not {cmd:?}"
+        );
     }
 }
 
 /// Random text over shell syntax, multi-byte characters and PM2 words.
 fn fragment() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
-        "pm2", " delete", " all", " ", "\n", "'", "\"", "`", "$(", ")", "(", "{", "}", "<<", "EOF",
-        "<<<", "|", "&&", ";", "\\", "$", "#", "é", "∀", "日本", "🦀", "sh -c ", "ssh h ",
-        "bash -s", "kill -9 ", "f() ", "$1", "eval ", "echo ", "=", "-", "\t", "python3 -c ",
-        "find . -exec ", "\\;", "for p in ", "; do ", "; done", "case x in a) ", ";;", "esac",
+        "pm2",
+        " delete",
+        " all",
+        " ",
+        "\n",
+        "'",
+        "\"",
+        "`",
+        "$(",
+        ")",
+        "(",
+        "{",
+        "}",
+        "<<",
+        "EOF",
+        "<<<",
+        "|",
+        "&&",
+        ";",
+        "\\",
+        "$",
+        "#",
+        "é",
+        "∀",
+        "日本",
+        "🦀",
+        "sh -c ",
+        "ssh h ",
+        "bash -s",
+        "kill -9 ",
+        "f() ",
+        "$1",
+        "eval ",
+        "echo ",
+        "=",
+        "-",
+        "\t",
+        "python3 -c ",
+        "find . -exec ",
+        "\\;",
+        "for p in ",
+        "; do ",
+        "; done",
+        "case x in a) ",
+        ";;",
+        "esac",
     ]);
     prop::collection::vec(
-        prop_oneof![atoms.prop_map(String::from), any::<char>().prop_map(String::from)],
+        prop_oneof![
+            atoms.prop_map(String::from),
+            any::<char>().prop_map(String::from)
+        ],
         0..40,
     )
     .prop_map(|v| v.concat())

@@ -491,7 +491,10 @@ const KILLS: &[(&str, Class)] = &[
     ("pkill -f 'God Daemon'", D),
     ("pkill -u deploy", D),
     ("ps aux | grep node | xargs kill -9", D),
-    ("ps aux | grep node | grep -v grep | awk '{print $2}' | xargs kill -9", D),
+    (
+        "ps aux | grep node | grep -v grep | awk '{print $2}' | xargs kill -9",
+        D,
+    ),
     ("ps -ef | grep [n]ode | awk '{print $2}' | xargs -r kill", D),
     ("for p in $(pgrep node); do kill -9 $p; done", D),
     ("for p in `pidof node`; do kill $p; done", D),
@@ -583,12 +586,22 @@ fn hidden_code_is_never_safe() {
             (v.class == S).then(|| format!("{cmd:?}: {}", v.line()))
         })
         .collect();
-    assert!(bad.is_empty(), "{} judged safe:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} judged safe:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
 fn unreadable_code_says_so() {
-    for cmd in ["python3 cleanup.py", "sh < cleanup.sh", "eval \"$CMD\"", "tmux new -d 'x'"] {
+    for cmd in [
+        "python3 cleanup.py",
+        "sh < cleanup.sh",
+        "eval \"$CMD\"",
+        "tmux new -d 'x'",
+    ] {
         let v = classify(cmd, &inventory());
         assert_eq!(v.class, C, "{cmd}: {}", v.line());
         assert!(
@@ -609,7 +622,12 @@ fn readable_text_is_judged_as_the_command_it_is() {
             (v.class != D).then(|| format!("{cmd:?}: {}", v.line()))
         })
         .collect();
-    assert!(bad.is_empty(), "{} not dangerous:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} not dangerous:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -641,7 +659,12 @@ fn read_commands_stay_safe() {
             (v.class != S).then(|| format!("{cmd:?}: {}", v.line()))
         })
         .collect();
-    assert!(bad.is_empty(), "{} false alarms:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} false alarms:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// Shell grammar corners (found comparing with brush-parser and tree-sitter-bash, #23).

@@ -21,7 +21,10 @@ pub fn analyze(src: &str, ctx: &GuardContext, vars: &HashMap<String, Feed>) -> V
     // A function body is walked at its definition and at each call: one finding each.
     for f in w.findings {
         if !out.iter().any(|o| {
-            o.offset == f.offset && o.class == f.class && o.reason == f.reason && o.command == f.command
+            o.offset == f.offset
+                && o.class == f.class
+                && o.reason == f.reason
+                && o.command == f.command
         }) {
             out.push(f);
         }
@@ -513,7 +516,9 @@ impl<'c> Walker<'c> {
                     while i < words.len() {
                         let t = lit(&words[i]);
                         if t == "-c" || t == "--call" {
-                            if let Some((text, map)) = words.get(i + 1).and_then(|s| self.text_of(s)) {
+                            if let Some((text, map)) =
+                                words.get(i + 1).and_then(|s| self.text_of(s))
+                            {
                                 self.nested(&text, &map, input.clone());
                             }
                             return;
@@ -545,9 +550,8 @@ impl<'c> Walker<'c> {
                     i = next;
                 }
                 "eval" => {
-                    match self.text_of_words(rest) {
-                        Some((text, map)) => self.nested(&text, &map, input.clone()),
-                        None => {}
+                    if let Some((text, map)) = self.text_of_words(rest) {
+                        self.nested(&text, &map, input.clone());
                     }
                     return;
                 }
@@ -597,12 +601,10 @@ impl<'c> Walker<'c> {
                     return;
                 }
                 b => match super::runners::lookup(b, rest) {
-                    Some(r) => {
-                        match self.runner(r, &words[i..], input, xargs.as_ref(), off) {
-                            Some(next) => i += next,
-                            None => return,
-                        }
-                    }
+                    Some(r) => match self.runner(r, &words[i..], input, xargs.as_ref(), off) {
+                        Some(next) => i += next,
+                        None => return,
+                    },
                     // echo, grep, curl...: their arguments are data, not commands
                     None => return,
                 },
@@ -650,7 +652,7 @@ impl<'c> Walker<'c> {
         };
         let n0 = self.findings.len();
         self.calls.push(name);
-        let saved_args = std::mem::replace(&mut self.args, Some(args.to_vec()));
+        let saved_args = self.args.replace(args.to_vec());
         let saved_def = std::mem::replace(&mut self.in_def, 0);
         let keys: Vec<String> = (1..=args.len().min(9))
             .map(|n| n.to_string())

@@ -92,9 +92,7 @@ impl Walker<'_> {
                         None => ProcSet::Pattern(joined(&st.words)),
                     }));
                 }
-                "grep" | "egrep" | "fgrep" | "rg"
-                    if matches!(source, Some(Feed::Procs(_))) =>
-                {
+                "grep" | "egrep" | "fgrep" | "rg" if matches!(source, Some(Feed::Procs(_))) => {
                     // A process listing narrowed by a pattern (`ps aux | grep node`).
                     let inverted = args_lit
                         .iter()
@@ -257,8 +255,19 @@ fn pid_lookup(name: &str, args: &[String]) -> ProcSet {
             j += 2;
             continue;
         }
-        if ["-g", "-G", "-P", "-s", "-t", "-F", "--pidfile", "-d", "--delimiter", "-o"]
-            .contains(&a.as_str())
+        if [
+            "-g",
+            "-G",
+            "-P",
+            "-s",
+            "-t",
+            "-F",
+            "--pidfile",
+            "-d",
+            "--delimiter",
+            "-o",
+        ]
+        .contains(&a.as_str())
         {
             j += 2;
             continue;
@@ -320,7 +329,9 @@ impl Walker<'_> {
             "echo" => {
                 let mut k = 0;
                 let mut escapes = false;
-                while k < args.len() && matches!(lit(&args[k]).as_str(), "-n" | "-e" | "-E" | "-ne" | "-en") {
+                while k < args.len()
+                    && matches!(lit(&args[k]).as_str(), "-n" | "-e" | "-E" | "-ne" | "-en")
+                {
                     escapes |= lit(&args[k]).contains('e');
                     k += 1;
                 }

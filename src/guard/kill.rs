@@ -115,7 +115,25 @@ impl Walker<'_> {
                         j += 2;
                         continue;
                     }
-                    if ["-s", "--signal", "-g", "-G", "-P", "-t", "-F", "--pidfile", "-o", "-y", "--younger-than", "--older-than", "-n", "--ns", "--nslist"].contains(&t.as_str()) {
+                    if [
+                        "-s",
+                        "--signal",
+                        "-g",
+                        "-G",
+                        "-P",
+                        "-t",
+                        "-F",
+                        "--pidfile",
+                        "-o",
+                        "-y",
+                        "--younger-than",
+                        "--older-than",
+                        "-n",
+                        "--ns",
+                        "--nslist",
+                    ]
+                    .contains(&t.as_str())
+                    {
                         if t == "-F" || t == "--pidfile" {
                             if let Some(f) = args.get(j + 1) {
                                 if is_pm2_pid_file(&lit(f)) {
@@ -178,12 +196,14 @@ impl Walker<'_> {
                 }
                 let mounts = args.iter().any(|w| {
                     let t = lit(w);
-                    t == "-m" || t == "-M" || (t.starts_with('-') && !t.starts_with("--") && t.contains('m'))
+                    t == "-m"
+                        || t == "-M"
+                        || (t.starts_with('-') && !t.starts_with("--") && t.contains('m'))
                 });
                 // `-n tcp 3000`: the operands are ports.
-                let ports = args.windows(2).any(|p| {
-                    lit(&p[0]) == "-n" && matches!(lit(&p[1]).as_str(), "tcp" | "udp")
-                });
+                let ports = args
+                    .windows(2)
+                    .any(|p| lit(&p[0]) == "-n" && matches!(lit(&p[1]).as_str(), "tcp" | "udp"));
                 let mut j = 0;
                 while j < args.len() {
                     let t = lit(&args[j]);
@@ -194,7 +214,8 @@ impl Walker<'_> {
                     }
                     sets.push(if mounts {
                         ProcSet::Everything
-                    } else if ports || t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':') {
+                    } else if ports || t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':')
+                    {
                         ProcSet::Port(t)
                     } else if t.contains(".pm2") {
                         ProcSet::Pm2Daemon
@@ -269,7 +290,10 @@ impl Walker<'_> {
             return;
         };
         let alt = if class == Class::Dangerous {
-            format!("{} (PM2 stops the app's processes itself)", self.alt_for("stop"))
+            format!(
+                "{} (PM2 stops the app's processes itself)",
+                self.alt_for("stop")
+            )
         } else {
             "pm2 stop <name> or pm2 restart <name> with the app's PM2 name, so PM2 knows".into()
         };

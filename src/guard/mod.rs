@@ -3,9 +3,9 @@
 //! runbook's rules. Pure except `cli`, which reads files and runs `node`.
 pub mod classify;
 pub mod cli;
-pub mod kill;
 pub mod feed;
 pub mod js;
+pub mod kill;
 pub mod lint;
 pub mod names;
 pub mod pm2;

@@ -453,7 +453,9 @@ impl Walker<'_> {
                 raise(
                     f,
                     Class::Caution,
-                    format!("`pm2 {verb}` is given operating-system process ids, not PM2 names or ids"),
+                    format!(
+                        "`pm2 {verb}` is given operating-system process ids, not PM2 names or ids"
+                    ),
                 );
             }
             Feed::Unknown(desc) => {

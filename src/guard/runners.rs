@@ -65,7 +65,11 @@ pub(super) enum Bare {
     Login,
 }
 
-const fn wrap(names: &'static [&'static str], values: &'static [&'static str], skip: usize) -> Runner {
+const fn wrap(
+    names: &'static [&'static str],
+    values: &'static [&'static str],
+    skip: usize,
+) -> Runner {
     Runner {
         names,
         sub: &[],
@@ -82,7 +86,13 @@ const fn wrap(names: &'static [&'static str], values: &'static [&'static str], s
     }
 }
 
-const fn interp(names: &'static [&'static str], code: &'static [&'static str], files: &'static [&'static str], values: &'static [&'static str], lang: &'static str) -> Runner {
+const fn interp(
+    names: &'static [&'static str],
+    code: &'static [&'static str],
+    files: &'static [&'static str],
+    values: &'static [&'static str],
+    lang: &'static str,
+) -> Runner {
     Runner {
         names,
         sub: &[],
@@ -100,25 +110,112 @@ const NONE: &[&str] = &[];
 
 pub(super) const RUNNERS: &[Runner] = &[
     // --- wrappers: the rest of the line is the command ---
-    wrap(&["nohup", "setsid", "chronic", "unbuffer", "caffeinate", "builtin", "catchsegv", "firejail", "unshare"], NONE, 0),
+    wrap(
+        &[
+            "nohup",
+            "setsid",
+            "chronic",
+            "unbuffer",
+            "caffeinate",
+            "builtin",
+            "catchsegv",
+            "firejail",
+            "unshare",
+        ],
+        NONE,
+        0,
+    ),
     wrap(&["time"], &["-f", "--format", "-o", "--output"], 0),
     wrap(&["exec"], &["-a"], 0),
     wrap(&["nice"], &["-n", "--adjustment"], 0),
-    wrap(&["ionice"], &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"], 0),
-    wrap(&["stdbuf"], &["-i", "-o", "-e", "--input", "--output", "--error"], 0),
+    wrap(
+        &["ionice"],
+        &["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"],
+        0,
+    ),
+    wrap(
+        &["stdbuf"],
+        &["-i", "-o", "-e", "--input", "--output", "--error"],
+        0,
+    ),
     wrap(&["timeout"], &["-s", "-k", "--signal", "--kill-after"], 1),
     wrap(&["taskset", "chrt"], NONE, 1),
-    wrap(&["cpulimit"], &["-l", "--limit", "-p", "--pid", "-e", "--exe"], 0),
-    wrap(&["strace", "ltrace"], &["-o", "-e", "-p", "-s", "-u", "-E", "-P", "-I", "-b", "-a", "-O", "-S", "-X"], 0),
+    wrap(
+        &["cpulimit"],
+        &["-l", "--limit", "-p", "--pid", "-e", "--exe"],
+        0,
+    ),
+    wrap(
+        &["strace", "ltrace"],
+        &[
+            "-o", "-e", "-p", "-s", "-u", "-E", "-P", "-I", "-b", "-a", "-O", "-S", "-X",
+        ],
+        0,
+    ),
     wrap(&["busybox", "toybox"], NONE, 0),
     wrap(&["doas"], &["-u", "-C"], 0),
     wrap(&["pkexec"], &["--user"], 0),
-    wrap(&["systemd-run"], &["-u", "--unit", "-p", "--property", "-E", "--setenv", "-M", "--machine", "--description", "--slice", "--uid", "--gid", "--working-directory", "-H", "--host", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--service-type", "--nice"], 0),
+    wrap(
+        &["systemd-run"],
+        &[
+            "-u",
+            "--unit",
+            "-p",
+            "--property",
+            "-E",
+            "--setenv",
+            "-M",
+            "--machine",
+            "--description",
+            "--slice",
+            "--uid",
+            "--gid",
+            "--working-directory",
+            "-H",
+            "--host",
+            "--on-active",
+            "--on-boot",
+            "--on-startup",
+            "--on-unit-active",
+            "--on-unit-inactive",
+            "--on-calendar",
+            "--timer-property",
+            "--path-property",
+            "--socket-property",
+            "--service-type",
+            "--nice",
+        ],
+        0,
+    ),
     Runner {
         names: &["sudo"],
-        values: &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group", "--host", "--prompt", "--close-from", "--chdir", "--role", "--type", "--other-user", "--command-timeout"],
+        values: &[
+            "-u",
+            "-g",
+            "-h",
+            "-p",
+            "-C",
+            "-D",
+            "-r",
+            "-t",
+            "-U",
+            "-T",
+            "--user",
+            "--group",
+            "--host",
+            "--prompt",
+            "--close-from",
+            "--chdir",
+            "--role",
+            "--type",
+            "--other-user",
+            "--command-timeout",
+        ],
         assignments: true,
-        kind: Kind::Command { skip: 0, bare: Bare::Login },
+        kind: Kind::Command {
+            skip: 0,
+            bare: Bare::Login,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
@@ -136,40 +233,92 @@ pub(super) const RUNNERS: &[Runner] = &[
     },
     Runner {
         names: &["su"],
-        values: &["-s", "--shell", "-g", "--group", "-G", "--supp-group", "-w", "--whitelist-environment"],
+        values: &[
+            "-s",
+            "--shell",
+            "-g",
+            "--group",
+            "-G",
+            "--supp-group",
+            "-w",
+            "--whitelist-environment",
+        ],
         text: &["-c", "--command", "--session-command"],
-        kind: Kind::Command { skip: 1, bare: Bare::Login },
+        kind: Kind::Command {
+            skip: 1,
+            bare: Bare::Login,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["runuser"],
-        values: &["-u", "--user", "-g", "--group", "-G", "--supp-group", "-s", "--shell", "-w", "--whitelist-environment"],
+        values: &[
+            "-u",
+            "--user",
+            "-g",
+            "--group",
+            "-G",
+            "--supp-group",
+            "-s",
+            "--shell",
+            "-w",
+            "--whitelist-environment",
+        ],
         text: &["-c", "--command", "--session-command"],
-        kind: Kind::Command { skip: 0, bare: Bare::Login },
+        kind: Kind::Command {
+            skip: 0,
+            bare: Bare::Login,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["chroot"],
         values: &["--userspec", "--groups"],
-        kind: Kind::Command { skip: 1, bare: Bare::Login },
+        kind: Kind::Command {
+            skip: 1,
+            bare: Bare::Login,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["nsenter"],
-        values: &["-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-r", "--root", "-w"],
-        kind: Kind::Command { skip: 0, bare: Bare::Login },
+        values: &[
+            "-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-r", "--root", "-w",
+        ],
+        kind: Kind::Command {
+            skip: 0,
+            bare: Bare::Login,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["docker", "podman", "nerdctl"],
         sub: &["exec"],
-        values: &["-u", "--user", "-w", "--workdir", "-e", "--env", "--env-file", "--detach-keys"],
+        values: &[
+            "-u",
+            "--user",
+            "-w",
+            "--workdir",
+            "-e",
+            "--env",
+            "--env-file",
+            "--detach-keys",
+        ],
         ..wrap(NONE, NONE, 1)
     },
     Runner {
         names: &["docker", "podman", "nerdctl"],
         sub: &["container", "exec"],
-        values: &["-u", "--user", "-w", "--workdir", "-e", "--env", "--env-file", "--detach-keys"],
+        values: &[
+            "-u",
+            "--user",
+            "-w",
+            "--workdir",
+            "-e",
+            "--env",
+            "--env-file",
+            "--detach-keys",
+        ],
         ..wrap(NONE, NONE, 1)
     },
     Runner {
@@ -187,7 +336,17 @@ pub(super) const RUNNERS: &[Runner] = &[
     Runner {
         names: &["kubectl", "oc"],
         sub: &["exec"],
-        values: &["-c", "--container", "-n", "--namespace", "-f", "--filename", "--pod-running-timeout", "--context", "--kubeconfig"],
+        values: &[
+            "-c",
+            "--container",
+            "-n",
+            "--namespace",
+            "-f",
+            "--filename",
+            "--pod-running-timeout",
+            "--context",
+            "--kubeconfig",
+        ],
         ..wrap(NONE, NONE, 1)
     },
     Runner {
@@ -198,33 +357,84 @@ pub(super) const RUNNERS: &[Runner] = &[
     // --- shell text ---
     Runner {
         names: &["ssh"],
-        values: &["-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-e", "-m", "-O", "-S", "-W", "-w", "-E", "-B", "-Q", "-I"],
-        kind: Kind::Text { skip: 1, bare: Bare::Login, stop: NONE },
+        values: &[
+            "-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-e", "-m", "-O",
+            "-S", "-W", "-w", "-E", "-B", "-Q", "-I",
+        ],
+        kind: Kind::Text {
+            skip: 1,
+            bare: Bare::Login,
+            stop: NONE,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["watch"],
         values: &["-n", "--interval", "-q", "--equexit"],
-        kind: Kind::Text { skip: 0, bare: Bare::Nothing, stop: NONE },
+        kind: Kind::Text {
+            skip: 0,
+            bare: Bare::Nothing,
+            stop: NONE,
+        },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["parallel"],
-        values: &["-j", "--jobs", "-S", "--sshlogin", "--joblog", "-a", "--arg-file", "--delay", "--timeout", "--results", "--colsep", "-d", "--delimiter", "-I", "--tmpdir", "--workdir", "--wd", "-E"],
-        kind: Kind::Text { skip: 0, bare: Bare::Nothing, stop: &[":::", "::::", ":::+", "::::+"] },
+        values: &[
+            "-j",
+            "--jobs",
+            "-S",
+            "--sshlogin",
+            "--joblog",
+            "-a",
+            "--arg-file",
+            "--delay",
+            "--timeout",
+            "--results",
+            "--colsep",
+            "-d",
+            "--delimiter",
+            "-I",
+            "--tmpdir",
+            "--workdir",
+            "--wd",
+            "-E",
+        ],
+        kind: Kind::Text {
+            skip: 0,
+            bare: Bare::Nothing,
+            stop: &[":::", "::::", ":::+", "::::+"],
+        },
         floor: Some("`parallel` runs the command once for every input line"),
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["script"],
-        values: &["-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io", "-T", "--log-timing", "-m", "--logging-format", "-o", "--output-limit"],
+        values: &[
+            "-E",
+            "--echo",
+            "-I",
+            "--log-in",
+            "-O",
+            "--log-out",
+            "-B",
+            "--log-io",
+            "-T",
+            "--log-timing",
+            "-m",
+            "--logging-format",
+            "-o",
+            "--output-limit",
+        ],
         text: &["-c", "--command"],
         kind: Kind::OptsOnly,
         ..wrap(NONE, NONE, 0)
     },
     // --- shells ---
     Runner {
-        names: &["sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "yash", "posh", "lksh", "rbash"],
+        names: &[
+            "sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "yash", "posh", "lksh", "rbash",
+        ],
         values: &["-o", "+o", "-O", "+O", "--rcfile", "--init-file"],
         kind: Kind::Shell,
         ..wrap(NONE, NONE, 0)
@@ -241,15 +451,51 @@ pub(super) const RUNNERS: &[Runner] = &[
         ..wrap(NONE, NONE, 0)
     },
     // --- other languages ---
-    interp(&["python", "python2", "python3", "pypy", "pypy3"], &["-c"], &["-m"], &["-W", "-X", "--check-hash-based-pycs"], "Python"),
-    interp(&["perl"], &["-e", "-E"], &["-M", "-m"], &["-I", "-x", "-i", "-l", "-0", "-F"], "Perl"),
-    interp(&["ruby", "jruby"], &["-e"], &["-r"], &["-I", "-C", "-E", "-F"], "Ruby"),
-    interp(&["php"], &["-r", "-B", "-R", "-E"], &["-F", "-f"], &["-c", "-d", "-z"], "PHP"),
+    interp(
+        &["python", "python2", "python3", "pypy", "pypy3"],
+        &["-c"],
+        &["-m"],
+        &["-W", "-X", "--check-hash-based-pycs"],
+        "Python",
+    ),
+    interp(
+        &["perl"],
+        &["-e", "-E"],
+        &["-M", "-m"],
+        &["-I", "-x", "-i", "-l", "-0", "-F"],
+        "Perl",
+    ),
+    interp(
+        &["ruby", "jruby"],
+        &["-e"],
+        &["-r"],
+        &["-I", "-C", "-E", "-F"],
+        "Ruby",
+    ),
+    interp(
+        &["php"],
+        &["-r", "-B", "-R", "-E"],
+        &["-F", "-f"],
+        &["-c", "-d", "-z"],
+        "PHP",
+    ),
     interp(&["lua", "luajit"], &["-e"], &["-l"], NONE, "Lua"),
     interp(&["Rscript"], &["-e"], NONE, NONE, "R"),
     interp(&["osascript"], &["-e"], NONE, &["-l", "-s"], "AppleScript"),
-    interp(&["pwsh", "powershell", "powershell.exe", "pwsh.exe"], &["-c", "-Command", "-command", "-EncodedCommand", "-e", "-ec"], &["-File", "-f", "-file"], &["-ExecutionPolicy", "-ep"], "PowerShell"),
-    interp(&["ts-node", "tsx", "bun"], &["-e", "--eval", "-p", "--print"], &["-r", "--require"], NONE, "JavaScript/TypeScript"),
+    interp(
+        &["pwsh", "powershell", "powershell.exe", "pwsh.exe"],
+        &["-c", "-Command", "-command", "-EncodedCommand", "-e", "-ec"],
+        &["-File", "-f", "-file"],
+        &["-ExecutionPolicy", "-ep"],
+        "PowerShell",
+    ),
+    interp(
+        &["ts-node", "tsx", "bun"],
+        &["-e", "--eval", "-p", "--print"],
+        &["-r", "--require"],
+        NONE,
+        "JavaScript/TypeScript",
+    ),
     interp(&["expect", "tclsh", "wish"], &["-c"], &["-f"], NONE, "Tcl"),
     Runner {
         names: &["deno"],
@@ -259,7 +505,16 @@ pub(super) const RUNNERS: &[Runner] = &[
     Runner {
         names: &["deno"],
         sub: &["run"],
-        values: &["--config", "-c", "--import-map", "--location", "--seed", "--v8-flags", "--cert", "--inspect"],
+        values: &[
+            "--config",
+            "-c",
+            "--import-map",
+            "--location",
+            "--seed",
+            "--v8-flags",
+            "--cert",
+            "--inspect",
+        ],
         ..interp(NONE, NONE, NONE, NONE, "JavaScript/TypeScript")
     },
     Runner {
@@ -275,14 +530,20 @@ pub(super) const RUNNERS: &[Runner] = &[
         names: &["at", "batch"],
         values: &["-q", "-t"],
         files: &["-f"],
-        kind: Kind::Schedule { read_only: &["-l", "-c", "-d", "-r"], cron: false },
+        kind: Kind::Schedule {
+            read_only: &["-l", "-c", "-d", "-r"],
+            cron: false,
+        },
         floor: Some("it schedules commands to run later, when no one is watching"),
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["crontab"],
         values: &["-u"],
-        kind: Kind::Schedule { read_only: &["-l", "-T"], cron: true },
+        kind: Kind::Schedule {
+            read_only: &["-l", "-T"],
+            cron: true,
+        },
         floor: Some("`crontab` replaces the schedule: its commands run later, unwatched"),
         ..wrap(NONE, NONE, 0)
     },
@@ -291,13 +552,39 @@ pub(super) const RUNNERS: &[Runner] = &[
         names: &["tmux"],
         values: &["-L", "-S", "-f", "-c", "-T"],
         kind: Kind::Opaque {
-            read_only: &["ls", "list-sessions", "attach", "attach-session", "a", "at", "has-session", "has", "list-windows", "lsw", "list-panes", "lsp", "capture-pane", "capturep", "display-message", "display", "list-clients", "lsc", "show-options", "show", "-V", "detach", "detach-client"],
+            read_only: &[
+                "ls",
+                "list-sessions",
+                "attach",
+                "attach-session",
+                "a",
+                "at",
+                "has-session",
+                "has",
+                "list-windows",
+                "lsw",
+                "list-panes",
+                "lsp",
+                "capture-pane",
+                "capturep",
+                "display-message",
+                "display",
+                "list-clients",
+                "lsc",
+                "show-options",
+                "show",
+                "-V",
+                "detach",
+                "detach-client",
+            ],
         },
         ..wrap(NONE, NONE, 0)
     },
     Runner {
         names: &["screen"],
-        kind: Kind::Opaque { read_only: &["-ls", "-list", "-r", "-x", "-R", "-v", "-version"] },
+        kind: Kind::Opaque {
+            read_only: &["-ls", "-list", "-r", "-x", "-R", "-v", "-version"],
+        },
         ..wrap(NONE, NONE, 0)
     },
 ];
@@ -307,7 +594,10 @@ pub(super) fn lookup(name: &str, rest: &[Word]) -> Option<&'static Runner> {
     RUNNERS.iter().find(|r| {
         r.names.contains(&name)
             && r.sub.len() <= rest.len()
-            && r.sub.iter().zip(rest).all(|(s, w)| w.literal().as_deref() == Some(*s))
+            && r.sub
+                .iter()
+                .zip(rest)
+                .all(|(s, w)| w.literal().as_deref() == Some(*s))
     })
 }
 
@@ -364,7 +654,10 @@ fn scan_opts<'w>(r: &Runner, words: &'w [Word]) -> Opts<'w> {
             continue;
         }
         if r.code.contains(&key) {
-            o.code = words.get(j + 1).filter(|_| !inline).map(|w| (w, key.to_string()));
+            o.code = words
+                .get(j + 1)
+                .filter(|_| !inline)
+                .map(|w| (w, key.to_string()));
             j += step;
             continue;
         }
@@ -492,9 +785,8 @@ impl Walker<'_> {
             }
             Kind::Shell => {
                 if o.shell_c || o.text.is_some() {
-                    match o.text.or(operands.first()) {
-                        Some(w) => self.shell_word(w, input, xargs, off, &all),
-                        None => {}
+                    if let Some(w) = o.text.or(operands.first()) {
+                        self.shell_word(w, input, xargs, off, &all);
                     }
                     return None;
                 }
@@ -502,11 +794,19 @@ impl Walker<'_> {
                     return None;
                 }
                 if let Some(file) = operands.first().filter(|_| !o.shell_s) {
-                    self.unreadable(format!("`{name} {}` runs a script file", file.raw), off, all);
+                    self.unreadable(
+                        format!("`{name} {}` runs a script file", file.raw),
+                        off,
+                        all,
+                    );
                     return None;
                 }
                 if xargs.is_some() {
-                    self.unreadable(format!("`xargs {name}` runs scripts named by its input"), off, all);
+                    self.unreadable(
+                        format!("`xargs {name}` runs scripts named by its input"),
+                        off,
+                        all,
+                    );
                     return None;
                 }
                 self.shell_input(&name, input, off, &all);
@@ -527,20 +827,22 @@ impl Walker<'_> {
                     return None;
                 }
                 if let Some(file) = operands.first() {
-                    self.unreadable(format!("`{name} {}` runs a {lang} file", file.raw), off, all);
+                    self.unreadable(
+                        format!("`{name} {}` runs a {lang} file", file.raw),
+                        off,
+                        all,
+                    );
                     return None;
                 }
                 self.interpreter_input(&name, input, off);
                 None
             }
             Kind::Awk => {
-                let Some(prog) = operands.first() else {
-                    return None;
-                };
+                let prog = operands.first()?;
                 let (text, map) = prog.shell_text();
                 if awk_runs_commands(&text) {
                     self.unreadable(
-                        format!("the awk program runs commands (`system()` or a pipe)"),
+                        "the awk program runs commands (`system()` or a pipe)".to_string(),
                         off,
                         all,
                     );
@@ -551,19 +853,33 @@ impl Walker<'_> {
             }
             Kind::Source => {
                 if let Some(file) = operands.first() {
-                    self.unreadable(format!("`{name} {}` runs a script file in this shell", file.raw), off, all);
+                    self.unreadable(
+                        format!("`{name} {}` runs a script file in this shell", file.raw),
+                        off,
+                        all,
+                    );
                 }
                 None
             }
             Kind::Schedule { read_only, cron } => {
-                if words[1..].iter().any(|w| w.literal().is_some_and(|t| read_only.contains(&t.as_str()))) {
+                if words[1..]
+                    .iter()
+                    .any(|w| w.literal().is_some_and(|t| read_only.contains(&t.as_str())))
+                {
                     return None;
                 }
                 self.floor(r, off, &all);
                 // `crontab FILE` installs a file; `at TIME` reads commands from stdin.
                 if cron {
-                    if let Some(f) = operands.iter().find(|w| w.literal().as_deref() != Some("-")) {
-                        self.unreadable(format!("`{name} {}` installs a schedule from a file", f.raw), off, all);
+                    if let Some(f) = operands
+                        .iter()
+                        .find(|w| w.literal().as_deref() != Some("-"))
+                    {
+                        self.unreadable(
+                            format!("`{name} {}` installs a schedule from a file", f.raw),
+                            off,
+                            all,
+                        );
                         return None;
                     }
                 }
@@ -575,17 +891,32 @@ impl Walker<'_> {
                             self.nested_abs(text, map, Input::Terminal);
                         }
                     }
-                    Input::Opaque(d) => self.unreadable(format!("`{name}` schedules commands read from {d}"), off, all),
-                    Input::Terminal => self.unreadable(format!("`{name}` schedules commands typed at it"), off, all),
+                    Input::Opaque(d) => self.unreadable(
+                        format!("`{name}` schedules commands read from {d}"),
+                        off,
+                        all,
+                    ),
+                    Input::Terminal => self.unreadable(
+                        format!("`{name}` schedules commands typed at it"),
+                        off,
+                        all,
+                    ),
                 }
                 None
             }
             Kind::Opaque { read_only } => {
-                let first = words[1..].iter().map(lit).find(|t| !t.starts_with('-') || read_only.contains(&t.as_str()));
+                let first = words[1..]
+                    .iter()
+                    .map(lit)
+                    .find(|t| !t.starts_with('-') || read_only.contains(&t.as_str()));
                 if words.len() == 1 || first.is_some_and(|t| read_only.contains(&t.as_str())) {
                     return None;
                 }
-                self.unreadable(format!("`{name}` runs commands in a session the guard does not watch"), off, all);
+                self.unreadable(
+                    format!("`{name}` runs commands in a session the guard does not watch"),
+                    off,
+                    all,
+                );
                 for w in &words[1..] {
                     let (text, map) = w.shell_text();
                     let map = self.to_abs(&map, text.len());
@@ -610,13 +941,28 @@ impl Walker<'_> {
     }
 
     /// A word that another shell runs as its script (`sh -c WORD`, `su -c WORD`).
-    fn shell_word(&mut self, w: &Word, input: &Input, xargs: Option<&Xargs>, off: usize, all: &str) {
+    fn shell_word(
+        &mut self,
+        w: &Word,
+        input: &Input,
+        xargs: Option<&Xargs>,
+        off: usize,
+        all: &str,
+    ) {
         if let Some((text, map)) = self.text_of(w) {
             self.guarded_text(&text, &map, input, xargs, off, all);
         }
     }
 
-    fn guarded_text(&mut self, text: &str, map: &SrcMap, input: &Input, xargs: Option<&Xargs>, off: usize, all: &str) {
+    fn guarded_text(
+        &mut self,
+        text: &str,
+        map: &SrcMap,
+        input: &Input,
+        xargs: Option<&Xargs>,
+        off: usize,
+        all: &str,
+    ) {
         if let Some(r) = xargs.and_then(|x| x.replace.as_ref()) {
             if text.contains(r.as_str()) {
                 self.unreadable(
@@ -634,7 +980,11 @@ impl Walker<'_> {
     fn shell_input(&mut self, name: &str, input: &Input, off: usize, all: &str) {
         match input {
             Input::Text(text, map) => self.nested_abs(text, map, Input::Terminal),
-            Input::Opaque(d) => self.unreadable(format!("`{name}` reads its commands from {d}"), off, all.to_string()),
+            Input::Opaque(d) => self.unreadable(
+                format!("`{name}` reads its commands from {d}"),
+                off,
+                all.to_string(),
+            ),
             Input::Terminal => self.unreadable(
                 format!("`{name}` reads its commands from standard input"),
                 off,
@@ -657,7 +1007,11 @@ impl Walker<'_> {
         let what = match input {
             Input::Text(text, map) => {
                 let (text, map) = (text.clone(), map.clone());
-                self.unreadable(format!("`{name}` runs the program it is fed"), off, name.to_string());
+                self.unreadable(
+                    format!("`{name}` runs the program it is fed"),
+                    off,
+                    name.to_string(),
+                );
                 self.scan_strings(&text, &map);
                 return;
             }
@@ -674,7 +1028,10 @@ impl Walker<'_> {
             let body = line.trim_end_matches(['\n', '\r']);
             let trimmed = body.trim_start();
             let lead = body.len() - trimmed.len();
-            if !(trimmed.is_empty() || trimmed.starts_with('#') || is_assignment(trimmed.split_whitespace().next().unwrap_or(""))) {
+            if !(trimmed.is_empty()
+                || trimmed.starts_with('#')
+                || is_assignment(trimmed.split_whitespace().next().unwrap_or("")))
+            {
                 let fields = if trimmed.starts_with('@') { 1 } else { 5 };
                 let mut k = lead;
                 for _ in 0..fields {
@@ -741,12 +1098,21 @@ impl Walker<'_> {
             }
             self.push(
                 Class::Caution,
-                format!("`find {t}` runs `{}` for every file found: confirm what it runs", super::classify::joined(inner)),
+                format!(
+                    "`find {t}` runs `{}` for every file found: confirm what it runs",
+                    super::classify::joined(inner)
+                ),
                 None,
                 off,
                 super::classify::joined(words),
             );
-            self.run(cmd, inner, None, &Input::Opaque("the files found".into()), None);
+            self.run(
+                cmd,
+                inner,
+                None,
+                &Input::Opaque("the files found".into()),
+                None,
+            );
         }
     }
 
@@ -758,14 +1124,26 @@ impl Walker<'_> {
             let t = lit(&words[j]);
             if t == "-c" || t == "--config-env" {
                 let v = words.get(j + 1).map(lit).unwrap_or_default();
-                self.unreadable(format!("`git {t} {v}` can define aliases and helpers that run shell code"), off, all.clone());
+                self.unreadable(
+                    format!("`git {t} {v}` can define aliases and helpers that run shell code"),
+                    off,
+                    all.clone(),
+                );
                 if let Some((_, code)) = v.split_once("=!") {
                     let map = SrcMap::Each(vec![words[j + 1].offset; code.len()]);
                     let map = self.to_abs(&map, code.len());
                     self.dangerous_only(code, &map);
                 }
                 j += 2;
-            } else if ["-C", "--git-dir", "--work-tree", "--namespace", "--exec-path"].contains(&t.as_str()) {
+            } else if [
+                "-C",
+                "--git-dir",
+                "--work-tree",
+                "--namespace",
+                "--exec-path",
+            ]
+            .contains(&t.as_str())
+            {
                 j += 2;
             } else if t.starts_with('-') {
                 j += 1;
@@ -779,7 +1157,11 @@ impl Walker<'_> {
         let rest = &words[j + 1..];
         match sub.as_str() {
             "submodule" if rest.first().map(lit).as_deref() == Some("foreach") => {
-                let k = rest[1..].iter().position(|w| !lit(w).starts_with('-')).map(|p| p + 1).unwrap_or(rest.len());
+                let k = rest[1..]
+                    .iter()
+                    .position(|w| !lit(w).starts_with('-'))
+                    .map(|p| p + 1)
+                    .unwrap_or(rest.len());
                 if let Some((text, map)) = self.text_of_words(&rest[k..]) {
                     self.nested(&text, &map, input.clone());
                 }
@@ -788,14 +1170,21 @@ impl Walker<'_> {
                 self.run(cmd, &rest[1..], None, input, None);
             }
             "rebase" => {
-                if let Some(p) = rest.iter().position(|w| matches!(lit(w).as_str(), "-x" | "--exec")) {
+                if let Some(p) = rest
+                    .iter()
+                    .position(|w| matches!(lit(w).as_str(), "-x" | "--exec"))
+                {
                     if let Some(w) = rest.get(p + 1) {
                         self.shell_word(w, input, None, off, &all);
                     }
                 }
             }
             s if GIT_COMMANDS.contains(&s) => {}
-            s => self.unreadable(format!("`git {s}` is not a git command: a git alias may run shell code"), off, all),
+            s => self.unreadable(
+                format!("`git {s}` is not a git command: a git alias may run shell code"),
+                off,
+                all,
+            ),
         }
     }
 }
@@ -842,15 +1231,86 @@ fn string_literals(code: &str) -> Vec<(usize, usize)> {
 }
 
 const GIT_COMMANDS: &[&str] = &[
-    "add", "am", "annotate", "apply", "archive", "bisect", "blame", "branch", "bundle",
-    "cat-file", "check-ignore", "checkout", "cherry", "cherry-pick", "clean", "clone", "commit",
-    "config", "count-objects", "describe", "diff", "diff-files", "diff-index", "diff-tree",
-    "difftool", "fetch", "for-each-ref", "format-patch", "fsck", "gc", "grep", "help", "init",
-    "log", "ls-files", "ls-remote", "ls-tree", "merge", "merge-base", "mergetool", "mv",
-    "name-rev", "notes", "prune", "pull", "push", "range-diff", "rebase", "reflog", "remote",
-    "repack", "replace", "reset", "restore", "rev-list", "rev-parse", "revert", "rm",
-    "shortlog", "show", "show-branch", "show-ref", "sparse-checkout", "stash", "status",
-    "submodule", "switch", "symbolic-ref", "tag", "update-index", "update-ref", "var",
-    "verify-commit", "verify-tag", "version", "whatchanged", "worktree", "lfs", "maintenance",
-    "--version", "--help", "-h",
+    "add",
+    "am",
+    "annotate",
+    "apply",
+    "archive",
+    "bisect",
+    "blame",
+    "branch",
+    "bundle",
+    "cat-file",
+    "check-ignore",
+    "checkout",
+    "cherry",
+    "cherry-pick",
+    "clean",
+    "clone",
+    "commit",
+    "config",
+    "count-objects",
+    "describe",
+    "diff",
+    "diff-files",
+    "diff-index",
+    "diff-tree",
+    "difftool",
+    "fetch",
+    "for-each-ref",
+    "format-patch",
+    "fsck",
+    "gc",
+    "grep",
+    "help",
+    "init",
+    "log",
+    "ls-files",
+    "ls-remote",
+    "ls-tree",
+    "merge",
+    "merge-base",
+    "mergetool",
+    "mv",
+    "name-rev",
+    "notes",
+    "prune",
+    "pull",
+    "push",
+    "range-diff",
+    "rebase",
+    "reflog",
+    "remote",
+    "repack",
+    "replace",
+    "reset",
+    "restore",
+    "rev-list",
+    "rev-parse",
+    "revert",
+    "rm",
+    "shortlog",
+    "show",
+    "show-branch",
+    "show-ref",
+    "sparse-checkout",
+    "stash",
+    "status",
+    "submodule",
+    "switch",
+    "symbolic-ref",
+    "tag",
+    "update-index",
+    "update-ref",
+    "var",
+    "verify-commit",
+    "verify-tag",
+    "version",
+    "whatchanged",
+    "worktree",
+    "lfs",
+    "maintenance",
+    "--version",
+    "--help",
+    "-h",
 ];

@@ -101,7 +101,8 @@ impl Heredoc {
             i += 1;
         }
         // Only ASCII bytes were removed, so the text is still UTF-8.
-        let text = String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         (text, SrcMap::Each(at))
     }
 }
@@ -182,7 +183,10 @@ impl Word {
 
     /// `unquoted` with its source map: shell text handed to another shell.
     pub fn shell_text(&self) -> (String, SrcMap) {
-        (self.unquoted.clone(), SrcMap::Each(self.unquoted_at.clone()))
+        (
+            self.unquoted.clone(),
+            SrcMap::Each(self.unquoted_at.clone()),
+        )
     }
 
     pub fn subs(&self) -> impl Iterator<Item = &Script> {
@@ -478,7 +482,11 @@ impl<'a> Parser<'a> {
                     // `name() { ...; }`: a function definition.
                     if b.cmd.words.len() == 1 && sub.pipelines.is_empty() {
                         let name = b.cmd.words[0].text();
-                        let name = if name == "function" { String::new() } else { name };
+                        let name = if name == "function" {
+                            String::new()
+                        } else {
+                            name
+                        };
                         self.function_body(&mut b, name)?;
                         continue;
                     }
@@ -546,7 +554,12 @@ impl<'a> Parser<'a> {
 
     /// After `name()` or `function name`: the body `{ ...; }` or `( ... )`.
     fn function_body(&mut self, b: &mut Builder, name: String) -> Result<(), ParseError> {
-        let offset = b.cmd.words.first().map(|w| w.offset).unwrap_or(self.base + self.i);
+        let offset = b
+            .cmd
+            .words
+            .first()
+            .map(|w| w.offset)
+            .unwrap_or(self.base + self.i);
         while matches!(self.peek(0), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.i += 1;
         }
@@ -1003,10 +1016,9 @@ impl Acc {
     /// Source bytes `from..to` passed on as written (an expansion).
     fn raw(&mut self, s: &[u8], base: usize, from: usize, to: usize) {
         let to = to.min(s.len());
-        for k in from.min(to)..to {
-            self.text.push(s[k]);
-            self.at.push(base + k);
-        }
+        let from = from.min(to);
+        self.text.extend_from_slice(&s[from..to]);
+        self.at.extend((from..to).map(|k| base + k));
     }
 
     /// The unquoted text (lossless for UTF-8 input: quotes and escapes are ASCII,
@@ -1081,7 +1093,7 @@ mod tests {
         let c = &s.pipelines[0].commands[0];
         assert_eq!(c.assignments.len(), 2);
         assert_eq!(c.words.len(), 2);
-        assert_eq!(s.pipelines[1].commands[0].heredocs, vec!["pm2 kill\n"]);
+        assert_eq!(s.pipelines[1].commands[0].heredocs[0].body, "pm2 kill\n");
         assert_eq!(s.pipelines[2].commands[0].words[0].text(), "ok");
     }
 
