@@ -700,3 +700,25 @@ fn grammar_corners() {
     let deep = format!("echo {}x{}", "${a:-".repeat(5000), "}".repeat(5000));
     assert_ne!(classify(&deep, &ctx).class, D);
 }
+
+/// Functions calling each other twice at every level: walked within a budget, never exponential.
+#[test]
+fn function_call_chains_stay_bounded() {
+    let mut src = String::from("f0() { pm2 restart \"$1\"; }\n");
+    for k in 1..40 {
+        src.push_str(&format!(
+            "f{k}() {{ f{} \"$1\"; f{} \"$1\"; }}\n",
+            k - 1,
+            k - 1
+        ));
+    }
+    src.push_str("f39 all\n");
+    let started = std::time::Instant::now();
+    let v = classify(&src, &inventory());
+    assert_ne!(v.class, S, "{}", v.line());
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -17,19 +17,12 @@ pub fn classify(line: &str, ctx: &GuardContext) -> Verdict {
 pub fn analyze(src: &str, ctx: &GuardContext, vars: &HashMap<String, Feed>) -> Vec<Finding> {
     let mut w = Walker::new(ctx, vars.clone());
     w.source(src, &SrcMap::From(0));
-    let mut out: Vec<Finding> = vec![];
     // A function body is walked at its definition and at each call: one finding each.
-    for f in w.findings {
-        if !out.iter().any(|o| {
-            o.offset == f.offset
-                && o.class == f.class
-                && o.reason == f.reason
-                && o.command == f.command
-        }) {
-            out.push(f);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    w.findings
+        .into_iter()
+        .filter(|f| seen.insert((f.offset, f.class, f.reason.clone(), f.command.clone())))
+        .collect()
 }
 
 /// Fold findings into one verdict: the worst class wins.
@@ -105,6 +98,8 @@ pub(super) struct Walker<'c> {
     abs: SrcMap,
     /// Which findings already carry offsets in the analysed source.
     done: Vec<bool>,
+    /// Function calls left to walk (a hostile script cannot make it exponential).
+    call_budget: usize,
 }
 
 /// What `xargs` hands to the command it runs.
@@ -160,6 +155,7 @@ impl<'c> Walker<'c> {
             levels: 0,
             abs: SrcMap::From(0),
             done: vec![],
+            call_budget: 256,
         }
     }
 
@@ -650,6 +646,17 @@ impl<'c> Walker<'c> {
         let Some((body, level)) = self.funcs.get(&name).cloned() else {
             return;
         };
+        if self.calls.len() >= 8 || self.call_budget == 0 {
+            self.push(
+                Class::Caution,
+                format!("`{name}`: function calls nested too deeply to check"),
+                None,
+                off,
+                name,
+            );
+            return;
+        }
+        self.call_budget -= 1;
         let n0 = self.findings.len();
         self.calls.push(name);
         let saved_args = self.args.replace(args.to_vec());
