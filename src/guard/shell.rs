@@ -299,8 +299,6 @@ struct Builder {
     cmd: SimpleCommand,
     /// Here-document delimiters waiting for the next newline: (delimiter, strip tabs).
     pending_heredocs: Vec<(String, bool)>,
-    /// Here-documents of this list whose bodies have been read (in source order).
-    filled: usize,
 }
 
 impl Builder {
@@ -676,7 +674,8 @@ impl<'a> Parser<'a> {
     /// After a newline: consume the bodies of pending here-documents.
     fn read_heredocs(&mut self, b: &mut Builder) {
         let pending = std::mem::take(&mut b.pending_heredocs);
-        for (delim, strip) in pending {
+        let mut bodies = vec![];
+        for (delim, strip) in &pending {
             let start = self.base + self.i;
             let mut body = String::new();
             loop {
@@ -690,7 +689,7 @@ impl<'a> Parser<'a> {
                     .unwrap_or(self.s.len());
                 let line = String::from_utf8_lossy(&self.s[self.i..end]).into_owned();
                 self.i = (end + 1).min(self.s.len());
-                let cmp = if strip {
+                let cmp = if *strip {
                     line.trim_start_matches('\t')
                 } else {
                     &line
@@ -701,21 +700,25 @@ impl<'a> Parser<'a> {
                 body.push_str(&line);
                 body.push('\n');
             }
-            // The body fills the first unfilled slot in source order: the slot's
-            // command, not whichever command happens to end the line.
-            let slot = b
-                .script
-                .pipelines
-                .iter_mut()
-                .flat_map(|p| p.commands.iter_mut())
-                .flat_map(|c| c.heredocs.iter_mut())
-                .filter(|h| !h.here_string)
-                .nth(b.filled);
-            if let Some(h) = slot {
-                h.body = body;
-                h.map = SrcMap::From(start);
-                b.filled += 1;
-            }
+            bodies.push((body, start));
+        }
+        // The bodies fill the slots of the commands that asked for them, in
+        // source order: the last `pending.len()` here-document slots (not
+        // whichever command happens to end the line).
+        let mut slots: Vec<&mut Heredoc> = b
+            .script
+            .pipelines
+            .iter_mut()
+            .rev()
+            .flat_map(|p| p.commands.iter_mut().rev())
+            .flat_map(|c| c.heredocs.iter_mut().rev())
+            .filter(|h| !h.here_string)
+            .take(pending.len())
+            .collect();
+        slots.reverse();
+        for (h, (body, start)) in slots.into_iter().zip(bodies) {
+            h.body = body;
+            h.map = SrcMap::From(start);
         }
     }
 
