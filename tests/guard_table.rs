@@ -500,6 +500,15 @@ const KILLS: &[(&str, Class)] = &[
     ("for p in `pidof node`; do kill $p; done", D),
     ("pgrep node | xargs kill", D),
     ("pgrep -f node | while read p; do kill -9 \"$p\"; done", D),
+    ("while read p; do kill -9 $p; done < <(pgrep node)", D),
+    (
+        "while read -r p; do\n  kill \"$p\"\ndone < <(ps aux | grep node | awk '{print $2}')",
+        D,
+    ),
+    (
+        "while read p; do kill $p; done < <(pgrep -f flyer-crawler-worker)",
+        C,
+    ),
     ("kill $(pgrep node)", D),
     ("kill -9 $(pidof node)", D),
     ("taskkill /F /IM node.exe", D),

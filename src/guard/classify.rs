@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::pm2::PM2_TARGET_VERBS;
-use super::shell::{self, Heredoc, Script, SimpleCommand, SrcMap, Word};
+use super::shell::{self, Heredoc, Pipeline, Script, SimpleCommand, SrcMap, Word};
 use super::verdict::{Class, Feed, Finding, GuardContext, Verdict};
 
 /// Classify one command line (or script).
@@ -100,6 +100,8 @@ pub(super) struct Walker<'c> {
     done: Vec<bool>,
     /// Function calls left to walk (a hostile script cannot make it exponential).
     call_budget: usize,
+    /// What the `while`/`until` loop being entered reads on stdin.
+    loop_feed: Option<Feed>,
 }
 
 /// What `xargs` hands to the command it runs.
@@ -156,6 +158,7 @@ impl<'c> Walker<'c> {
             abs: SrcMap::From(0),
             done: vec![],
             call_budget: 256,
+            loop_feed: None,
         }
     }
 
@@ -335,7 +338,13 @@ impl<'c> Walker<'c> {
     }
 
     fn script(&mut self, s: &Script) {
-        for p in &s.pipelines {
+        for (k, p) in s.pipelines.iter().enumerate() {
+            // `while read p; do ...; done < <(pgrep node)`: the loop reads what
+            // its `done` is fed.
+            if let Some(feed) = loop_input(&s.pipelines[k..]) {
+                let feed = self.feed_of_word(feed);
+                self.loop_feed = Some(feed);
+            }
             for (i, cmd) in p.commands.iter().enumerate() {
                 // Expansions run before the command itself.
                 let words = cmd
@@ -486,6 +495,7 @@ impl<'c> Walker<'c> {
                 "read" => {
                     let feed = stdin
                         .clone()
+                        .or_else(|| self.loop_feed.take())
                         .unwrap_or(Feed::Unknown("standard input".into()));
                     let mut j = 0;
                     while j < rest.len() {
@@ -874,4 +884,38 @@ fn join_texts(words: &[&Word]) -> (String, SrcMap) {
         text.push_str(&t);
     }
     (text, SrcMap::Each(at))
+}
+
+/// For pipelines starting with a `while`/`until` loop: the word its matching
+/// `done` reads from (`done < file`, `done < <(cmd)`).
+fn loop_input(pipelines: &[Pipeline]) -> Option<&Word> {
+    let first = |p: &Pipeline| {
+        p.commands
+            .first()
+            .and_then(|c| c.words.first())
+            .filter(|w| !w.quoted)
+            .map(|w| w.raw.clone())
+    };
+    if !matches!(first(&pipelines[0]).as_deref(), Some("while" | "until")) {
+        return None;
+    }
+    let mut depth = 0usize;
+    // Bounded look-ahead: a file of unclosed loops must not make this quadratic.
+    for p in pipelines.iter().take(2000) {
+        for c in &p.commands {
+            for w in c.words.iter().filter(|w| !w.quoted) {
+                match w.raw.as_str() {
+                    "while" | "until" | "for" | "select" => depth += 1,
+                    "done" => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            return c.stdin_files.last();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
 }
