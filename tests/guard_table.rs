@@ -519,6 +519,13 @@ const KILLS: &[(&str, Class)] = &[
     ("kill $(lsof -t -i :3000)", D),
     ("pm2 jlist | jq -r '.[].pid' | xargs kill", D),
     ("killall5 -9", D),
+    ("npx kill-port 3000", D),
+    (
+        "ps -eo pid,comm | awk '$2==\"node\"{print $1}' | xargs kill",
+        D,
+    ),
+    ("kill -9 $(ps aux | grep '[n]ode' | awk '{print $2}')", D),
+    ("lsof -ti :3000 | xargs kill -9", D),
     // scoped to one app: caution
     ("pkill -f \"node.*flyer-crawler-api\"", C),
     ("pkill -f 'node /srv/app/server.js'", C),

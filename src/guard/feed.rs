@@ -315,9 +315,13 @@ fn narrow(set: &ProcSet, by: &ProcSet) -> ProcSet {
 
 /// The regex of an awk program's `/re/` or `$0 ~ "re"` condition.
 fn awk_pattern(prog: &str) -> Option<String> {
-    let s = prog.find('/')?;
-    let e = prog[s + 1..].find('/')? + s + 1;
-    Some(prog[s + 1..e].to_string())
+    let delimited = |d: char| {
+        let s = prog.find(d)?;
+        let e = prog[s + 1..].find(d)? + s + 1;
+        Some(prog[s + 1..e].to_string())
+    };
+    // `/node/ {print $2}`, else `$2 == "node" {print $1}`.
+    delimited('/').or_else(|| delimited('"'))
 }
 
 impl Walker<'_> {

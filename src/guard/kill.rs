@@ -10,7 +10,17 @@ use super::shell::Word;
 use super::verdict::{Class, Feed, ProcSet};
 
 const KILLERS: &[&str] = &[
-    "kill", "pkill", "killall", "killall5", "taskkill", "tskill", "fuser", "skill", "snice",
+    "kill",
+    "pkill",
+    "killall",
+    "killall5",
+    "taskkill",
+    "tskill",
+    "fuser",
+    "skill",
+    "snice",
+    "kill-port",
+    "fkill",
 ];
 
 pub(super) fn is_kill(name: &str) -> bool {
@@ -166,6 +176,19 @@ impl Walker<'_> {
                 }
             }
             "killall5" => sets.push(ProcSet::Everything),
+            // npm's `kill-port 3000` and `fkill NAME|:PORT|PID`.
+            "kill-port" | "fkill" => {
+                for w in args.iter().filter(|w| !lit(w).starts_with('-')) {
+                    let t = lit(w);
+                    sets.push(if name == "kill-port" || t.starts_with(':') {
+                        ProcSet::Port(t)
+                    } else if t.bytes().all(|b| b.is_ascii_digit()) {
+                        ProcSet::Pids(vec![t])
+                    } else {
+                        pattern_scope(&t)
+                    });
+                }
+            }
             "taskkill" | "tskill" => {
                 let mut j = 0;
                 while j < args.len() {

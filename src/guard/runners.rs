@@ -615,6 +615,8 @@ struct Opts<'w> {
     shell_c: bool,
     /// A shell's `-s` or `-`: the script comes from stdin.
     shell_s: bool,
+    /// A shell's `-n`: read the script, run nothing.
+    shell_n: bool,
     version: bool,
 }
 
@@ -677,6 +679,7 @@ fn scan_opts<'w>(r: &Runner, words: &'w [Word]) -> Opts<'w> {
         if shell && !t.starts_with("--") {
             o.shell_c |= t[1..].contains('c');
             o.shell_s |= t[1..].contains('s');
+            o.shell_n |= t.starts_with('-') && t[1..].contains('n');
         }
         j += 1;
     }
@@ -790,7 +793,7 @@ impl Walker<'_> {
                     }
                     return None;
                 }
-                if o.version {
+                if o.version || o.shell_n {
                     return None;
                 }
                 if let Some(file) = operands.first().filter(|_| !o.shell_s) {
