@@ -147,6 +147,19 @@ fn a_good_run_scores_well() {
         }),
     );
     s.cmd(90, 2, "pm2 start ecosystem.config.cjs");
+    s.at(
+        92,
+        Event::CommandStarted(CommandStarted {
+            cmd_id: 9,
+            text: "echo 'pm2 list' | at now".into(),
+            dir: None,
+            guard: GuardVerdict {
+                class: "caution".into(),
+                reason: "it schedules commands to run later".into(),
+            },
+            confirmed_by: Some("trainee".into()),
+        }),
+    );
     s.observe(95, &PROD).health(100, READY, "production", true);
     s.cmd(110, 3, "pm2 start ecosystem.config.cjs");
     let mut all: Vec<&str> = PROD.to_vec();
@@ -210,6 +223,14 @@ fn a_good_run_scores_well() {
     assert_eq!(d.gate_respected, Some(true), "{}", d.gate_note);
     assert_eq!(d.dangerous.len(), 1);
     assert_eq!(
+        d.cautions_confirmed,
+        vec![(
+            92,
+            "echo 'pm2 list' | at now".to_string(),
+            "it schedules commands to run later".to_string()
+        )]
+    );
+    assert_eq!(
         (d.state_saved_after_secs, d.state_saved_before_changes),
         (Some(30), true)
     );
@@ -225,6 +246,14 @@ fn a_good_run_scores_well() {
         "{md}"
     );
     assert!(md.contains("refused `pm2 restart all`"), "{md}");
+    assert!(
+        md.contains("- Dangerous commands refused: 1; caution commands confirmed: 1"),
+        "{md}"
+    );
+    assert!(
+        md.contains("01:32: confirmed `echo 'pm2 list' | at now`"),
+        "{md}"
+    );
     assert!(
         md.contains("- Expected: delete-all-in-workflow; named: yes"),
         "{md}"

