@@ -55,6 +55,15 @@ pub fn inventory_vars(inv: &Inventory) -> Vars {
             format!("{id}.processes"),
             VarValue::Many(d.processes.get_ref().clone()),
         );
+        // This deployment's ecosystem file, then those of the same app's other
+        // deployments (the configs one repository holds).
+        let mut configs = vec![d.config.clone()];
+        for o in super::roles::restore_order(inv) {
+            if o.app.get_ref() == d.app.get_ref() && !configs.contains(&o.config) {
+                configs.push(o.config.clone());
+            }
+        }
+        v.insert(format!("{id}.app_configs"), VarValue::Many(configs));
         v.insert(format!("{id}.public_url"), one(&d.public_url));
         v.insert(
             format!("{id}.ready_url"),
