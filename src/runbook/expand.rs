@@ -31,7 +31,7 @@ pub fn instantiate(mut p: Procedure, inv: &Inventory) -> Procedure {
                         };
                         let mut s = b.step(&step);
                         if i > 0 {
-                            s.id = suffixed(&s.id, d);
+                            suffix_ids(&mut s, d);
                         }
                         if let Some(sc) = &mut s.scenario {
                             sc.deployments = vec![Spanned::new(
@@ -63,6 +63,24 @@ pub fn instantiate(mut p: Procedure, inv: &Inventory) -> Procedure {
         }
     }
     p
+}
+
+/// Ids stay unique across instances: the first keeps the procedure's id (so the
+/// seed's journals and screens keep theirs), the others get the deployment's id.
+fn suffix_ids(s: &mut Step, d: &Deployment) {
+    s.id = suffixed(&s.id, d);
+    for c in &mut s.command {
+        c.id = c.id.as_ref().map(|id| suffixed(id, d));
+    }
+    for c in &mut s.checklist {
+        c.id = suffixed(&c.id, d);
+    }
+    for t in &mut s.template {
+        t.id = suffixed(&t.id, d);
+    }
+    for r in &mut s.root_cause {
+        r.id = suffixed(&r.id, d);
+    }
 }
 
 fn suffixed(id: &Text, d: &Deployment) -> Text {
