@@ -48,6 +48,15 @@ pub struct RestorePlan {
 }
 
 pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
+    if scope.fit.is_foreign() {
+        // Starting another server's apps here is never the plan.
+        return RestorePlan {
+            scenario: None,
+            scenario_step: None,
+            items: vec![],
+            save_after: false,
+        };
+    }
     let inv = &rb.inventory;
     let rank = |name: &str| inv.restore_rank(name).unwrap_or(usize::MAX);
     let mut affected: Vec<&DeploymentScope> = scope
