@@ -3,6 +3,7 @@
 pub mod checker;
 pub mod classify;
 pub mod fetch;
+pub mod format;
 pub mod interpret;
 pub mod verdict;
 
@@ -10,3 +11,4 @@ pub use checker::{CheckOptions, CheckerError, HealthChecker};
 pub use fetch::{fetch, Fetched, DEFAULT_BODY_CAP};
 pub use interpret::{interpret, interpret_target, is_ping_url};
 pub use verdict::{slow_label, HealthResult, Verdict};
+pub use format::{interpret_as, HealthFormat};

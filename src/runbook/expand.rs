@@ -14,7 +14,7 @@ use super::vars::references;
 
 /// Fields a deployment may lack; a command instance that needs one its deployment
 /// does not have is left out (e.g. a local health check with no local URL).
-const OPTIONAL_FIELDS: &[&str] = &["local_ready_url"];
+const OPTIONAL_FIELDS: &[&str] = &["local_ready_url", "public_url", "ready_url", "ping_url"];
 
 pub fn instantiate(mut p: Procedure, inv: &Inventory) -> Procedure {
     let primary = roles::primary(inv);
@@ -206,10 +206,11 @@ impl Binding<'_> {
         refs.iter().any(|r| {
             r.name.rsplit_once('.').is_some_and(|(id, field)| {
                 OPTIONAL_FIELDS.contains(&field)
-                    && self
-                        .inv
-                        .deployment(id)
-                        .is_some_and(|d| d.local_url.is_none())
+                    && self.inv.deployment(id).is_some_and(|d| match field {
+                        "local_ready_url" => d.local_url.is_none(),
+                        "public_url" => d.public().is_none(),
+                        _ => d.base_url().is_none(),
+                    })
             })
         })
     }

@@ -64,15 +64,17 @@ pub fn inventory_vars(inv: &Inventory) -> Vars {
             }
         }
         v.insert(format!("{id}.app_configs"), VarValue::Many(configs));
-        v.insert(format!("{id}.public_url"), one(&d.public_url));
-        v.insert(
-            format!("{id}.ready_url"),
-            one(&join_url(&d.public_url, &d.ready_path)),
-        );
-        v.insert(
-            format!("{id}.ping_url"),
-            one(&join_url(&d.public_url, &d.ping_path)),
-        );
+        if let Some(public) = d.public() {
+            v.insert(format!("{id}.public_url"), one(public));
+        }
+        // Without a public URL the runbook's checks go to the app's own port.
+        if let Some(base) = d.base_url() {
+            v.insert(
+                format!("{id}.ready_url"),
+                one(&join_url(base, &d.ready_path)),
+            );
+            v.insert(format!("{id}.ping_url"), one(&join_url(base, &d.ping_path)));
+        }
         if let Some(local) = &d.local_url {
             v.insert(
                 format!("{id}.local_ready_url"),
