@@ -12,6 +12,8 @@ pub mod exec;
 pub mod guard;
 pub mod health;
 pub mod incident;
+pub mod init;
+pub mod init_cmd;
 pub mod journal;
 pub mod pm2;
 pub mod quiet;

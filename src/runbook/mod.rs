@@ -1,6 +1,7 @@
 //! The procedure and the inventory as data: model, loading, validation and
 //! `${var}` substitution. Both default files are embedded in the binary.
 pub mod cli;
+pub mod discover;
 pub mod error;
 pub mod expand;
 pub mod inventory;
