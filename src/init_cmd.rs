@@ -41,7 +41,11 @@ fn host() -> Host {
 }
 
 pub fn run(args: &InitArgs) -> i32 {
-    let Some(out) = args.output.clone().or_else(crate::runbook::discover::user_path) else {
+    let Some(out) = args
+        .output
+        .clone()
+        .or_else(crate::runbook::discover::user_path)
+    else {
         eprintln!("pm2-incident init: no -o FILE and no $XDG_CONFIG_HOME or $HOME to write to");
         return 1;
     };
@@ -55,12 +59,7 @@ pub fn run(args: &InitArgs) -> i32 {
     let pm2 = read::read_pm2(&home);
     let mut notes = pm2.notes.clone();
     let mut facts: Vec<Fact> = Vec::new();
-    let live_names: Vec<String> = pm2
-        .live
-        .iter()
-        .flatten()
-        .map(|l| l.name.clone())
-        .collect();
+    let live_names: Vec<String> = pm2.live.iter().flatten().map(|l| l.name.clone()).collect();
     for l in pm2.live.iter().flatten() {
         facts.push(Fact {
             launch: l.clone(),
@@ -138,7 +137,10 @@ pub fn run(args: &InitArgs) -> i32 {
     }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            eprintln!("pm2-incident init: not a terminal; re-run with --yes to write {}", out.display());
+            eprintln!(
+                "pm2-incident init: not a terminal; re-run with --yes to write {}",
+                out.display()
+            );
             return 1;
         }
         print!("Write {}? [y/N] ", out.display());
@@ -153,7 +155,10 @@ pub fn run(args: &InitArgs) -> i32 {
     match write_new(&out, &text) {
         Ok(()) => {
             println!("wrote {}", out.display());
-            println!("check it: pm2-incident runbook check --inventory {}", out.display());
+            println!(
+                "check it: pm2-incident runbook check --inventory {}",
+                out.display()
+            );
             0
         }
         Err(e) => {

@@ -29,8 +29,7 @@ pub fn open(args: &ReplayArgs) -> Result<(App, usize), String> {
         .inventory
         .as_deref()
         .filter(|p| p.as_os_str() != crate::runbook::discover::EXAMPLE);
-    let rb = Runbook::load(args.source.runbook.as_deref(), inventory)
-    .map_err(|e| {
+    let rb = Runbook::load(args.source.runbook.as_deref(), inventory).map_err(|e| {
         e.iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()

@@ -54,7 +54,10 @@ pub fn run(args: &RespondArgs) -> i32 {
         Ok(Some(rb)) => Arc::new(rb),
         Ok(None) => {
             // Judging this server by another's inventory would be a false alarm.
-            eprintln!("pm2-incident respond: {}", crate::runbook::cli::NO_INVENTORY);
+            eprintln!(
+                "pm2-incident respond: {}",
+                crate::runbook::cli::NO_INVENTORY
+            );
             return 4;
         }
         Err(code) => return code,

@@ -465,9 +465,15 @@ fn foreign_inventory_is_cannot_tell_never_p1() {
         "this inventory does not describe this server (expected flyer-crawler-*, stock-alert-*, \
          found shop-web, shop-queue): run `pm2-incident init`"
     );
-    assert!(a.plan.items.is_empty(), "no plan to start another server's apps");
+    assert!(
+        a.plan.items.is_empty(),
+        "no plan to start another server's apps"
+    );
     // One inventory process among them: the inventory describes this server.
-    let procs = listing(&[("shop-web", "online", 0), ("flyer-crawler-api", "online", 0)]);
+    let procs = listing(&[
+        ("shop-web", "online", 0),
+        ("flyer-crawler-api", "online", 0),
+    ]);
     let a = run(&rb, Pm2View::Listed(&procs), &[]);
     assert!(!a.scope.fit.is_foreign());
     assert_eq!(a.severity.level, Level::P1);
@@ -477,13 +483,19 @@ fn foreign_inventory_is_cannot_tell_never_p1() {
 fn foreign_inventory_with_daemon_down_is_judged_by_the_saved_list() {
     let rb = rb();
     let obs = Observation {
-        pm2: Pm2View::DaemonDown { reason: "daemon not running" },
+        pm2: Pm2View::DaemonDown {
+            reason: "daemon not running",
+        },
         health: &[],
     };
     let saved = vec!["shop-web".to_string(), "blog".to_string()];
     let a = assess::assess_with_saved(&rb, &obs, &saved);
     assert_eq!(a.severity.level, Level::Unknown);
-    assert!(a.severity.label.contains("found shop-web, blog"), "{}", a.severity.label);
+    assert!(
+        a.severity.label.contains("found shop-web, blog"),
+        "{}",
+        a.severity.label
+    );
     // The saved list names the inventory's processes: a dead daemon is P1.
     let saved = vec!["flyer-crawler-api".to_string()];
     let a = assess::assess_with_saved(&rb, &obs, &saved);

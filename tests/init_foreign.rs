@@ -109,7 +109,12 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
             assets().join("blog/ecosystem.config.cjs"),
         ],
         &env,
-        &[("shop-web", 2), ("shop-queue", 1), ("blog", 1), ("blog-test", 1)],
+        &[
+            ("shop-web", 2),
+            ("shop-queue", 1),
+            ("blog", 1),
+            ("blog-test", 1),
+        ],
     );
     for p in [web, blog, blog_test] {
         wait_tcp(p, Duration::from_secs(15));
@@ -119,7 +124,11 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
     assert!(std::fs::read_to_string(&dump).unwrap().contains(&fx.canary));
 
     // --- init changes nothing ---
-    let watched = vec![fx.dir().to_path_buf(), assets().join("shop"), assets().join("blog")];
+    let watched = vec![
+        fx.dir().to_path_buf(),
+        assets().join("shop"),
+        assets().join("blog"),
+    ];
     let before_files = mtimes(&watched);
     let before_list = fingerprint(&fx);
     let before_dump = std::fs::read(&dump).unwrap();
@@ -154,7 +163,10 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
     assert_eq!(shop["environment"].as_str(), Some("production"));
     assert_eq!(
         shop["processes"].as_array().unwrap(),
-        &vec![toml::Value::from("shop-queue"), toml::Value::from("shop-web")]
+        &vec![
+            toml::Value::from("shop-queue"),
+            toml::Value::from("shop-web")
+        ]
     );
     assert_eq!(shop["config"].as_str(), Some("ecosystem.config.cjs"));
     assert_eq!(
@@ -163,8 +175,14 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
     );
     assert_eq!(shop["ready_path"].as_str(), Some("/healthz"));
     assert_eq!(shop["health_format"].as_str(), Some("status-2xx"));
-    assert!(written.contains("shop-web: 2 instance(s), cluster mode"), "{written}");
-    assert!(written.contains("shop-queue: 1 instance(s), fork mode, no port"), "{written}");
+    assert!(
+        written.contains("shop-web: 2 instance(s), cluster mode"),
+        "{written}"
+    );
+    assert!(
+        written.contains("shop-queue: 1 instance(s), fork mode, no port"),
+        "{written}"
+    );
     let b = by_id("blog-prod");
     assert_eq!(b["ready_path"].as_str(), Some("/health"));
     assert_eq!(b["health_format"].as_str(), Some("health+json"));
@@ -178,7 +196,11 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
 
     // --- snapshot with it through an incident ---
     let (code, json, text) = snapshot(&fx, &inv_s);
-    assert_eq!((json["severity"]["level"].as_str(), code), (Some("none"), 0), "{text}");
+    assert_eq!(
+        (json["severity"]["level"].as_str(), code),
+        (Some("none"), 0),
+        "{text}"
+    );
     assert!(json["health"]
         .as_array()
         .unwrap()
@@ -201,20 +223,39 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
     // A production app stopped: P2.
     pm2(&fx, &["stop", "shop-queue"]);
     let (code, json, text) = snapshot(&fx, &inv_s);
-    assert_eq!((json["severity"]["level"].as_str(), code), (Some("P2"), 2), "{text}");
+    assert_eq!(
+        (json["severity"]["level"].as_str(), code),
+        (Some("P2"), 2),
+        "{text}"
+    );
 
     // Everything deleted (by name): P1.
-    pm2(&fx, &["delete", "shop-web", "shop-queue", "blog", "blog-test"]);
+    pm2(
+        &fx,
+        &["delete", "shop-web", "shop-queue", "blog", "blog-test"],
+    );
     let (code, json, text) = snapshot(&fx, &inv_s);
-    assert_eq!((json["severity"]["level"].as_str(), code), (Some("P1"), 3), "{text}");
+    assert_eq!(
+        (json["severity"]["level"].as_str(), code),
+        (Some("P1"), 3),
+        "{text}"
+    );
 
     // Back from the saved list, then the daemon killed: judged from dump.pm2.
     pm2(&fx, &["resurrect"]);
     fx.wait_until(Duration::from_secs(30), "resurrected", |l| l.len() == 5);
     pm2(&fx, &["kill"]);
     let (code, json, text) = snapshot(&fx, &inv_s);
-    assert_eq!(json["pm2"]["daemon"].as_str(), Some("not_running"), "{text}");
-    assert_eq!((json["severity"]["level"].as_str(), code), (Some("P1"), 3), "{text}");
+    assert_eq!(
+        json["pm2"]["daemon"].as_str(),
+        Some("not_running"),
+        "{text}"
+    );
+    assert_eq!(
+        (json["severity"]["level"].as_str(), code),
+        (Some("P1"), 3),
+        "{text}"
+    );
     // The example inventory with the daemon down: the saved list says whose server this is.
     let (code, _, text) = snapshot(&fx, "example");
     assert_eq!(code, 4, "{text}");

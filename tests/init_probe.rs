@@ -57,7 +57,11 @@ fn formats_are_detected_and_silent_servers_skipped() {
     });
     let failing = serve(|p| match p {
         // Down, but in the runbook's shape: still its health endpoint.
-        "/api/health/ready" => Some((503, "application/json", r#"{"data":{"status":"unhealthy"}}"#)),
+        "/api/health/ready" => Some((
+            503,
+            "application/json",
+            r#"{"data":{"status":"unhealthy"}}"#,
+        )),
         _ => Some((404, "text/plain", "no")),
     });
     let hang = serve(|_| None);
@@ -67,7 +71,10 @@ fn formats_are_detected_and_silent_servers_skipped() {
     };
     let timeout = Duration::from_millis(500);
     let start = Instant::now();
-    let found = probe_ports(&[runbook, hjson, plain, root_only, failing, hang, closed], timeout);
+    let found = probe_ports(
+        &[runbook, hjson, plain, root_only, failing, hang, closed],
+        timeout,
+    );
     let elapsed = start.elapsed();
     let got: Vec<(u16, &str, HealthFormat)> = found
         .iter()

@@ -59,7 +59,11 @@ fn env_var_then_user_config_are_found() {
     let config = tempfile::tempdir().unwrap();
     let user = config.path().join("pm2-incident/inventory.toml");
     std::fs::create_dir_all(user.parent().unwrap()).unwrap();
-    std::fs::write(&user, DEFAULT_INVENTORY.replace("projectium.com\"", "user.example\"")).unwrap();
+    std::fs::write(
+        &user,
+        DEFAULT_INVENTORY.replace("projectium.com\"", "user.example\""),
+    )
+    .unwrap();
     let mut c = bin(home.path(), config.path());
     c.args(["runbook", "check"]);
     let (code, text) = out(c);
@@ -70,7 +74,8 @@ fn env_var_then_user_config_are_found() {
     let other = config.path().join("other.toml");
     std::fs::write(&other, "site = \n").unwrap();
     let mut c = bin(home.path(), config.path());
-    c.args(["runbook", "check"]).env("PM2_INCIDENT_INVENTORY", &other);
+    c.args(["runbook", "check"])
+        .env("PM2_INCIDENT_INVENTORY", &other);
     let (code, text) = out(c);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains(&other.display().to_string()), "{text}");

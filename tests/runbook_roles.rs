@@ -53,7 +53,10 @@ fn inventory(deps: &[Dep]) -> String {
     ranked.sort_by_key(|d| d.env != "production");
     for d in ranked {
         for p in d.procs {
-            s += &format!("\n[[restore]]\nprocess = \"{p}\"\nrationale = \"{}\"\n", d.env);
+            s += &format!(
+                "\n[[restore]]\nprocess = \"{p}\"\nrationale = \"{}\"\n",
+                d.env
+            );
         }
     }
     s
@@ -325,7 +328,10 @@ fn five_deployments_instantiate_each_role_in_priority_order() {
     let procs = server(FIVE, &[("blog-preview", "")]);
     let a = judge(&rb, &procs);
     assert_eq!(a.severity.level, Level::P3);
-    assert_eq!(a.plan.scenario_step.as_deref(), Some("scenario-b-blog-preview"));
+    assert_eq!(
+        a.plan.scenario_step.as_deref(),
+        Some("scenario-b-blog-preview")
+    );
     // Another production app down: scenario C for that app, P2.
     let procs = server(FIVE, &[("wiki-*", "")]);
     let a = judge(&rb, &procs);
@@ -338,7 +344,13 @@ fn five_deployments_instantiate_each_role_in_priority_order() {
     let order: Vec<&str> = a.plan.items.iter().map(|i| i.deployment.as_str()).collect();
     assert_eq!(
         order,
-        ["ledger-main", "blog-www", "wiki-www", "ledger-qa", "blog-preview"]
+        [
+            "ledger-main",
+            "blog-www",
+            "wiki-www",
+            "ledger-qa",
+            "blog-preview"
+        ]
     );
     // Nothing down: no incident.
     let all = server(FIVE, &[]);

@@ -99,7 +99,12 @@ fn summarize(names: &[String]) -> Vec<String> {
 
 fn short_list(names: &[String]) -> String {
     const MAX: usize = 4;
-    let mut s = names.iter().take(MAX).cloned().collect::<Vec<_>>().join(", ");
+    let mut s = names
+        .iter()
+        .take(MAX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > MAX {
         s.push_str(", …");
     }

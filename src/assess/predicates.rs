@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::scope::{DeploymentScope, ProcState, Scope};
-use crate::runbook::predicates as p;
 use crate::runbook::model::Scenario;
+use crate::runbook::predicates as p;
 use crate::runbook::{Environment, Runbook};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -137,13 +137,23 @@ mod tests {
     use HealthFormat::*;
 
     fn v(f: HealthFormat, status: u16, ct: &str, body: &str) -> Verdict {
-        interpret_as(f, "http://x/health", status, Some(ct), body.as_bytes(), false)
+        interpret_as(
+            f,
+            "http://x/health",
+            status,
+            Some(ct),
+            body.as_bytes(),
+            false,
+        )
     }
 
     #[test]
     fn health_json_verdicts() {
         let ct = "application/health+json";
-        assert_eq!(v(HealthJson, 200, ct, r#"{"status":"pass"}"#), Verdict::Healthy);
+        assert_eq!(
+            v(HealthJson, 200, ct, r#"{"status":"pass"}"#),
+            Verdict::Healthy
+        );
         assert_eq!(
             v(
                 HealthJson,
@@ -163,14 +173,23 @@ mod tests {
             }
         );
         assert_eq!(v(HealthJson, 200, "text/html", "<html>"), Verdict::NotJson);
-        assert_eq!(v(HealthJson, 502, "text/html", "bad"), Verdict::BadGateway { code: 502 });
+        assert_eq!(
+            v(HealthJson, 502, "text/html", "bad"),
+            Verdict::BadGateway { code: 502 }
+        );
     }
 
     #[test]
     fn status_2xx_ignores_the_body() {
         assert_eq!(v(Status2xx, 204, "text/html", ""), Verdict::Healthy);
-        assert_eq!(v(Status2xx, 404, "text/html", ""), Verdict::HttpError { code: 404 });
-        assert_eq!(v(Status2xx, 503, "text/html", ""), Verdict::BadGateway { code: 503 });
+        assert_eq!(
+            v(Status2xx, 404, "text/html", ""),
+            Verdict::HttpError { code: 404 }
+        );
+        assert_eq!(
+            v(Status2xx, 503, "text/html", ""),
+            Verdict::BadGateway { code: 503 }
+        );
         // The same body read as the runbook's shape is not JSON.
         assert_eq!(v(Runbook, 200, "text/html", "<html>"), Verdict::NotJson);
     }
@@ -178,12 +197,21 @@ mod tests {
     #[test]
     fn detection() {
         let j = Some("application/json");
-        assert_eq!(detect(200, j, br#"{"data":{"status":"healthy"}}"#), Some(Runbook));
-        assert_eq!(detect(200, Some("application/health+json"), b"{}"), Some(HealthJson));
+        assert_eq!(
+            detect(200, j, br#"{"data":{"status":"healthy"}}"#),
+            Some(Runbook)
+        );
+        assert_eq!(
+            detect(200, Some("application/health+json"), b"{}"),
+            Some(HealthJson)
+        );
         assert_eq!(detect(200, j, br#"{"status":"pass"}"#), Some(HealthJson));
         assert_eq!(detect(200, Some("text/plain"), b"OK"), Some(Status2xx));
         assert_eq!(detect(404, Some("text/html"), b"nope"), None);
-        assert_eq!(detect(503, j, br#"{"data":{"status":"unhealthy"}}"#), Some(Runbook));
+        assert_eq!(
+            detect(503, j, br#"{"data":{"status":"unhealthy"}}"#),
+            Some(Runbook)
+        );
     }
 
     #[test]

@@ -9,6 +9,6 @@ pub mod verdict;
 
 pub use checker::{CheckOptions, CheckerError, HealthChecker};
 pub use fetch::{fetch, Fetched, DEFAULT_BODY_CAP};
+pub use format::{interpret_as, HealthFormat};
 pub use interpret::{interpret, interpret_target, is_ping_url};
 pub use verdict::{slow_label, HealthResult, Verdict};
-pub use format::{interpret_as, HealthFormat};

@@ -10,7 +10,13 @@ use crate::health::fetch;
 use crate::health::format::detect;
 
 /// Paths tried, in order.
-pub const PATHS: &[&str] = &["/api/health/ready", "/health", "/healthz", "/api/health", "/"];
+pub const PATHS: &[&str] = &[
+    "/api/health/ready",
+    "/health",
+    "/healthz",
+    "/api/health",
+    "/",
+];
 
 /// Probe each port (in parallel across ports, in order within one).
 pub fn probe_ports(ports: &[u16], timeout: Duration) -> Vec<Probe> {

@@ -184,12 +184,17 @@ enum Key {
     Alone(String),
 }
 
+/// One process name in a group: its facts and why it has its environment.
+type Member<'a> = (&'a str, &'a Vec<&'a Fact>, String);
+
 pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
     // Which ecosystem file declares each name (the first one read).
     let mut declared: BTreeMap<&str, &Path> = BTreeMap::new();
     for f in facts {
         if let FactSource::Ecosystem(p) = &f.source {
-            declared.entry(f.launch.name.as_str()).or_insert(p.as_path());
+            declared
+                .entry(f.launch.name.as_str())
+                .or_insert(p.as_path());
         }
     }
     // One entry per name: live facts first, then saved, then declared.
@@ -212,8 +217,7 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
             .push(f);
     }
     // Groups of names by (key, environment).
-    let mut groups: BTreeMap<(Key, Environment), Vec<(&str, &Vec<&Fact>, String)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
     for (name, (fs, key)) in &by_name {
         let best = fs.iter().map(|f| &f.launch).find(|l| l.node_env.is_some());
         let (env, why) = environment_of(best.unwrap_or(&fs[0].launch));
@@ -229,7 +233,9 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
         let names: Vec<&str> = members.iter().map(|m| base_name(m.0)).collect();
         let (dir, config) = match key {
             Key::Ecosystem(p) => (
-                p.parent().map(|d| d.display().to_string()).unwrap_or_default(),
+                p.parent()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
                 p.file_name().map(|n| n.to_string_lossy().into_owned()),
             ),
             Key::Dir(d) => (d.clone(), None),
@@ -265,9 +271,12 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
         let mut processes: Vec<ProposedProcess> = members
             .iter()
             .map(|(name, fs, _)| {
-                let live: Vec<&&Fact> = fs.iter().filter(|f| f.source == FactSource::Live).collect();
-                let saved: Vec<&&Fact> =
-                    fs.iter().filter(|f| f.source == FactSource::Saved).collect();
+                let live: Vec<&&Fact> =
+                    fs.iter().filter(|f| f.source == FactSource::Live).collect();
+                let saved: Vec<&&Fact> = fs
+                    .iter()
+                    .filter(|f| f.source == FactSource::Saved)
+                    .collect();
                 let instances = if !live.is_empty() {
                     live.len()
                 } else {
@@ -303,7 +312,9 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
             processes,
             dir,
             config,
-            local_url: probe.as_ref().map(|p| format!("http://127.0.0.1:{}", p.port)),
+            local_url: probe
+                .as_ref()
+                .map(|p| format!("http://127.0.0.1:{}", p.port)),
             probe,
             silent_ports,
         });
@@ -356,8 +367,18 @@ mod tests {
     fn groups_by_cwd_and_environment_production_first() {
         let facts = vec![
             live(launch("blog-test", "/srv/blog-test", Some(4002), None)),
-            live(launch("shop-web", "/srv/shop", Some(4000), Some("production"))),
-            live(launch("shop-web", "/srv/shop", Some(4000), Some("production"))),
+            live(launch(
+                "shop-web",
+                "/srv/shop",
+                Some(4000),
+                Some("production"),
+            )),
+            live(launch(
+                "shop-web",
+                "/srv/shop",
+                Some(4000),
+                Some("production"),
+            )),
             live(launch("shop-queue", "/srv/shop", None, Some("production"))),
             live(launch("blog", "/srv/blog", Some(4001), None)),
         ];
@@ -379,7 +400,10 @@ mod tests {
         assert_eq!(shop.environment_reason, "NODE_ENV=production");
         assert_eq!(p.deployments[2].environment, Environment::Test);
         assert_eq!(p.deployments[0].silent_ports, [4001]);
-        assert_eq!(p.apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Blog", "Shop"]);
+        assert_eq!(
+            p.apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            ["Blog", "Shop"]
+        );
         assert_eq!(p.ssh_target, "deploy@box");
     }
 

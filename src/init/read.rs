@@ -29,15 +29,17 @@ pub fn read_pm2(home: &Pm2Home) -> Pm2Read {
     let daemon = probe_daemon(home);
     let mut notes = Vec::new();
     let live = match &daemon {
-        DaemonState::Up { .. } => match RpcClient::connect(home.rpc_socket(), RpcOptions::default())
-            .and_then(|mut c| c.launches())
-        {
-            Ok(l) => Some(l),
-            Err(e) => {
-                notes.push(format!("the live list could not be read: {e}"));
-                None
+        DaemonState::Up { .. } => {
+            match RpcClient::connect(home.rpc_socket(), RpcOptions::default())
+                .and_then(|mut c| c.launches())
+            {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    notes.push(format!("the live list could not be read: {e}"));
+                    None
+                }
             }
-        },
+        }
         other => {
             notes.push(format!("PM2 daemon {other}: using the saved list"));
             None
@@ -159,7 +161,10 @@ pub fn read_ecosystem(file: &Path, node: &Path, timeout: Duration) -> Result<Vec
             // Our own child, by its pid.
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("{}: node did not finish within {timeout:?}", file.display()));
+            return Err(format!(
+                "{}: node did not finish within {timeout:?}",
+                file.display()
+            ));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -174,8 +179,8 @@ pub fn read_ecosystem(file: &Path, node: &Path, timeout: Duration) -> Result<Vec
     if !status.success() {
         return Err(format!("{}: {}", file.display(), err.trim()));
     }
-    let apps: Vec<NodeApp> =
-        serde_json::from_slice(&out).map_err(|e| format!("{}: unexpected reader output: {e}", file.display()))?;
+    let apps: Vec<NodeApp> = serde_json::from_slice(&out)
+        .map_err(|e| format!("{}: unexpected reader output: {e}", file.display()))?;
     Ok(apps
         .into_iter()
         .map(|a| Fact {
@@ -190,7 +195,10 @@ pub fn read_ecosystem(file: &Path, node: &Path, timeout: Duration) -> Result<Vec
                 script: a.script,
                 exec_mode: a.exec_mode.map(|m| m.trim_end_matches("_mode").to_string()),
                 status: None,
-                port: a.port.and_then(|p| p.trim().parse().ok()).filter(|p: &u16| *p > 0),
+                port: a
+                    .port
+                    .and_then(|p| p.trim().parse().ok())
+                    .filter(|p: &u16| *p > 0),
                 node_env: crate::pm2::launch::env_word(&a.node_env.map(serde_json::Value::String)),
             },
             source: FactSource::Ecosystem(file.clone()),

@@ -85,7 +85,10 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
                 let _ = writeln!(o, "config = {}", q(CONFIG_PLACEHOLDER));
             }
         }
-        let _ = writeln!(o, "# The processes' working directory (pm_cwd) or the ecosystem file's.");
+        let _ = writeln!(
+            o,
+            "# The processes' working directory (pm_cwd) or the ecosystem file's."
+        );
         let _ = writeln!(o, "dir = {}", q(&d.dir));
         let _ = writeln!(
             o,
@@ -144,7 +147,12 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
 /// What the responder reviews before the file is written.
 pub fn summary(p: &Proposal, notes: &[String]) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "Proposed inventory for {} ({} deployment(s), restore order):", p.site, p.deployments.len());
+    let _ = writeln!(
+        o,
+        "Proposed inventory for {} ({} deployment(s), restore order):",
+        p.site,
+        p.deployments.len()
+    );
     for (i, d) in p.deployments.iter().enumerate() {
         let _ = writeln!(
             o,
@@ -153,7 +161,11 @@ pub fn summary(p: &Proposal, notes: &[String]) -> String {
             d.id,
             d.environment.as_str(),
             d.environment_reason,
-            if d.dir.is_empty() { "(unknown)" } else { &d.dir }
+            if d.dir.is_empty() {
+                "(unknown)"
+            } else {
+                &d.dir
+            }
         );
         for pr in &d.processes {
             let inst = if pr.instances > 1 {
@@ -169,7 +181,10 @@ pub fn summary(p: &Proposal, notes: &[String]) -> String {
                 let _ = writeln!(o, "      config {c}");
             }
             None => {
-                let _ = writeln!(o, "      config NOT FOUND (placeholder {CONFIG_PLACEHOLDER}: edit it)");
+                let _ = writeln!(
+                    o,
+                    "      config NOT FOUND (placeholder {CONFIG_PLACEHOLDER}: edit it)"
+                );
             }
         }
         match (&d.local_url, &d.probe) {

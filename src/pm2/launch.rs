@@ -124,8 +124,7 @@ impl RawEnv {
 
 /// Parse a process list (`getMonitorData`, `jlist`) or a saved list (`dump.pm2`).
 pub fn parse_launch_list(bytes: &[u8]) -> Result<Vec<Launch>, ParseError> {
-    let raw: Vec<RawEnv> =
-        serde_json::from_slice(bytes).map_err(|e| ParseError::from_serde(&e))?;
+    let raw: Vec<RawEnv> = serde_json::from_slice(bytes).map_err(|e| ParseError::from_serde(&e))?;
     Ok(from_raw(raw))
 }
 
@@ -134,9 +133,7 @@ pub(crate) fn from_raw(raw: Vec<RawEnv>) -> Vec<Launch> {
         .filter_map(|r| {
             let env = r.pm2_env.as_deref().unwrap_or(&r);
             let name = text(&r.name).or_else(|| text(&env.name))?;
-            let exec_mode = text(&env.exec_mode).map(|m| {
-                m.trim_end_matches("_mode").to_string()
-            });
+            let exec_mode = text(&env.exec_mode).map(|m| m.trim_end_matches("_mode").to_string());
             Some(Launch {
                 name,
                 namespace: text(&env.namespace),
@@ -167,7 +164,8 @@ mod tests {
         assert_eq!(l[0].cwd.as_deref(), Some("/srv/shop"));
         assert!(!format!("{l:?}").contains("canary"));
         // dump.pm2: the pm2_env objects themselves; a number port; no port at all.
-        let dump = br#"[{"name":"q","pm_cwd":"/srv/q","status":"stopped","PORT":3001,"TOKEN":"canary"},
+        let dump =
+            br#"[{"name":"q","pm_cwd":"/srv/q","status":"stopped","PORT":3001,"TOKEN":"canary"},
                         {"name":"cron","pm_cwd":"/srv/c","NODE_ENV":"staging"}]"#;
         let l = parse_launch_list(dump).unwrap();
         assert_eq!(l[0].port, Some(3001));

@@ -1,11 +1,11 @@
 //! `runbook check` and `runbook show`.
 use std::fmt::Write as _;
 
-use super::model::{Effect, Risk};
 use super::discover::{discover, InventoryChoice};
+use super::model::{Effect, Risk};
 use super::Runbook;
-use std::path::Path;
 use crate::cli::RunbookSource;
+use std::path::Path;
 
 fn load_from(src: &RunbookSource, inventory: Option<&Path>) -> Result<Runbook, i32> {
     Runbook::load(src.runbook.as_deref(), inventory).map_err(|errors| {

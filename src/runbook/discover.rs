@@ -82,11 +82,9 @@ pub fn choose(
 
 /// From the process environment and file system.
 pub fn discover(flag: Option<&Path>) -> InventoryChoice {
-    choose(
-        flag,
-        &|k| std::env::var_os(k).map(PathBuf::from),
-        &|p| p.is_file(),
-    )
+    choose(flag, &|k| std::env::var_os(k).map(PathBuf::from), &|p| {
+        p.is_file()
+    })
 }
 
 #[cfg(test)]
@@ -106,30 +104,52 @@ mod tests {
     fn order() {
         let all = |_: &Path| true;
         let none = |_: &Path| false;
-        let e = env(&[("PM2_INCIDENT_INVENTORY", "/e.toml"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
+        let e = env(&[
+            ("PM2_INCIDENT_INVENTORY", "/e.toml"),
+            ("XDG_CONFIG_HOME", "/x"),
+            ("HOME", "/h"),
+        ]);
         assert_eq!(
             choose(Some(Path::new("/f.toml")), &e, &all),
-            InventoryChoice::File { path: "/f.toml".into(), how: Found::Flag }
+            InventoryChoice::File {
+                path: "/f.toml".into(),
+                how: Found::Flag
+            }
         );
-        assert_eq!(choose(Some(Path::new("example")), &e, &all), InventoryChoice::Example);
+        assert_eq!(
+            choose(Some(Path::new("example")), &e, &all),
+            InventoryChoice::Example
+        );
         assert_eq!(
             choose(None, &e, &all),
-            InventoryChoice::File { path: "/e.toml".into(), how: Found::EnvVar }
+            InventoryChoice::File {
+                path: "/e.toml".into(),
+                how: Found::EnvVar
+            }
         );
         let e = env(&[("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")]);
         assert_eq!(
             choose(None, &e, &all),
-            InventoryChoice::File { path: "/x/pm2-incident/inventory.toml".into(), how: Found::UserConfig }
+            InventoryChoice::File {
+                path: "/x/pm2-incident/inventory.toml".into(),
+                how: Found::UserConfig
+            }
         );
         let e = env(&[("HOME", "/h")]);
         assert_eq!(
             choose(None, &e, &all),
-            InventoryChoice::File { path: "/h/.config/pm2-incident/inventory.toml".into(), how: Found::UserConfig }
+            InventoryChoice::File {
+                path: "/h/.config/pm2-incident/inventory.toml".into(),
+                how: Found::UserConfig
+            }
         );
         let sys = |p: &Path| p == Path::new(SYSTEM_PATH);
         assert_eq!(
             choose(None, &e, &sys),
-            InventoryChoice::File { path: SYSTEM_PATH.into(), how: Found::SystemConfig }
+            InventoryChoice::File {
+                path: SYSTEM_PATH.into(),
+                how: Found::SystemConfig
+            }
         );
         assert_eq!(choose(None, &e, &none), InventoryChoice::None);
     }

@@ -34,10 +34,8 @@ pub fn instantiate(mut p: Procedure, inv: &Inventory) -> Procedure {
                             suffix_ids(&mut s, d);
                         }
                         if let Some(sc) = &mut s.scenario {
-                            sc.deployments = vec![Spanned::new(
-                                step.id.span(),
-                                d.id.get_ref().clone(),
-                            )];
+                            sc.deployments =
+                                vec![Spanned::new(step.id.span(), d.id.get_ref().clone())];
                         }
                         phase.step.push(s);
                     }
