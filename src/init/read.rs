@@ -41,7 +41,9 @@ pub fn read_pm2(home: &Pm2Home) -> Pm2Read {
             }
         }
         other => {
-            notes.push(format!("PM2 daemon {other}: using the saved list"));
+            notes.push(format!(
+                "PM2 daemon {other}: no live list (the saved list and ecosystem files are read)"
+            ));
             None
         }
     };
