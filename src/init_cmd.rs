@@ -86,7 +86,19 @@ pub fn run(args: &InitArgs) -> i32 {
             });
         }
     }
-    let mut dirs: Vec<String> = facts.iter().filter_map(|f| f.launch.cwd.clone()).collect();
+    // Ecosystem files sit next to the apps: in their working directory or their
+    // script's (PM2 records the directory `pm2 start` ran in as the cwd).
+    let mut dirs: Vec<String> = facts
+        .iter()
+        .flat_map(|f| {
+            let script_dir = f
+                .launch
+                .script
+                .as_deref()
+                .and_then(|s| Path::new(s).parent().map(|d| d.display().to_string()));
+            f.launch.cwd.clone().into_iter().chain(script_dir)
+        })
+        .collect();
     dirs.sort();
     dirs.dedup();
     let mut files = args.ecosystem.clone();
@@ -108,6 +120,13 @@ pub fn run(args: &InitArgs) -> i32 {
             "pm2-incident init: PM2 lists no process, saves none, and no ecosystem file was given (--ecosystem FILE): nothing to describe"
         );
         return 4;
+    }
+    let skipped = crate::init::propose::declared_only(&facts);
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "declared in an ecosystem file but neither running nor saved (left out): {}",
+            skipped.join(", ")
+        ));
     }
     let mut ports: Vec<u16> = facts.iter().filter_map(|f| f.launch.port).collect();
     ports.sort();

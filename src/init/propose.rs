@@ -181,20 +181,56 @@ fn title_case(id: &str) -> String {
 enum Key {
     Ecosystem(PathBuf),
     Dir(String),
+    /// A name family within a directory.
+    Family(String, String),
     Alone(String),
 }
 
 /// One process name in a group: its facts and why it has its environment.
 type Member<'a> = (&'a str, &'a Vec<&'a Fact>, String);
 
+/// Names only an ecosystem file declares, while PM2 runs or saved others: they are
+/// not expected here (an old or shared config), so they are reported, not proposed.
+pub fn declared_only(facts: &[Fact]) -> Vec<String> {
+    let from_pm2 = |f: &&Fact| !matches!(f.source, FactSource::Ecosystem(_));
+    if !facts.iter().any(|f| from_pm2(&f)) {
+        return vec![];
+    }
+    let pm2_knows = |n: &str| facts.iter().filter(from_pm2).any(|f| f.launch.name == n);
+    let mut out: Vec<String> = facts
+        .iter()
+        .filter(|f| !from_pm2(f) && !pm2_knows(&f.launch.name))
+        .map(|f| f.launch.name.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
-    // Which ecosystem file declares each name (the first one read).
+    let skipped = declared_only(facts);
+    let facts: Vec<Fact> = facts
+        .iter()
+        .filter(|f| !skipped.contains(&f.launch.name))
+        .cloned()
+        .collect();
+    let facts = facts.as_slice();
+    // Which ecosystem file declares each name: the most specific (fewest apps).
+    let mut size: BTreeMap<&Path, usize> = BTreeMap::new();
+    for f in facts {
+        if let FactSource::Ecosystem(p) = &f.source {
+            *size.entry(p.as_path()).or_default() += 1;
+        }
+    }
     let mut declared: BTreeMap<&str, &Path> = BTreeMap::new();
     for f in facts {
         if let FactSource::Ecosystem(p) = &f.source {
-            declared
+            let e = declared
                 .entry(f.launch.name.as_str())
                 .or_insert(p.as_path());
+            if size[p.as_path()] < size[*e] {
+                *e = p.as_path();
+            }
         }
     }
     // One entry per name: live facts first, then saved, then declared.
@@ -226,6 +262,25 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
             .or_default()
             .push((name, fs, why));
     }
+    // A working directory shared by unrelated apps (PM2 records the directory
+    // `pm2 start` ran in) splits into name families: `shop-*` apart from `blog`.
+    let mut split: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
+    for ((key, env), members) in groups {
+        let names: Vec<&str> = members.iter().map(|m| base_name(m.0)).collect();
+        if matches!(key, Key::Ecosystem(_)) || !common_prefix(&names).is_empty() {
+            split.insert((key, env), members);
+            continue;
+        }
+        for m in members {
+            let family = base_name(m.0).split('-').next().unwrap_or(m.0).to_string();
+            let k = match &key {
+                Key::Dir(d) => Key::Family(d.clone(), family),
+                other => other.clone(),
+            };
+            split.entry((k, env)).or_default().push(m);
+        }
+    }
+    let groups = split;
 
     let mut deployments: Vec<ProposedDeployment> = Vec::new();
     let mut apps: Vec<ProposedApp> = Vec::new();
@@ -238,7 +293,7 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
                     .unwrap_or_default(),
                 p.file_name().map(|n| n.to_string_lossy().into_owned()),
             ),
-            Key::Dir(d) => (d.clone(), None),
+            Key::Dir(d) | Key::Family(d, _) => (d.clone(), None),
             Key::Alone(_) => (String::new(), None),
         };
         let mut app = slug(&common_prefix(&names));
@@ -426,7 +481,29 @@ mod tests {
         let d = &p.deployments[0];
         assert_eq!(d.config.as_deref(), Some("ecosystem.config.cjs"));
         assert_eq!(d.dir, "/srv/app");
-        assert_eq!(d.processes.len(), 2);
+        // `worker` is only declared (PM2 neither runs nor saved it): left out.
+        assert_eq!(d.processes.len(), 1);
+        // With no PM2 facts at all, the ecosystem file is all there is.
+        let p = propose(&facts[1..], &[], &host());
+        assert_eq!(p.deployments[0].processes.len(), 2);
+    }
+
+    #[test]
+    fn one_directory_unrelated_apps_and_stale_configs() {
+        let eco = PathBuf::from("/srv/ecosystem.config.js");
+        let facts = vec![
+            live(launch("shop-web", "/home/deploy", None, None)),
+            live(launch("shop-queue", "/home/deploy", None, None)),
+            live(launch("blog", "/home/deploy", None, None)),
+            Fact {
+                launch: launch("old-thing", "/srv", None, None),
+                source: FactSource::Ecosystem(eco),
+            },
+        ];
+        let p = propose(&facts, &[], &host());
+        let ids: Vec<&str> = p.deployments.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["blog-prod", "shop-prod"]);
+        assert_eq!(declared_only(&facts), ["old-thing"]);
     }
 
     #[test]
