@@ -356,3 +356,39 @@ fn five_deployments_instantiate_each_role_in_priority_order() {
     let all = server(FIVE, &[]);
     assert_eq!(judge(&rb, &all).severity.level, Level::None);
 }
+
+#[test]
+fn the_shipped_inventory_renamed_loads_and_keeps_its_shape() {
+    let inv = pm2_incident::runbook::DEFAULT_INVENTORY
+        .replace("flyer-crawler", "shopfront")
+        .replace("Flyer Crawler", "Shopfront")
+        .replace("stock-alert", "ledger")
+        .replace("Stock Alert", "Ledger")
+        .replace("projectium.com", "acme.example");
+    let rb = load(&inv).unwrap_or_else(|e| panic!("{e:#?}"));
+    let text = rendered(&rb).to_lowercase();
+    for seed in ["flyer", "stock", "projectium"] {
+        assert!(!text.contains(seed), "`{seed}` in:\n{text}");
+    }
+    let titles: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .flat_map(|l| scenario_steps(&rb, l).into_iter().map(|(_, t)| t))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Scenario A: Shopfront Production Processes Missing",
+            "Scenario B: Shopfront Test Processes Missing",
+            "Scenario C: Ledger Processes Missing"
+        ]
+    );
+    let d = rb.procedure.step("scenario-d").unwrap();
+    assert_eq!(
+        d.command[0].purpose,
+        "1. Shopfront Production (highest priority)"
+    );
+    assert_eq!(
+        rb.render(d.command[1].dir.as_ref().unwrap().get_ref()),
+        "/var/www/shopfront.acme.example"
+    );
+}
