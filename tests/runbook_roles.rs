@@ -392,3 +392,20 @@ fn the_shipped_inventory_renamed_loads_and_keeps_its_shape() {
         "/var/www/shopfront.acme.example"
     );
 }
+
+#[test]
+fn a_test_only_server_has_no_production_scenarios() {
+    const TEST_ONLY: &[Dep] = &[Dep {
+        id: "lab",
+        app: "lab",
+        env: "test",
+        procs: &["lab-api-test"],
+        local: true,
+    }];
+    let rb = load(&inventory(TEST_ONLY)).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(scenario_steps(&rb, "A").is_empty());
+    assert_eq!(scenario_steps(&rb, "B").len(), 1);
+    let a = judge(&rb, &[]);
+    assert_eq!(a.plan.scenario.as_deref(), Some("B"));
+    assert_eq!(a.severity.level, Level::P3, "{:?}", a.severity);
+}

@@ -72,7 +72,11 @@ pub fn deployments(inv: &Inventory, role: Role) -> Vec<&Deployment> {
     let is_primary = |d: &&Deployment| Some(d.id.get_ref()) == primary_id.as_ref();
     match role {
         Role::RestoreOrder => order,
-        Role::Primary => primary(inv).into_iter().collect(),
+        // As a role played (scenario A), only a production deployment is primary.
+        Role::Primary => primary(inv)
+            .filter(|d| d.environment == Environment::Production)
+            .into_iter()
+            .collect(),
         Role::Production => order
             .into_iter()
             .filter(|d| d.environment == Environment::Production)
