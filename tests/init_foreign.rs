@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use support::pm2_fixture::{free_port, wait_tcp, Pm2Fixture};
+use support::tmux::Tmux;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pm2-incident"));
@@ -206,6 +207,32 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
         .unwrap()
         .iter()
         .all(|h| h["verdict"]["verdict"] == "healthy"));
+
+    // respond with the written inventory: this server's apps on screen; the journal
+    // (and the screen) never hold the canary.
+    let journal = out_dir.path().join("incident.jsonl");
+    let cmd = format!(
+        "PM2_HOME={home} {bin} respond --inventory {inv} --journal {j}; echo EXITED $?; sleep 60",
+        home = fx.dir().display(),
+        bin = env!("CARGO_BIN_EXE_pm2-incident"),
+        inv = inv.display(),
+        j = journal.display()
+    );
+    let tui = Tmux::start("init-respond", 120, 35, &cmd);
+    let (screen, _) = tui.wait_for("shop processes on screen", Duration::from_secs(20), |s| {
+        s.contains("shop-prod") && s.contains("blog-test") && s.contains("healthy")
+    });
+    assert!(!screen.contains("flyer-crawler"), "{screen}");
+    assert!(!screen.contains(&fx.canary));
+    tui.keys(&["q"]);
+    tui.wait_text("EXITED 0", Duration::from_secs(20));
+    drop(tui);
+    let recorded = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        recorded.contains("shop-web"),
+        "the journal records the processes"
+    );
+    assert!(!recorded.contains(&fx.canary), "canary in the journal");
 
     // The same server judged by the shipped example: cannot tell, never P1.
     let (code, json, text) = snapshot(&fx, "example");
