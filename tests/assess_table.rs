@@ -451,3 +451,56 @@ fn nothing_serialized_carries_the_environment() {
     let json = serde_json::to_string(&a).unwrap();
     assert!(!json.contains("canary") && !json.contains("SECRET_TOKEN"));
 }
+
+#[test]
+fn foreign_inventory_is_cannot_tell_never_p1() {
+    let rb = rb();
+    let procs = listing(&[("shop-web", "online", 0), ("shop-queue", "online", 0)]);
+    let a = run(&rb, Pm2View::Listed(&procs), &[]);
+    assert_eq!(a.severity.level, Level::Unknown, "{:?}", a.severity);
+    assert_eq!(a.severity.level.exit_code(), 4);
+    assert!(a.scope.fit.is_foreign());
+    assert_eq!(
+        a.scope.fit.message().unwrap(),
+        "this inventory does not describe this server (expected flyer-crawler-*, stock-alert-*, \
+         found shop-web, shop-queue): run `pm2-incident init`"
+    );
+    assert!(
+        a.plan.items.is_empty(),
+        "no plan to start another server's apps"
+    );
+    // One inventory process among them: the inventory describes this server.
+    let procs = listing(&[
+        ("shop-web", "online", 0),
+        ("flyer-crawler-api", "online", 0),
+    ]);
+    let a = run(&rb, Pm2View::Listed(&procs), &[]);
+    assert!(!a.scope.fit.is_foreign());
+    assert_eq!(a.severity.level, Level::P1);
+}
+
+#[test]
+fn foreign_inventory_with_daemon_down_is_judged_by_the_saved_list() {
+    let rb = rb();
+    let obs = Observation {
+        pm2: Pm2View::DaemonDown {
+            reason: "daemon not running",
+        },
+        health: &[],
+    };
+    let saved = vec!["shop-web".to_string(), "blog".to_string()];
+    let a = assess::assess_with_saved(&rb, &obs, &saved);
+    assert_eq!(a.severity.level, Level::Unknown);
+    assert!(
+        a.severity.label.contains("found shop-web, blog"),
+        "{}",
+        a.severity.label
+    );
+    // The saved list names the inventory's processes: a dead daemon is P1.
+    let saved = vec!["flyer-crawler-api".to_string()];
+    let a = assess::assess_with_saved(&rb, &obs, &saved);
+    assert_eq!(a.severity.level, Level::P1);
+    // Nothing listed, nothing saved: nothing contradicts the inventory.
+    let a = assess::assess_with_saved(&rb, &obs, &[]);
+    assert_eq!(a.severity.level, Level::P1);
+}

@@ -313,7 +313,7 @@ fn unknown_variable_points_at_the_variable() {
 fn scenario_naming_unknown_deployment() {
     let p = edit(
         DEFAULT_PROCEDURE,
-        "deployments = [\"stock-alert-prod\"]",
+        "role = \"restore_order\"",
         "deployments = [\"stock-alert-staging\"]",
     );
     let pos = at(P, &p, "\"stock-alert-staging\"", 0, 0);
@@ -322,6 +322,21 @@ fn scenario_naming_unknown_deployment() {
         &pos,
         "unknown deployment `stock-alert-staging`",
     );
+}
+
+#[test]
+fn unknown_role_is_refused_where_it_is_written() {
+    let p = edit(
+        DEFAULT_PROCEDURE,
+        "for_each = \"other_production\"",
+        "for_each = \"staging\"",
+    );
+    let errors = parse(&p, DEFAULT_INVENTORY).unwrap_err();
+    let pos = at(P, &p, "\"staging\"", 0, 0);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let shown = errors[0].to_string();
+    assert!(shown.starts_with(&pos), "{shown} should point at {pos}");
+    assert!(shown.contains("staging"), "{shown}");
 }
 
 #[test]

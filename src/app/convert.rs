@@ -70,7 +70,10 @@ pub fn inventory_summary(inv: &Inventory) -> InventorySummary {
                 name: d.id.get_ref().clone(),
                 env: d.environment.as_str().to_string(),
                 processes: d.processes.get_ref().clone(),
-                health_urls: std::iter::once(join_url(&d.public_url, &d.ready_path))
+                health_urls: d
+                    .public()
+                    .map(|p| join_url(p, &d.ready_path))
+                    .into_iter()
                     .chain(d.local_url.iter().map(|l| join_url(l, &d.ready_path)))
                     .collect(),
             })
@@ -126,6 +129,7 @@ pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
                 Environment::Production
             },
             route: Route::Public,
+            format: Default::default(),
         });
     let verdict = match r.verdict.as_str() {
         "healthy" => Verdict::Healthy,

@@ -22,7 +22,8 @@ pub struct RunbookSource {
     /// Procedure file (TOML); default: the embedded source runbook
     #[arg(long, value_name = "FILE")]
     pub runbook: Option<PathBuf>,
-    /// Inventory file (TOML); default: the embedded projectium.com inventory
+    /// Inventory file (TOML), or `example` for the shipped example; default: $PM2_INCIDENT_INVENTORY,
+    /// $XDG_CONFIG_HOME/pm2-incident/inventory.toml, /etc/pm2-incident/inventory.toml
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
 }
@@ -69,6 +70,8 @@ impl Pm2SourceArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Write this server's inventory from what PM2 runs and saved and the ecosystem files (changes nothing)
+    Init(crate::cmd::init::InitArgs),
     /// Training drill against a simulated server (start here): the runbook's own incident by default
     Drill(crate::cmd::drill::DrillArgs),
     /// Guided live incident response (full-screen): runbook, PM2 and health side by side
@@ -126,6 +129,7 @@ pub enum RunbookCmd {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
+        Command::Init(args) => crate::cmd::init::run(&args),
         Command::Sim { tool, args } => crate::drill::shim::main(&tool, &args),
         Command::CheckCommand(args) => crate::cmd::lint::check_command(&args),
         Command::Lint(args) => crate::cmd::lint::lint(&args),

@@ -46,7 +46,7 @@ pub fn run(args: &DrillArgs) -> i32 {
         }
         return 0;
     }
-    let rb = match crate::cmd::runbook::load(&args.source) {
+    let rb = match crate::cmd::runbook::load_drill(&args.source) {
         Ok(rb) => rb,
         Err(code) => return code,
     };

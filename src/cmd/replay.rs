@@ -24,11 +24,12 @@ pub struct ReplayArgs {
 
 /// Load a file for replay: the app positioned at its start (or its end with follow).
 pub fn open(args: &ReplayArgs) -> Result<(App, usize), String> {
-    let rb = Runbook::load(
-        args.source.runbook.as_deref(),
-        args.source.inventory.as_deref(),
-    )
-    .map_err(|e| {
+    let inventory = args
+        .source
+        .inventory
+        .as_deref()
+        .filter(|p| p.as_os_str() != crate::runbook::discover::EXAMPLE);
+    let rb = Runbook::load(args.source.runbook.as_deref(), inventory).map_err(|e| {
         e.iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()

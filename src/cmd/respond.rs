@@ -50,8 +50,16 @@ pub fn opened_event(rb: &Runbook, incident_id: &str, mode: Mode, me: &LockInfo) 
 }
 
 pub fn run(args: &RespondArgs) -> i32 {
-    let rb = match crate::cmd::runbook::load(&args.source) {
-        Ok(rb) => Arc::new(rb),
+    let rb = match crate::cmd::runbook::load_configured(&args.source) {
+        Ok(Some(rb)) => Arc::new(rb),
+        Ok(None) => {
+            // Judging this server by another's inventory would be a false alarm.
+            eprintln!(
+                "pm2-incident respond: {}",
+                crate::cmd::runbook::NO_INVENTORY
+            );
+            return 4;
+        }
         Err(code) => return code,
     };
     let home = match &args.pm2_home {

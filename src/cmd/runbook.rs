@@ -2,19 +2,57 @@
 use std::fmt::Write as _;
 
 use crate::cmd::cli::RunbookSource;
+use crate::runbook::discover::{discover, InventoryChoice};
 use crate::runbook::model::{Effect, Risk};
 use crate::runbook::Runbook;
+use std::path::Path;
 
-/// Load the runbook and inventory a command was given, printing every
-/// `file:line:col` error; `Err` carries the exit code (1).
-pub fn load(src: &RunbookSource) -> Result<Runbook, i32> {
-    Runbook::load(src.runbook.as_deref(), src.inventory.as_deref()).map_err(|errors| {
+fn load_from(src: &RunbookSource, inventory: Option<&Path>) -> Result<Runbook, i32> {
+    Runbook::load(src.runbook.as_deref(), inventory).map_err(|errors| {
         for e in &errors {
             eprintln!("{e}");
         }
         eprintln!("{} error(s)", errors.len());
         1
     })
+}
+
+/// The sentence every command prints when no inventory is configured.
+pub const NO_INVENTORY: &str = "no inventory configured for this server (--inventory, \
+$PM2_INCIDENT_INVENTORY, $XDG_CONFIG_HOME/pm2-incident/inventory.toml, \
+/etc/pm2-incident/inventory.toml): run `pm2-incident init` to write one from what PM2 runs \
+(or pass `--inventory example` for the shipped example)";
+
+/// The runbook with the inventory found by the discovery order, or `None` when
+/// none is configured; printing every `file:line:col` error (`Err`: exit code 1).
+pub fn load_configured(src: &RunbookSource) -> Result<Option<Runbook>, i32> {
+    match discover(src.inventory.as_deref()) {
+        InventoryChoice::File { path, .. } => load_from(src, Some(&path)).map(Some),
+        InventoryChoice::Example => load_from(src, None).map(Some),
+        InventoryChoice::None => Ok(None),
+    }
+}
+
+/// For `runbook check/show`: with no inventory configured, the shipped example
+/// (said on stderr).
+pub fn load(src: &RunbookSource) -> Result<Runbook, i32> {
+    match load_configured(src)? {
+        Some(rb) => Ok(rb),
+        None => {
+            eprintln!("note: {NO_INVENTORY}; using the shipped example inventory");
+            load_from(src, None)
+        }
+    }
+}
+
+/// For drills: `--inventory` when given, else the shipped example (a drill's
+/// simulated server is the example site, whatever this server runs).
+pub fn load_drill(src: &RunbookSource) -> Result<Runbook, i32> {
+    let flag = src
+        .inventory
+        .as_deref()
+        .filter(|p| p.as_os_str() != crate::runbook::discover::EXAMPLE);
+    load_from(src, flag)
 }
 
 pub fn check(src: &RunbookSource) -> i32 {

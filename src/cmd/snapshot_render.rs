@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::assess::{Assessment, CheckState, Level};
 use crate::observe::Snapshot;
-use crate::pm2::DaemonKind;
+use crate::pm2::{DaemonKind, Reading};
 use crate::sanitize::escape_line as e;
 
 pub const WIDTH: usize = 80;
@@ -25,10 +25,14 @@ pub fn json(snap: &Snapshot, a: &Assessment) -> serde_json::Value {
 
 /// The `pm2` object of `snapshot --json` (allow-listed process fields only).
 fn pm2_json(snap: &Snapshot) -> serde_json::Value {
-    let r = &snap.pm2;
+    reading_json(&snap.pm2, &snap.pm2_detail)
+}
+
+/// A reading as JSON: daemon kind, detail, version, pid, allow-listed processes, warning.
+pub fn reading_json(r: &Reading, detail: &str) -> serde_json::Value {
     json!({
         "daemon": r.kind(),
-        "detail": snap.pm2_detail,
+        "detail": detail,
         "version": r.version(),
         "pid": r.pid(),
         "processes": r.processes,

@@ -138,6 +138,7 @@ pub fn target(url: &str) -> HealthTarget {
         app: "test-app".into(),
         environment: Environment::Production,
         route: Route::Local,
+        format: Default::default(),
     }
 }
 

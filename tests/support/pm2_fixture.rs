@@ -186,6 +186,59 @@ impl Pm2Fixture {
         fx
     }
 
+    /// Start a daemon running the apps of other ecosystem files (not the sandbox's),
+    /// with `env` added to the `pm2` CLI's environment (the apps inherit it, and the
+    /// canary); waits until each `(name, instances)` in `expect` is online.
+    pub fn start_configs(
+        configs: &[PathBuf],
+        env: &[(String, String)],
+        expect: &[(&str, usize)],
+    ) -> Pm2Fixture {
+        let pm2 = pm2_bin();
+        let tmp = tempfile::Builder::new()
+            .prefix("p2i")
+            .tempdir_in("/tmp")
+            .expect("create PM2_HOME under /tmp");
+        let home = Pm2Home::new(tmp.path()).expect("short PM2_HOME");
+        let canary = format!(
+            "cnry-{}-{}-S3CR3T",
+            tmp.path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("x"),
+            std::process::id()
+        );
+        let mut fx = Pm2Fixture {
+            tmp,
+            home,
+            pm2,
+            canary,
+            ports: BTreeMap::new(),
+            daemon_pid: 0,
+        };
+        for c in configs {
+            let mut cmd = fx.command(&["start", &c.to_string_lossy()]);
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let out = run_with_timeout(cmd, Duration::from_secs(60));
+            assert!(
+                out.status.success(),
+                "pm2 start {} failed: {}",
+                c.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        fx.daemon_pid = read_pid_file(&fx.home.pid_file()).expect("pm2.pid after start");
+        fx.wait_until(Duration::from_secs(30), "apps online", |list| {
+            expect.iter().all(|(name, n)| {
+                let mine: Vec<&Process> = list.iter().filter(|p| p.name == *name).collect();
+                mine.len() == *n && mine.iter().all(|p| p.status.as_str() == "online")
+            })
+        });
+        fx
+    }
+
     pub fn dir(&self) -> &Path {
         self.tmp.path()
     }
@@ -199,8 +252,11 @@ impl Pm2Fixture {
             .env_remove("PM2_DAEMON_RPC_PORT")
             .env_remove("PM2_DAEMON_PUB_PORT");
         for (app, port_var, control_var) in HTTP_APPS {
-            cmd.env(port_var, self.ports[app].to_string());
-            cmd.env(control_var, self.control_file(app));
+            // A fixture of other apps (`start_configs`) has no sandbox ports.
+            if let Some(port) = self.ports.get(app) {
+                cmd.env(port_var, port.to_string());
+                cmd.env(control_var, self.control_file(app));
+            }
         }
         cmd
     }

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod guard;
 pub mod health;
 pub mod incident;
+pub mod init;
 pub mod journal;
 pub mod observe;
 pub mod pm2;

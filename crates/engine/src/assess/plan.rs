@@ -2,9 +2,8 @@
 //! by deployment, each with the runbook's command and the check that proves it.
 use serde::Serialize;
 
-use super::predicates::{evaluate, PredicateValue};
+use super::predicates::{scenario_holds, PredicateValue};
 use super::scope::{DeploymentScope, ProcState, Scope};
-use crate::runbook::predicates as p;
 use crate::runbook::vars::shell_quote;
 use crate::runbook::{Environment, Runbook};
 
@@ -53,6 +52,16 @@ pub struct RestorePlan {
 }
 
 pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
+    if scope.fit.is_foreign() {
+        // Starting another server's apps here is never the plan.
+        return RestorePlan {
+            scenario: None,
+            scenario_step: None,
+            items: vec![],
+            save_after: false,
+            notes: vec![],
+        };
+    }
     let inv = &rb.inventory;
     let rank = |name: &str| inv.restore_rank(name).unwrap_or(usize::MAX);
     let mut affected: Vec<&DeploymentScope> = scope
@@ -134,27 +143,14 @@ pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
             });
         }
     }
-    let scenario = [p::SCENARIO_A, p::SCENARIO_B, p::SCENARIO_C, p::SCENARIO_D]
-        .into_iter()
-        .find(|s| evaluate(rb, scope, s).holds == Some(true))
-        .and_then(|s| {
-            rb.procedure
-                .steps()
-                .find(|(_, st)| {
-                    st.scenario
-                        .as_ref()
-                        .is_some_and(|sc| sc.when.get_ref() == s)
-                })
-                .map(|(_, st)| {
-                    (
-                        st.scenario
-                            .as_ref()
-                            .map(|sc| sc.letter.clone())
-                            .unwrap_or_default(),
-                        st.id.get_ref().clone(),
-                    )
-                })
-        });
+    // The first scenario step (in the procedure's order A..D) that applies.
+    let affected_ids: Vec<&str> = scope.affected().map(|d| d.id.as_str()).collect();
+    let scenario = rb.procedure.steps().find_map(|(_, st)| {
+        st.scenario
+            .as_ref()
+            .filter(|sc| scenario_holds(sc, &affected_ids))
+            .map(|sc| (sc.letter.clone(), st.id.get_ref().clone()))
+    });
     RestorePlan {
         save_after: !items.is_empty(),
         scenario: scenario.as_ref().map(|s| s.0.clone()),

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::scope::{DeploymentScope, ProcState, Scope};
+use crate::runbook::model::Scenario;
 use crate::runbook::predicates as p;
 use crate::runbook::{Environment, Runbook};
 
@@ -185,12 +186,11 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
         p::PRODUCTION_HEALTH_DOWN => health_down(scope, Environment::Production),
         p::TEST_HEALTH_DOWN => health_down(scope, Environment::Test),
         p::OTHER_APPS_AFFECTED => {
-            let first = rb
-                .inventory
-                .app
-                .first()
-                .map(|a| a.name.clone())
-                .unwrap_or_default();
+            // "Other" than the primary production deployment's application.
+            let first = crate::runbook::roles::primary(&rb.inventory)
+                .and_then(|d| rb.inventory.app_name(d.app.get_ref()))
+                .unwrap_or_default()
+                .to_string();
             let others: Vec<String> = distinct_affected_apps(scope)
                 .into_iter()
                 .filter(|a| *a != first)
@@ -271,26 +271,33 @@ pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
 
 /// A scenario applies when exactly its deployments are the affected ones; scenario
 /// D (several deployments) applies whenever more than one deployment is affected.
+/// A role may be played by several deployments, so every step instantiated for the
+/// scenario is tried.
 fn scenario(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
-    let Some(s) = rb
+    let steps: Vec<&Scenario> = rb
         .procedure
         .steps()
-        .find_map(|(_, st)| st.scenario.as_ref().filter(|s| s.when.get_ref() == name))
-    else {
-        return PredicateValue::unknown(format!("no scenario step for `{name}`"));
-    };
+        .filter_map(|(_, st)| st.scenario.as_ref().filter(|s| s.when.get_ref() == name))
+        .collect();
+    if steps.is_empty() {
+        return PredicateValue::no(format!("no deployment of this inventory plays `{name}`"));
+    }
     let affected: Vec<&str> = scope.affected().map(|d| d.id.as_str()).collect();
-    let mine: Vec<&str> = s.deployments.iter().map(|d| d.get_ref().as_str()).collect();
-    let holds = if mine.len() > 1 {
-        affected.len() > 1
-    } else {
-        affected == mine
-    };
-    if holds {
+    if steps.iter().any(|s| scenario_holds(s, &affected)) {
         PredicateValue::yes(vec![format!("affected: {}", affected.join(", "))])
     } else if affected.is_empty() {
         PredicateValue::no("nothing affected")
     } else {
         PredicateValue::no(format!("affected: {}", affected.join(", ")))
+    }
+}
+
+/// Whether one scenario step applies to the affected deployments.
+pub fn scenario_holds(s: &Scenario, affected: &[&str]) -> bool {
+    let mine: Vec<&str> = s.deployments.iter().map(|d| d.get_ref().as_str()).collect();
+    if s.role.is_some() || mine.len() > 1 {
+        affected.len() > 1
+    } else {
+        !mine.is_empty() && affected == mine
     }
 }

@@ -2,6 +2,7 @@
 //! the health verdicts of its endpoints.
 use serde::Serialize;
 
+use super::fit::{inventory_fit, InventoryFit};
 use super::observation::{Observation, Pm2View};
 use crate::health::HealthResult;
 use crate::pm2::{Process, ProcessStatus};
@@ -152,6 +153,8 @@ pub struct Scope {
     pub pm2_known: bool,
     /// Why PM2 is down or unreadable, when it is.
     pub pm2_note: Option<String>,
+    /// Whether the inventory describes this server at all.
+    pub fit: InventoryFit,
 }
 
 impl Scope {
@@ -236,11 +239,13 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
             unexpected.push(group(&p.name, listed.iter().filter(|q| q.name == p.name)));
         }
     }
+    let live = matches!(obs.pm2, Pm2View::Listed(_)).then_some(listed);
     Scope {
         deployments,
         unexpected,
         pm2_known,
         pm2_note,
+        fit: inventory_fit(inv, live, &[]),
     }
 }
 

@@ -64,6 +64,16 @@ pub struct SeverityCall {
 }
 
 pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
+    // Never judge a server by another server's inventory.
+    if let Some(msg) = scope.fit.message() {
+        return SeverityCall {
+            level: Level::Unknown,
+            label: format!("cannot tell: {msg}"),
+            path: vec![],
+            reasons: vec![msg],
+            next_step: None,
+        };
+    }
     let affected: Vec<_> = scope.affected().collect();
     let any_evidence = scope.pm2_known || scope.deployments.iter().any(|d| d.has_evidence());
     if !any_evidence {

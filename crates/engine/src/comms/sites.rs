@@ -55,7 +55,11 @@ pub fn sites(inv: &Inventory, inc: &Incident) -> Vec<Site> {
             };
             Site {
                 deployment: d.id.get_ref().clone(),
-                host: host_of(&d.public_url),
+                // No public URL (an `init` inventory): the deployment names the site.
+                host: d
+                    .public()
+                    .map(host_of)
+                    .unwrap_or_else(|| d.id.get_ref().clone()),
                 environment: d.environment,
                 up,
                 outages,
@@ -117,7 +121,9 @@ fn app_state<'a>(inc: &'a Incident, d: &Deployment) -> Option<&'a AppState> {
     by_label(d.id.get_ref())
         .or_else(|| by_label(d.app.get_ref()))
         .or_else(|| {
-            let bases: Vec<&str> = std::iter::once(d.public_url.as_str())
+            let bases: Vec<&str> = d
+                .public()
+                .into_iter()
                 .chain(d.local_url.as_deref())
                 .map(|b| b.trim_end_matches('/'))
                 .collect();
@@ -223,5 +229,35 @@ mod tests {
             total,
             Some((sample::at(4, 17, 20) - sample::at(4, 5, 12)).num_seconds())
         );
+    }
+
+    /// An inventory without public URLs (as `init` writes): sites are named by
+    /// deployment, and an empty base never claims every health URL.
+    #[test]
+    fn no_public_url_names_the_deployment() {
+        let inv = crate::runbook::DEFAULT_INVENTORY
+            .replace("public_url = \"https://stock-alert.projectium.com\"", "");
+        let rb = Runbook::parse(
+            crate::runbook::Source {
+                name: "p",
+                text: crate::runbook::DEFAULT_PROCEDURE,
+            },
+            crate::runbook::Source {
+                name: "i",
+                text: &inv,
+            },
+        )
+        .expect("loads");
+        let entries: Vec<Entry> = sample::runbook_incident()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (ts, event))| Entry {
+                seq: i as u64,
+                ts,
+                event,
+            })
+            .collect();
+        let s = sites(&rb.inventory, &fold(&entries));
+        assert!(s.iter().any(|x| x.host == "stock-alert-prod"), "{s:?}");
     }
 }

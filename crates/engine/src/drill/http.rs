@@ -169,7 +169,8 @@ pub fn health(st: &SimState, target: &HealthTarget) -> HealthResult {
             body,
         } => (
             Some(status),
-            crate::health::interpret_target(
+            crate::health::interpret_as(
+                target.format,
                 &target.url,
                 status,
                 Some(content_type),
@@ -208,6 +209,7 @@ pub fn targets(st: &SimState) -> Vec<HealthTarget> {
                     app: d.app.clone(),
                     environment: d.environment,
                     route,
+                    format: Default::default(),
                 });
             }
         }

@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 
 use super::classify::classify;
 use super::fetch::{fetch, DEFAULT_BODY_CAP};
-use super::interpret::interpret_target;
+use super::format::interpret_as;
 use super::verdict::{HealthResult, Verdict};
 use crate::runbook::{HealthTarget, Inventory};
 
@@ -153,7 +153,8 @@ async fn check_one(client: Client, opts: CheckOptions, target: HealthTarget) -> 
     )
     .await;
     let verdict = match outcome {
-        Ok(Ok(f)) => interpret_target(
+        Ok(Ok(f)) => interpret_as(
+            target.format,
             &target.url,
             f.status,
             f.content_type.as_deref(),

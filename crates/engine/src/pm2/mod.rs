@@ -27,6 +27,7 @@ pub mod cli_fallback;
 pub mod dump;
 pub mod events;
 pub mod home;
+pub mod launch;
 pub mod liveness;
 pub mod model;
 pub mod orphans;

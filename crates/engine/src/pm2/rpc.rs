@@ -18,20 +18,24 @@ pub enum ReadCall {
     Ping,
     GetVersion,
     GetMonitorData,
+    /// The same read-only `getMonitorData`, decoded into how each process was
+    /// launched (for `init`; see [`super::launch`]).
+    GetLaunches,
 }
 
 impl ReadCall {
-    pub const ALL: [ReadCall; 3] = [
+    pub const ALL: [ReadCall; 4] = [
         ReadCall::Ping,
         ReadCall::GetVersion,
         ReadCall::GetMonitorData,
+        ReadCall::GetLaunches,
     ];
 
     pub fn method(self) -> &'static str {
         match self {
             ReadCall::Ping => "ping",
             ReadCall::GetVersion => "getVersion",
-            ReadCall::GetMonitorData => "getMonitorData",
+            ReadCall::GetMonitorData | ReadCall::GetLaunches => "getMonitorData",
         }
     }
 
@@ -57,6 +61,7 @@ pub enum Reply {
     Pong,
     Version(String),
     Processes(Vec<Process>),
+    Launches(Vec<super::launch::Launch>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +355,14 @@ impl RpcClient {
         }
     }
 
+    /// How each listed process was launched (names, cwd, port…; no other env).
+    pub fn launches(&mut self) -> Result<Vec<super::launch::Launch>, RpcError> {
+        match self.call(ReadCall::GetLaunches)? {
+            Reply::Launches(l) => Ok(l),
+            _ => Err(RpcError::Closed("getMonitorData")),
+        }
+    }
+
     pub fn monitor_data(&mut self) -> Result<Vec<Process>, RpcError> {
         match self.call(ReadCall::GetMonitorData)? {
             Reply::Processes(p) => Ok(p),
@@ -396,6 +409,11 @@ pub fn decode_reply(call: ReadCall, body: &[u8]) -> Result<Reply, RpcError> {
             convert_all(raw)
                 .map(Reply::Processes)
                 .map_err(|source| RpcError::Parse { method, source })
+        }
+        ReadCall::GetLaunches => {
+            // The launch allow-list reads the array inside the envelope itself.
+            let raw: Vec<super::launch::RawEnv> = envelope(method, body)?;
+            Ok(Reply::Launches(super::launch::from_raw(raw)))
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Deployment {
     pub config_note: Option<String>,
     pub dir: String,
     /// Public base URL (through NGINX), e.g. `https://flyer-crawler.projectium.com`.
+    /// Absent (empty) when the server has none or `init` could not know it.
+    #[serde(default)]
     pub public_url: String,
     /// Base URL of the app itself on the server, e.g. `http://localhost:3001`.
     #[serde(default)]
@@ -79,6 +81,36 @@ pub struct Deployment {
     pub ready_path: String,
     #[serde(default = "default_ping_path")]
     pub ping_path: String,
+    /// How the ready endpoint answers (default: the runbook's `{data:{status}}`).
+    #[serde(default)]
+    pub health_format: HealthFormat,
+}
+
+impl Deployment {
+    /// The public base URL, when the inventory gives one.
+    pub fn public(&self) -> Option<&str> {
+        Some(self.public_url.as_str()).filter(|u| !u.trim().is_empty())
+    }
+
+    /// The base URL health checks and the runbook's `curl` lines use: public, else local.
+    pub fn base_url(&self) -> Option<&str> {
+        self.public().or(self.local_url.as_deref())
+    }
+}
+
+/// The shape a deployment's health endpoint answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum HealthFormat {
+    /// The source runbook's `{"data":{"status":"healthy"|…,"services":…}}`.
+    #[default]
+    #[serde(rename = "runbook")]
+    Runbook,
+    /// IETF draft `application/health+json`: `{"status":"pass"|"warn"|"fail"}`.
+    #[serde(rename = "health+json")]
+    HealthJson,
+    /// Any 2xx is healthy, whatever the body.
+    #[serde(rename = "status-2xx")]
+    Status2xx,
 }
 
 fn default_ready_path() -> String {
@@ -114,6 +146,13 @@ pub struct HealthTarget {
     pub app: String,
     pub environment: Environment,
     pub route: Route,
+    /// How to read the answer (absent in older journals: the runbook's shape).
+    #[serde(default, skip_serializing_if = "is_runbook_format")]
+    pub format: HealthFormat,
+}
+
+fn is_runbook_format(f: &HealthFormat) -> bool {
+    *f == HealthFormat::Runbook
 }
 
 impl Inventory {
@@ -132,8 +171,8 @@ impl Inventory {
     pub fn health_targets(&self) -> Vec<HealthTarget> {
         let mut out = Vec::new();
         for d in &self.deployment {
-            let bases = std::iter::once((Route::Public, Some(&d.public_url)))
-                .chain(std::iter::once((Route::Local, d.local_url.as_ref())));
+            let bases = std::iter::once((Route::Public, d.public()))
+                .chain(std::iter::once((Route::Local, d.local_url.as_deref())));
             for (route, base) in bases {
                 if let Some(base) = base {
                     out.push(HealthTarget {
@@ -142,6 +181,7 @@ impl Inventory {
                         app: d.app.get_ref().clone(),
                         environment: d.environment,
                         route,
+                        format: d.health_format,
                     });
                 }
             }

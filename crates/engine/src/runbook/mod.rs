@@ -1,9 +1,12 @@
 //! The procedure and the inventory as data: model, loading, validation and
 //! `${var}` substitution. Both default files are embedded in the binary.
+pub mod discover;
 pub mod error;
+pub mod expand;
 pub mod inventory;
 pub mod model;
 pub mod predicates;
+pub mod roles;
 pub mod validate;
 pub mod vars;
 
@@ -93,7 +96,7 @@ impl Runbook {
         let p = toml::from_str::<Procedure>(procedure.text).map_err(|e| procedure.toml_error(&e));
         let i = toml::from_str::<Inventory>(inventory.text).map_err(|e| inventory.toml_error(&e));
         let (p, i) = match (p, i) {
-            (Ok(p), Ok(i)) => (p, i),
+            (Ok(p), Ok(i)) => (expand::instantiate(p, &i), i),
             (p, i) => return Err(p.err().into_iter().chain(i.err()).collect()),
         };
         let mut errors = validate::procedure(procedure, &p);

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_spanned::Spanned;
 
+pub use super::roles::Role;
+
 pub type Text = Spanned<String>;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +121,9 @@ pub struct Step {
     /// Restoration scenario (A-D) this step is.
     #[serde(default)]
     pub scenario: Option<Scenario>,
+    /// Repeat this step for each deployment playing the role (`${each.…}`).
+    #[serde(default)]
+    pub for_each: Option<Role>,
     #[serde(default)]
     pub list: Vec<BulletList>,
     #[serde(default)]
@@ -144,8 +149,13 @@ pub struct Scenario {
     pub letter: String,
     /// Predicate that says this scenario applies.
     pub when: Text,
-    /// Inventory deployments this scenario restores, in order.
+    /// Inventory deployments this scenario restores, in order. Filled when the
+    /// procedure is instantiated: the step's own deployment (`for_each`) or `role`'s.
+    #[serde(default)]
     pub deployments: Vec<Text>,
+    /// The deployments this scenario restores, by role.
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +206,13 @@ pub struct Command {
     /// What the runbook says the output should be.
     #[serde(default)]
     pub expect: Option<String>,
+    /// Repeat this command for each deployment playing the role (`${each.…}`).
+    /// Consecutive commands with the same role repeat together, per deployment.
+    #[serde(default)]
+    pub for_each: Option<Role>,
+    /// In a `for_each` block: only for deployments of this environment.
+    #[serde(default)]
+    pub only_environment: Option<super::inventory::Environment>,
 }
 
 fn yes() -> bool {
@@ -210,6 +227,9 @@ pub struct ScopeQuestion {
     pub impact: String,
     #[serde(default)]
     pub predicate: Option<Text>,
+    /// Ask once for each deployment playing the role (`${each.…}`).
+    #[serde(default)]
+    pub for_each: Option<Role>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

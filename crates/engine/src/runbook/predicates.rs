@@ -16,9 +16,12 @@ pub const PRODUCTION_HEALTH_DOWN: &str = "production_health_down";
 pub const TEST_HEALTH_DOWN: &str = "test_health_down";
 pub const OTHER_APPS_AFFECTED: &str = "other_apps_affected";
 /// Restoration scenarios.
-pub const SCENARIO_A: &str = "flyer_crawler_production_missing";
-pub const SCENARIO_B: &str = "flyer_crawler_test_missing";
-pub const SCENARIO_C: &str = "stock_alert_missing";
+/// A: only the primary production deployment is affected.
+pub const SCENARIO_A: &str = "primary_production_missing";
+/// B: only one test deployment is affected.
+pub const SCENARIO_B: &str = "test_deployment_missing";
+/// C: only one other production deployment is affected.
+pub const SCENARIO_C: &str = "other_production_missing";
 pub const SCENARIO_D: &str = "all_processes_missing";
 /// Verification checklist.
 pub const ALL_EXPECTED_ONLINE: &str = "all_expected_online";

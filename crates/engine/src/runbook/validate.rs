@@ -300,7 +300,7 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
             }
         }
         for (what, url) in [
-            ("public_url", Some(&d.public_url)),
+            ("public_url", d.public().map(|_| &d.public_url)),
             ("local_url", d.local_url.as_ref()),
         ] {
             if let Some(url) = url {

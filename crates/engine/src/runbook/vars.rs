@@ -55,15 +55,26 @@ pub fn inventory_vars(inv: &Inventory) -> Vars {
             format!("{id}.processes"),
             VarValue::Many(d.processes.get_ref().clone()),
         );
-        v.insert(format!("{id}.public_url"), one(&d.public_url));
-        v.insert(
-            format!("{id}.ready_url"),
-            one(&join_url(&d.public_url, &d.ready_path)),
-        );
-        v.insert(
-            format!("{id}.ping_url"),
-            one(&join_url(&d.public_url, &d.ping_path)),
-        );
+        // This deployment's ecosystem file, then those of the same app's other
+        // deployments (the configs one repository holds).
+        let mut configs = vec![d.config.clone()];
+        for o in super::roles::restore_order(inv) {
+            if o.app.get_ref() == d.app.get_ref() && !configs.contains(&o.config) {
+                configs.push(o.config.clone());
+            }
+        }
+        v.insert(format!("{id}.app_configs"), VarValue::Many(configs));
+        if let Some(public) = d.public() {
+            v.insert(format!("{id}.public_url"), one(public));
+        }
+        // Without a public URL the runbook's checks go to the app's own port.
+        if let Some(base) = d.base_url() {
+            v.insert(
+                format!("{id}.ready_url"),
+                one(&join_url(base, &d.ready_path)),
+            );
+            v.insert(format!("{id}.ping_url"), one(&join_url(base, &d.ping_path)));
+        }
         if let Some(local) = &d.local_url {
             v.insert(
                 format!("{id}.local_ready_url"),
