@@ -85,11 +85,13 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// SARIF 2.1.0 (code-scanning UIs)
+    Sarif,
 }
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct LintArgs {
-    /// Files or directories (workflow YAML, shell scripts, JS/CJS/MJS)
+    /// Files or directories (workflow YAML, shell scripts, JS/TS, Makefiles, package.json)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format
@@ -153,7 +155,7 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                     let kind = kind.or_else(|| detect_kind(&path, &text));
                     let Some(kind) = kind else {
                         stderr.push_str(&format!(
-                            "{}: skipped: not a workflow, shell script or JS file\n",
+                            "{}: skipped: not a workflow, shell script, JS file, Makefile or package.json\n",
                             path.display()
                         ));
                         continue;
@@ -208,6 +210,11 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                 "problems": problems,
                 "findings": findings,
             });
+            stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
+            stdout.push('\n');
+        }
+        Format::Sarif => {
+            let out = super::lint::sarif::report(&findings);
             stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
             stdout.push('\n');
         }

@@ -4,8 +4,15 @@
 //! workflow-review rules (test deploys filter by `-test`, production deletions
 //! use an explicit list).
 
+mod located;
+pub mod make;
+pub mod sarif;
+pub mod yaml;
+
 use std::collections::HashMap;
 use std::path::Path;
+
+pub use located::Located;
 
 use super::classify::analyze;
 use super::js;
@@ -17,6 +24,10 @@ pub enum FileKind {
     Workflow,
     Shell,
     Js,
+    /// Makefile recipes (tab-indented lines) are shell.
+    Makefile,
+    /// package.json: each `scripts` value is shell.
+    PackageJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,6 +82,12 @@ impl LintFinding {
 /// Which kind of file this is, by name and (for extensionless files) shebang.
 pub fn detect_kind(path: &Path, content: &str) -> Option<FileKind> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if matches!(name.as_str(), "makefile" | "gnumakefile") || name.ends_with(".mk") {
+        return Some(FileKind::Makefile);
+    }
+    if name == "package.json" {
+        return Some(FileKind::PackageJson);
+    }
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     match ext {
         "yml" | "yaml" => Some(FileKind::Workflow),
@@ -94,32 +111,6 @@ pub fn detect_kind(path: &Path, content: &str) -> Option<FileKind> {
     }
 }
 
-/// A piece of shell or JS inside a file, with where each of its lines came from.
-struct Chunk {
-    text: String,
-    /// Per chunk line: (1-based file line, 0-based char column of its first char).
-    lines: Vec<(usize, usize)>,
-}
-
-impl Chunk {
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor(&self.text, offset)];
-        let idx = before.matches('\n').count();
-        let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
-        let col = before[line_start..].chars().count();
-        let (l, c) = self.lines.get(idx).copied().unwrap_or((1, 0));
-        (l, c + col + 1)
-    }
-}
-
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// Lint one file's text. `label` is the path shown in findings (and whose name
 /// decides whether the workflow-review rules see a test or production deploy).
 pub fn lint_text(
@@ -128,17 +119,33 @@ pub fn lint_text(
     kind: FileKind,
     ctx: &GuardContext,
 ) -> Vec<LintFinding> {
+    let mut out = vec![];
     let chunks = match kind {
-        FileKind::Workflow => yaml_chunks(content),
-        FileKind::Shell | FileKind::Js => vec![Chunk {
-            text: content.to_string(),
-            lines: (1..=content.lines().count().max(1))
-                .map(|l| (l, 0))
-                .collect(),
-        }],
+        FileKind::Workflow | FileKind::PackageJson => {
+            let select = if kind == FileKind::Workflow {
+                yaml::Select::Workflow
+            } else {
+                yaml::Select::NpmScripts
+            };
+            let (mut pieces, err) = yaml::shell_pieces(content, select);
+            if let Some(e) = err {
+                out.push(parse_error(label, &e));
+                // Past the error the structure is unknown: read the rest line by
+                // line (the finding above says the file was not fully parsed).
+                if kind == FileKind::Workflow {
+                    pieces.extend(
+                        yaml_chunks(content)
+                            .into_iter()
+                            .filter(|c| !c.text.trim().is_empty() && c.position(0).0 >= e.line),
+                    );
+                }
+            }
+            pieces
+        }
+        FileKind::Makefile => vec![make::recipes(content)],
+        FileKind::Shell | FileKind::Js => vec![Located::whole(content)],
     };
     let deploy = deploy_kind(label);
-    let mut out = vec![];
     for chunk in &chunks {
         let findings = match kind {
             FileKind::Js => js::scan(&chunk.text, ctx),
@@ -181,6 +188,24 @@ pub fn lint_text(
     }
     out.sort_by_key(|f| (f.line, f.col));
     out
+}
+
+/// A syntax error as a finding: the file was not (fully) checked, and says so.
+fn parse_error(label: &str, e: &yaml::ParseError) -> LintFinding {
+    LintFinding {
+        file: label.into(),
+        line: e.line,
+        col: e.col,
+        severity: Severity::Error,
+        class: Class::Caution,
+        rule: "parse",
+        message: format!(
+            "cannot parse this file ({}); what follows this point was read line by line and may be incomplete",
+            e.message
+        ),
+        command: String::new(),
+        safe_alternative: None,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -254,8 +279,9 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-/// Shell code in `run:` and `script:` values: inline, quoted, or `|`/`>` blocks.
-fn yaml_chunks(content: &str) -> Vec<Chunk> {
+/// Shell code in `run:` and `script:` values: inline, quoted, or `|`/`>` blocks,
+/// read line by line. Only the recovery path after a YAML syntax error.
+fn yaml_chunks(content: &str) -> Vec<Located> {
     let lines: Vec<&str> = content.lines().collect();
     let mut out = vec![];
     let mut i = 0;
@@ -305,10 +331,15 @@ fn yaml_chunks(content: &str) -> Vec<Chunk> {
                 block.pop();
             }
             let bi = block_indent.unwrap_or(0);
-            out.push(Chunk {
-                text: block.iter().map(|(_, t)| *t).collect::<Vec<_>>().join("\n"),
-                lines: block.iter().map(|(n, _)| (n + 1, bi)).collect(),
-            });
+            let mut piece = Located::default();
+            for (k, (n, t)) in block.iter().enumerate() {
+                if k > 0 {
+                    piece.push_joint("\n");
+                }
+                let col = lines[*n][..bi.min(lines[*n].len())].chars().count() + 1;
+                piece.push(t, n + 1, col);
+            }
+            out.push(piece);
             i = j;
             continue;
         }
@@ -317,10 +348,9 @@ fn yaml_chunks(content: &str) -> Vec<Chunk> {
             line.chars().count() - line[vcol.min(line.len())..].chars().count(),
         );
         if !text.is_empty() {
-            out.push(Chunk {
-                text,
-                lines: vec![(i + 1, col)],
-            });
+            let mut piece = Located::default();
+            piece.push(&text, i + 1, col + 1);
+            out.push(piece);
         }
         i += 1;
     }
