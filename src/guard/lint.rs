@@ -146,45 +146,63 @@ pub fn lint_text(
         FileKind::Shell | FileKind::Js => vec![Located::whole(content)],
     };
     let deploy = deploy_kind(label);
-    for chunk in &chunks {
-        let findings = match kind {
-            FileKind::Js => js::scan(&chunk.text, ctx),
-            _ => analyze(&chunk.text, ctx, &HashMap::new()),
-        };
-        for f in findings {
-            let (line, col) = chunk.position(f.offset);
-            if let Some(r) = review(&f, deploy) {
-                out.push(LintFinding {
-                    file: label.into(),
-                    line,
-                    col,
-                    severity: Severity::Warning,
-                    class: Class::Caution,
-                    rule: r.0,
-                    message: r.1,
-                    command: f.command.clone(),
-                    safe_alternative: None,
-                });
+    let found: Vec<(&Located, Finding)> = chunks
+        .iter()
+        .flat_map(|chunk| {
+            let findings = match kind {
+                FileKind::Js => js::scan(&chunk.text, ctx),
+                _ => analyze(&chunk.text, ctx, &HashMap::new()),
+            };
+            findings.into_iter().map(move |f| (chunk, f))
+        })
+        .collect();
+    // Without an inventory the advice names the apps this file itself works with.
+    let own = if ctx.known_processes.is_empty() {
+        own_names(found.iter().map(|(_, f)| f))
+    } else {
+        vec![]
+    };
+    for (chunk, mut f) in found {
+        if !own.is_empty() && f.class != Class::Safe && f.safe_alternative.is_some() {
+            if let Some(verb) = f.verb.as_deref() {
+                f.safe_alternative = Some(format!(
+                    "name the apps this file deploys: `pm2 {verb} {}`",
+                    own.join(" ")
+                ));
             }
-            if f.class == Class::Safe {
-                continue;
-            }
+        }
+        let (line, col) = chunk.position(f.offset);
+        if let Some(r) = review(&f, deploy) {
             out.push(LintFinding {
                 file: label.into(),
                 line,
                 col,
-                severity: if f.class == Class::Dangerous {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
-                class: f.class,
-                rule: "guard",
-                message: format!("{}: {}", f.class, f.reason),
-                command: f.command,
-                safe_alternative: f.safe_alternative,
+                severity: Severity::Warning,
+                class: Class::Caution,
+                rule: r.0,
+                message: r.1,
+                command: f.command.clone(),
+                safe_alternative: None,
             });
         }
+        if f.class == Class::Safe {
+            continue;
+        }
+        out.push(LintFinding {
+            file: label.into(),
+            line,
+            col,
+            severity: if f.class == Class::Dangerous {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            class: f.class,
+            rule: "guard",
+            message: format!("{}: {}", f.class, f.reason),
+            command: f.command,
+            safe_alternative: f.safe_alternative,
+        });
     }
     out.sort_by_key(|f| (f.line, f.col));
     out
@@ -206,6 +224,30 @@ fn parse_error(label: &str, e: &yaml::ParseError) -> LintFinding {
         command: String::new(),
         safe_alternative: None,
     }
+}
+
+/// Process names a file's own PM2 commands use (`pm2 restart strapi`, `pm2
+/// start npm --name strapi`): literal names, not `all`, ids, files or patterns.
+fn own_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
+    let mut names: Vec<String> = vec![];
+    for f in findings {
+        for t in &f.targets {
+            let plain = !t.is_empty()
+                && !t.eq_ignore_ascii_case("all")
+                && !t.bytes().all(|b| b.is_ascii_digit())
+                && !t.starts_with(['<', '-', '/', '.'])
+                && !t.contains(['$', '/', '*', '?', '[', ' '])
+                && ![
+                    ".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py",
+                ]
+                .iter()
+                .any(|e| t.ends_with(e));
+            if plain && !names.contains(t) {
+                names.push(t.clone());
+            }
+        }
+    }
+    names
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
