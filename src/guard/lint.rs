@@ -17,6 +17,7 @@ pub use located::Located;
 use super::classify::analyze;
 use super::js;
 use super::names::matches_any;
+use super::pm2::PM2_TARGET_VERBS;
 use super::verdict::{Class, Finding, GuardContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +165,13 @@ pub fn lint_text(
     };
     for (chunk, mut f) in found {
         if !own.is_empty() && f.class != Class::Safe && f.safe_alternative.is_some() {
-            if let Some(verb) = f.verb.as_deref() {
+            // `kill` has no targets: the guard's alternative for it is a restart.
+            let verb = match f.verb.as_deref() {
+                Some("kill") => Some("restart"),
+                Some(v) if PM2_TARGET_VERBS.contains(&v) => Some(v),
+                _ => None,
+            };
+            if let Some(verb) = verb {
                 f.safe_alternative = Some(format!(
                     "name the apps this file deploys: `pm2 {verb} {}`",
                     own.join(" ")

@@ -70,8 +70,8 @@ fn variables(src: &str) -> HashMap<String, String> {
 }
 
 /// Append one recipe line, undoing make's `$` layer. Unknown make variables
-/// stay as `$(NAME)`: the shell layer reads that as a substitution it cannot
-/// see into, which is the truth.
+/// become `${NAME}` (a value the guard cannot see); make functions such as
+/// `$(shell ...)` stay as written (a substitution it cannot see into).
 fn expand(out: &mut Located, body: &str, vars: &HashMap<String, String>, line: usize, col0: usize) {
     let mut col = col0;
     let mut rest = body;
@@ -100,6 +100,11 @@ fn expand(out: &mut Located, body: &str, vars: &HashMap<String, String>, line: u
                 let written = &rest[d..d + 2 + e];
                 match vars.get(name) {
                     Some(v) => out.push(v, line, col),
+                    // Set outside the file (environment, `make X=...`): to the
+                    // shell layer a variable it cannot see, same length.
+                    None if !name.contains([' ', ',', '$', '(', '{']) => {
+                        out.push(&format!("${{{name}}}"), line, col)
+                    }
                     None => out.push(written, line, col),
                 }
                 col += written.chars().count();

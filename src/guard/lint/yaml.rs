@@ -72,6 +72,32 @@ pub fn is_shell_key(key: &str) -> bool {
     .any(|s| k.ends_with(s))
 }
 
+/// Keys whose values are text for people (a step's `name`, a `NOTE`), where
+/// "pm2 kill is forbidden" is a sentence, not a command.
+fn is_prose_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "name",
+        "title",
+        "description",
+        "desc",
+        "summary",
+        "message",
+        "msg",
+        "note",
+        "notes",
+        "comment",
+        "help",
+        "text",
+        "label",
+        "body",
+        "reason",
+        "echo",
+    ]
+    .iter()
+    .any(|p| k == *p || k.ends_with(&format!("_{p}")) || k.ends_with(&format!("-{p}")))
+}
+
 /// A value that is itself a PM2 command line (`pm2 ...`, `npx pm2 ...`,
 /// `sudo pm2 ...`), wherever it sits.
 pub fn starts_with_pm2(v: &str) -> bool {
@@ -134,7 +160,10 @@ impl Walker {
     fn holds_shell(&self, value: &str) -> bool {
         let (key, depth) = self.context();
         match self.select {
-            Select::Workflow => key.is_some_and(is_shell_key) || starts_with_pm2(value),
+            Select::Workflow => {
+                key.is_some_and(is_shell_key)
+                    || (starts_with_pm2(value) && !key.is_some_and(is_prose_key))
+            }
             Select::NpmScripts => {
                 // A value of the top-level `scripts` mapping: the stack is
                 // [root map, scripts map] and the root's key is `scripts`.
