@@ -234,8 +234,10 @@ fn parse_error(label: &str, e: &yaml::ParseError) -> LintFinding {
 }
 
 /// Process names a file's own PM2 commands use (`pm2 restart strapi`, `pm2
-/// start npm --name strapi`): literal names, not `all`, ids, files or patterns.
+/// start npm --name strapi`): literal names, not `all`, ids, files or
+/// patterns; in order of appearance, at most `OWN_NAMES_SHOWN` of them.
 fn own_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
     let mut names: Vec<String> = vec![];
     for f in findings {
         for t in &f.targets {
@@ -244,18 +246,20 @@ fn own_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
                 && !t.bytes().all(|b| b.is_ascii_digit())
                 && !t.starts_with(['<', '-', '/', '.'])
                 && !t.contains(['$', '/', '*', '?', '[', ' '])
-                && ![
-                    ".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py",
-                ]
-                .iter()
-                .any(|e| t.ends_with(e));
-            if plain && !names.contains(t) {
+                && ![".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py"]
+                    .iter()
+                    .any(|e| t.ends_with(e));
+            if plain && seen.insert(t.as_str()) && names.len() < OWN_NAMES_SHOWN {
                 names.push(t.clone());
             }
         }
     }
     names
 }
+
+/// Enough names to show the form; a file that deploys hundreds of apps does
+/// not get them all repeated in every message.
+const OWN_NAMES_SHOWN: usize = 5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Deploy {
