@@ -32,7 +32,11 @@ fn validator() -> (PathBuf, PathBuf) {
             .stdin(Stdio::null())
             .output()
             .expect("run npm (scripts/install-test-deps installs it)");
-        assert!(out.status.success(), "npm pack: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "npm pack: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let tgz = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let st = Command::new("tar")
             .arg("xzf")
@@ -74,7 +78,11 @@ fn validator() -> (PathBuf, PathBuf) {
 /// Validation errors of `doc` against the SARIF 2.1.0 schema (empty: valid).
 fn schema_errors(doc: &str) -> String {
     let (schema, py) = validator();
-    let file = std::env::temp_dir().join(format!("pm2-incident-sarif-{}-{}.json", std::process::id(), doc.len()));
+    let file = std::env::temp_dir().join(format!(
+        "pm2-incident-sarif-{}-{}.json",
+        std::process::id(),
+        doc.len()
+    ));
     std::fs::write(&file, doc).unwrap();
     let out = Command::new("python3")
         .args([
@@ -90,7 +98,11 @@ fn schema_errors(doc: &str) -> String {
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&file);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -100,7 +112,10 @@ fn lint(format: &str) -> (String, i32) {
         .args(["lint", "--format", format, dir])
         .output()
         .unwrap();
-    (String::from_utf8(out.stdout).unwrap(), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 #[test]
@@ -120,13 +135,20 @@ fn sarif_is_valid_2_1_0_and_carries_every_finding() {
         let region = &r["locations"][0]["physicalLocation"]["region"];
         assert_eq!(region["startLine"], f["line"]);
         assert_eq!(region["startColumn"], f["col"]);
-        let level = if f["severity"] == "error" { "error" } else { "warning" };
+        let level = if f["severity"] == "error" {
+            "error"
+        } else {
+            "warning"
+        };
         assert_eq!(r["level"], level);
         let rule = r["ruleId"].as_str().unwrap();
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(doc["runs"][0]["tool"]["driver"]["rules"][idx]["id"], rule);
     }
-    assert!(results.iter().any(|r| r["ruleId"] == "parse"), "the parse error is a result");
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "parse"),
+        "the parse error is a result"
+    );
 }
 
 /// The validator is not a rubber stamp: a document missing `version` fails.

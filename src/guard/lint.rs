@@ -246,9 +246,11 @@ fn own_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
                 && !t.bytes().all(|b| b.is_ascii_digit())
                 && !t.starts_with(['<', '-', '/', '.'])
                 && !t.contains(['$', '/', '*', '?', '[', ' '])
-                && ![".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py"]
-                    .iter()
-                    .any(|e| t.ends_with(e));
+                && ![
+                    ".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py",
+                ]
+                .iter()
+                .any(|e| t.ends_with(e));
             if plain && seen.insert(t.as_str()) && names.len() < OWN_NAMES_SHOWN {
                 names.push(t.clone());
             }
