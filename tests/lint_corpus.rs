@@ -132,6 +132,8 @@ fn corpus_findings_at_their_own_place() {
         ("package.json", 9, Some(14), Error, "guard", Dangerous),
         ("package.json", 10, Some(17), Error, "guard", Dangerous),
         ("package.json", 12, Some(14), Warning, "guard", Caution),
+        // `release` runs `npm run stop`, and `stop` is `pm2 kill`
+        ("package.json", 13, Some(34), Error, "npm-run", Dangerous),
     ];
     let got: Vec<_> = r
         .findings

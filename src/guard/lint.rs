@@ -6,6 +6,7 @@
 
 mod located;
 pub mod make;
+pub mod npm;
 pub mod sarif;
 pub mod yaml;
 
@@ -121,6 +122,8 @@ pub fn lint_text(
     ctx: &GuardContext,
 ) -> Vec<LintFinding> {
     let mut out = vec![];
+    // package.json: the script name of each chunk (for `npm run` chains).
+    let mut script_names: Vec<Option<String>> = vec![];
     let chunks = match kind {
         FileKind::Workflow | FileKind::PackageJson => {
             let select = if kind == FileKind::Workflow {
@@ -128,7 +131,11 @@ pub fn lint_text(
             } else {
                 yaml::Select::NpmScripts
             };
-            let (mut pieces, err) = yaml::shell_pieces(content, select);
+            let (keyed, err) = yaml::keyed_pieces(content, select);
+            if kind == FileKind::PackageJson {
+                script_names = keyed.iter().map(|(k, _)| k.clone()).collect();
+            }
+            let mut pieces: Vec<Located> = keyed.into_iter().map(|(_, p)| p).collect();
             if let Some(e) = err {
                 out.push(parse_error(label, &e));
                 // Past the error the structure is unknown: read the rest line by
@@ -157,6 +164,9 @@ pub fn lint_text(
             findings.into_iter().map(move |f| (chunk, f))
         })
         .collect();
+    if !script_names.is_empty() {
+        out.extend(npm_chains(label, &chunks, &script_names, &found));
+    }
     // Without an inventory the advice names the apps this file itself works with.
     let own = if ctx.known_processes.is_empty() {
         own_names(found.iter().map(|(_, f)| f))
@@ -212,6 +222,64 @@ pub fn lint_text(
         });
     }
     out.sort_by_key(|f| (f.line, f.col));
+    out
+}
+
+/// `npm run NAME` where the script NAME (or its pre/post hooks, or what it
+/// runs in turn) is caution or dangerous: reported at the invocation.
+fn npm_chains(
+    label: &str,
+    chunks: &[Located],
+    names: &[Option<String>],
+    found: &[(&Located, Finding)],
+) -> Vec<LintFinding> {
+    let keyed: Vec<(Option<String>, Located)> =
+        names.iter().cloned().zip(chunks.iter().cloned()).collect();
+    let mut own: HashMap<String, Class> = HashMap::new();
+    for (chunk, f) in found {
+        let i = chunks.iter().position(|c| std::ptr::eq(c, *chunk));
+        if let Some(Some(name)) = i.and_then(|i| names.get(i)) {
+            let e = own.entry(name.clone()).or_insert(Class::Safe);
+            *e = (*e).max(f.class);
+        }
+    }
+    let reach = npm::reach(&own, &npm::call_graph(&keyed));
+    let line_of = |script: &str| {
+        keyed
+            .iter()
+            .find(|(k, _)| k.as_deref() == Some(script))
+            .map(|(_, p)| p.position(0).0)
+    };
+    let mut out = vec![];
+    for (_, piece) in &keyed {
+        for inv in npm::invocations(&piece.text) {
+            let Some(&class) = reach.get(&inv.script).filter(|c| **c > Class::Safe) else {
+                continue;
+            };
+            let (line, col) = piece.position(inv.offset);
+            let at = line_of(&inv.script)
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            out.push(LintFinding {
+                file: label.into(),
+                line,
+                col,
+                severity: if class == Class::Dangerous {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                class,
+                rule: "npm-run",
+                message: format!(
+                    "{class}: `{}` runs the `{}` script{at}, which is {class} (or runs a script that is)",
+                    inv.text, inv.script
+                ),
+                command: inv.text,
+                safe_alternative: None,
+            });
+        }
+    }
     out
 }
 

@@ -65,6 +65,7 @@ fn rule_text(rule: &str) -> &'static str {
         "prod-whitelist" => "Production deletions use an explicit list of names",
         "ecosystem" => "Ecosystem file app names match the expected names",
         "parse" => "The file could not be fully parsed",
+        "npm-run" => "An npm script that runs a caution or dangerous script",
         _ => "pm2-incident lint rule",
     }
 }

@@ -32,6 +32,15 @@ pub struct ParseError {
 /// The shell pieces found, each with its file positions, and the parse error
 /// that stopped the walk (pieces before it are kept).
 pub fn shell_pieces(src: &str, select: Select) -> (Vec<Located>, Option<ParseError>) {
+    let (pieces, err) = keyed_pieces(src, select);
+    (pieces.into_iter().map(|(_, p)| p).collect(), err)
+}
+
+/// The same, each piece with the key it sits under (a package.json script's name).
+pub fn keyed_pieces(
+    src: &str,
+    select: Select,
+) -> (Vec<(Option<String>, Located)>, Option<ParseError>) {
     let index = LineIndex::new(src);
     let mut w = Walker {
         select,
@@ -131,7 +140,7 @@ struct Walker {
     select: Select,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
-    out: Vec<Located>,
+    out: Vec<(Option<String>, Located)>,
 }
 
 impl Walker {
@@ -212,7 +221,8 @@ impl Walker {
                 }
                 let shell = self.holds_shell(&value);
                 if shell {
-                    self.out.push(align(src, index, span, &value, style));
+                    let key = self.context().0.map(str::to_string);
+                    self.out.push((key, align(src, index, span, &value, style)));
                 }
                 if anchor > 0 {
                     self.anchors.insert(
@@ -239,7 +249,8 @@ impl Walker {
                         if let Some(a) = self.anchors.get_mut(&id) {
                             a.done = true;
                             let piece = align(src, index, a.span, &a.value, a.style);
-                            self.out.push(piece);
+                            let key = self.context().0.map(str::to_string);
+                            self.out.push((key, piece));
                         }
                     }
                 }
