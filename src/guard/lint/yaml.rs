@@ -72,7 +72,7 @@ pub fn is_shell_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace('-', "_");
     matches!(
         k.as_str(),
-        "run" | "shell" | "cmd" | "exec" | "install" | "entrypoint" | "args"
+        "run" | "shell" | "bash" | "sh" | "cmd" | "exec" | "install" | "entrypoint" | "args"
     ) || [
         "script", "scripts", "command", "commands", "_cmd", "_install", "_deploy", "_success",
         "_failure", "hook",
@@ -436,6 +436,22 @@ mod tests {
         let (_, e) = shell_pieces("a:\n  run: |\n    ok\n b: [\n", Select::Workflow);
         let e = e.expect("a parse error");
         assert!(e.line >= 4, "{e:?}");
+    }
+
+    #[test]
+    fn package_json_scripts_only_at_top_level() {
+        let j = "{\n\t\"name\": \"pm2 kill\",\n\t\"scripts\": {\n\t\t\"stop\": \"pm2 kill\",\n\t\t\"x\": \"a\\\"b && pm2 stop all\"\n\t},\n\t\"config\": { \"scripts\": { \"y\": \"pm2 kill\" } }\n}\n";
+        let (p, e) = keyed_pieces(j, Select::NpmScripts);
+        assert_eq!(e, None);
+        let got: Vec<(Option<String>, (usize, usize))> =
+            p.iter().map(|(k, l)| (k.clone(), l.position(0))).collect();
+        assert_eq!(
+            got,
+            vec![(Some("stop".into()), (4, 12)), (Some("x".into()), (5, 9))]
+        );
+        let x = &p[1].1;
+        let k = x.text.find("pm2").unwrap();
+        assert_eq!(x.position(k), (5, 17), "after an escaped quote");
     }
 
     #[test]
