@@ -424,3 +424,51 @@ fn unreadable_file_names_the_path() {
         e[0]
     );
 }
+
+#[test]
+fn step_roles_are_found_by_role_and_played_once() {
+    let rb = parse(DEFAULT_PROCEDURE, DEFAULT_INVENTORY).unwrap();
+    use pm2_incident::runbook::model::StepRole;
+    for role in [
+        StepRole::ClassifySeverity,
+        StepRole::RestorationOrder,
+        StepRole::VerificationChecklist,
+        StepRole::FiveWhys,
+        StepRole::ReportTemplate,
+        StepRole::ActionItems,
+    ] {
+        assert!(rb.procedure.step_with_role(role).is_some(), "{role:?}");
+    }
+    // Renaming a step keeps its behaviour: the role, not the id, is what the tool uses.
+    let renamed = edit(
+        DEFAULT_PROCEDURE,
+        "id = \"classify-severity\"",
+        "id = \"triage\"",
+    );
+    let renamed = renamed.replace("\"classify-severity\"", "\"triage\"");
+    let renamed = renamed.replace("role = \"triage\"", "role = \"classify-severity\"");
+    let rb = parse(&renamed, DEFAULT_INVENTORY).unwrap();
+    let s = rb
+        .procedure
+        .step_with_role(StepRole::ClassifySeverity)
+        .unwrap();
+    assert_eq!(s.id.get_ref(), "triage");
+    // Two steps claiming one role: an error at the second claim.
+    let twice = edit(
+        DEFAULT_PROCEDURE,
+        "role = \"restoration-order\"",
+        "role = \"classify-severity\"",
+    );
+    expect_one(
+        parse(&twice, DEFAULT_INVENTORY),
+        &at(P, &twice, "role = \"classify-severity\"", 1, 7),
+        "already played by step `classify-severity`",
+    );
+    // An unknown role is a load error, not silence.
+    let unknown = edit(
+        DEFAULT_PROCEDURE,
+        "role = \"five-whys\"",
+        "role = \"six-whys\"",
+    );
+    assert!(parse(&unknown, DEFAULT_INVENTORY).is_err());
+}

@@ -11,4 +11,4 @@ pub mod update;
 
 pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Effect, Msg};
-pub use state::{App, AppMode, Popup, StepItem, Tab};
+pub use state::{App, AppMode, Popup, StepItem, Tab, TerminalEnv};

@@ -1,5 +1,6 @@
 //! The app's state: the incident (from recorded events) plus what the screen needs.
 use crate::pm2::DaemonKind;
+use crate::runbook::model::StepRole;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -183,17 +184,17 @@ impl Record {
     }
 
     /// The review records offered at a runbook step.
-    pub fn at_step(step: &str) -> &'static [Record] {
-        match step {
-            "verification-checklist" => &[Record::Mitigated],
-            "five-whys" => &[Record::Problem, Record::Why, Record::RootCause],
-            "report-template" => &[
+    pub fn at_step(role: Option<StepRole>) -> &'static [Record] {
+        match role {
+            Some(StepRole::VerificationChecklist) => &[Record::Mitigated],
+            Some(StepRole::FiveWhys) => &[Record::Problem, Record::Why, Record::RootCause],
+            Some(StepRole::ReportTemplate) => &[
                 Record::Factor,
                 Record::WentWell,
                 Record::CouldImprove,
                 Record::Resolve,
             ],
-            "action-items" => &[Record::ActionItem],
+            Some(StepRole::ActionItems) => &[Record::ActionItem],
             _ => &[],
         }
     }
@@ -234,6 +235,13 @@ pub enum StepItem {
     Compose(String),
 }
 
+/// Facts about the terminal the UI runs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TerminalEnv {
+    /// Inside tmux: clipboard sequences must be wrapped to pass through it.
+    pub in_tmux: bool,
+}
+
 pub struct App {
     pub rb: Arc<Runbook>,
     pub mode: AppMode,
@@ -242,6 +250,9 @@ pub struct App {
     pub cwd: String,
     /// Whether colours may be used (NO_COLOR unset).
     pub color: bool,
+    /// What the terminal is (read once by the command that starts the UI: `update` reads no
+    /// environment).
+    pub terminal: TerminalEnv,
     pub incident: Incident,
     /// Events recorded but not yet handed to the journal.
     pub outbox: Vec<(Ts, Event)>,
@@ -320,6 +331,7 @@ impl App {
             user: user.to_string(),
             cwd: cwd.to_string(),
             color: true,
+            terminal: TerminalEnv::default(),
             incident: Incident::default(),
             outbox: Vec::new(),
             local_seq: 0,
@@ -418,7 +430,7 @@ impl App {
     pub fn items(&self) -> Vec<StepItem> {
         let step = self.current_step();
         let mut items = Vec::new();
-        if *step.id.get_ref() == "classify-severity" {
+        if step.has_role(StepRole::ClassifySeverity) {
             items.push(StepItem::AcceptSeverity);
         }
         let reads = step
@@ -434,7 +446,7 @@ impl App {
         {
             items.push(StepItem::RunAll);
         }
-        if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
+        if step.scenario.is_some() || step.has_role(StepRole::RestorationOrder) {
             items.extend((0..self.plan().items.len()).map(StepItem::Plan));
         }
         for c in &step.command {
@@ -470,7 +482,7 @@ impl App {
             });
         }
         items.extend(
-            Record::at_step(step.id.get_ref())
+            Record::at_step(step.role.as_ref().map(|r| *r.get_ref()))
                 .iter()
                 .map(|r| StepItem::Record(*r)),
         );

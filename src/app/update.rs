@@ -685,8 +685,7 @@ impl App {
             }
             (true, KeyCode::Char('y')) => {
                 if let Some((_, text)) = self.record_draft() {
-                    let in_tmux = std::env::var_os("TMUX").is_some();
-                    match crate::comms::clipboard_sequence(&text, in_tmux) {
+                    match crate::comms::clipboard_sequence(&text, self.terminal.in_tmux) {
                         Ok(seq) => {
                             self.flash = Some(
                                 "copied to your clipboard (OSC 52; your terminal must allow it)"

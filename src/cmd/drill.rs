@@ -117,7 +117,7 @@ pub fn run(args: &DrillArgs) -> i32 {
         &env.dir.display().to_string(),
         now,
     );
-    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    crate::cmd::session::configure(&mut app);
     app.drill = Some(scenario);
     app.export_dir = path.parent().map(|d| d.display().to_string());
     match crate::journal::read(&path) {

@@ -9,6 +9,7 @@ pub mod pm2;
 pub mod replay;
 pub mod respond;
 pub mod runbook;
+pub mod session;
 pub mod snapshot;
 pub mod snapshot_render;
 

@@ -56,7 +56,7 @@ pub fn open(args: &ReplayArgs) -> Result<(App, usize), String> {
         return Err(format!("{}: no events to replay", args.file.display()));
     }
     let mut app = App::new(Arc::new(rb), AppMode::Replay, "replay", "/", Utc::now());
-    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    crate::cmd::session::configure(&mut app);
     let known = entries.len();
     app.start_replay(entries, args.follow);
     Ok((app, known))

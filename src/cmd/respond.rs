@@ -76,7 +76,7 @@ pub fn run(args: &RespondArgs) -> i32 {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "/".into());
     let mut app = App::new(rb.clone(), AppMode::Live, &me.user, &cwd, now);
-    app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    crate::cmd::session::configure(&mut app);
 
     let (session, path) = match &args.resume {
         Some(path) => (session::resume(path, &me, now), path.clone()),

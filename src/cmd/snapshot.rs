@@ -113,8 +113,7 @@ pub fn run(args: &SnapshotArgs) -> i32 {
 }
 
 fn style() -> Style {
-    let color = std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = std::io::stdout().is_terminal() && super::session::color_allowed();
     Style { color }
 }
 

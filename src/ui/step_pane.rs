@@ -13,6 +13,7 @@ use crate::assess::{plan::item_check, CheckState};
 use crate::guard::{classify, Class, GuardContext};
 use crate::incident::event::Stream;
 use crate::incident::fold::exit_text;
+use crate::runbook::model::StepRole;
 use crate::runbook::Risk;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
@@ -84,10 +85,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             lines.push(Line::from(format!(" • {i}")));
         }
     }
-    if *step.id.get_ref() == "classify-severity" {
+    if step.has_role(StepRole::ClassifySeverity) {
         severity_lines(app, th, &mut lines);
     }
-    if step.scenario.is_some() || *step.id.get_ref() == "restoration-order" {
+    if step.scenario.is_some() || step.has_role(StepRole::RestorationOrder) {
         let plan = app.plan();
         let which = plan
             .scenario

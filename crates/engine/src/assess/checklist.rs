@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::predicates::evaluate;
 use super::scope::Scope;
+use crate::runbook::model::StepRole;
 use crate::runbook::Runbook;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,7 +27,7 @@ pub struct ChecklistResult {
 
 /// The items of the verification checklist step.
 pub fn evaluate_checklist(rb: &Runbook, scope: &Scope) -> Vec<ChecklistResult> {
-    let Some(step) = rb.procedure.step("verification-checklist") else {
+    let Some(step) = rb.procedure.step_with_role(StepRole::VerificationChecklist) else {
         return vec![];
     };
     step.checklist

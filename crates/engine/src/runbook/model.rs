@@ -109,6 +109,10 @@ pub struct Phase {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: Text,
+    /// What the tool does at this step beyond showing it (the severity decision, the restore
+    /// plan, ...). Code finds steps by role, never by id, so a procedure may name its steps.
+    #[serde(default)]
+    pub role: Option<Spanned<StepRole>>,
     pub title: String,
     #[serde(default)]
     pub text: Option<String>,
@@ -140,6 +144,30 @@ pub struct Step {
     pub table: Vec<Table>,
     #[serde(default)]
     pub snippet: Vec<Snippet>,
+}
+
+impl Step {
+    pub fn has_role(&self, role: StepRole) -> bool {
+        self.role.as_ref().is_some_and(|r| *r.get_ref() == role)
+    }
+}
+
+/// The steps the tool acts at. Each appears at most once in a procedure (the loader checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepRole {
+    /// The decision tree walked with automatic answers; accept or override.
+    ClassifySeverity,
+    /// The restore plan in priority order with the production gate.
+    RestorationOrder,
+    /// The verification checklist that ticks itself; the mitigated milestone.
+    VerificationChecklist,
+    /// The 5 whys and the root cause.
+    FiveWhys,
+    /// The post-incident report's records (factors, lessons, resolution).
+    ReportTemplate,
+    /// Action items.
+    ActionItems,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,6 +332,11 @@ impl Procedure {
 
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps().map(|(_, s)| s).find(|s| s.id.get_ref() == id)
+    }
+
+    /// The step that plays `role`, if the procedure has one.
+    pub fn step_with_role(&self, role: StepRole) -> Option<&Step> {
+        self.steps().map(|(_, s)| s).find(|s| s.has_role(role))
     }
 
     pub fn severity(&self, id: &str) -> Option<&Severity> {

@@ -55,6 +55,24 @@ fn check_predicate(src: Source, p: &Text, errors: &mut Vec<LoadError>) {
     }
 }
 
+/// Each step role at most once: the tool acts at one step per role.
+fn step_roles(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
+    let mut seen: HashMap<super::model::StepRole, String> = HashMap::new();
+    for (_, s) in p.steps() {
+        let Some(role) = &s.role else { continue };
+        if let Some(first) = seen.insert(*role.get_ref(), s.id.get_ref().clone()) {
+            errors.push(src.error(
+                role.span().start,
+                format!(
+                    "step `{}` has role {:?}, already played by step `{first}`",
+                    s.id.get_ref(),
+                    role.get_ref()
+                ),
+            ));
+        }
+    }
+}
+
 pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
     let mut errors = Vec::new();
     if p.phase.is_empty() {
@@ -65,6 +83,7 @@ pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
         sev_ids.add(&s.id, &mut errors);
     }
     decision_tree(src, p, &mut errors);
+    step_roles(src, p, &mut errors);
     for l in &p.decision_tree.leaf {
         if p.step(l.next_step.get_ref()).is_none() {
             errors.push(src.error(
