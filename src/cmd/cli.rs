@@ -36,7 +36,8 @@ pub struct Pm2SourceArgs {
     /// The pm2 executable for --pm2-source cli
     #[arg(long = "pm2-bin", value_name = "PATH", default_value = "pm2")]
     pub pm2_bin: PathBuf,
-    /// PM2_HOME to read (default: $PM2_HOME, else ~/.pm2)
+    /// PM2_HOME to read (default: $PM2_HOME, else ~/.pm2); with --host, the one on that host
+    /// (default there: the login's $PM2_HOME, else $HOME/.pm2)
     #[arg(long = "pm2-home", value_name = "DIR")]
     pub pm2_home: Option<PathBuf>,
     /// Give up on PM2 after this many milliseconds

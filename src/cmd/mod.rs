@@ -5,6 +5,7 @@ pub mod drill;
 pub mod journal;
 pub mod lint;
 pub mod pm2;
+pub mod remote;
 pub mod replay;
 pub mod respond;
 pub mod runbook;

@@ -2,3 +2,4 @@ pub mod app_fixture;
 pub mod pm2_fixture;
 pub mod sandbox_site;
 pub mod tmux;
+pub mod sshd;

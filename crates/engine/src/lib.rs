@@ -2,7 +2,7 @@
 //!
 //! Module order (a module imports only modules listed above it; `tests/architecture.rs`
 //! checks it): runbook, pm2, health, guard, assess, exec, incident, journal, comms, observe,
-//! drill. The binary crate (`app`, `ui`, `tui`, `cmd`) sits on top; nothing here imports it,
+//! drill, remote (OpenSSH transport; uses pm2, health and observe). The binary crate (`app`, `ui`, `tui`, `cmd`) sits on top; nothing here imports it,
 //! and the compiler enforces that since this is its own crate.
 pub mod assess;
 pub mod comms;
@@ -15,6 +15,7 @@ pub mod incident;
 pub mod journal;
 pub mod observe;
 pub mod pm2;
+pub mod remote;
 pub mod runbook;
 pub mod safe_fs;
 pub mod sanitize;
