@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn worst_prefers_p1_then_unknown() {
-        assert_eq!(worst([Level::None, Level::P2, Level::Unknown]), Level::Unknown);
+        assert_eq!(
+            worst([Level::None, Level::P2, Level::Unknown]),
+            Level::Unknown
+        );
         assert_eq!(worst([Level::Unknown, Level::P1]), Level::P1);
         assert_eq!(worst([Level::P3, Level::None]), Level::P3);
         assert_eq!(worst([]), Level::None);

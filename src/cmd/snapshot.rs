@@ -136,7 +136,13 @@ fn run_hosts(args: &SnapshotArgs, rb: &Runbook) -> i32 {
         let st = Style { color: color() };
         let blocks: Vec<String> = assessed
             .iter()
-            .map(|(d, s, a)| format!("{}\n{}", render::host_line(d.as_str(), st), render::text(s, a, st)))
+            .map(|(d, s, a)| {
+                format!(
+                    "{}\n{}",
+                    render::host_line(d.as_str(), st),
+                    render::text(s, a, st)
+                )
+            })
             .collect();
         print!("{}", blocks.join("\n"));
     }

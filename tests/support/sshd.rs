@@ -88,7 +88,11 @@ impl Sshd {
         s.write_config();
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not listen: {}", s.log());
+            assert!(
+                Instant::now() < deadline,
+                "sshd did not listen: {}",
+                s.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         s
@@ -150,7 +154,9 @@ pub fn sockets_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {

@@ -120,10 +120,7 @@ mod tests {
     fn override_follows_gits_rule() {
         assert_eq!(argv(&SshCommand::parse(None)), ["ssh"]);
         assert_eq!(argv(&SshCommand::parse(Some("  "))), ["ssh"]);
-        assert_eq!(
-            argv(&SshCommand::parse(Some("/opt/ssh"))),
-            ["/opt/ssh"]
-        );
+        assert_eq!(argv(&SshCommand::parse(Some("/opt/ssh"))), ["/opt/ssh"]);
         let c = SshCommand::parse(Some("ssh -F ./cfg"));
         assert_eq!(
             argv(&c),
@@ -135,11 +132,7 @@ mod tests {
     #[test]
     fn override_passes_arguments_through_the_shell_unchanged() {
         let c = SshCommand::parse(Some("printf '%s|'"));
-        let out = c
-            .command()
-            .args(["a b", "-o", "$HOME"])
-            .output()
-            .unwrap();
+        let out = c.command().args(["a b", "-o", "$HOME"]).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "a b|-o|$HOME|");
     }
 

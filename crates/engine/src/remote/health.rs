@@ -26,14 +26,22 @@ fn plan(session: &Session, t: &HealthTarget) -> (HealthTarget, Plan) {
         // A forward changes the host name, so TLS names would no longer match.
         return (
             t.clone(),
-            Plan::Failed(format!("{} local_url cannot be checked through ssh", url.scheme())),
+            Plan::Failed(format!(
+                "{} local_url cannot be checked through ssh",
+                url.scheme()
+            )),
         );
     }
-    let (Some(host), Some(port)) = (url.host_str().map(str::to_string), url.port_or_known_default())
-    else {
+    let (Some(host), Some(port)) = (
+        url.host_str().map(str::to_string),
+        url.port_or_known_default(),
+    ) else {
         return (t.clone(), Plan::Failed("URL without host or port".into()));
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     match session.forward_tcp(&host, port) {
         Ok(lp) => {
             let _ = url.set_host(Some("127.0.0.1"));
@@ -47,7 +55,11 @@ fn plan(session: &Session, t: &HealthTarget) -> (HealthTarget, Plan) {
 }
 
 /// One health round for a remote host. Never fails: every outcome is a verdict.
-pub fn check_remote(session: &Session, checker: &HealthChecker, targets: &[HealthTarget]) -> Vec<HealthResult> {
+pub fn check_remote(
+    session: &Session,
+    checker: &HealthChecker,
+    targets: &[HealthTarget],
+) -> Vec<HealthResult> {
     let plans: Vec<(HealthTarget, Plan)> = targets.iter().map(|t| plan(session, t)).collect();
     let runnable: Vec<HealthTarget> = plans
         .iter()
@@ -56,12 +68,7 @@ pub fn check_remote(session: &Session, checker: &HealthChecker, targets: &[Healt
         .collect();
     let mut fetched = match checker.check_all_blocking(&runnable) {
         Ok(r) => r.into_iter(),
-        Err(e) => {
-            return targets
-                .iter()
-                .map(|t| failed(t, &e.to_string()))
-                .collect()
-        }
+        Err(e) => return targets.iter().map(|t| failed(t, &e.to_string())).collect(),
     };
     let mut out: Vec<(HealthResult, Option<u16>)> = Vec::with_capacity(targets.len());
     for ((_, p), orig) in plans.iter().zip(targets) {
@@ -120,7 +127,9 @@ pub fn listen_script(ports: &BTreeSet<u16>) -> String {
 }
 
 fn listening_ports(session: &Session, ports: &BTreeSet<u16>) -> Result<BTreeSet<u16>, String> {
-    let out = session.run_sh(&listen_script(ports)).map_err(|e| e.to_string())?;
+    let out = session
+        .run_sh(&listen_script(ports))
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err("listener probe failed".into());
     }
@@ -150,7 +159,11 @@ mod tests {
     fn listen_script_finds_a_real_listener() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let ports: BTreeSet<u16> = [port, free].into_iter().collect();
         let out = std::process::Command::new("sh")
             .args(["-c", &listen_script(&ports)])

@@ -58,10 +58,12 @@ pub fn observe_remote(s: &Session, home: Option<&Path>, timeout_ms: u64) -> Remo
         return fail(format!("ssh connection to {} lost: {e}", s.dest()));
     }
     let facts = match s.run_sh(&probe::script(home)) {
-        Ok(out) if out.status.success() => match probe::parse(&String::from_utf8_lossy(&out.stdout)) {
-            Ok(f) => f,
-            Err(e) => return fail(e),
-        },
+        Ok(out) if out.status.success() => {
+            match probe::parse(&String::from_utf8_lossy(&out.stdout)) {
+                Ok(f) => f,
+                Err(e) => return fail(e),
+            }
+        }
         Ok(out) => {
             return fail(format!(
                 "the remote probe on {} failed (exit {})",

@@ -55,7 +55,9 @@ printf '{HEADER}\nhome=%s\nrpc=%s\nwritable=%s\npub=%s\npid=%s\nalive=%s\n' "$h"
 pub fn parse(out: &str) -> Result<RemoteFacts, String> {
     let mut lines = out.lines().skip_while(|l| l.trim_end() != HEADER);
     if lines.next().is_none() {
-        return Err("the remote probe printed no answer (is the login shell POSIX sh compatible?)".into());
+        return Err(
+            "the remote probe printed no answer (is the login shell POSIX sh compatible?)".into(),
+        );
     }
     let mut f = RemoteFacts {
         home: PathBuf::new(),
@@ -161,14 +163,18 @@ mod tests {
 
     #[test]
     fn parses_after_login_noise_and_refuses_garbage() {
-        let f = parse("Welcome!\np2i-probe v1\nhome=/srv/pm2\nrpc=1\nwritable=1\npub=1\npid=77\nalive=1\n")
-            .unwrap();
+        let f = parse(
+            "Welcome!\np2i-probe v1\nhome=/srv/pm2\nrpc=1\nwritable=1\npub=1\npid=77\nalive=1\n",
+        )
+        .unwrap();
         assert_eq!(f.home, PathBuf::from("/srv/pm2"));
         assert_eq!((f.rpc_socket, f.pid, f.pid_alive), (true, Some(77), true));
         let f = parse("p2i-probe v1\nhome=/h\nrpc=0\nwritable=0\npub=0\npid=\nalive=0\n").unwrap();
         assert_eq!(f.pid, None);
         assert!(parse("nothing here").is_err());
-        assert!(parse("p2i-probe v1\nhome=relative\n").unwrap_err().contains("absolute"));
+        assert!(parse("p2i-probe v1\nhome=relative\n")
+            .unwrap_err()
+            .contains("absolute"));
         assert!(parse("p2i-probe v1\nhome=/h\nrpc=yes\n").is_err());
     }
 
@@ -182,7 +188,11 @@ mod tests {
         let f = parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
         assert_eq!((f.rpc_socket, f.pid), (false, None));
         let _l = std::os::unix::net::UnixListener::bind(dir.path().join("rpc.sock")).unwrap();
-        std::fs::write(dir.path().join("pm2.pid"), format!("{}\n", std::process::id())).unwrap();
+        std::fs::write(
+            dir.path().join("pm2.pid"),
+            format!("{}\n", std::process::id()),
+        )
+        .unwrap();
         let out = std::process::Command::new("sh")
             .args(["-c", &script(Some(dir.path()))])
             .output()
@@ -197,25 +207,46 @@ mod tests {
             .env("PM2_HOME", dir.path())
             .output()
             .unwrap();
-        assert_eq!(parse(&String::from_utf8_lossy(&out.stdout)).unwrap().home, dir.path());
+        assert_eq!(
+            parse(&String::from_utf8_lossy(&out.stdout)).unwrap().home,
+            dir.path()
+        );
     }
 
     #[test]
     fn states_follow_the_local_rules() {
-        assert_eq!(daemon_state(&facts(false, None, false), None), DaemonState::NotRunning);
+        assert_eq!(
+            daemon_state(&facts(false, None, false), None),
+            DaemonState::NotRunning
+        );
         assert_eq!(
             daemon_state(&facts(false, Some(9), false), None),
-            DaemonState::DiedUncleanly { last_pid: Some(9), last_pid_alive: false }
+            DaemonState::DiedUncleanly {
+                last_pid: Some(9),
+                last_pid_alive: false
+            }
         );
         assert_eq!(
             daemon_state(&facts(true, Some(9), true), Some(Ok("7.0.4".into()))),
-            DaemonState::Up { version: "7.0.4".into(), pid: Some(9) }
+            DaemonState::Up {
+                version: "7.0.4".into(),
+                pid: Some(9)
+            }
         );
         assert!(matches!(
-            daemon_state(&facts(true, Some(9), false), Some(Err(RpcError::Closed("getVersion")))),
-            DaemonState::DiedUncleanly { last_pid: Some(9), last_pid_alive: false }
+            daemon_state(
+                &facts(true, Some(9), false),
+                Some(Err(RpcError::Closed("getVersion")))
+            ),
+            DaemonState::DiedUncleanly {
+                last_pid: Some(9),
+                last_pid_alive: false
+            }
         ));
-        match daemon_state(&facts(true, Some(9), true), Some(Err(RpcError::Closed("getVersion")))) {
+        match daemon_state(
+            &facts(true, Some(9), true),
+            Some(Err(RpcError::Closed("getVersion"))),
+        ) {
             DaemonState::Error { reason } => assert!(reason.contains("cannot tell"), "{reason}"),
             s => panic!("{s:?}"),
         }
@@ -226,6 +257,9 @@ mod tests {
         );
         let mut f = facts(true, Some(1), true);
         f.rpc_writable = false;
-        assert!(matches!(daemon_state(&f, None), DaemonState::PermissionDenied { .. }));
+        assert!(matches!(
+            daemon_state(&f, None),
+            DaemonState::PermissionDenied { .. }
+        ));
     }
 }

@@ -93,9 +93,14 @@ pub struct Session {
 
 impl Session {
     /// Make the runtime dir and start the master (authenticates now, so errors show here).
-    pub fn connect(ssh: SshCommand, dest: Dest, opts: SessionOptions) -> Result<Session, RemoteError> {
+    pub fn connect(
+        ssh: SshCommand,
+        dest: Dest,
+        opts: SessionOptions,
+    ) -> Result<Session, RemoteError> {
         let base = opts.runtime_base.clone().unwrap_or_else(runtime_base);
-        let dir = mkdtemp_in(&base, "p2i-ssh-").map_err(|e| RemoteError::RuntimeDir(base.clone(), e))?;
+        let dir =
+            mkdtemp_in(&base, "p2i-ssh-").map_err(|e| RemoteError::RuntimeDir(base.clone(), e))?;
         let ctl = dir.join("cm");
         let s = Session {
             ssh,
@@ -163,15 +168,24 @@ impl Session {
         c.args(["-o", "ControlMaster=yes"])
             .arg("-o")
             .arg(format!("ControlPersist={}", self.opts.persist_secs.max(1)))
-            .args(["-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes"])
+            .args([
+                "-o",
+                "ExitOnForwardFailure=yes",
+                "-o",
+                "StreamLocalBindUnlink=yes",
+            ])
             .args(["-N", "--", self.dest.as_str()])
             .stdout(Stdio::null())
             .stderr(log_file);
-        let status = wait_status(c, self.opts.connect_timeout + Duration::from_secs(2), &self.ssh)
-            .map_err(|e| match e {
-                RemoteError::Timeout(_, d) => RemoteError::Timeout(self.dest.to_string(), d),
-                e => e,
-            })?;
+        let status = wait_status(
+            c,
+            self.opts.connect_timeout + Duration::from_secs(2),
+            &self.ssh,
+        )
+        .map_err(|e| match e {
+            RemoteError::Timeout(_, d) => RemoteError::Timeout(self.dest.to_string(), d),
+            e => e,
+        })?;
         if !status.success() {
             let msg = std::fs::read_to_string(&log).unwrap_or_default();
             return Err(RemoteError::Ssh {
@@ -193,7 +207,10 @@ impl Session {
             return Err(self.ssh_error(&out));
         }
         parse_master_pid(&err).ok_or_else(|| {
-            RemoteError::Protocol(format!("unexpected ssh -O check answer: {}", last_lines(&err)))
+            RemoteError::Protocol(format!(
+                "unexpected ssh -O check answer: {}",
+                last_lines(&err)
+            ))
         })
     }
 
@@ -224,7 +241,9 @@ impl Session {
 
     fn control(&self, op: &str, extra: &[&str]) -> Result<Output, RemoteError> {
         let mut c = self.base();
-        c.args(["-O", op]).args(extra).args(["--", self.dest.as_str()]);
+        c.args(["-O", op])
+            .args(extra)
+            .args(["--", self.dest.as_str()]);
         run_capture(c, self.opts.command_timeout, &self.ssh, &self.dest)
     }
 
@@ -240,7 +259,11 @@ impl Session {
     /// Forward the remote Unix socket `remote` to `local` (idempotent).
     pub fn forward_socket(&self, local: &Path, remote: &Path) -> Result<(), RemoteError> {
         check_remote_path(remote)?;
-        if lock(&self.forwards).sockets.iter().any(|(l, r)| l == local && r == remote) {
+        if lock(&self.forwards)
+            .sockets
+            .iter()
+            .any(|(l, r)| l == local && r == remote)
+        {
             return Ok(());
         }
         self.forward_spec(&format!("{}:{}", local.display(), remote.display()))?;
@@ -253,7 +276,9 @@ impl Session {
     /// A local port that reaches `host:port` from the server's side (reused when asked twice).
     pub fn forward_tcp(&self, host: &str, port: u16) -> Result<u16, RemoteError> {
         if host.is_empty() || host.starts_with('-') || host.contains([':', '/', ' ', '\n']) {
-            return Err(RemoteError::Protocol(format!("cannot forward to host {host:?}")));
+            return Err(RemoteError::Protocol(format!(
+                "cannot forward to host {host:?}"
+            )));
         }
         if let Some(t) = lock(&self.forwards)
             .tcp
@@ -285,7 +310,10 @@ impl Session {
     pub fn run_sh(&self, script: &str) -> Result<Output, RemoteError> {
         let mut c = self.base();
         c.args(["-o", "ControlMaster=no", "-T", "--", self.dest.as_str()])
-            .arg(format!("sh -c {}", crate::runbook::vars::shell_quote(script)));
+            .arg(format!(
+                "sh -c {}",
+                crate::runbook::vars::shell_quote(script)
+            ));
         run_capture(c, self.opts.command_timeout, &self.ssh, &self.dest)
     }
 
@@ -293,8 +321,16 @@ impl Session {
     /// (`-tt`, so a dropped or cancelled session hangs the remote side up) and no escape char.
     pub fn exec_command(&self, remote_command: &str) -> Command {
         let mut c = self.base();
-        c.args(["-o", "ControlMaster=no", "-tt", "-e", "none", "--", self.dest.as_str()])
-            .arg(remote_command);
+        c.args([
+            "-o",
+            "ControlMaster=no",
+            "-tt",
+            "-e",
+            "none",
+            "--",
+            self.dest.as_str(),
+        ])
+        .arg(remote_command);
         c
     }
 
@@ -357,7 +393,9 @@ fn runtime_base() -> PathBuf {
 }
 
 fn free_local_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Remote paths go into `-L` specs verbatim and sshd connects to them as given.
@@ -486,8 +524,14 @@ mod tests {
 
     #[test]
     fn master_pid_from_check_output() {
-        assert_eq!(parse_master_pid("Master running (pid=4242)\r\n"), Some(4242));
-        assert_eq!(parse_master_pid("Control socket connect(/x): No such file"), None);
+        assert_eq!(
+            parse_master_pid("Master running (pid=4242)\r\n"),
+            Some(4242)
+        );
+        assert_eq!(
+            parse_master_pid("Control socket connect(/x): No such file"),
+            None
+        );
     }
 
     #[test]
