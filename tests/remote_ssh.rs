@@ -274,6 +274,7 @@ fn a_killed_master_shows_as_down_and_the_next_reading_recovers() {
         "{:?}",
         again.reading
     );
+    assert!(again.reconnected, "the reading says it reconnected");
     assert_ne!(session.master_pid(), Some(pid));
     assert!(session.is_up());
     let dir = session.runtime_dir().to_path_buf();

@@ -19,7 +19,7 @@ pub struct Sshd {
     pub dir: tempfile::TempDir,
     /// `ssh -F <this>` reaches the aliases added with [`Sshd::alias`].
     pub config: PathBuf,
-    aliases: Vec<(String, Option<PathBuf>)>,
+    aliases: Vec<(String, Vec<(String, String)>)>,
 }
 
 fn keygen(path: &Path) {
@@ -34,6 +34,12 @@ fn keygen(path: &Path) {
 impl Sshd {
     /// Start sshd; panics with install advice when it is missing.
     pub fn start() -> Sshd {
+        Sshd::start_with_path(None)
+    }
+
+    /// Start sshd with `dir` first on every session's PATH (server-side `SetEnv`: sshd
+    /// ignores a PATH sent by the client).
+    pub fn start_with_path(path_dir: Option<&Path>) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} missing: run scripts/install-test-deps (installs openssh-server)"
@@ -62,10 +68,13 @@ impl Sshd {
                  AuthorizedKeysFile {ak}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nUsePAM no\nStrictModes no\nPermitRootLogin yes\n\
                  AcceptEnv PM2_HOME\nAllowStreamLocalForwarding yes\nAllowTcpForwarding yes\n\
-                 MaxSessions 50\nMaxStartups 50\nLogLevel ERROR\n",
+                 MaxSessions 50\nMaxStartups 50\nLogLevel ERROR\n{path}",
                 hk = d.join("host_key").display(),
                 pid = d.join("sshd.pid").display(),
                 ak = d.join("authorized_keys").display(),
+                path = path_dir
+                    .map(|p| format!("SetEnv PATH={}:/usr/local/bin:/usr/bin:/bin\n", p.display()))
+                    .unwrap_or_default(),
             ),
         )
         .unwrap();
@@ -100,8 +109,15 @@ impl Sshd {
 
     /// A host alias whose logins see `PM2_HOME=<home>` (or none when `home` is None).
     pub fn alias(&mut self, name: &str, home: Option<&Path>) -> String {
-        self.aliases
-            .push((name.to_string(), home.map(Path::to_path_buf)));
+        let env: Vec<(String, String)> = home
+            .map(|h| vec![("PM2_HOME".to_string(), h.display().to_string())])
+            .unwrap_or_default();
+        self.alias_env(name, env)
+    }
+
+    /// A host alias whose logins get `env` (sshd accepts PM2_HOME from this client).
+    pub fn alias_env(&mut self, name: &str, env: Vec<(String, String)>) -> String {
+        self.aliases.push((name.to_string(), env));
         self.write_config();
         name.to_string()
     }
@@ -116,10 +132,11 @@ impl Sshd {
             d.join("known_hosts").display()
         );
         let mut cfg = String::new();
-        for (name, home) in &self.aliases {
+        for (name, env) in &self.aliases {
             cfg.push_str(&format!("Host {name}\n{common}"));
-            if let Some(h) = home {
-                cfg.push_str(&format!("  SetEnv PM2_HOME={}\n", h.display()));
+            if !env.is_empty() {
+                let vars: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                cfg.push_str(&format!("  SetEnv {}\n", vars.join(" ")));
             }
         }
         cfg.push_str(&format!("Host 127.0.0.1\n{common}"));

@@ -21,15 +21,18 @@ pub struct RemoteReading {
     pub facts: Option<RemoteFacts>,
     /// Local stand-in for the remote home: its `rpc.sock`/`pub.sock` are the forwards.
     pub local_home: Option<Pm2Home>,
+    /// The master had gone (killed, dropped link) and this reading started a new one.
+    pub reconnected: bool,
 }
 
 /// Make sure the master is up (one reconnect attempt), so a dropped link shows as an error
 /// and the next reading recovers.
-pub fn ensure_connected(s: &Session) -> Result<(), RemoteError> {
+/// `Ok(true)` when it had to reconnect.
+pub fn ensure_connected(s: &Session) -> Result<bool, RemoteError> {
     if s.is_up() {
-        return Ok(());
+        return Ok(false);
     }
-    s.reconnect()
+    s.reconnect().map(|()| true)
 }
 
 /// Forward the remote home's sockets into `<runtime dir>/pm2/` (idempotent).
@@ -53,10 +56,12 @@ pub fn observe_remote(s: &Session, home: Option<&Path>, timeout_ms: u64) -> Remo
         reading: Reading::failed(SourceKind::Rpc, e),
         facts: None,
         local_home: None,
+        reconnected: false,
     };
-    if let Err(e) = ensure_connected(s) {
-        return fail(format!("ssh connection to {} lost: {e}", s.dest()));
-    }
+    let reconnected = match ensure_connected(s) {
+        Ok(r) => r,
+        Err(e) => return fail(format!("ssh connection to {} lost: {e}", s.dest())),
+    };
     let facts = match s.run_sh(&probe::script(home)) {
         Ok(out) if out.status.success() => {
             match probe::parse(&String::from_utf8_lossy(&out.stdout)) {
@@ -80,6 +85,7 @@ pub fn observe_remote(s: &Session, home: Option<&Path>, timeout_ms: u64) -> Remo
                 reading: Reading::failed(SourceKind::Rpc, e.to_string()),
                 facts: Some(facts),
                 local_home: None,
+                reconnected,
             }
         }
     };
@@ -120,6 +126,7 @@ pub fn observe_remote(s: &Session, home: Option<&Path>, timeout_ms: u64) -> Remo
         reading,
         facts: Some(facts),
         local_home: Some(local),
+        reconnected,
     }
 }
 

@@ -89,6 +89,8 @@ pub struct Session {
     master_pid: Mutex<Option<u32>>,
     forwards: Mutex<Forwards>,
     closed: Mutex<bool>,
+    /// `BatchMode=yes` on every later invocation (after an interactive first login).
+    batch: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -105,12 +107,13 @@ impl Session {
         let s = Session {
             ssh,
             dest,
-            opts,
             dir,
             ctl,
             master_pid: Mutex::new(None),
             forwards: Mutex::new(Forwards::default()),
             closed: Mutex::new(false),
+            batch: std::sync::atomic::AtomicBool::new(opts.batch),
+            opts,
         };
         let len = s.ctl.as_os_str().as_bytes().len();
         if len > MAX_CONTROL_PATH {
@@ -133,6 +136,12 @@ impl Session {
         &self.ctl
     }
 
+    /// From now on never prompt (a full-screen UI owns the terminal; a reconnect that would
+    /// need a passphrase fails and says so instead).
+    pub fn set_batch(&self, on: bool) {
+        self.batch.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The master's pid, as `ssh -O check` reported it.
     pub fn master_pid(&self) -> Option<u32> {
         *lock(&self.master_pid)
@@ -151,7 +160,7 @@ impl Session {
                 "ConnectTimeout={}",
                 self.opts.connect_timeout.as_secs().max(1)
             ));
-        if self.opts.batch {
+        if self.batch.load(std::sync::atomic::Ordering::SeqCst) {
             c.args(["-o", "BatchMode=yes"]);
         }
         c.stdin(Stdio::null());
@@ -221,6 +230,9 @@ impl Session {
 
     /// Start a new master after a drop and restore every forward it had.
     pub fn reconnect(&self) -> Result<(), RemoteError> {
+        if *lock(&self.closed) {
+            return Err(RemoteError::Protocol("the ssh session was closed".into()));
+        }
         // A dead master can leave its socket file behind: a new master would then refuse to
         // listen ("already exists") and run unshared.
         let _ = std::fs::remove_file(&self.ctl);
