@@ -87,7 +87,7 @@ impl Sshd {
             .spawn()
             .expect("start sshd");
         let config = d.join("ssh_config");
-        let mut s = Sshd {
+        let s = Sshd {
             child,
             port,
             dir,
