@@ -282,3 +282,56 @@ fn a_killed_master_shows_as_down_and_the_next_reading_recovers() {
     assert!(!dir.exists(), "runtime dir removed on close");
     assert!(ssh_processes_mentioning(&rt.path().display().to_string()).is_empty());
 }
+
+#[test]
+fn pm2_watch_over_ssh_follows_the_forwarded_bus_and_cleans_up_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let fx = Pm2Fixture::start(&["flyer-crawler-worker"]);
+    let mut sshd = Sshd::start();
+    let host = sshd.alias("web1", Some(fx.dir()));
+    let rt = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pm2-incident"))
+        .args(["pm2", "--watch", "--host", &host])
+        .env("PM2_INCIDENT_SSH_COMMAND", sshd.ssh_command())
+        .env("XDG_RUNTIME_DIR", rt.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let wait_line = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) if pred(&l) => return l,
+                Ok(_) => {}
+                Err(_) => panic!("no line for {what}"),
+            }
+        }
+    };
+    wait_line(&|l| l == "bus: connected", "the bus");
+    assert!(fx
+        .pm2_cmd(&["stop", "flyer-crawler-worker"])
+        .status
+        .success());
+    let l = wait_line(
+        &|l| l.starts_with("event:") && l.contains("flyer-crawler-worker"),
+        "the stop event",
+    );
+    assert!(l.contains("stop") || l.contains("exit"), "{l}");
+    // SAFETY: the child this test spawned, by pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert!(
+        st.code().is_some(),
+        "ended through its handler, not killed: {st:?}"
+    );
+    assert_clean(rt.path());
+}

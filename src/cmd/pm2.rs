@@ -153,9 +153,17 @@ fn run_remote(args: &Pm2Args, dest: &crate::remote::Dest) -> i32 {
     }
     let code = print_reading(args, &r.reading);
     if args.watch {
-        match &r.local_home {
-            Some(h) => follow(h),
-            None => return 2,
+        let Some(home) = &r.local_home else {
+            return 2;
+        };
+        // Ctrl-C / SIGTERM / SIGHUP end the watch here so the master, the forwarded sockets
+        // and the runtime dir are removed (not left for ControlPersist to time out).
+        crate::tui::terminal::catch_signals();
+        let sub = EventSubscriber::spawn(home, SubscriberOptions::default());
+        while crate::tui::terminal::take_signal().is_none() {
+            if let Some(m) = sub.recv_timeout(Duration::from_millis(200)) {
+                println!("{}", format_bus(&m));
+            }
         }
     }
     session.close();
