@@ -335,3 +335,27 @@ fn pm2_watch_over_ssh_follows_the_forwarded_bus_and_cleans_up_on_sigterm() {
     );
     assert_clean(rt.path());
 }
+
+#[test]
+fn an_unknown_host_key_is_refused_with_a_clear_error_and_nothing_left() {
+    let mut sshd = Sshd::start();
+    let other_known = sshd.dir.path().join("empty_known_hosts");
+    std::fs::write(&other_known, "").unwrap();
+    let host = sshd.alias_with_config(
+        "stranger",
+        &format!("  UserKnownHostsFile {}\n", other_known.display()),
+    );
+    let rt = tempfile::tempdir().unwrap();
+    let out = bin(rt.path(), &sshd, &["snapshot", "--json", "--host", &host]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let detail = v["pm2"]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("stranger") && detail.contains("Host key verification failed"),
+        "{detail}"
+    );
+    assert_eq!(v["severity"]["level"], "unknown");
+    assert_eq!(out.status.code(), Some(4));
+    // The key was not learnt: the file the config names is still empty.
+    assert_eq!(std::fs::read_to_string(&other_known).unwrap(), "");
+    assert_clean(rt.path());
+}

@@ -19,7 +19,7 @@ pub struct Sshd {
     pub dir: tempfile::TempDir,
     /// `ssh -F <this>` reaches the aliases added with [`Sshd::alias`].
     pub config: PathBuf,
-    aliases: Vec<(String, Vec<(String, String)>)>,
+    aliases: Vec<(String, Vec<(String, String)>, String)>,
 }
 
 fn keygen(path: &Path) {
@@ -117,7 +117,16 @@ impl Sshd {
 
     /// A host alias whose logins get `env` (sshd accepts PM2_HOME from this client).
     pub fn alias_env(&mut self, name: &str, env: Vec<(String, String)>) -> String {
-        self.aliases.push((name.to_string(), env));
+        self.aliases.push((name.to_string(), env, String::new()));
+        self.write_config();
+        name.to_string()
+    }
+
+    /// A host alias with its own ssh_config lines first (the first value ssh reads wins),
+    /// e.g. another `UserKnownHostsFile`.
+    pub fn alias_with_config(&mut self, name: &str, lines: &str) -> String {
+        self.aliases
+            .push((name.to_string(), vec![], lines.to_string()));
         self.write_config();
         name.to_string()
     }
@@ -132,8 +141,8 @@ impl Sshd {
             d.join("known_hosts").display()
         );
         let mut cfg = String::new();
-        for (name, env) in &self.aliases {
-            cfg.push_str(&format!("Host {name}\n{common}"));
+        for (name, env, first) in &self.aliases {
+            cfg.push_str(&format!("Host {name}\n{first}{common}"));
             if !env.is_empty() {
                 let vars: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 cfg.push_str(&format!("  SetEnv {}\n", vars.join(" ")));
