@@ -13,13 +13,16 @@ use super::pm2_fixture::free_port;
 
 pub const SSHD: &str = "/usr/sbin/sshd";
 
+/// A host alias: name, environment sent with `SetEnv`, config lines placed first.
+type Alias = (String, Vec<(String, String)>, String);
+
 pub struct Sshd {
     child: Child,
     pub port: u16,
     pub dir: tempfile::TempDir,
     /// `ssh -F <this>` reaches the aliases added with [`Sshd::alias`].
     pub config: PathBuf,
-    aliases: Vec<(String, Vec<(String, String)>, String)>,
+    aliases: Vec<Alias>,
 }
 
 fn keygen(path: &Path) {
