@@ -144,8 +144,10 @@ fn fleet_over_five_hosts_shows_the_broken_one_first() {
 fn live_fleet_follows_pm2_events_and_cleans_up_on_quit() {
     let w = world();
     let rt = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
     let mut cmd = format!(
-        "env NO_COLOR=1 XDG_RUNTIME_DIR={} PM2_INCIDENT_SSH_COMMAND='{}' {} fleet --interval 120 --inventory {}",
+        "env NO_COLOR=1 XDG_STATE_HOME={} XDG_RUNTIME_DIR={} PM2_INCIDENT_SSH_COMMAND='{}' {} fleet --interval 120 --inventory {}",
+        state.path().display(),
         rt.path().display(),
         w.sshd.ssh_command(),
         env!("CARGO_BIN_EXE_pm2-incident"),
@@ -172,7 +174,27 @@ fn live_fleet_follows_pm2_events_and_cleans_up_on_quit() {
             == 2
     });
     assert!(took < Duration::from_secs(10), "{screen}");
+    // Enter: respond to the selected (worst, first) host in the same terminal; q comes back.
+    t.keys(&["Enter"]);
+    t.wait_for("respond over ssh", Duration::from_secs(30), |s| {
+        s.contains("LIVE") && s.contains("proposed P2")
+    });
     t.keys(&["q"]);
-    t.wait_text("FLEET-EXITED", Duration::from_secs(15));
+    t.wait_text("Fleet: 2 hosts", Duration::from_secs(20));
+    let journals: Vec<_> = std::fs::read_dir(state.path().join("pm2-incident"))
+        .expect("respond wrote its journal under XDG_STATE_HOME")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(journals.len(), 1);
+    // The first key after respond may go to its input thread still winding down: repeat q.
+    let (_, _) = t.wait_for("the fleet to exit", Duration::from_secs(20), |s| {
+        if s.contains("FLEET-EXITED") {
+            return true;
+        }
+        t.keys(&["q"]);
+        std::thread::sleep(Duration::from_millis(300));
+        false
+    });
     assert_clean(rt.path());
 }

@@ -3,7 +3,8 @@
 //! On a terminal the table stays live: each host has its own ssh session and poller, re-read
 //! on every PM2 process event from that host's forwarded event bus and at least every
 //! `--interval`. `--once`, `--json` or a non-terminal stdout print one round and exit with the
-//! worst host's severity code.
+//! worst host's severity code. `Enter` on a row runs `respond --host` for it in the same
+//! terminal; quitting it returns to the table.
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -284,6 +285,28 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>) -> i32 {
                 match k.code {
                     KeyCode::Char('q') | KeyCode::Esc => break,
                     KeyCode::Char('j') | KeyCode::Down => view.selected += 1,
+                    KeyCode::Enter => {
+                        let Some(row) = view.rows.get(view.selected) else {
+                            continue;
+                        };
+                        let Some(dest) = args.hosts.iter().find(|d| d.as_str() == row.host) else {
+                            continue;
+                        };
+                        // `respond` takes the terminal; its `q` comes back here.
+                        crate::tui::terminal::restore();
+                        let _ = super::respond::run(&super::respond::RespondArgs {
+                            source: args.source.clone(),
+                            journal: None,
+                            resume: None,
+                            pm2_home: args.pm2.pm2_home.clone(),
+                            host: Some(dest.clone()),
+                        });
+                        term = match crate::tui::terminal::enter() {
+                            Ok(t) => t,
+                            Err(_) => break,
+                        };
+                        let _ = term.clear();
+                    }
                     KeyCode::Char('k') | KeyCode::Up => {
                         view.selected = view.selected.saturating_sub(1)
                     }

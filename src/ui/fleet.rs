@@ -71,7 +71,7 @@ pub fn draw_fleet(f: &mut Frame, v: &FleetView) {
     f.render_widget(table, parts[0]);
     f.render_widget(
         Paragraph::new(Line::from(vec![Span::styled(
-            " j/k move  r refresh now  q quit",
+            " j/k move  Enter respond to this host (q there comes back)  q quit",
             th.dim(),
         )])),
         parts[1],
