@@ -76,7 +76,7 @@ fn world() -> World {
 
 #[test]
 fn fleet_over_five_hosts_shows_the_broken_one_first() {
-    let w = world();
+    let mut w = world();
     let rt = tempfile::tempdir().unwrap();
     let inv = w.site.inventory.display().to_string();
     let mut args = vec!["--json", "--inventory", &inv];
@@ -137,6 +137,52 @@ fn fleet_over_five_hosts_shows_the_broken_one_first() {
         lines[2].starts_with("a-web") && lines[2].contains(" none "),
         "{text}"
     );
+    assert_clean(rt.path());
+
+    // The inventory's [[host]] entries, used when no --host is given; `pm2_home` names the
+    // home on a server whose login does not set PM2_HOME.
+    let plain = w.sshd.alias("plain", None);
+    let base = std::fs::read_to_string(&w.site.inventory).unwrap();
+    let inv2 = w.empty.path().join("inventory-with-hosts.toml");
+    std::fs::write(
+        &inv2,
+        format!(
+            "{base}\n[[host]]\ndest = \"{plain}\"\npm2_home = \"{}\"\n\n[[host]]\ndest = \"m-broken\"\n",
+            w.fx.dir().display()
+        ),
+    )
+    .unwrap();
+    let inv2s = inv2.display().to_string();
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &inv2s]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let hosts: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["m-broken", "plain"]);
+    assert_eq!(rows[1]["level"], "none", "{}", rows[1]);
+    // A relative pm2_home is refused, naming the entry.
+    std::fs::write(
+        &inv2,
+        format!("{base}\n[[host]]\ndest = \"{plain}\"\npm2_home = \".pm2\"\n"),
+    )
+    .unwrap();
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &inv2s]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[[host]] #1") && err.contains("absolute"),
+        "{err}"
+    );
+    std::fs::remove_file(&inv2).unwrap();
     assert_clean(rt.path());
 }
 

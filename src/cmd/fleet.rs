@@ -22,8 +22,9 @@ use crate::runbook::Runbook;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FleetArgs {
-    /// A server to watch over OpenSSH (user@host, host, an ~/.ssh/config alias); repeat
-    #[arg(long = "host", value_name = "DEST", required = true)]
+    /// A server to watch over OpenSSH (user@host, host, an ~/.ssh/config alias); repeat.
+    /// Without it, the inventory's `[[host]]` entries
+    #[arg(long = "host", value_name = "DEST")]
     pub hosts: Vec<Dest>,
     /// Print one round as a table and exit (the default when stdout is not a terminal)
     #[arg(long)]
@@ -87,21 +88,34 @@ pub fn run(args: &FleetArgs) -> i32 {
         eprintln!("pm2-incident: --pm2-source cli is not available with --host (it would start a daemon remotely)");
         return Level::Unknown.exit_code();
     }
+    let hosts = match super::remote::hosts(&args.hosts, args.pm2.pm2_home.as_deref(), &rb.inventory)
+    {
+        Ok(h) if !h.is_empty() => h,
+        Ok(_) => {
+            eprintln!("pm2-incident: no hosts: pass --host DEST or list [[host]] in the inventory");
+            return Level::Unknown.exit_code();
+        }
+        Err(e) => {
+            eprintln!("pm2-incident: {e}");
+            return Level::Unknown.exit_code();
+        }
+    };
     if args.once || args.json || !std::io::stdout().is_terminal() {
-        return once(args, &rb);
+        return once(args, &rb, &hosts);
     }
-    live(args, rb)
+    live(args, rb, &hosts)
 }
 
-fn once(args: &FleetArgs, rb: &Runbook) -> i32 {
+type Hosts = [(Dest, Option<std::path::PathBuf>)];
+
+fn once(args: &FleetArgs, rb: &Runbook, hosts: &Hosts) -> i32 {
     let mut rows: Vec<FleetRow> = std::thread::scope(|s| {
-        let handles: Vec<_> = args
-            .hosts
+        let handles: Vec<_> = hosts
             .iter()
-            .map(|d| {
+            .map(|(d, home)| {
                 (
                     d,
-                    s.spawn(|| super::snapshot::snapshot_host(rb, d, &args.pm2)),
+                    s.spawn(|| super::snapshot::snapshot_host(rb, d, home.as_deref(), &args.pm2)),
                 )
             })
             .collect();
@@ -147,15 +161,28 @@ struct Update {
 }
 
 /// Keeps one host's session and re-reads it on PM2 process events or every `interval`.
-fn poll_host(
+struct HostPoll {
     index: usize,
     rb: Arc<Runbook>,
     dest: Dest,
+    home: Option<std::path::PathBuf>,
     pm2: Pm2SourceArgs,
     interval: Duration,
     tx: Sender<Update>,
     stop: Arc<AtomicBool>,
-) {
+}
+
+fn poll_host(p: HostPoll) {
+    let HostPoll {
+        index,
+        rb,
+        dest,
+        home,
+        pm2,
+        interval,
+        tx,
+        stop,
+    } = p;
     let mut session: Option<Session> = None;
     let mut bus: Option<EventSubscriber> = None;
     while !stop.load(Ordering::SeqCst) {
@@ -178,7 +205,7 @@ fn poll_host(
             }
         }
         if let Some(s) = &session {
-            let snap = gather_remote(&rb, s, pm2.pm2_home.as_deref(), pm2.timeout_ms);
+            let snap = gather_remote(&rb, s, home.as_deref(), pm2.timeout_ms);
             let link_up = s.is_up();
             let row = row_of(&rb, &dest, &snap);
             if tx
@@ -223,28 +250,30 @@ fn wait_for_change(bus: Option<&EventSubscriber>, interval: Duration, stop: &Ato
     }
 }
 
-fn live(args: &FleetArgs, rb: Arc<Runbook>) -> i32 {
+fn live(args: &FleetArgs, rb: Arc<Runbook>, hosts: &Hosts) -> i32 {
     use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
     let (tx, rx): (Sender<Update>, Receiver<Update>) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let interval = Duration::from_secs(args.interval.max(1));
-    let threads: Vec<_> = args
-        .hosts
+    let threads: Vec<_> = hosts
         .iter()
         .enumerate()
-        .map(|(i, d)| {
-            let (rb, d, pm2, tx, stop) = (
-                rb.clone(),
-                d.clone(),
-                args.pm2.clone(),
-                tx.clone(),
-                stop.clone(),
-            );
-            std::thread::spawn(move || poll_host(i, rb, d, pm2, interval, tx, stop))
+        .map(|(i, (d, home))| {
+            let p = HostPoll {
+                index: i,
+                rb: rb.clone(),
+                dest: d.clone(),
+                home: home.clone(),
+                pm2: args.pm2.clone(),
+                interval,
+                tx: tx.clone(),
+                stop: stop.clone(),
+            };
+            std::thread::spawn(move || poll_host(p))
         })
         .collect();
     drop(tx);
-    let mut latest: Vec<Option<(FleetRow, bool)>> = vec![None; args.hosts.len()];
+    let mut latest: Vec<Option<(FleetRow, bool)>> = vec![None; hosts.len()];
     let mut view = crate::ui::fleet::FleetView {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         ..Default::default()
@@ -289,7 +318,8 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>) -> i32 {
                         let Some(row) = view.rows.get(view.selected) else {
                             continue;
                         };
-                        let Some(dest) = args.hosts.iter().find(|d| d.as_str() == row.host) else {
+                        let Some((dest, home)) = hosts.iter().find(|(d, _)| d.as_str() == row.host)
+                        else {
                             continue;
                         };
                         // `respond` takes the terminal; its `q` comes back here.
@@ -298,7 +328,7 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>) -> i32 {
                             source: args.source.clone(),
                             journal: None,
                             resume: None,
-                            pm2_home: args.pm2.pm2_home.clone(),
+                            pm2_home: home.clone(),
                             host: Some(dest.clone()),
                         });
                         term = match crate::tui::terminal::enter() {

@@ -19,6 +19,9 @@ pub struct SnapshotArgs {
     /// several, read concurrently; the exit code is the worst host's
     #[arg(long = "host", value_name = "DEST")]
     pub hosts: Vec<Dest>,
+    /// Read every `[[host]]` of the inventory (when no --host is given)
+    #[arg(long = "all-hosts")]
+    pub all_hosts: bool,
     #[command(flatten)]
     pub source: RunbookSource,
     #[command(flatten)]
@@ -44,7 +47,7 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         Ok(rb) => rb,
         Err(_) => return Level::Unknown.exit_code(),
     };
-    if !args.hosts.is_empty() {
+    if !args.hosts.is_empty() || args.all_hosts {
         return run_hosts(args, &rb);
     }
     let snap = gather(&rb, &args.pm2.to_source());
@@ -66,10 +69,15 @@ fn print_json(v: &serde_json::Value) {
 
 /// One host's snapshot over ssh; an unreachable host is a reading that says so (no health
 /// round: without the connection the tool cannot see what the server sees).
-pub fn snapshot_host(rb: &Runbook, dest: &Dest, pm2: &Pm2SourceArgs) -> Snapshot {
+pub fn snapshot_host(
+    rb: &Runbook,
+    dest: &Dest,
+    home: Option<&std::path::Path>,
+    pm2: &Pm2SourceArgs,
+) -> Snapshot {
     match super::remote::connect(dest, pm2.timeout_ms) {
         Ok(s) => {
-            let snap = gather_remote(rb, &s, pm2.pm2_home.as_deref(), pm2.timeout_ms);
+            let snap = gather_remote(rb, &s, home, pm2.timeout_ms);
             s.close();
             snap
         }
@@ -90,11 +98,27 @@ fn run_hosts(args: &SnapshotArgs, rb: &Runbook) -> i32 {
         eprintln!("pm2-incident: --pm2-source cli is not available with --host (it would start a daemon remotely)");
         return Level::Unknown.exit_code();
     }
+    let hosts = match super::remote::hosts(&args.hosts, args.pm2.pm2_home.as_deref(), &rb.inventory)
+    {
+        Ok(h) if !h.is_empty() => h,
+        Ok(_) => {
+            eprintln!("pm2-incident: --all-hosts: the inventory lists no [[host]]");
+            return Level::Unknown.exit_code();
+        }
+        Err(e) => {
+            eprintln!("pm2-incident: {e}");
+            return Level::Unknown.exit_code();
+        }
+    };
     let snaps: Vec<(Dest, Snapshot)> = std::thread::scope(|s| {
-        let handles: Vec<_> = args
-            .hosts
+        let handles: Vec<_> = hosts
             .iter()
-            .map(|d| (d, s.spawn(|| snapshot_host(rb, d, &args.pm2))))
+            .map(|(d, home)| {
+                (
+                    d,
+                    s.spawn(|| snapshot_host(rb, d, home.as_deref(), &args.pm2)),
+                )
+            })
             .collect();
         handles
             .into_iter()
