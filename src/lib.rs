@@ -8,7 +8,7 @@
 //! checks the direction.
 pub use pm2_incident_engine::{
     assess, comms, drill, evidence, exec, guard, health, incident, init, journal, observe, pm2,
-    runbook, safe_fs, sanitize,
+    remote, runbook, safe_fs, sanitize,
 };
 
 pub mod app;

@@ -37,7 +37,8 @@ pub struct Pm2SourceArgs {
     /// The pm2 executable for --pm2-source cli
     #[arg(long = "pm2-bin", value_name = "PATH", default_value = "pm2")]
     pub pm2_bin: PathBuf,
-    /// PM2_HOME to read (default: $PM2_HOME, else ~/.pm2)
+    /// PM2_HOME to read (default: $PM2_HOME, else ~/.pm2); with --host, the one on that host
+    /// (default there: the login's $PM2_HOME, else $HOME/.pm2)
     #[arg(long = "pm2-home", value_name = "DIR")]
     pub pm2_home: Option<PathBuf>,
     /// Give up on PM2 after this many milliseconds
@@ -78,6 +79,8 @@ pub enum Command {
     Respond(crate::cmd::respond::RespondArgs),
     /// Replay a recorded incident (or a `pm2 jlist` dump), read-only, with a timeline cursor
     Replay(crate::cmd::replay::ReplayArgs),
+    /// Several servers over OpenSSH, one row each (daemon, processes, health, severity), worst first; live on a terminal
+    Fleet(crate::cmd::fleet::FleetArgs),
     /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
     Snapshot(crate::cmd::snapshot::SnapshotArgs),
     /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
@@ -140,6 +143,7 @@ pub fn main() -> i32 {
         Command::Replay(args) => crate::cmd::replay::run(&args),
         Command::Drill(args) => crate::cmd::drill::run(&args),
         Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
+        Command::Fleet(args) => crate::cmd::fleet::run(&args),
         Command::Verify { file, head } => crate::cmd::journal::verify(&file, head.as_deref()),
         Command::Report {
             file,

@@ -2,10 +2,12 @@
 //! returns the process exit code), and `session` is the set-up they share.
 pub mod cli;
 pub mod drill;
+pub mod fleet;
 pub mod init;
 pub mod journal;
 pub mod lint;
 pub mod pm2;
+pub mod remote;
 pub mod replay;
 pub mod respond;
 pub mod runbook;

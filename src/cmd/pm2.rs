@@ -17,6 +17,10 @@ pub struct Pm2Args {
     /// After the listing, follow pub.sock events and logs until interrupted
     #[arg(long)]
     pub watch: bool,
+    /// Read this server over OpenSSH (its rpc.sock and pub.sock forwarded here; nothing
+    /// installed or started there)
+    #[arg(long = "host", value_name = "DEST")]
+    pub host: Option<crate::remote::Dest>,
 }
 
 fn human_ms(ms: i64) -> String {
@@ -93,9 +97,7 @@ pub fn format_bus(msg: &BusMsg) -> String {
     }
 }
 
-pub fn run(args: &Pm2Args) -> i32 {
-    let source = args.source.to_source();
-    let obs = observe(&source);
+fn print_reading(args: &Pm2Args, obs: &crate::pm2::Reading) -> i32 {
     for w in &obs.warnings {
         eprintln!("{w}");
     }
@@ -113,7 +115,68 @@ pub fn run(args: &Pm2Args) -> i32 {
             eprintln!("error: {e}");
         }
     }
-    let code = if obs.processes.is_some() { 0 } else { 1 };
+    if obs.processes.is_some() {
+        0
+    } else {
+        1
+    }
+}
+
+fn follow(home: &crate::pm2::Pm2Home) {
+    let sub = EventSubscriber::spawn(home, SubscriberOptions::default());
+    while let Some(m) = sub.recv_timeout(Duration::from_secs(3600)) {
+        println!("{}", format_bus(&m));
+    }
+}
+
+/// `pm2 --host`: the same listing through an ssh session; `--watch` follows the forwarded
+/// pub.sock with the same subscriber.
+fn run_remote(args: &Pm2Args, dest: &crate::remote::Dest) -> i32 {
+    if args.source.source == super::cli::Pm2SourceKind::Cli {
+        eprintln!("error: --pm2-source cli is not available with --host (it would start a daemon remotely)");
+        return 2;
+    }
+    let session = match super::remote::connect(dest, args.source.timeout_ms) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let r = crate::remote::observe_remote(
+        &session,
+        args.source.pm2_home.as_deref(),
+        args.source.timeout_ms,
+    );
+    if !args.json {
+        println!("Host: {}", crate::sanitize::escape_line(dest.as_str()));
+    }
+    let code = print_reading(args, &r.reading);
+    if args.watch {
+        let Some(home) = &r.local_home else {
+            return 2;
+        };
+        // Ctrl-C / SIGTERM / SIGHUP end the watch here so the master, the forwarded sockets
+        // and the runtime dir are removed (not left for ControlPersist to time out).
+        crate::tui::terminal::catch_signals();
+        let sub = EventSubscriber::spawn(home, SubscriberOptions::default());
+        while crate::tui::terminal::take_signal().is_none() {
+            if let Some(m) = sub.recv_timeout(Duration::from_millis(200)) {
+                println!("{}", format_bus(&m));
+            }
+        }
+    }
+    session.close();
+    code
+}
+
+pub fn run(args: &Pm2Args) -> i32 {
+    if let Some(dest) = &args.host {
+        return run_remote(args, dest);
+    }
+    let source = args.source.to_source();
+    let obs = observe(&source);
+    let code = print_reading(args, &obs);
     if args.watch {
         let home = match source.home() {
             Ok(h) => h,
@@ -122,10 +185,7 @@ pub fn run(args: &Pm2Args) -> i32 {
                 return 2;
             }
         };
-        let sub = EventSubscriber::spawn(&home, SubscriberOptions::default());
-        while let Some(m) = sub.recv_timeout(Duration::from_secs(3600)) {
-            println!("{}", format_bus(&m));
-        }
+        follow(&home);
     }
     code
 }

@@ -24,9 +24,44 @@ pub struct RespondArgs {
     /// Continue an incident from its journal (after a dropped SSH session or a crash)
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
-    /// PM2 home (default: $PM2_HOME, else ~/.pm2)
+    /// PM2 home (default: $PM2_HOME, else ~/.pm2); with --host, the one on that server
+    /// (default there: the login's $PM2_HOME, else $HOME/.pm2)
     #[arg(long, value_name = "DIR")]
     pub pm2_home: Option<PathBuf>,
+    /// Respond to this server over OpenSSH (user@host, host, an ~/.ssh/config alias): PM2
+    /// and health read through the connection, commands run there; nothing installed there
+    #[arg(long = "host", value_name = "DEST")]
+    pub host: Option<crate::remote::Dest>,
+}
+
+/// Connect to the server before the screen opens (so ssh may ask for a passphrase or a new
+/// host key on the terminal), and find its PM2 home.
+fn connect_remote(
+    dest: &crate::remote::Dest,
+    pm2_home: Option<&Path>,
+) -> Result<crate::tui::remote_world::RemoteWorld, String> {
+    use crate::remote::{Session, SessionOptions, SshCommand};
+    let session = Session::connect(
+        SshCommand::from_env(),
+        dest.clone(),
+        SessionOptions {
+            batch: false,
+            ..SessionOptions::default()
+        },
+    )
+    .map_err(|e| format!("ssh to {dest}: {e}"))?;
+    session.set_batch(true);
+    let timeout_ms = 5000;
+    let r = crate::remote::observe_remote(&session, pm2_home, timeout_ms);
+    let home = r
+        .facts
+        .map(|f| f.home)
+        .ok_or_else(|| format!("{dest}: {}", r.reading.detail()))?;
+    Ok(crate::tui::remote_world::RemoteWorld {
+        session: Arc::new(session),
+        pm2_home: home,
+        timeout_ms,
+    })
 }
 
 fn fail(msg: impl std::fmt::Display) -> i32 {
@@ -62,9 +97,18 @@ pub fn run(args: &RespondArgs) -> i32 {
         }
         Err(code) => return code,
     };
-    let home = match &args.pm2_home {
-        Some(d) => Pm2Home::new(d.clone()),
-        None => Pm2Home::from_env(),
+    let remote = match &args.host {
+        Some(dest) => match connect_remote(dest, args.pm2_home.as_deref()) {
+            Ok(rw) => Some(rw),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let home = match (&remote, &args.pm2_home) {
+        // Stands for the remote home: its sockets are the forwards.
+        (Some(rw), _) => Pm2Home::new(rw.session.runtime_dir().join("pm2")),
+        (None, Some(d)) => Pm2Home::new(d.clone()),
+        (None, None) => Pm2Home::from_env(),
     };
     let home = match home {
         Ok(h) => h,
@@ -72,6 +116,11 @@ pub fn run(args: &RespondArgs) -> i32 {
     };
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
+    // The journal names the server the incident is on (and where the responder sat).
+    let mut opened_by = me.clone();
+    if let Some(dest) = &args.host {
+        opened_by.host = format!("{dest} (over ssh from {})", me.host);
+    }
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "/".into());
@@ -104,7 +153,12 @@ pub fn run(args: &RespondArgs) -> i32 {
                 ));
             }
             (
-                session::start(&path, &me, now, opened_event(&rb, &id, Mode::Live, &me)),
+                session::start(
+                    &path,
+                    &me,
+                    now,
+                    opened_event(&rb, &id, Mode::Live, &opened_by),
+                ),
                 path,
             )
         }
@@ -132,12 +186,20 @@ pub fn run(args: &RespondArgs) -> i32 {
         .filter(|d| !d.is_empty());
     let code = run_tui(
         app,
-        World::Live(LiveWorld { home, env: vec![] }),
+        World::Live(LiveWorld {
+            home,
+            env: vec![],
+            remote: remote.clone(),
+        }),
         Some(writer),
         Some(&path),
     );
     // Dropping the lock tells the next responder nobody drives any more.
     drop(lock);
+    if let Some(rw) = remote {
+        // Master, forwards and the runtime dir go now, not when ControlPersist expires.
+        rw.session.close();
+    }
     code
 }
 

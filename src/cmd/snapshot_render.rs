@@ -70,6 +70,11 @@ impl Style {
     }
 }
 
+/// The line that heads a host's snapshot with `--host`.
+pub fn host_line(dest: &str, st: Style) -> String {
+    format!("{} {}", st.head("Host"), e(dest))
+}
+
 pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     let mut o = String::new();
     let pm2 = &snap.pm2;

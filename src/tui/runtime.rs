@@ -33,6 +33,8 @@ pub struct LiveWorld {
     pub home: Pm2Home,
     /// Extra environment for commands (drills point PM2_HOME elsewhere).
     pub env: Vec<(String, String)>,
+    /// `respond --host`: read and run on that server over ssh instead (see `remote_world`).
+    pub remote: Option<crate::tui::remote_world::RemoteWorld>,
 }
 
 /// Where observations come from and where commands go.
@@ -56,6 +58,23 @@ struct Workers {
 
 fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
     match world {
+        World::Live(LiveWorld {
+            remote: Some(rw), ..
+        }) => {
+            let (pm2, health) = crate::tui::remote_world::spawn(
+                rw,
+                app.rb.inventory.health_targets(),
+                HealthChecker::from_inventory(&app.rb.inventory),
+                PM2_POLL,
+                HEALTH_EVERY,
+                tx,
+            );
+            Workers {
+                refresh_pm2: Some(pm2),
+                refresh_health: Some(health),
+                cancels: HashMap::new(),
+            }
+        }
         World::Live(live) => spawn_live(app, live, tx),
         World::Drill(env) => spawn_drill(env.clone(), tx),
         World::Replay { follow, known } => {
@@ -238,6 +257,8 @@ struct CommandEnv {
     vars: Vec<(String, String)>,
     /// Only `vars`, nothing inherited (drills).
     clear: bool,
+    /// Run on this server over ssh instead of here.
+    remote: Option<crate::tui::remote_world::RemoteWorld>,
 }
 
 /// Wait `d` or until asked to refresh; true when the app is gone.
@@ -268,11 +289,16 @@ fn run_command(
         });
         return None;
     }
+    let text = match &env.remote {
+        Some(rw) => rw.wrap(&text),
+        None => text,
+    };
     let mut spec = ExecSpec::new(text, PathBuf::from(&dir)).timeout(COMMAND_TIMEOUT);
     spec.env = env.vars.clone();
     spec.clear_env = env.clear;
     let cancel = CancelHandle::new();
     let out = tx.clone();
+    let strip_cr = env.remote.is_some();
     let sink = move |l: &runner::Line| {
         let stream = match l.stream {
             runner::Stream::Stdout => Stream::Stdout,
@@ -281,7 +307,12 @@ fn run_command(
         let _ = out.send(Msg::Output {
             cmd_id,
             stream,
-            line: l.text.clone(),
+            // `ssh -tt` ends lines with CR LF.
+            line: if strip_cr {
+                l.text.trim_end_matches('\r').to_string()
+            } else {
+                l.text.clone()
+            },
         });
     };
     match runner::spawn(spec, cancel.clone(), sink) {
@@ -387,14 +418,17 @@ pub fn run<B: Backend>(
         World::Live(l) => CommandEnv {
             vars: l.env.clone(),
             clear: false,
+            remote: l.remote.clone(),
         },
         World::Drill(d) => CommandEnv {
             vars: d.env(),
             clear: true,
+            remote: None,
         },
         World::Replay { .. } => CommandEnv {
             vars: vec![],
             clear: true,
+            remote: None,
         },
     };
     let mut last_draw = Instant::now() - FRAME;

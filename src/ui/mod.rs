@@ -1,6 +1,7 @@
 //! Drawing: `draw(frame, app)` is pure — it reads the app and paints the frame.
 //! Wide terminals (100x30 and up) show every pane; narrow ones show one pane at a
 //! time as tabs. Each region is one small function in its own file.
+pub mod fleet;
 mod header;
 mod health_pane;
 mod pm2_pane;

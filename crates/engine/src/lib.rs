@@ -17,5 +17,6 @@ pub mod journal;
 pub mod evidence;
 pub mod comms;
 pub mod observe;
+pub mod remote;
 pub mod init;
 pub mod drill;

@@ -23,6 +23,20 @@ pub struct Inventory {
     pub app: Vec<App>,
     pub deployment: Vec<Deployment>,
     pub restore: Vec<RestoreEntry>,
+    /// Servers running this site, for `fleet` and `snapshot` without `--host` (`[[host]]`).
+    #[serde(default)]
+    pub host: Vec<HostEntry>,
+}
+
+/// One server of the site, reached over OpenSSH.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    /// An ssh destination: `user@host`, `host`, an `~/.ssh/config` alias.
+    pub dest: String,
+    /// PM2_HOME on that server (default: the login's `$PM2_HOME`, else `$HOME/.pm2`).
+    #[serde(default)]
+    pub pm2_home: Option<String>,
 }
 
 fn default_restart_threshold() -> u32 {

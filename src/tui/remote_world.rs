@@ -1,0 +1,149 @@
+//! The live world on a remote host (`respond --host`): the same messages as the local live
+//! world, read through an ssh [`Session`] — PM2 through the forwarded sockets, `local_url`
+//! health through TCP forwards, the event bus on the forwarded `pub.sock` — and commands run
+//! on the server with `ssh -tt` (a cancel kills the local ssh, whose pty hangup ends the
+//! remote process group).
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::Msg;
+use crate::health::HealthChecker;
+use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
+use crate::remote::observe::observe_remote;
+use crate::remote::Session;
+use crate::runbook::vars::shell_quote;
+use crate::runbook::HealthTarget;
+
+/// A remote server reached over ssh.
+#[derive(Clone)]
+pub struct RemoteWorld {
+    pub session: Arc<Session>,
+    /// The remote PM2_HOME (absolute, as discovered or given): commands get it exported so
+    /// `pm2` there acts on the daemon the screen shows.
+    pub pm2_home: PathBuf,
+    pub timeout_ms: u64,
+}
+
+impl RemoteWorld {
+    /// The local shell line that runs `text` on the server (what the runner spawns; the
+    /// responder saw and confirmed `text` itself, and the journal records `text`).
+    pub fn wrap(&self, text: &str) -> String {
+        let remote = format!(
+            "exec sh -c {}",
+            shell_quote(&format!(
+                "export PM2_HOME={}; {text}",
+                shell_quote(&self.pm2_home.to_string_lossy())
+            ))
+        );
+        let cmd = self.session.exec_command(&remote);
+        std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| shell_quote(&a.to_string_lossy()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
+    match rx.recv_timeout(d) {
+        Ok(()) => {
+            while rx.try_recv().is_ok() {}
+            false
+        }
+        Err(RecvTimeoutError::Timeout) => false,
+        Err(RecvTimeoutError::Disconnected) => true,
+    }
+}
+
+fn spawn_named<F: FnOnce() + Send + 'static>(name: &str, f: F) {
+    let _ = std::thread::Builder::new().name(name.into()).spawn(f);
+}
+
+/// Start the pollers; returns the refresh senders (PM2, health).
+pub fn spawn(
+    rw: &RemoteWorld,
+    targets: Vec<HealthTarget>,
+    checker: Result<HealthChecker, crate::health::CheckerError>,
+    pm2_every: Duration,
+    health_every: Duration,
+    tx: &Sender<Msg>,
+) -> (Sender<()>, Sender<()>) {
+    let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
+    let (t, w) = (tx.clone(), rw.clone());
+    spawn_named("pm2-poll-ssh", move || {
+        let mut link_up = true;
+        loop {
+            let r = observe_remote(&w.session, Some(&w.pm2_home), w.timeout_ms);
+            // A dropped link shows as a bus line once, and the reading says why it is unknown.
+            let up = r.facts.is_some();
+            if up && r.reconnected && link_up {
+                // Lost and regained between two readings.
+                let _ = t.send(Msg::Pm2Bus {
+                    process: "ssh".into(),
+                    event: "link lost, reconnected".into(),
+                    detail: w.session.dest().to_string(),
+                });
+            }
+            if up != link_up {
+                link_up = up;
+                let _ = t.send(Msg::Pm2Bus {
+                    process: "ssh".into(),
+                    event: if up { "reconnected" } else { "link down" }.into(),
+                    detail: w.session.dest().to_string(),
+                });
+            }
+            if t.send(Msg::Pm2(r.reading)).is_err() {
+                return;
+            }
+            if wait_or_refresh(&pm2_rx, pm2_every) {
+                return;
+            }
+        }
+    });
+
+    let (refresh_health, health_rx) = mpsc::channel::<()>();
+    let (t, w) = (tx.clone(), rw.clone());
+    spawn_named("health-ssh", move || {
+        let Ok(checker) = checker else { return };
+        loop {
+            let results = crate::remote::health::check_remote(&w.session, &checker, &targets);
+            if t.send(Msg::Health(results)).is_err() {
+                return;
+            }
+            if wait_or_refresh(&health_rx, health_every) {
+                return;
+            }
+        }
+    });
+
+    let (t, w) = (tx.clone(), rw.clone());
+    spawn_named("bus-ssh", move || {
+        let Ok(home) = Pm2Home::new(w.session.runtime_dir().join("pm2")) else {
+            return;
+        };
+        let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
+        while let Ok(m) = bus.receiver().recv() {
+            let msg = match m {
+                BusMsg::Event(Pm2Event::Process(p)) => Msg::Pm2Bus {
+                    process: p.name.clone(),
+                    event: format!("{:?}", p.kind).to_lowercase(),
+                    detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                },
+                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "kill".into(),
+                    detail: msg,
+                },
+                // Through a forward every reconnect attempt "connects"; the link state is
+                // reported by the PM2 poller instead.
+                _ => continue,
+            };
+            if t.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    (refresh_pm2, refresh_health)
+}
