@@ -7,7 +7,7 @@
 //! subcommand). A module imports only modules listed before it; `tests/architecture.rs`
 //! checks the direction.
 pub use pm2_incident_engine::{
-    assess, comms, drill, evidence, exec, guard, health, incident, journal, observe, pm2, runbook,
+    assess, comms, deploy, drill, evidence, exec, guard, health, incident, journal, observe, pm2, runbook,
     safe_fs, sanitize,
 };
 
