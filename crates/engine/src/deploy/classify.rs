@@ -63,14 +63,11 @@ pub struct RunningDeploy {
 impl RunningDeploy {
     /// "deploy-to-prod, pid 4123, 2 min" style label for the header.
     pub fn short(&self) -> String {
-        let what = self
-            .deployment
-            .clone()
-            .unwrap_or_else(|| match &self.kind {
-                DeployKind::RunnerJob { runner, .. } => format!("{runner} job"),
-                DeployKind::GithubWorker => "Runner.Worker".into(),
-                DeployKind::InDeployDir => "deploy".into(),
-            });
+        let what = self.deployment.clone().unwrap_or_else(|| match &self.kind {
+            DeployKind::RunnerJob { runner, .. } => format!("{runner} job"),
+            DeployKind::GithubWorker => "Runner.Worker".into(),
+            DeployKind::InDeployDir => "deploy".into(),
+        });
         format!("{what}, pid {}, {}", self.pid, human_age(self.age_secs))
     }
 }
@@ -123,8 +120,7 @@ fn is_deploy_command(p: &ProcInfo) -> bool {
         return true;
     }
     SHELLS.contains(&prog)
-        && p
-            .argv
+        && p.argv
             .iter()
             .skip(1)
             .find(|a| !a.starts_with('-') || a.as_str() == "-c")
@@ -219,7 +215,10 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
         .into_iter()
         .filter(|(pid, _)| seen.insert(*pid))
         .map(|(pid, k)| {
-            let t: Vec<i32> = tree(pid).into_iter().filter(|p| !excluded.contains(p)).collect();
+            let t: Vec<i32> = tree(pid)
+                .into_iter()
+                .filter(|p| !excluded.contains(p))
+                .collect();
             (pid, k, t)
         })
         .collect();
@@ -310,9 +309,21 @@ mod tests {
     fn table() {
         let procs = vec![
             p(10, 1, 10, "PM2 v7.0.4: God Daemon (/home/u/.pm2)", "/"),
-            p(11, 10, 11, "node /var/www/app.com/server.js", "/var/www/app.com"),
+            p(
+                11,
+                10,
+                11,
+                "node /var/www/app.com/server.js",
+                "/var/www/app.com",
+            ),
             p(20, 1, 20, "/usr/local/bin/act_runner daemon", "/home/r"),
-            p(21, 20, 21, "bash --noprofile --norc -e -o pipefail /h/.cache/act/1/act/workflow/0.sh", "/h/x"),
+            p(
+                21,
+                20,
+                21,
+                "bash --noprofile --norc -e -o pipefail /h/.cache/act/1/act/workflow/0.sh",
+                "/h/x",
+            ),
             p(22, 21, 21, "npm ci", "/h/x"),
             p(30, 1, 30, "-bash", "/var/www/app.com"),
             p(31, 30, 31, "git pull", "/var/www/app.com"),
@@ -321,22 +332,50 @@ mod tests {
             p(50, 1, 50, "bash", "/var/www/app.com"),
             p(60, 1, 60, "my-runner", "/"),
             p(61, 60, 60, "sh -c make", "/"),
-            p(70, 1, 70, "/opt/actions-runner/bin/Runner.Worker spawnclient 1 2", "/opt"),
+            p(
+                70,
+                1,
+                70,
+                "/opt/actions-runner/bin/Runner.Worker spawnclient 1 2",
+                "/opt",
+            ),
             p(71, 70, 70, "bash /opt/_work/_temp/x.sh", "/opt/_work"),
             p(900, 1, 900, "pm2-incident respond", "/var/www/app.com"),
             p(901, 900, 901, "sh -c pm2 restart app", "/var/www/app.com"),
-            p(902, 901, 901, "node /usr/bin/pm2 restart app", "/var/www/app.com"),
+            p(
+                902,
+                901,
+                901,
+                "node /usr/bin/pm2 restart app",
+                "/var/www/app.com",
+            ),
             p(80, 1, 80, "sh -c git status", "/srv/other"),
         ];
-        let found = find(&procs, &rules(), &HashMap::from([(1000, "deploy".to_string())]));
+        let found = find(
+            &procs,
+            &rules(),
+            &HashMap::from([(1000, "deploy".to_string())]),
+        );
         let roots: Vec<(i32, &DeployKind)> = found.iter().map(|d| (d.pid, &d.kind)).collect();
         assert_eq!(
             roots,
             vec![
-                (21, &DeployKind::RunnerJob { runner: "act_runner".into(), runner_pid: 20 }),
+                (
+                    21,
+                    &DeployKind::RunnerJob {
+                        runner: "act_runner".into(),
+                        runner_pid: 20
+                    }
+                ),
                 (31, &DeployKind::InDeployDir),
                 (40, &DeployKind::InDeployDir),
-                (61, &DeployKind::RunnerJob { runner: "my-runner".into(), runner_pid: 60 }),
+                (
+                    61,
+                    &DeployKind::RunnerJob {
+                        runner: "my-runner".into(),
+                        runner_pid: 60
+                    }
+                ),
                 (70, &DeployKind::GithubWorker),
             ]
         );

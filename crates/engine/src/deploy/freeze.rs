@@ -74,11 +74,14 @@ pub fn freeze(path: &Path, f: &Freeze) -> io::Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        fs::DirBuilder::new().recursive(true).mode(0o755).create(dir)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(dir)?;
     }
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "freeze path has no file name"))?;
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "freeze path has no file name")
+    })?;
     let mut body = serde_json::to_vec_pretty(f).map_err(io::Error::other)?;
     body.push(b'\n');
     // A unique temp name per writer: concurrent writers never share a temp file.
@@ -126,12 +129,18 @@ pub fn thaw(path: &Path) -> io::Result<bool> {
 /// One line for people: who froze deployments, when and why.
 pub fn describe(state: &FreezeState, path: &Path) -> String {
     match state {
-        FreezeState::NotFrozen => format!("deployments are not frozen ({} does not exist)", path.display()),
+        FreezeState::NotFrozen => format!(
+            "deployments are not frozen ({} does not exist)",
+            path.display()
+        ),
         FreezeState::Frozen(f) => format!(
             "deployments FROZEN by {} at {}{}: {}",
             f.by,
             f.at,
-            f.host.as_deref().map(|h| format!(" on {h}")).unwrap_or_default(),
+            f.host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default(),
             f.reason
         ),
         FreezeState::FrozenUnreadable(e) => {
@@ -162,7 +171,10 @@ mod tests {
         assert_eq!(read(&p), FreezeState::NotFrozen);
         freeze(&p, &sample()).unwrap();
         assert_eq!(read(&p), FreezeState::Frozen(sample()));
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
         assert!(describe(&read(&p), &p).contains("FROZEN by alice"));
         assert!(thaw(&p).unwrap());
         assert!(!thaw(&p).unwrap());

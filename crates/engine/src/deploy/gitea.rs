@@ -68,7 +68,10 @@ pub fn token_from_file(path: &Path) -> Result<Token, GiteaError> {
     let meta = std::fs::symlink_metadata(path)
         .map_err(|e| GiteaError::NoToken(format!("{}: {e}", path.display())))?;
     if !meta.file_type().is_file() {
-        return Err(GiteaError::NoToken(format!("{}: not a regular file", path.display())));
+        return Err(GiteaError::NoToken(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
     }
     if meta.mode() & 0o077 != 0 {
         return Err(GiteaError::NoToken(format!(
@@ -79,7 +82,10 @@ pub fn token_from_file(path: &Path) -> Result<Token, GiteaError> {
     }
     // SAFETY: getuid has no failure mode.
     if meta.uid() != unsafe { libc::getuid() } {
-        return Err(GiteaError::NoToken(format!("{}: not owned by this user", path.display())));
+        return Err(GiteaError::NoToken(format!(
+            "{}: not owned by this user",
+            path.display()
+        )));
     }
     let text = crate::safe_fs::read_input_capped(path, 4096)
         .map_err(|e| GiteaError::NoToken(e.to_string()))?;
@@ -196,7 +202,11 @@ impl Client {
         let message = || {
             serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_string)
+                })
                 .unwrap_or_else(|| body.chars().take(200).collect())
         };
         match status {
@@ -217,7 +227,12 @@ impl Client {
     }
 
     /// Runs of `repo` in these states (`in_progress`, `queued`, `waiting`, …), newest first.
-    pub async fn runs(&self, repo: &str, statuses: &[&str], limit: u32) -> Result<Vec<Run>, GiteaError> {
+    pub async fn runs(
+        &self,
+        repo: &str,
+        statuses: &[&str],
+        limit: u32,
+    ) -> Result<Vec<Run>, GiteaError> {
         // Status values are fixed words from the caller; `status` repeats (Gitea reads a list).
         let mut q: Vec<String> = statuses.iter().map(|s| format!("status={s}")).collect();
         q.push(format!("limit={limit}"));
@@ -233,7 +248,8 @@ impl Client {
 
     /// Running, waiting for a runner, or blocked/awaiting approval.
     pub async fn active_runs(&self, repo: &str) -> Result<Vec<Run>, GiteaError> {
-        self.runs(repo, &["in_progress", "queued", "waiting"], 50).await
+        self.runs(repo, &["in_progress", "queued", "waiting"], 50)
+            .await
     }
 
     /// Cancels run `id` (the database id, not the run number). Returns the run as updated.

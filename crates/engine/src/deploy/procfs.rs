@@ -66,7 +66,8 @@ fn uptime_secs(root: &Path) -> Option<f64> {
 /// One process, or `None` when it is gone or unreadable.
 pub fn read_one(root: &Path, pid: i32) -> Option<ProcInfo> {
     let dir = root.join(pid.to_string());
-    let (comm, ppid, pgid, start_ticks) = parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
+    let (comm, ppid, pgid, start_ticks) =
+        parse_stat(&std::fs::read_to_string(dir.join("stat")).ok()?)?;
     let uid = parse_uid(&std::fs::read_to_string(dir.join("status")).ok()?)?;
     let argv = std::fs::read(dir.join("cmdline"))
         .map(|raw| {
@@ -128,7 +129,8 @@ mod tests {
 
     #[test]
     fn stat_with_spaces_and_parens_in_the_name() {
-        let s = "4123 (my (odd) name) S 1 4123 4123 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0";
+        let s =
+            "4123 (my (odd) name) S 1 4123 4123 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0";
         let (comm, ppid, pgid, start) = parse_stat(s).unwrap();
         assert_eq!(comm, "my (odd) name");
         assert_eq!((ppid, pgid, start), (1, 4123, 987654));
@@ -146,7 +148,9 @@ mod tests {
 
     #[test]
     fn passwd_names() {
-        let n = user_names("root:x:0:0:root:/root:/bin/bash\ndeploy:x:1001:1001::/home/deploy:/bin/sh\nbad\n");
+        let n = user_names(
+            "root:x:0:0:root:/root:/bin/bash\ndeploy:x:1001:1001::/home/deploy:/bin/sh\nbad\n",
+        );
         assert_eq!(user_name(&n, 1001), "deploy");
         assert_eq!(user_name(&n, 4242), "4242");
     }

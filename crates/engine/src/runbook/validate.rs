@@ -346,7 +346,9 @@ fn deploy_settings(d: &super::inventory::DeploySettings) -> Vec<String> {
     let mut out = Vec::new();
     for r in &d.runner_services {
         if r.trim().is_empty() || r.contains(char::is_whitespace) || r.contains('/') {
-            out.push(format!("deploy.runner_services: bad process name `{r}` (a name, not a path)"));
+            out.push(format!(
+                "deploy.runner_services: bad process name `{r}` (a name, not a path)"
+            ));
         }
     }
     if let Some(f) = &d.freeze_file {
@@ -356,22 +358,31 @@ fn deploy_settings(d: &super::inventory::DeploySettings) -> Vec<String> {
     }
     if let Some(g) = &d.gitea {
         if !(g.url.starts_with("http://") || g.url.starts_with("https://")) {
-            out.push(format!("deploy.gitea.url `{}` must start with http:// or https://", g.url));
+            out.push(format!(
+                "deploy.gitea.url `{}` must start with http:// or https://",
+                g.url
+            ));
         }
         if g.token_env.is_none() && g.token_file.is_none() {
             out.push("deploy.gitea needs token_env or token_file (the token itself never goes in the inventory)".into());
         }
         if let Some(f) = g.token_file.as_ref().filter(|f| !f.starts_with('/')) {
-            out.push(format!("deploy.gitea.token_file `{f}` must be an absolute path"));
+            out.push(format!(
+                "deploy.gitea.token_file `{f}` must be an absolute path"
+            ));
         }
         if g.repos.is_empty() {
-            out.push("deploy.gitea.repos is empty (name each `owner/repo` that deploys here)".into());
+            out.push(
+                "deploy.gitea.repos is empty (name each `owner/repo` that deploys here)".into(),
+            );
         }
         for r in &g.repos {
             let parts: Vec<&str> = r.split('/').collect();
             let ok = parts.len() == 2
                 && parts.iter().all(|p| {
-                    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 });
             if !ok {
                 out.push(format!("deploy.gitea.repos: `{r}` is not `owner/repo`"));
