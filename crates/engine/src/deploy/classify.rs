@@ -215,14 +215,19 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
         .into_iter()
         .filter(|(pid, _)| seen.insert(*pid))
         .map(|(pid, k)| {
-            let t: Vec<i32> = tree(pid)
-                .into_iter()
-                .filter(|p| !excluded.contains(p))
-                .collect();
-            (pid, k, t)
+            let all = tree(pid);
+            // A tree holding this tool (a wrapper script it runs under) is never offered:
+            // stopping it would end the responder's own session.
+            let holds_me = rules.exclude.iter().any(|x| all.contains(x));
+            let t: Vec<i32> = all.into_iter().filter(|p| !excluded.contains(p)).collect();
+            (pid, k, if holds_me { vec![] } else { t })
         })
         .collect();
-    let all_roots: BTreeSet<i32> = trees.iter().map(|(p, _, _)| *p).collect();
+    let all_roots: BTreeSet<i32> = trees
+        .iter()
+        .filter(|(_, _, t)| !t.is_empty())
+        .map(|(p, _, _)| *p)
+        .collect();
     for (pid, kind, pids) in trees {
         // Skip a root that lies inside another root's tree.
         let nested = {
@@ -242,6 +247,10 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
         }
         let p = by_pid[&pid];
         let members: BTreeSet<i32> = pids.iter().copied().collect();
+        // A tree holding this tool (a wrapper script it runs under) is never offered.
+        if pids.is_empty() {
+            continue;
+        }
         let owns_group = p.pgid > 1
             && procs
                 .iter()
@@ -301,7 +310,7 @@ mod tests {
                 ("test".into(), PathBuf::from("/var/www/app-test.com")),
             ],
             runner_services: vec!["my-runner".into()],
-            exclude: vec![900],
+            exclude: vec![900, 97],
         }
     }
 
@@ -350,6 +359,10 @@ mod tests {
                 "/var/www/app.com",
             ),
             p(80, 1, 80, "sh -c git status", "/srv/other"),
+            // A wrapper script in a deployment dir that runs this tool: not offered.
+            p(95, 1, 95, "bash wrap.sh", "/var/www/app.com"),
+            p(96, 95, 95, "node x.js", "/var/www/app.com"),
+            p(97, 96, 95, "pm2-incident respond", "/var/www/app.com"),
         ];
         let found = find(
             &procs,
