@@ -22,6 +22,8 @@ pub enum FileKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Advice that does not fail the lint (e.g. `freeze-check`).
+    Info,
     Warning,
     Error,
 }
@@ -29,6 +31,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }
@@ -139,6 +142,7 @@ pub fn lint_text(
     };
     let deploy = deploy_kind(label);
     let mut out = vec![];
+    let mut pm2_calls = vec![];
     for chunk in &chunks {
         let findings = match kind {
             FileKind::Js => js::scan(&chunk.text, ctx),
@@ -146,6 +150,7 @@ pub fn lint_text(
         };
         for f in findings {
             let (line, col) = chunk.position(f.offset);
+            pm2_calls.extend(f.verb.clone().map(|v| (line, col, v, f.command.clone())));
             if let Some(r) = review(&f, deploy) {
                 out.push(LintFinding {
                     file: label.into(),
@@ -179,6 +184,7 @@ pub fn lint_text(
             });
         }
     }
+    out.extend(super::lint_freeze::check(label, content, kind, &pm2_calls));
     out.sort_by_key(|f| (f.line, f.col));
     out
 }
@@ -439,8 +445,11 @@ mod tests {
             FileKind::Workflow,
             &GuardContext::default(),
         );
-        let got: Vec<(usize, usize, Severity)> =
-            f.iter().map(|f| (f.line, f.col, f.severity)).collect();
+        let got: Vec<(usize, usize, Severity)> = f
+            .iter()
+            .filter(|f| f.rule != "freeze-check")
+            .map(|f| (f.line, f.col, f.severity))
+            .collect();
         assert_eq!(
             got,
             vec![(7, 11, Severity::Error), (8, 14, Severity::Error)]

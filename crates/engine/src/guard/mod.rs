@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod feed;
 pub mod js;
 pub mod lint;
+pub mod lint_freeze;
 pub mod names;
 pub mod pm2;
 pub mod shell;
