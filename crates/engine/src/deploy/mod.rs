@@ -38,3 +38,70 @@ pub fn scan_with(proc_root: &Path, rules: &Rules) -> Vec<RunningDeploy> {
         .unwrap_or_default();
     find(&procfs::read_all(proc_root), rules, &users)
 }
+
+/// One run of one repository.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RepoRun {
+    pub repo: String,
+    pub run: gitea::Run,
+}
+
+/// What Gitea says about the inventory's repositories, or why it cannot be asked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GiteaView {
+    /// No `[deploy.gitea]` in the inventory: runs on other runners cannot be seen.
+    NotConfigured,
+    /// Configured, but the token or the server failed (the message never holds the token).
+    Unavailable { reason: String },
+    /// Running or waiting runs, and the last few runs of each repository.
+    Runs {
+        active: Vec<RepoRun>,
+        recent: Vec<RepoRun>,
+    },
+}
+
+/// Asks Gitea (blocking; a poller thread calls this).
+pub fn gitea_view(inv: &Inventory, timeout: std::time::Duration) -> GiteaView {
+    let Some(g) = &inv.deploy_settings().gitea else {
+        return GiteaView::NotConfigured;
+    };
+    let unavailable = |e: &dyn std::fmt::Display| GiteaView::Unavailable {
+        reason: e.to_string(),
+    };
+    let token = match gitea::load_token(g) {
+        Ok(t) => t,
+        Err(e) => return unavailable(&e),
+    };
+    let client = match gitea::Client::new(&g.url, token, timeout) {
+        Ok(c) => c,
+        Err(e) => return unavailable(&e),
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return unavailable(&e),
+    };
+    rt.block_on(async {
+        let (mut active, mut recent) = (Vec::new(), Vec::new());
+        for repo in &g.repos {
+            let tag = |runs: Vec<gitea::Run>| {
+                runs.into_iter().map(|run| RepoRun {
+                    repo: repo.clone(),
+                    run,
+                })
+            };
+            match client.active_runs(repo).await {
+                Ok(r) => active.extend(tag(r)),
+                Err(e) => return unavailable(&format!("{repo}: {e}")),
+            }
+            match client.runs(repo, &[], 5).await {
+                Ok(r) => recent.extend(tag(r)),
+                Err(e) => return unavailable(&format!("{repo}: {e}")),
+            }
+        }
+        GiteaView::Runs { active, recent }
+    })
+}
