@@ -75,7 +75,9 @@ pub fn freeze_command(app: &App, on: bool) -> Option<String> {
     Some(format!(
         "{} freeze on --reason {} --incident {} --file {}",
         sq(&app.exe),
-        sq(&format!("{id} in progress ({sev}); no deployments until resolved")),
+        sq(&format!(
+            "{id} in progress ({sev}); no deployments until resolved"
+        )),
         sq(&id),
         sq(file)
     ))
@@ -87,7 +89,8 @@ fn freeze_item(app: &App) -> StepItem {
         (_, None) => StepItem::Info(
             "freeze: no freeze file (set deploy.freeze_file in the inventory)".into(),
         ),
-        (Some(f @ FreezeState::Frozen(_)), Some(p)) | (Some(f @ FreezeState::FrozenUnreadable(_)), Some(p)) => {
+        (Some(f @ FreezeState::Frozen(_)), Some(p))
+        | (Some(f @ FreezeState::FrozenUnreadable(_)), Some(p)) => {
             StepItem::Info(crate::deploy::freeze::describe(f, std::path::Path::new(p)))
         }
         _ => StepItem::Freeze,
@@ -153,7 +156,10 @@ pub fn before(app: &App, step: &str) -> Vec<StepItem> {
             out.push(freeze_item(app));
             out
         }
-        "classify-severity" if frozen(app) != Some(true) => vec![freeze_item(app)],
+        // The offer, where a freeze file exists to write (the step shows nothing otherwise).
+        "classify-severity" if app.freeze_file.is_some() && frozen(app) != Some(true) => {
+            vec![StepItem::Freeze]
+        }
         "workflow-logs" => {
             let configured = !matches!(app.gitea, None | Some(GiteaView::NotConfigured));
             if configured {
@@ -232,14 +238,24 @@ pub fn detail(app: &App, item: &StepItem) -> Option<Vec<String>> {
                     d.user,
                     human_age(d.age_secs),
                     d.pids.len(),
-                    d.pids.iter().map(i32::to_string).collect::<Vec<_>>().join(" ")
+                    d.pids
+                        .iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
-                format!("Enter runs (after typing `stop {}`): {}", d.pid, stop_command(app, d)),
-                "the CI run will show as failed; cancel it in Gitea too so it is not retried".into(),
+                format!(
+                    "Enter runs (after typing `stop {}`): {}",
+                    d.pid,
+                    stop_command(app, d)
+                ),
+                "the CI run will show as failed; cancel it in Gitea too so it is not retried"
+                    .into(),
             ])
         }
         StepItem::Freeze | StepItem::Unfreeze => {
-            freeze_command(app, matches!(item, StepItem::Freeze)).map(|c| vec![format!("Enter runs: {c}")])
+            freeze_command(app, matches!(item, StepItem::Freeze))
+                .map(|c| vec![format!("Enter runs: {c}")])
         }
         _ => None,
     }

@@ -552,7 +552,8 @@ impl App {
             Some(StepItem::Freeze) => match super::deploy_items::freeze_command(self, true) {
                 Some(cmd) => self.guarded_run(cmd, None),
                 None => {
-                    self.flash = Some("no freeze file: set deploy.freeze_file in the inventory".into());
+                    self.flash =
+                        Some("no freeze file: set deploy.freeze_file in the inventory".into());
                     vec![]
                 }
             },
