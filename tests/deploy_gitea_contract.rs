@@ -215,3 +215,58 @@ fn token_file_must_be_private_and_debug_hides_the_token() {
     let tok = token_from_file(&f).unwrap();
     assert!(!format!("{tok:?}").contains("s3cret"));
 }
+
+/// The command the Immediate Response step runs to cancel a run: token from the
+/// environment, never on the command line or in the output.
+#[test]
+fn gitea_cancel_command() {
+    let (base, seen) = server();
+    let cancel = |run: &str, token: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pm2-incident"))
+            .args([
+                "gitea-cancel",
+                "--url",
+                &base,
+                "--token-env",
+                "P2I_TEST_GITEA_TOKEN",
+                "--repo",
+                "acme/shop",
+                "--run",
+                run,
+            ])
+            .env("P2I_TEST_GITEA_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let all = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let ok = cancel("101", "good-token");
+    assert_eq!(ok.status.code(), Some(0), "{}", all(&ok));
+    assert!(
+        all(&ok).contains("cancel requested: acme/shop deploy.yml #7"),
+        "{}",
+        all(&ok)
+    );
+    let done = cancel("100", "good-token");
+    assert_eq!(done.status.code(), Some(0));
+    assert!(all(&done).contains("already finished"));
+    let bad = cancel("101", "wrong");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(all(&bad).contains("401"));
+    for o in [&ok, &done, &bad] {
+        assert!(!all(o).contains("good-token") && !all(o).contains("wrong"));
+    }
+    assert_eq!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.method == "POST")
+            .count(),
+        3
+    );
+}

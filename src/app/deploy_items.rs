@@ -152,7 +152,12 @@ pub fn before(app: &App, step: &str) -> Vec<StepItem> {
     match step {
         "stop-deployments" => {
             let mut out = running_lines(app);
-            out.extend(gitea_lines(app, true));
+            match &app.gitea {
+                Some(GiteaView::Runs { active, .. }) if !active.is_empty() => {
+                    out.extend((0..active.len()).map(StepItem::CancelRun))
+                }
+                _ => out.extend(gitea_lines(app, true)),
+            }
             out.push(freeze_item(app));
             out
         }
@@ -212,6 +217,13 @@ pub fn line(app: &App, item: &StepItem) -> Option<(&'static str, String)> {
                 ),
             )
         }
+        StepItem::CancelRun(i) => {
+            let r = active_run(app, *i)?;
+            (
+                "[cancel]",
+                format!("Gitea {}: {}", r.repo, r.run.summary()),
+            )
+        }
         StepItem::Freeze => (
             "[freeze]",
             "freeze deployments until the incident is resolved (workflows that run `freeze check` stop)".into(),
@@ -223,6 +235,41 @@ pub fn line(app: &App, item: &StepItem) -> Option<(&'static str, String)> {
         StepItem::Info(t) => ("       ", t.clone()),
         _ => return None,
     })
+}
+
+fn active_run(app: &App, i: usize) -> Option<&crate::deploy::RepoRun> {
+    match &app.gitea {
+        Some(GiteaView::Runs { active, .. }) => active.get(i),
+        _ => None,
+    }
+}
+
+/// (command, confirmation token, reason) to cancel Gitea's active run `i`. The command
+/// names where the token is read from, never the token.
+pub fn cancel_command(app: &App, i: usize) -> Option<(String, String, String)> {
+    let r = active_run(app, i)?;
+    let g = app.rb.inventory.deploy_settings().gitea.as_ref()?;
+    let mut text = format!(
+        "{} gitea-cancel --url {} --repo {} --run {}",
+        sq(&app.exe),
+        sq(&g.url),
+        sq(&r.repo),
+        r.run.id
+    );
+    if let Some(v) = &g.token_env {
+        text.push_str(&format!(" --token-env {}", sq(v)));
+    }
+    if let Some(f) = &g.token_file {
+        text.push_str(&format!(" --token-file {}", sq(f)));
+    }
+    let reason = format!(
+        "cancels Gitea run {} #{} of {} (commit {}): the runner is told to stop; the run shows as cancelled",
+        r.run.workflow(),
+        r.run.run_number,
+        r.repo,
+        r.run.head_sha.chars().take(8).collect::<String>()
+    );
+    Some((text, format!("cancel {}", r.run.run_number), reason))
 }
 
 /// More about the selected deployment item.
@@ -251,6 +298,16 @@ pub fn detail(app: &App, item: &StepItem) -> Option<Vec<String>> {
                 ),
                 "the CI run will show as failed; cancel it in Gitea too so it is not retried"
                     .into(),
+            ])
+        }
+        StepItem::CancelRun(i) => {
+            let r = active_run(app, *i)?;
+            Some(vec![
+                format!("commit {} {}", r.run.head_sha, r.run.display_title),
+                r.run.html_url.clone(),
+                cancel_command(app, *i)
+                    .map(|(c, t, _)| format!("Enter runs (after typing `{t}`): {c}"))
+                    .unwrap_or_default(),
             ])
         }
         StepItem::Freeze | StepItem::Unfreeze => {

@@ -234,6 +234,8 @@ pub enum StepItem {
     Compose(String),
     /// Stop one running deployment (index into `App::deploys`): typed confirmation.
     StopDeploy(usize),
+    /// Cancel one of Gitea's running or waiting runs (index into its active runs).
+    CancelRun(usize),
     /// Freeze deployments (writes the freeze file through `pm2-incident freeze on`).
     Freeze,
     /// Lift the freeze (`pm2-incident freeze off`).

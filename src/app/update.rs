@@ -549,6 +549,22 @@ impl App {
                 vec![]
             }
             Some(StepItem::StopDeploy(i)) => self.confirm_stop_deploy(i),
+            Some(StepItem::CancelRun(i)) => {
+                match super::deploy_items::cancel_command(self, i) {
+                    Some((text, token, reason)) => {
+                        self.popup = Some(Popup::Confirm {
+                            text,
+                            dir: self.cwd.clone(),
+                            reason,
+                            targets: vec![],
+                            token,
+                            typed: String::new(),
+                        });
+                    }
+                    None => self.flash = Some("that run is no longer listed".into()),
+                }
+                vec![]
+            }
             Some(StepItem::Freeze) => match super::deploy_items::freeze_command(self, true) {
                 Some(cmd) => self.guarded_run(cmd, None),
                 None => {

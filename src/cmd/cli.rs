@@ -108,6 +108,9 @@ pub enum Command {
     /// Stop one running deployment (what the Immediate Response step runs): TERM, then KILL
     #[command(name = "deploy-stop", hide = true)]
     DeployStop(crate::cmd::freeze::DeployStopArgs),
+    /// Cancel one Gitea Actions run (what the Immediate Response step runs)
+    #[command(name = "gitea-cancel", hide = true)]
+    GiteaCancel(crate::cmd::freeze::GiteaCancelArgs),
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
     Runbook(RunbookCmd),
@@ -143,6 +146,7 @@ pub fn main() -> i32 {
         Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
         Command::Freeze(args) => crate::cmd::freeze::run(&args),
         Command::DeployStop(args) => crate::cmd::freeze::deploy_stop(&args),
+        Command::GiteaCancel(args) => crate::cmd::freeze::gitea_cancel(&args),
         Command::Verify { file, head } => crate::cmd::journal::verify(&file, head.as_deref()),
         Command::Report {
             file,

@@ -210,3 +210,65 @@ pub fn deploy_stop(args: &DeployStopArgs) -> i32 {
         1
     }
 }
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct GiteaCancelArgs {
+    /// Gitea base URL
+    #[arg(long)]
+    pub url: String,
+    /// Environment variable holding the token
+    #[arg(long)]
+    pub token_env: Option<String>,
+    /// File (mode 0600) holding the token
+    #[arg(long)]
+    pub token_file: Option<String>,
+    /// owner/repo
+    #[arg(long)]
+    pub repo: String,
+    /// The run's id (the database id Gitea's API uses, not the run number)
+    #[arg(long)]
+    pub run: i64,
+}
+
+/// Cancels one Gitea Actions run; exit 0 when cancelled or already finished.
+pub fn gitea_cancel(args: &GiteaCancelArgs) -> i32 {
+    use crate::deploy::gitea::{load_token, Client, GiteaError};
+    let settings = crate::runbook::inventory::GiteaSettings {
+        url: args.url.clone(),
+        token_env: args.token_env.clone(),
+        token_file: args.token_file.clone(),
+        repos: vec![args.repo.clone()],
+    };
+    let result = load_token(&settings)
+        .and_then(|t| Client::new(&args.url, t, Duration::from_secs(10)))
+        .and_then(|c| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| GiteaError::Transport(e.to_string()))?;
+            rt.block_on(c.cancel(&args.repo, args.run))
+        });
+    match result {
+        Ok(run) => {
+            println!(
+                "cancel requested: {} {}",
+                escape_line(&args.repo),
+                escape_line(&run.summary())
+            );
+            println!("Gitea tells the runner to stop; the run shows as cancelled once the runner confirms");
+            0
+        }
+        Err(GiteaError::AlreadyFinished) => {
+            println!(
+                "run {} of {} had already finished; nothing to cancel",
+                args.run,
+                escape_line(&args.repo)
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("pm2-incident gitea-cancel: {e}");
+            1
+        }
+    }
+}
