@@ -242,7 +242,7 @@ impl Client {
             .map_err(|e| GiteaError::Decode(e.to_string()))?
             .workflow_runs;
         // The server's order is not documented: newest (largest id) first.
-        runs.sort_by(|a, b| b.id.cmp(&a.id));
+        runs.sort_by_key(|r| std::cmp::Reverse(r.id));
         Ok(runs)
     }
 
