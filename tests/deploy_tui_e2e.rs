@@ -16,9 +16,15 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
     let pm2_home = tmp.path().join("pm2");
     std::fs::create_dir(&www).unwrap();
     std::fs::create_dir(&pm2_home).unwrap();
-    let mut inv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/runbook/inventory.toml"))
-        .unwrap()
-        .replace("/var/www/flyer-crawler.projectium.com", www.to_str().unwrap());
+    let mut inv = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbook/inventory.toml"
+    ))
+    .unwrap()
+    .replace(
+        "/var/www/flyer-crawler.projectium.com",
+        www.to_str().unwrap(),
+    );
     for u in [
         "https://flyer-crawler.projectium.com",
         "https://flyer-crawler-test.projectium.com",
@@ -28,10 +34,17 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
     ] {
         inv = inv.replace(u, "http://127.0.0.1:9");
     }
-    inv.push_str(&format!("\n[deploy]\nfreeze_file = \"{}/freeze.json\"\n", tmp.path().display()));
+    inv.push_str(&format!(
+        "\n[deploy]\nfreeze_file = \"{}/freeze.json\"\n",
+        tmp.path().display()
+    ));
     let inv_path = tmp.path().join("inventory.toml");
     std::fs::write(&inv_path, inv).unwrap();
-    std::fs::write(tmp.path().join("deploy.sh"), "sleep 300 &\nwhile :; do sleep 1; done\n").unwrap();
+    std::fs::write(
+        tmp.path().join("deploy.sh"),
+        "sleep 300 &\nwhile :; do sleep 1; done\n",
+    )
+    .unwrap();
 
     let t = Tmux::start(
         "deploy",
@@ -44,7 +57,9 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
             inv = inv_path.display(),
         ),
     );
-    t.wait_for("the respond screen", Duration::from_secs(30), |s| s.contains("LIVE"));
+    t.wait_for("the respond screen", Duration::from_secs(30), |s| {
+        s.contains("LIVE")
+    });
     let out = Command::new("/bin/sh")
         .arg("-c")
         .arg("setsid /bin/sh ../deploy.sh </dev/null >/dev/null 2>&1 & echo $!")
@@ -53,7 +68,9 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
         .unwrap();
     let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     let want = format!("deploy running: flyer-crawler-prod, pid {pid}");
-    let (_, took) = t.wait_for("the deploy in the header", Duration::from_secs(10), |s| s.contains(&want));
+    let (_, took) = t.wait_for("the deploy in the header", Duration::from_secs(10), |s| {
+        s.contains(&want)
+    });
     // Not asserted as a timing (see benchmarks/BENCHMARKS.md); printed for the record.
     eprintln!("deploy seen in the header {took:?} after it started");
 
@@ -61,10 +78,26 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
         .unwrap()
         .start_ticks;
     let stop = Command::new(bin)
-        .args(["deploy-stop", "--pid", &pid.to_string(), "--start-ticks", &start.to_string(), "--group", "--grace-secs", "3"])
+        .args([
+            "deploy-stop",
+            "--pid",
+            &pid.to_string(),
+            "--start-ticks",
+            &start.to_string(),
+            "--group",
+            "--grace-secs",
+            "3",
+        ])
         .output()
         .unwrap();
-    assert_eq!(stop.status.code(), Some(0), "{}", String::from_utf8_lossy(&stop.stdout));
-    t.wait_for("the header to clear", Duration::from_secs(10), |s| !s.contains("deploy running:"));
+    assert_eq!(
+        stop.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&stop.stdout)
+    );
+    t.wait_for("the header to clear", Duration::from_secs(10), |s| {
+        !s.contains("deploy running:")
+    });
     t.keys(&["q"]);
 }

@@ -80,6 +80,44 @@ pub fn human_age(secs: u64) -> String {
     }
 }
 
+/// The command line with credentials hidden: URL user info (`https://u:TOKEN@host`) and
+/// the values of secret-looking options (`--token=…`, `--password …`). It is shown on
+/// screen and journaled with the stop.
+pub fn redact(argv: &[String]) -> String {
+    const SECRET: &[&str] = &["token", "password", "passwd", "secret", "key", "auth"];
+    let secret_opt = |a: &str| {
+        let name = a.trim_start_matches('-').to_ascii_lowercase();
+        a.starts_with('-') && SECRET.iter().any(|s| name.contains(s))
+    };
+    let mut out: Vec<String> = Vec::with_capacity(argv.len());
+    let mut hide_next = false;
+    for a in argv {
+        if hide_next {
+            out.push("***".into());
+            hide_next = false;
+            continue;
+        }
+        if let Some((k, _)) = a.split_once('=').filter(|(k, _)| secret_opt(k)) {
+            out.push(format!("{k}=***"));
+            continue;
+        }
+        if secret_opt(a) {
+            hide_next = true;
+            out.push(a.clone());
+            continue;
+        }
+        // scheme://user:pass@host → scheme://***@host
+        let hidden = match (a.find("://"), a.find('@')) {
+            (Some(s), Some(at)) if at > s + 3 && !a[s + 3..at].contains('/') => {
+                format!("{}***{}", &a[..s + 3], &a[at..])
+            }
+            _ => a.clone(),
+        };
+        out.push(hidden);
+    }
+    out.join(" ")
+}
+
 const RUNNERS: &[&str] = &["act_runner", "gitea-runner", "forgejo-runner"];
 const TOOLS: &[&str] = &["npm", "npx", "yarn", "pnpm", "git", "pm2", "node"];
 const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh"];
@@ -271,7 +309,7 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
             command: if p.argv.is_empty() {
                 format!("[{}]", p.comm)
             } else {
-                p.argv.join(" ")
+                redact(&p.argv)
             },
             dir,
             deployment,
@@ -403,6 +441,23 @@ mod tests {
         assert!(!found[3].owns_group);
         assert_eq!(found[4].pids, vec![70, 71]);
         assert_eq!(found[1].short(), "prod, pid 31, 2 min");
+    }
+
+    #[test]
+    fn credentials_are_hidden() {
+        let a = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            redact(&a("git clone https://ci:s3cr3t@gitea.example.com/a/b.git")),
+            "git clone https://***@gitea.example.com/a/b.git"
+        );
+        assert_eq!(
+            redact(&a("deploy --token s3cr3t --api-key=k1 -v")),
+            "deploy --token *** --api-key=*** -v"
+        );
+        assert_eq!(
+            redact(&a("npm ci --prefix /var/www/x")),
+            "npm ci --prefix /var/www/x"
+        );
     }
 
     #[test]
