@@ -25,8 +25,9 @@ use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
 /// (The event bus shows changes at once; the poll is the safety net.)
 pub const PM2_POLL: Duration = Duration::from_secs(3);
 pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
-/// Running deployments show within a second.
-pub const DEPLOY_POLL: Duration = Duration::from_secs(1);
+/// Running deployments show within a second (one scan of /proc: ~33 ms in a debug build
+/// with 135 processes; BENCHMARKS.md).
+pub const DEPLOY_POLL: Duration = Duration::from_millis(500);
 pub const GITEA_POLL: Duration = Duration::from_secs(15);
 const FRAME: Duration = Duration::from_millis(33);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
@@ -192,7 +193,7 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         }
     });
 
-    // Deployments: /proc and the freeze file each second (cheap, read-only), Gitea less often.
+    // Deployments: /proc and the freeze file twice a second (cheap, read-only), Gitea less often.
     let inv = app.rb.inventory.clone();
     let freeze_file = app.freeze_file.clone();
     let t = tx.clone();
