@@ -144,3 +144,40 @@ fn concurrent_freezes_leave_one_whole_file() {
         "temp files left behind"
     );
 }
+
+/// `[deploy]` in the inventory is validated: errors name the file, the line and the value.
+#[test]
+fn deploy_settings_are_validated() {
+    let t = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/runbook/inventory.toml"
+    ))
+    .unwrap();
+    let check = |extra: &str| {
+        let p = t.path().join("inventory.toml");
+        std::fs::write(&p, format!("{base}\n{extra}")).unwrap();
+        let o = Command::new(EXE)
+            .args(["runbook", "check", "--inventory"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o))
+    };
+    let (code, said) = check("[deploy]\nrunner_services = [\"gitea-runner\"]\nfreeze_file = \"/run/pm2-incident/freeze.json\"\n[deploy.gitea]\nurl = \"https://gitea.example.com\"\ntoken_env = \"GITEA_TOKEN\"\nrepos = [\"acme/shop\"]\n");
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = check("[deploy]\nfreeze_file = \"freeze.json\"\n[deploy.gitea]\nurl = \"gitea.example.com\"\nrepos = [\"shop\"]\n");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("inventory.toml:"), "{said}");
+    for want in [
+        "`freeze.json` must be an absolute path",
+        "`gitea.example.com` must start with http",
+        "needs token_env or token_file",
+        "`shop` is not `owner/repo`",
+    ] {
+        assert!(said.contains(want), "missing {want:?} in {said}");
+    }
+    let (code, said) = check("[deploy]\nfreeze = \"x\"\n");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("unknown field"), "{said}");
+}
