@@ -81,6 +81,7 @@ fn a_running_deploy_is_shown_and_stopped_from_the_step() {
         .output()
         .unwrap();
     let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let mut end = EndGroup(pid);
     let rules = Rules {
         dirs: vec![("flyer-crawler-prod".into(), www.clone())],
         ..Rules::default()
@@ -149,6 +150,7 @@ fn a_running_deploy_is_shown_and_stopped_from_the_step() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("no process of the deployment is left"));
+    end.0 = 0; // stopped: the group id may be reused from here on
     for p in &tree {
         assert!(!live(*p), "pid {p} of the stopped deploy is alive");
     }
@@ -201,4 +203,16 @@ fn without_gitea_the_workflow_logs_step_offers_each_directory_s_reflog() {
         .collect();
     assert_eq!(reflogs.len(), app.rb.inventory.deployment.len());
     assert!(reflogs[0].starts_with("git -C /var/www/flyer-crawler.projectium.com reflog"));
+}
+
+/// Ends a detached test deploy's session group if the test fails before stopping it
+/// (by its own group id, which the test created with `setsid`).
+struct EndGroup(i32);
+impl Drop for EndGroup {
+    fn drop(&mut self) {
+        if self.0 > 1 {
+            // SAFETY: signalling the group of a process this test started.
+            unsafe { libc::kill(-self.0, libc::SIGKILL) };
+        }
+    }
 }

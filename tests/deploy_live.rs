@@ -123,6 +123,7 @@ fn a_deploy_script_in_a_deployment_dir_is_seen_pm2_apps_are_not_and_stop_ends_it
     // Detached (its parent exits), so it is not inside whatever tree runs this test, which
     // may itself be a script in the same directory.
     let pid = detached_in(&app_dir, &s);
+    let mut end = EndGroup(pid);
     let d = wait_for(
         "the deploy tree",
         || {
@@ -151,6 +152,7 @@ fn a_deploy_script_in_a_deployment_dir_is_seen_pm2_apps_are_not_and_stop_ends_it
     assert!(r.group_signalled);
     assert!(r.killed.is_empty(), "the script exits on TERM: {r:?}");
     assert!(r.remaining.is_empty(), "{r:?}");
+    end.0 = 0; // stopped: the group id may be reused from here on
     for p in &tree {
         assert!(!live(*p), "pid {p} of the stopped tree is still alive");
     }
@@ -381,4 +383,16 @@ fn snapshot_shows_the_running_deploy_and_deploy_stop_ends_it() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// Ends a detached test deploy's session group if the test fails before stopping it
+/// (by its own group id, which the test created with `setsid`).
+struct EndGroup(i32);
+impl Drop for EndGroup {
+    fn drop(&mut self) {
+        if self.0 > 1 {
+            // SAFETY: signalling the group of a process this test started.
+            unsafe { libc::kill(-self.0, libc::SIGKILL) };
+        }
+    }
 }

@@ -67,6 +67,7 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
         .output()
         .unwrap();
     let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let mut end = EndGroup(pid);
     let want = format!("deploy running: flyer-crawler-prod, pid {pid}");
     let (_, took) = t.wait_for("the deploy in the header", Duration::from_secs(10), |s| {
         s.contains(&want)
@@ -96,8 +97,21 @@ fn respond_header_shows_the_running_deploy_and_clears_when_it_stops() {
         "{}",
         String::from_utf8_lossy(&stop.stdout)
     );
+    end.0 = 0; // stopped: the group id may be reused from here on
     t.wait_for("the header to clear", Duration::from_secs(10), |s| {
         !s.contains("deploy running:")
     });
     t.keys(&["q"]);
+}
+
+/// Ends a detached test deploy's session group if the test fails before stopping it
+/// (by its own group id, which the test created with `setsid`).
+struct EndGroup(i32);
+impl Drop for EndGroup {
+    fn drop(&mut self) {
+        if self.0 > 1 {
+            // SAFETY: signalling the group of a process this test started.
+            unsafe { libc::kill(-self.0, libc::SIGKILL) };
+        }
+    }
 }
