@@ -7,8 +7,8 @@
 //! subcommand). A module imports only modules listed before it; `tests/architecture.rs`
 //! checks the direction.
 pub use pm2_incident_engine::{
-    assess, comms, drill, evidence, exec, guard, health, incident, init, journal, observe, pm2,
-    remote, runbook, safe_fs, sanitize,
+    assess, comms, deploy, drill, evidence, exec, guard, health, incident, init, journal, observe,
+    pm2, remote, runbook, safe_fs, sanitize,
 };
 
 pub mod app;

@@ -3,6 +3,7 @@
 //! `incident::Incident`, built only from the events the app records; the rest is
 //! UI state (cursor, popups, what PM2 and health show right now).
 pub mod convert;
+pub mod deploy_items;
 pub mod keymap;
 pub mod msg;
 pub mod replay;

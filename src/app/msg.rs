@@ -26,6 +26,12 @@ pub enum Msg {
         detail: String,
     },
     Health(Vec<HealthResult>),
+    /// The deployments running on this server, as read from /proc now (live only).
+    Deploys(Vec<crate::deploy::RunningDeploy>),
+    /// The deployment freeze file as read now.
+    Freeze(crate::deploy::freeze::FreezeState),
+    /// Gitea's view of the inventory's repositories (or why it cannot be asked).
+    Gitea(crate::deploy::GiteaView),
     Output {
         cmd_id: u64,
         stream: Stream,

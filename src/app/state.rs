@@ -233,6 +233,16 @@ pub enum StepItem {
     Record(Record),
     /// Write one of the runbook's communications (template id).
     Compose(String),
+    /// Stop one running deployment (index into `App::deploys`): typed confirmation.
+    StopDeploy(usize),
+    /// Cancel one of Gitea's running or waiting runs (index into its active runs).
+    CancelRun(usize),
+    /// Freeze deployments (writes the freeze file through `pm2-incident freeze on`).
+    Freeze,
+    /// Lift the freeze (`pm2-incident freeze off`).
+    Unfreeze,
+    /// A line of what the tool sees (or cannot see) about deployments; nothing to run.
+    Info(String),
 }
 
 /// Facts about the terminal the UI runs in.
@@ -306,6 +316,16 @@ pub struct App {
     pub drill: Option<crate::drill::Scenario>,
     /// Every entry recorded or restored, kept in drills for the debrief.
     pub history: Vec<Entry>,
+    /// Deployments running on this server as last read (`None`: not read in this world).
+    pub deploys: Option<Vec<crate::deploy::RunningDeploy>>,
+    /// The deployment freeze as last read (`None`: not read).
+    pub freeze: Option<crate::deploy::freeze::FreezeState>,
+    /// The freeze file commands write (`None`: none configured and no state directory).
+    pub freeze_file: Option<String>,
+    /// Gitea's view (`None`: not asked in this world).
+    pub gitea: Option<crate::deploy::GiteaView>,
+    /// How commands name this program (`deploy-stop`, `freeze`).
+    pub exe: String,
 }
 
 impl App {
@@ -368,6 +388,11 @@ impl App {
             export_dir: None,
             drill: None,
             history: Vec::new(),
+            deploys: None,
+            freeze: None,
+            freeze_file: None,
+            gitea: None,
+            exe: "pm2-incident".into(),
         }
     }
 
@@ -433,6 +458,7 @@ impl App {
         if step.has_role(StepRole::ClassifySeverity) {
             items.push(StepItem::AcceptSeverity);
         }
+        items.extend(super::deploy_items::before(self, step.id.get_ref()));
         let reads = step
             .command
             .iter()
@@ -491,6 +517,7 @@ impl App {
                 items.push(StepItem::Compose(t.id.get_ref().clone()));
             }
         }
+        items.extend(super::deploy_items::after(self, step.id.get_ref()));
         items
     }
 

@@ -30,6 +30,18 @@ impl App {
             }
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Pm2(snap) => self.on_pm2(snap),
+            Msg::Deploys(d) => {
+                self.deploys = Some(d);
+                self.dirty = true;
+            }
+            Msg::Freeze(f) => {
+                self.freeze = Some(f);
+                self.dirty = true;
+            }
+            Msg::Gitea(g) => {
+                self.gitea = Some(g);
+                self.dirty = true;
+            }
             Msg::NodeProcesses(procs) => {
                 if self.node_procs != procs {
                     self.node_procs = procs;
@@ -536,6 +548,36 @@ impl App {
                 self.tick_selected();
                 vec![]
             }
+            Some(StepItem::StopDeploy(i)) => self.confirm_stop_deploy(i),
+            Some(StepItem::CancelRun(i)) => {
+                match super::deploy_items::cancel_command(self, i) {
+                    Some((text, token, reason)) => {
+                        self.popup = Some(Popup::Confirm {
+                            text,
+                            dir: self.cwd.clone(),
+                            reason,
+                            targets: vec![],
+                            token,
+                            typed: String::new(),
+                        });
+                    }
+                    None => self.flash = Some("that run is no longer listed".into()),
+                }
+                vec![]
+            }
+            Some(StepItem::Freeze) => match super::deploy_items::freeze_command(self, true) {
+                Some(cmd) => self.guarded_run(cmd, None),
+                None => {
+                    self.flash =
+                        Some("no freeze file: set deploy.freeze_file in the inventory".into());
+                    vec![]
+                }
+            },
+            Some(StepItem::Unfreeze) => match super::deploy_items::freeze_command(self, false) {
+                Some(cmd) => self.guarded_run(cmd, None),
+                None => vec![],
+            },
+            Some(StepItem::Info(_)) => vec![],
             Some(StepItem::Cause {
                 cause, prevention, ..
             }) => {
@@ -603,6 +645,23 @@ impl App {
             }
             Class::Safe => self.start(text, dir, "safe", v.reason, None),
         }
+    }
+
+    /// Stopping a deployment is always confirmed by typing: it ends someone's job.
+    fn confirm_stop_deploy(&mut self, i: usize) -> Vec<Effect> {
+        let Some(d) = self.deploys.as_ref().and_then(|d| d.get(i)).cloned() else {
+            self.flash = Some("that deployment is no longer listed".into());
+            return vec![];
+        };
+        self.popup = Some(Popup::Confirm {
+            text: super::deploy_items::stop_command(self, &d),
+            dir: self.cwd.clone(),
+            reason: super::deploy_items::stop_reason(&d),
+            targets: d.pids.iter().map(|p| format!("pid {p}")).collect(),
+            token: format!("stop {}", d.pid),
+            typed: String::new(),
+        });
+        vec![]
     }
 
     fn start(

@@ -109,6 +109,14 @@ pub enum Command {
         #[arg(long, value_name = "SHA256")]
         head: Option<String>,
     },
+    /// Freeze deployments during an incident: on --reason …, off, status, check (exit 1 while frozen)
+    Freeze(crate::cmd::freeze::FreezeArgs),
+    /// Stop one running deployment (what the Immediate Response step runs): TERM, then KILL
+    #[command(name = "deploy-stop", hide = true)]
+    DeployStop(crate::cmd::freeze::DeployStopArgs),
+    /// Cancel one Gitea Actions run (what the Immediate Response step runs)
+    #[command(name = "gitea-cancel", hide = true)]
+    GiteaCancel(crate::cmd::freeze::GiteaCancelArgs),
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
     Runbook(RunbookCmd),
@@ -144,6 +152,9 @@ pub fn main() -> i32 {
         Command::Drill(args) => crate::cmd::drill::run(&args),
         Command::Snapshot(args) => crate::cmd::snapshot::run(&args),
         Command::Fleet(args) => crate::cmd::fleet::run(&args),
+        Command::Freeze(args) => crate::cmd::freeze::run(&args),
+        Command::DeployStop(args) => crate::cmd::freeze::deploy_stop(&args),
+        Command::GiteaCancel(args) => crate::cmd::freeze::gitea_cancel(&args),
         Command::Verify { file, head } => crate::cmd::journal::verify(&file, head.as_deref()),
         Command::Report {
             file,

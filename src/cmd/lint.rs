@@ -219,7 +219,11 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = findings.len() - errors;
+    let infos = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Info)
+        .count();
+    let warnings = findings.len() - errors - infos;
     match args.format {
         Format::Text => {
             for f in &findings {
@@ -227,7 +231,12 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                 stdout.push('\n');
             }
             stderr.push_str(&format!(
-                "{files} file(s) checked: {errors} error(s), {warnings} warning(s)\n"
+                "{files} file(s) checked: {errors} error(s), {warnings} warning(s){}\n",
+                if infos > 0 {
+                    format!(", {infos} info")
+                } else {
+                    String::new()
+                }
             ));
         }
         Format::Json => {
@@ -235,6 +244,7 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                 "files": files,
                 "errors": errors,
                 "warnings": warnings,
+                "infos": infos,
                 "problems": problems,
                 "findings": findings,
             });

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod drill;
 pub mod fleet;
+pub mod freeze;
 pub mod init;
 pub mod journal;
 pub mod lint;

@@ -126,6 +126,13 @@ pub fn run(args: &RespondArgs) -> i32 {
         .unwrap_or_else(|_| "/".into());
     let mut app = App::new(rb.clone(), AppMode::Live, &me.user, &cwd, now);
     crate::cmd::session::configure(&mut app);
+    // Deployment commands name this very binary, and the inventory's freeze file.
+    app.exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "pm2-incident".into());
+    app.freeze_file =
+        crate::deploy::freeze::path_for(&rb.inventory, default_dir_from_env().as_deref())
+            .map(|p| p.display().to_string());
 
     let (session, path) = match &args.resume {
         Some(path) => (session::resume(path, &me, now), path.clone()),

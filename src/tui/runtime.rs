@@ -25,6 +25,10 @@ use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
 /// (The event bus shows changes at once; the poll is the safety net.)
 pub const PM2_POLL: Duration = Duration::from_secs(3);
 pub const HEALTH_EVERY: Duration = Duration::from_secs(5);
+/// Running deployments show within a second (one scan of /proc: ~33 ms in a debug build
+/// with 135 processes; BENCHMARKS.md).
+pub const DEPLOY_POLL: Duration = Duration::from_millis(500);
+pub const GITEA_POLL: Duration = Duration::from_secs(15);
 const FRAME: Duration = Duration::from_millis(33);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -206,6 +210,33 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
                 return;
             }
         }
+    });
+
+    // Deployments: /proc and the freeze file twice a second (cheap, read-only), Gitea less often.
+    let inv = app.rb.inventory.clone();
+    let freeze_file = app.freeze_file.clone();
+    let t = tx.clone();
+    spawn_named("deploy-poll", move || loop {
+        let running = crate::deploy::scan(&inv);
+        let freeze = freeze_file
+            .as_deref()
+            .map(|f| crate::deploy::freeze::read(std::path::Path::new(f)));
+        if t.send(Msg::Deploys(running)).is_err()
+            || freeze.is_some_and(|f| t.send(Msg::Freeze(f)).is_err())
+        {
+            return;
+        }
+        std::thread::sleep(DEPLOY_POLL);
+    });
+    let inv = app.rb.inventory.clone();
+    let t = tx.clone();
+    spawn_named("gitea-poll", move || loop {
+        let view = crate::deploy::gitea_view(&inv, Duration::from_secs(5));
+        let again = !matches!(view, crate::deploy::GiteaView::NotConfigured);
+        if t.send(Msg::Gitea(view)).is_err() || !again {
+            return;
+        }
+        std::thread::sleep(GITEA_POLL);
     });
 
     // The event bus: a process exit shows at once (and triggers a fresh read).

@@ -94,6 +94,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             th.accent(),
         ));
     }
+    if let Some(d) = crate::app::deploy_items::header(app) {
+        spans.push(Span::styled(format!("  {d}"), th.bad()));
+    }
     if app.incident.closed.is_some() {
         spans.push(Span::styled("  CLOSED", th.good()));
     }

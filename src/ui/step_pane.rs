@@ -296,6 +296,20 @@ fn item_line(
             )
         }
         StepItem::Record(r) => ("[add] ".into(), th.accent(), r.label().to_string()),
+        StepItem::StopDeploy(_)
+        | StepItem::CancelRun(_)
+        | StepItem::Freeze
+        | StepItem::Unfreeze
+        | StepItem::Info(_) => {
+            let (tag, text) = crate::app::deploy_items::line(app, item)
+                .unwrap_or(("       ", "(no longer listed)".into()));
+            let st = match item {
+                StepItem::StopDeploy(_) | StepItem::CancelRun(_) | StepItem::Unfreeze => th.bad(),
+                StepItem::Freeze => th.warn(),
+                _ => th.dim(),
+            };
+            (tag.into(), st, text)
+        }
         StepItem::Compose(id) => {
             let sent = app
                 .incident
@@ -342,7 +356,8 @@ fn item_detail(app: &App, item: &StepItem, ctx: &GuardContext) -> Option<Vec<Str
         StepItem::Cause { prevention, .. } => Some(vec![format!("prevention: {prevention}"), "Enter: record as this incident's root cause".into()]),
         StepItem::Record(_) => Some(review_summary(app)),
         StepItem::Compose(_) => Some(vec!["Enter opens the editor: Ctrl-S save draft · Ctrl-Y copy (OSC 52) · Ctrl-O write file · Ctrl-T mark sent · Esc close".into()]),
-        StepItem::AcceptSeverity | StepItem::RunAll => None,
+        StepItem::StopDeploy(_) | StepItem::CancelRun(_) | StepItem::Freeze | StepItem::Unfreeze => crate::app::deploy_items::detail(app, item),
+        StepItem::AcceptSeverity | StepItem::RunAll | StepItem::Info(_) => None,
     }
 }
 

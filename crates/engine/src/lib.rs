@@ -12,6 +12,7 @@ pub mod health;
 pub mod guard;
 pub mod assess;
 pub mod exec;
+pub mod deploy;
 pub mod incident;
 pub mod journal;
 pub mod evidence;

@@ -35,6 +35,8 @@ pub enum FileKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Advice that does not fail the lint (e.g. `freeze-check`).
+    Info,
     Warning,
     Error,
 }
@@ -42,6 +44,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }
@@ -173,6 +176,7 @@ pub fn lint_text(
     } else {
         vec![]
     };
+    let mut pm2_calls = vec![];
     for (chunk, mut f) in found {
         if !own.is_empty() && f.class != Class::Safe && f.safe_alternative.is_some() {
             // `kill` has no targets: the guard's alternative for it is a restart.
@@ -189,6 +193,7 @@ pub fn lint_text(
             }
         }
         let (line, col) = chunk.position(f.offset);
+        pm2_calls.extend(f.verb.clone().map(|v| (line, col, v, f.command.clone())));
         if let Some(r) = review(&f, deploy) {
             out.push(LintFinding {
                 file: label.into(),
@@ -221,6 +226,7 @@ pub fn lint_text(
             safe_alternative: f.safe_alternative,
         });
     }
+    out.extend(super::lint_freeze::check(label, content, kind, &pm2_calls));
     out.sort_by_key(|f| (f.line, f.col));
     out
 }
@@ -592,8 +598,11 @@ mod tests {
             FileKind::Workflow,
             &GuardContext::default(),
         );
-        let got: Vec<(usize, usize, Severity)> =
-            f.iter().map(|f| (f.line, f.col, f.severity)).collect();
+        let got: Vec<(usize, usize, Severity)> = f
+            .iter()
+            .filter(|f| f.rule != "freeze-check")
+            .map(|f| (f.line, f.col, f.severity))
+            .collect();
         assert_eq!(
             got,
             vec![(7, 11, Severity::Error), (8, 14, Severity::Error)]

@@ -7,6 +7,7 @@ pub mod feed;
 pub mod js;
 pub mod kill;
 pub mod lint;
+pub mod lint_freeze;
 pub mod names;
 pub mod pm2;
 pub mod runners;

@@ -26,6 +26,9 @@ pub struct Inventory {
     /// Servers running this site, for `fleet` and `snapshot` without `--host` (`[[host]]`).
     #[serde(default)]
     pub host: Vec<HostEntry>,
+    /// Deployments on this server: runner services, the freeze file, Gitea (all optional).
+    #[serde(default)]
+    pub deploy: Option<Spanned<DeploySettings>>,
 }
 
 /// One server of the site, reached over OpenSSH.
@@ -38,6 +41,39 @@ pub struct HostEntry {
     #[serde(default)]
     pub pm2_home: Option<String>,
 }
+
+/// `[deploy]`: how deployments reach this server and how to hold them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySettings {
+    /// CI runner daemons by process name, besides the known ones (act_runner, gitea-runner,
+    /// forgejo-runner, GitHub's Runner.Worker).
+    #[serde(default)]
+    pub runner_services: Vec<String>,
+    /// Absolute path of the freeze file; default `<state dir>/freeze.json`.
+    #[serde(default)]
+    pub freeze_file: Option<String>,
+    #[serde(default)]
+    pub gitea: Option<GiteaSettings>,
+}
+
+/// `[deploy.gitea]`: the Gitea whose Actions deploy here. The token is read from the
+/// environment variable or the file (0600) at use, never stored in the inventory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GiteaSettings {
+    /// Base URL, e.g. `https://gitea.example.com` (the API is under `/api/v1`).
+    pub url: String,
+    #[serde(default)]
+    pub token_env: Option<String>,
+    #[serde(default)]
+    pub token_file: Option<String>,
+    /// `owner/name` of each repository that deploys to this server.
+    pub repos: Vec<String>,
+}
+
+static NO_DEPLOY_SETTINGS: std::sync::LazyLock<DeploySettings> =
+    std::sync::LazyLock::new(DeploySettings::default);
 
 fn default_restart_threshold() -> u32 {
     10
@@ -170,6 +206,14 @@ fn is_runbook_format(f: &HealthFormat) -> bool {
 }
 
 impl Inventory {
+    /// `[deploy]` as written, or the defaults (no extra runners, default freeze file, no Gitea).
+    pub fn deploy_settings(&self) -> &DeploySettings {
+        self.deploy
+            .as_ref()
+            .map(|d| d.get_ref())
+            .unwrap_or(&NO_DEPLOY_SETTINGS)
+    }
+
     pub fn deployment(&self, id: &str) -> Option<&Deployment> {
         self.deployment.iter().find(|d| d.id.get_ref() == id)
     }

@@ -351,7 +351,64 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
     if inv.restore.is_empty() {
         errors.push(src.error(0, "the restore priority list is empty"));
     }
+    if let Some(d) = &inv.deploy {
+        let at = d.span().start;
+        for m in deploy_settings(d.get_ref()) {
+            errors.push(src.error(at, m));
+        }
+    }
     errors
+}
+
+/// Problems in `[deploy]` (positioned at the table by the caller).
+fn deploy_settings(d: &super::inventory::DeploySettings) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in &d.runner_services {
+        if r.trim().is_empty() || r.contains(char::is_whitespace) || r.contains('/') {
+            out.push(format!(
+                "deploy.runner_services: bad process name `{r}` (a name, not a path)"
+            ));
+        }
+    }
+    if let Some(f) = &d.freeze_file {
+        if !f.starts_with('/') {
+            out.push(format!("deploy.freeze_file `{f}` must be an absolute path"));
+        }
+    }
+    if let Some(g) = &d.gitea {
+        if !(g.url.starts_with("http://") || g.url.starts_with("https://")) {
+            out.push(format!(
+                "deploy.gitea.url `{}` must start with http:// or https://",
+                g.url
+            ));
+        }
+        if g.token_env.is_none() && g.token_file.is_none() {
+            out.push("deploy.gitea needs token_env or token_file (the token itself never goes in the inventory)".into());
+        }
+        if let Some(f) = g.token_file.as_ref().filter(|f| !f.starts_with('/')) {
+            out.push(format!(
+                "deploy.gitea.token_file `{f}` must be an absolute path"
+            ));
+        }
+        if g.repos.is_empty() {
+            out.push(
+                "deploy.gitea.repos is empty (name each `owner/repo` that deploys here)".into(),
+            );
+        }
+        for r in &g.repos {
+            let parts: Vec<&str> = r.split('/').collect();
+            let ok = parts.len() == 2
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                });
+            if !ok {
+                out.push(format!("deploy.gitea.repos: `{r}` is not `owner/repo`"));
+            }
+        }
+    }
+    out
 }
 
 /// The procedure's `${var}` references and deployment names against the inventory.

@@ -24,6 +24,7 @@ pub fn report(findings: &[LintFinding]) -> Value {
                 "level": match f.severity {
                     Severity::Error => "error",
                     Severity::Warning => "warning",
+                    Severity::Info => "note",
                 },
                 "message": { "text": text },
                 "locations": [{
