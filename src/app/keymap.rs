@@ -11,6 +11,8 @@ pub enum Action {
     Override,
     Tick,
     Skip,
+    /// Skip the current runbook step, with a reason (journaled).
+    SkipStep,
     Prompt,
     Note,
     Timeline,
@@ -56,7 +58,7 @@ pub const KEYMAP: &[Binding] = &[
         ctrl: false,
         action: Action::NextStep,
         short: "l/h step",
-        help: "next runbook step (marks this one done)",
+        help: "next runbook step (the record says what was done here, or that nothing was)",
         footer: true,
     },
     Binding {
@@ -97,6 +99,14 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Skip,
         short: "s skip",
         help: "skip the restore gate for the selected plan item (type a reason)",
+        footer: false,
+    },
+    Binding {
+        keys: &[KeyCode::Char('S')],
+        ctrl: false,
+        action: Action::SkipStep,
+        short: "S skip step",
+        help: "skip this runbook step on purpose (type a reason; the report lists it)",
         footer: false,
     },
     Binding {

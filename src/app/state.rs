@@ -59,6 +59,8 @@ pub enum InputKind {
     Override,
     /// Reason to pass the restore gate before this plan item.
     Skip { plan_item: usize },
+    /// Reason to skip the current runbook step.
+    SkipStep,
     /// A post-incident record (root cause, why, action item, ...).
     Record(Record),
     /// Replay: jump to a time.
@@ -73,6 +75,7 @@ impl InputKind {
             InputKind::Command => "Run a command (guarded, journaled)",
             InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
             InputKind::Skip { .. } => "Skip the restore gate: why?",
+            InputKind::SkipStep => "Skip this runbook step: why?",
             InputKind::Record(r) => r.prompt(),
             InputKind::GotoTime => "Go to time (HH:MM[:SS] UTC)",
             InputKind::Search => "Search the events",
@@ -408,10 +411,11 @@ impl App {
     }
 
     pub fn step_done(&self, id: &str) -> bool {
-        self.incident
-            .steps
-            .iter()
-            .any(|s| s.step == id && s.completed_at.is_some())
+        self.incident.step_state(id) == crate::incident::fold::StepState::Done
+    }
+
+    pub fn step_state(&self, id: &str) -> crate::incident::fold::StepState {
+        self.incident.step_state(id)
     }
 
     /// The selectable items of the current step, in display order.

@@ -304,6 +304,7 @@ impl App {
                     self.flash = Some("select a restore plan item to skip its gate".into());
                 }
             }
+            Action::SkipStep => self.open_input(InputKind::SkipStep),
             Action::Prompt => self.open_input(InputKind::Command),
             Action::Note => {
                 self.note = Some(ratatui_textarea::TextArea::default());
@@ -366,14 +367,8 @@ impl App {
         if to == self.step {
             return;
         }
-        let cur = self.current_step();
-        let cur_ref = StepRef {
-            step: cur.id.get_ref().clone(),
-            title: cur.title.clone(),
-        };
-        if delta > 0 && !self.step_done(&cur_ref.step) {
-            self.record(Event::StepCompleted(cur_ref));
-        }
+        // Leaving says only that: the fold knows what was run, ticked or decided here.
+        self.record(Event::StepLeft(self.current_ref()));
         self.step = to;
         self.selected = 0;
         let next = self.current_step();
@@ -410,6 +405,14 @@ impl App {
                 at: None,
                 source: self.user.clone(),
             }));
+        }
+    }
+
+    fn current_ref(&self) -> StepRef {
+        let s = self.current_step();
+        StepRef {
+            step: s.id.get_ref().clone(),
+            title: s.title.clone(),
         }
     }
 
@@ -944,6 +947,19 @@ impl App {
                 if !t.is_empty() {
                     self.replay_search(&t);
                 }
+                vec![]
+            }
+            InputKind::SkipStep => {
+                if t.is_empty() {
+                    return again(self, kind, "a skip needs a reason");
+                }
+                let r = self.current_ref();
+                self.record(Event::StepSkipped(ev::StepSkipped {
+                    step: r.step,
+                    title: r.title,
+                    reason: t.clone(),
+                    by: self.user.clone(),
+                }));
                 vec![]
             }
             InputKind::Skip { plan_item } => {

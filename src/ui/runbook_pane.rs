@@ -7,6 +7,7 @@ use ratatui::Frame;
 use super::clip;
 use super::theme::Theme;
 use crate::app::App;
+use crate::incident::fold::StepState;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
@@ -40,10 +41,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 let (m, st) = if *id == current {
                     current_line = lines.len();
                     ("▸", th.selected())
-                } else if app.step_done(id) {
-                    ("✓", th.good())
                 } else {
-                    (" ", Default::default())
+                    match app.step_state(id) {
+                        StepState::Done => ("✓", th.good()),
+                        StepState::Skipped { .. } => ("⤼", th.dim()),
+                        StepState::Visited => ("·", Default::default()),
+                        StepState::NotVisited => (" ", Default::default()),
+                    }
                 };
                 lines.push(Line::from(Span::styled(
                     clip(&format!("  {m} {}", s.title), width),

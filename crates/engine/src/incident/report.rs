@@ -30,6 +30,7 @@ fn render_unescaped(inc: &Incident) -> String {
     impact(&mut o, inc, drill);
     root_cause(&mut o, inc);
     resolution(&mut o, inc);
+    steps(&mut o, inc);
     numbered(&mut o, "Contributing Factors", &inc.factors);
     action_items(&mut o, inc);
     lessons(&mut o, inc);
@@ -319,6 +320,54 @@ fn resolution(o: &mut String, inc: &Incident) {
             let _ = writeln!(o, "{r}\n");
         }
         None => o.push_str("Not recorded.\n\n"),
+    }
+}
+
+/// What was done at each runbook step and what was skipped; a step only paged past is
+/// listed as visited with nothing run, never as completed.
+fn steps(o: &mut String, inc: &Incident) {
+    use super::fold::StepState;
+    o.push_str("## Runbook Steps\n\n");
+    if inc.steps.is_empty() {
+        o.push_str("No runbook steps recorded.\n\n");
+        return;
+    }
+    let name = |p: &super::fold::StepProgress| {
+        if p.title.is_empty() {
+            inline(&p.step)
+        } else {
+            format!("{} {}", inline(&p.step), inline(&p.title))
+        }
+    };
+    let mut done = Vec::new();
+    let mut skipped = Vec::new();
+    let mut visited = Vec::new();
+    for p in &inc.steps {
+        match p.state() {
+            StepState::Done => {
+                let at = p.completed_at.map(hm).unwrap_or_default();
+                done.push(format!("- {} (at {at}: {})", name(p), p.done_summary()));
+            }
+            StepState::Skipped { reason } => {
+                let at = p.skipped.as_ref().map(|s| hm(s.at)).unwrap_or_default();
+                skipped.push(format!("- {} (at {at}): {}", name(p), inline(&reason)));
+            }
+            _ => visited.push(format!("- {}", name(p))),
+        }
+    }
+    for (head, list) in [
+        ("Done", done),
+        ("Skipped", skipped),
+        ("Visited, nothing run", visited),
+    ] {
+        let _ = writeln!(o, "**{head}**\n");
+        if list.is_empty() {
+            o.push_str("None.\n");
+        }
+        for l in list {
+            let _ = writeln!(o, "{l}");
+        }
+        o.push('\n');
     }
 }
 
