@@ -414,6 +414,11 @@ impl App {
         self.incident.step_state(id) == crate::incident::fold::StepState::Done
     }
 
+    /// Whether PM2 has been read at all (a process list or the daemon's state).
+    pub fn observed(&self) -> bool {
+        self.processes.is_some() || self.pm2_daemon.is_some()
+    }
+
     pub fn step_state(&self, id: &str) -> crate::incident::fold::StepState {
         self.incident.step_state(id)
     }

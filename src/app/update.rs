@@ -259,14 +259,19 @@ impl App {
     /// Assess, and journal the proposed severity when it changed.
     fn reassess(&mut self) {
         self.reassess_quietly();
+        // Nothing is known before PM2 has been read: no proposal from an empty picture.
+        if !self.observed() {
+            return;
+        }
         let call = &self.assessment.severity;
         if let Some(sev) = convert::severity(call.level, &call.label) {
             let path = convert::decision_path(call);
+            // A proposal is journaled when the severity changes, not at every observation.
             let same = self
                 .incident
                 .proposed
                 .as_ref()
-                .map(|p| p.value.severity == sev && p.value.path == path);
+                .map(|p| p.value.severity == sev);
             if same != Some(true) {
                 self.record(Event::SeverityProposed(SeverityProposed {
                     severity: sev,

@@ -437,6 +437,26 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Higher is worse; "investigate further" ranks below every classified level.
+    pub fn rank(self) -> u8 {
+        match self {
+            Severity::P1 => 3,
+            Severity::P2 => 2,
+            Severity::P3 => 1,
+            Severity::Investigate => 0,
+        }
+    }
+
+    /// "P1", "P2", "P3" or "unclassified".
+    pub fn short(self) -> &'static str {
+        match self {
+            Severity::P1 => "P1",
+            Severity::P2 => "P2",
+            Severity::P3 => "P3",
+            Severity::Investigate => "unclassified",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Severity::P1 => "P1 - Critical",

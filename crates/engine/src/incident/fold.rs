@@ -111,6 +111,16 @@ impl StepProgress {
     }
 }
 
+/// One change of the incident's severity: a new proposal, or a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeverityChange {
+    pub at: Ts,
+    pub severity: Severity,
+    /// Who decided it; `None` for a proposal from the decision tree.
+    pub decided_by: Option<String>,
+    pub overridden: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommRecord {
     pub drafted_at: Ts,
@@ -153,8 +163,15 @@ pub struct Incident {
     pub commands: Log<CommandRecord>,
     cmd_index: BTreeMap<u64, usize>,
     pub refusals: Log<Timed<GuardRefused>>,
+    /// The latest proposal.
     pub proposed: Option<Timed<SeverityProposed>>,
+    /// The first proposal at the incident's peak severity (its decision path is what the
+    /// responder saw when the worst was called).
+    pub peak_proposal: Option<Timed<SeverityProposed>>,
     pub severity: Option<Timed<SeverityDecided>>,
+    /// Every change of proposed or decided severity, in order (repeats of the same proposal,
+    /// written by earlier versions at every observation, are not changes).
+    pub severity_history: Vec<SeverityChange>,
     pub checklist: BTreeMap<String, bool>,
     pub notes: Log<Timed<Note>>,
     pub comms: Vec<CommRecord>,
@@ -398,15 +415,39 @@ impl Incident {
                 });
             }
             Event::SeverityProposed(p) => {
-                self.line(
-                    ts,
-                    seq,
-                    format!("Severity proposed: {}", p.severity.label()),
-                );
-                self.proposed = Some(Timed {
+                let repeat = self
+                    .proposed
+                    .as_ref()
+                    .is_some_and(|q| q.value.severity == p.severity);
+                let timed = Timed {
                     at: ts,
                     value: p.clone(),
-                });
+                };
+                if !repeat {
+                    let text = match &self.proposed {
+                        Some(q) => format!(
+                            "Severity proposed: {} (was {})",
+                            p.severity.label(),
+                            q.value.severity.short()
+                        ),
+                        None => format!("Severity proposed: {}", p.severity.label()),
+                    };
+                    self.line(ts, seq, text);
+                    self.severity_history.push(SeverityChange {
+                        at: ts,
+                        severity: p.severity,
+                        decided_by: None,
+                        overridden: false,
+                    });
+                    let higher = self
+                        .peak_proposal
+                        .as_ref()
+                        .is_none_or(|q| p.severity.rank() > q.value.severity.rank());
+                    if higher {
+                        self.peak_proposal = Some(timed.clone());
+                    }
+                }
+                self.proposed = Some(timed);
             }
             Event::SeverityDecided(d) => {
                 if let Some(p) = self.here() {
@@ -422,6 +463,12 @@ impl Incident {
                     seq,
                     format!("Severity set to {} by {}{why}", d.severity.label(), d.by),
                 );
+                self.severity_history.push(SeverityChange {
+                    at: ts,
+                    severity: d.severity,
+                    decided_by: Some(d.by.clone()),
+                    overridden: d.overridden.is_some(),
+                });
                 self.severity = Some(Timed {
                     at: ts,
                     value: d.clone(),
@@ -527,6 +574,23 @@ impl Incident {
             }
             Event::Unknown(_) => self.unknown_events += 1,
         }
+    }
+
+    /// The worst severity the incident reached (proposed or decided), first reached when.
+    pub fn peak_severity(&self) -> Option<Timed<Severity>> {
+        let mut peak: Option<Timed<Severity>> = None;
+        for c in &self.severity_history {
+            if peak
+                .as_ref()
+                .is_none_or(|p| c.severity.rank() > p.value.rank())
+            {
+                peak = Some(Timed {
+                    at: c.at,
+                    value: c.severity,
+                });
+            }
+        }
+        peak
     }
 
     /// The state of a runbook step in the record.

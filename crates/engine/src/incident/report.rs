@@ -64,20 +64,7 @@ fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
         _ => "-".into(),
     };
     row(o, "Duration", duration);
-    let sev = match &inc.severity {
-        Some(d) => {
-            let mut s = d.value.severity.label().to_string();
-            if d.value.overridden.is_some() {
-                s.push_str(" (overridden, see Impact)");
-            }
-            s
-        }
-        None => match &inc.proposed {
-            Some(p) => format!("{} (proposed, never confirmed)", p.value.severity.label()),
-            None => "Not classified".into(),
-        },
-    };
-    row(o, "Severity", sev);
+    row(o, "Severity", severity_cell(inc));
     row(
         o,
         "Incident Commander",
@@ -110,6 +97,39 @@ fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
         row(o, "Recorded by", format!("pm2-incident {}", x.tool_version));
     }
     o.push('\n');
+}
+
+/// The incident's severity is its peak, not its last proposal: "P1 - Critical (peak; first
+/// proposed 04:12; decided P1 - Critical by alice at 04:13)".
+fn severity_cell(inc: &Incident) -> String {
+    let Some(peak) = inc.peak_severity() else {
+        return "Not classified".into();
+    };
+    let mut s = format!("{} (peak", peak.value.label());
+    let first = inc
+        .severity_history
+        .iter()
+        .find(|c| c.decided_by.is_none() && c.severity == peak.value);
+    if let Some(f) = first {
+        let _ = write!(s, "; first proposed {}", hm(f.at));
+    }
+    match &inc.severity {
+        Some(d) => {
+            let _ = write!(
+                s,
+                "; decided {} by {} at {}",
+                d.value.severity.label(),
+                inline(&d.value.by),
+                hm(d.at)
+            );
+            if d.value.overridden.is_some() {
+                s.push_str(", overridden, see Impact");
+            }
+        }
+        None => s.push_str("; never decided"),
+    }
+    s.push(')');
+    s
 }
 
 fn timeline(o: &mut String, inc: &Incident) {
@@ -242,11 +262,11 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
     }
     o.push('\n');
 
-    if let Some(p) = &inc.proposed {
+    if let Some(p) = &inc.peak_proposal {
         o.push_str("### Severity decision\n\n");
         let _ = writeln!(
             o,
-            "Decision tree (proposed {} at {}):\n",
+            "Decision tree at the peak (proposed {} at {}):\n",
             p.value.severity.label(),
             hm(p.at)
         );
@@ -278,6 +298,22 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
                 }
                 None => o.push_str(".\n"),
             }
+        }
+        o.push('\n');
+    }
+    if !inc.severity_history.is_empty() {
+        o.push_str("### Severity history\n\n| Time (UTC) | Change |\n| --- | --- |\n");
+        for c in &inc.severity_history {
+            let what = match &c.decided_by {
+                Some(by) if c.overridden => format!(
+                    "decided {} by {} (override)",
+                    c.severity.label(),
+                    inline(by)
+                ),
+                Some(by) => format!("decided {} by {}", c.severity.label(), inline(by)),
+                None => format!("proposed {}", c.severity.label()),
+            };
+            let _ = writeln!(o, "| {} | {} |", hm(c.at), cell(&what));
         }
         o.push('\n');
     }

@@ -122,6 +122,16 @@ pub fn every_kind() -> Vec<Event> {
             step: s("2.1"),
             title: s("Gather information"),
         }),
+        Event::StepLeft(StepRef {
+            step: s("2.1"),
+            title: s("Gather information"),
+        }),
+        Event::StepSkipped(StepSkipped {
+            step: s("2.2"),
+            title: s("Scope"),
+            reason: s("known"),
+            by: s("u"),
+        }),
         Event::CommandStarted(CommandStarted {
             cmd_id: 1,
             text: s("pm2 list | grep 'x'"),

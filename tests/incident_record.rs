@@ -1,0 +1,162 @@
+//! The record tells the truth (#16): a step paged past is visited, not completed; a skipped
+//! step carries its reason; severity is a history with a peak, proposed only on change and
+//! never before PM2 has been read; after restoration the header says "recovered (was P1)".
+mod support;
+
+use pm2_incident::app::App;
+use pm2_incident::incident::event::{Event, Severity};
+use pm2_incident::incident::fold::StepState;
+use pm2_incident::incident::report;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use ratatui::Terminal;
+use support::app_fixture::*;
+
+fn header(app: &App, w: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, 30)).unwrap();
+    t.draw(|f| pm2_incident::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..w).map(|x| buf[(x, 0)].symbol().to_string()).collect()
+}
+
+fn events(app: &App) -> Vec<&Event> {
+    app.outbox.iter().map(|(_, e)| e).collect()
+}
+
+fn timeline(app: &App) -> Vec<String> {
+    app.incident.timeline.iter().map(|t| t.text.clone()).collect()
+}
+
+fn all_online() -> Vec<(&'static str, &'static str)> {
+    ALL.iter().map(|n| (*n, "online")).collect()
+}
+
+#[test]
+fn paging_past_steps_records_visits_not_completions() {
+    let mut app = new_app();
+    everything_down(&mut app, at(1));
+    let first = app.current_step().id.get_ref().clone();
+    for i in 0..9 {
+        app.update(key('l'), at(2 + i));
+    }
+    assert!(
+        !events(&app)
+            .iter()
+            .any(|e| matches!(e, Event::StepCompleted(_))),
+        "paging journals no completion"
+    );
+    let left: Vec<_> = events(&app)
+        .into_iter()
+        .filter(|e| matches!(e, Event::StepLeft(_)))
+        .collect();
+    assert_eq!(left.len(), 9);
+    assert!(timeline(&app)
+        .iter()
+        .any(|l| l.starts_with(&format!("Left step {first}")) && l.ends_with("nothing run")));
+    assert_eq!(app.incident.step_state(&first), StepState::Visited);
+    assert!(app.incident.steps.iter().all(|s| s.state() == StepState::Visited));
+    let md = report::render(&app.incident);
+    let done = md.split("**Done**").nth(1).unwrap();
+    let done = done.split("**Skipped**").next().unwrap();
+    assert!(done.contains("None."), "{done}");
+    assert!(md.contains("**Visited, nothing run**"));
+    assert!(!md.contains("completed"), "{md}");
+}
+
+#[test]
+fn a_step_is_done_by_what_ran_there_and_skipped_with_its_reason() {
+    let mut app = new_app();
+    everything_down(&mut app, at(1));
+    go_to_step(&mut app, "classify-severity", at(10));
+    app.update(code(KeyCode::Enter), at(11)); // accept the proposal: a decision taken here
+    app.update(key('l'), at(12));
+    let classify = "classify-severity";
+    assert_eq!(app.incident.step_state(classify), StepState::Done);
+    assert!(timeline(&app)
+        .iter()
+        .any(|l| l.contains("Left step classify-severity") && l.ends_with("1 decision taken")));
+
+    // Skip the step now shown, with a reason; an empty reason is refused.
+    let here = app.current_step().id.get_ref().clone();
+    app.update(key('S'), at(13));
+    app.update(code(KeyCode::Enter), at(13));
+    assert!(app.popup.is_some(), "a skip needs a reason");
+    type_str(&mut app, "handled by the database team", at(14));
+    app.update(code(KeyCode::Enter), at(14));
+    assert_eq!(
+        app.incident.step_state(&here),
+        StepState::Skipped {
+            reason: "handled by the database team".into()
+        }
+    );
+    let md = report::render(&app.incident);
+    let skipped = md.split("**Skipped**").nth(1).unwrap();
+    assert!(
+        skipped.contains(&here) && skipped.contains("handled by the database team"),
+        "{skipped}"
+    );
+    let done = md.split("**Done**").nth(1).unwrap();
+    assert!(done.contains("1 decision taken"), "{done}");
+}
+
+#[test]
+fn severity_is_proposed_once_per_change_and_never_before_an_observation() {
+    let mut app = new_app();
+    // Health alone, before PM2 has been read: nothing known, nothing proposed.
+    let h = health(&app, &["flyer-crawler-prod"]);
+    app.update(h, at(1));
+    assert!(app.incident.proposed.is_none());
+    assert!(header(&app, 120).contains("no observation yet"));
+
+    for i in 0..8 {
+        everything_down(&mut app, at(2 + i));
+    }
+    let proposals = events(&app)
+        .iter()
+        .filter(|e| matches!(e, Event::SeverityProposed(_)))
+        .count();
+    assert_eq!(proposals, 1, "the same P1 is journaled once");
+    assert_eq!(app.incident.severity_history.len(), 1);
+}
+
+/// Everything down, P1 accepted, then every process back and every endpoint healthy.
+fn peaked_and_recovered() -> App {
+    let mut app = new_app();
+    everything_down(&mut app, at(60));
+    go_to_step(&mut app, "classify-severity", at(90));
+    app.update(code(KeyCode::Enter), at(95));
+    app.update(pm2_up(listing(&all_online())), at(600));
+    let h = health(&app, &[]);
+    app.update(h, at(601));
+    app
+}
+
+#[test]
+fn after_restoration_the_header_keeps_the_peak_until_resolved() {
+    let app = peaked_and_recovered();
+    let head = header(&app, 120);
+    assert!(head.contains("recovered (was P1)"), "{head}");
+    assert!(!head.contains("no incident seen"), "{head}");
+    let peak = app.incident.peak_severity().unwrap();
+    assert_eq!(peak.value, Severity::P1);
+    assert_eq!(peak.at, at(60));
+}
+
+#[test]
+fn report_of_an_incident_that_peaked_at_p1_and_recovered() {
+    let app = peaked_and_recovered();
+    let md = report::render(&app.incident);
+    assert!(
+        md.contains("| Severity | P1 - Critical (peak; first proposed 04:13:00; decided P1 - Critical by oncall at 04:13:35) |"),
+        "{md}"
+    );
+    let history = md.split("### Severity history").nth(1).unwrap();
+    let history = history.split("\n## ").next().unwrap();
+    let p1 = history.find("proposed P1").unwrap();
+    let dec = history.find("decided P1 - Critical by oncall").unwrap();
+    assert!(p1 < dec, "{history}");
+    // Recovery is in the record as transitions, and the incident stays open (not resolved).
+    assert!(md.contains("is UP"), "{md}");
+    assert!(md.contains("| Status | Open |"), "{md}");
+    insta::assert_snapshot!("peaked_p1_recovered_report", md);
+}
