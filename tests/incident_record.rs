@@ -160,3 +160,64 @@ fn report_of_an_incident_that_peaked_at_p1_and_recovered() {
     assert!(md.contains("| Status | Open |"), "{md}");
     insta::assert_snapshot!("peaked_p1_recovered_report", md);
 }
+
+fn screen_text(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| pm2_incident::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn a_raw_dump_replays_from_its_observation_and_nothing_is_known_before_it() {
+    let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/journal/pm2-incident-20260217-041240.json");
+    let args = pm2_incident::cmd::replay::ReplayArgs {
+        file: dump,
+        follow: false,
+        source: Default::default(),
+    };
+    let (mut app, _) = pm2_incident::cmd::replay::open(&args).expect("the dump opens");
+    let r = app.replay.as_ref().unwrap();
+    assert_eq!(r.pos(), 2, "opens on the observation, not on the opening");
+    assert!(app.observed());
+    assert!(app.processes.as_ref().is_some_and(|p| !p.is_empty()));
+    let s = screen_text(&app, 120, 30);
+    assert!(!s.contains("no observation yet"), "{s}");
+
+    // Back to the opening: nothing known, so nothing missing and nothing proposed.
+    app.update(key('h'), at(0));
+    assert_eq!(app.replay.as_ref().unwrap().pos(), 1);
+    assert!(!app.observed());
+    assert!(app.processes.is_none());
+    let s = screen_text(&app, 120, 30);
+    assert!(s.contains("no observation yet"), "{s}");
+    assert!(!s.contains("missing"), "{s}");
+    assert!(!s.contains("proposed P"), "{s}");
+}
+
+#[test]
+fn a_journal_with_steps_before_its_first_observation_opens_at_its_start() {
+    let mut app = new_app();
+    app.update(key('l'), at(1));
+    everything_down(&mut app, at(2));
+    let entries: Vec<_> = app
+        .outbox
+        .iter()
+        .enumerate()
+        .map(|(i, (ts, e))| pm2_incident::incident::Entry {
+            seq: i as u64 + 1,
+            ts: *ts,
+            event: e.clone(),
+        })
+        .collect();
+    assert_eq!(pm2_incident::app::replay::opening_position(&entries), 1);
+    let rb = app.rb.clone();
+    let mut replay = App::new(rb, pm2_incident::app::AppMode::Replay, "r", "/", at(0));
+    replay.color = false;
+    replay.start_replay(entries, false);
+    assert!(!replay.observed());
+    assert!(screen_text(&replay, 120, 30).contains("no observation yet"));
+}
