@@ -221,3 +221,36 @@ fn a_journal_with_steps_before_its_first_observation_opens_at_its_start() {
     assert!(!replay.observed());
     assert!(screen_text(&replay, 120, 30).contains("no observation yet"));
 }
+
+#[test]
+fn the_commander_is_the_account_name_unless_given() {
+    use pm2_incident::cmd::respond::{commander, opened_event, opened_with_commander};
+    use pm2_incident::journal::lock::{account_name, LockInfo};
+    let me = LockInfo {
+        user: "uid4242".into(),
+        host: "web1".into(),
+        pid: 1,
+        since: String::new(),
+    };
+    assert_eq!(commander(Some(" Alice Example "), &me), "Alice Example");
+    // Without --commander: the password database's name for this uid, as `id -un` says.
+    let out = std::process::Command::new("id").arg("-un").output().unwrap();
+    let name = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(!name.is_empty());
+    assert_eq!(commander(None, &me), name);
+    assert_eq!(commander(Some("  "), &me), name, "a blank name is no name");
+    assert_eq!(account_name(0).as_deref(), Some("root"));
+    assert_eq!(account_name(4_000_000_000), None, "an unlisted uid has no name");
+
+    let rb = pm2_incident::runbook::Runbook::embedded().unwrap();
+    let ev = opened_with_commander(
+        opened_event(&rb, "INC-1", pm2_incident::incident::event::Mode::Live, &me),
+        "Alice Example".into(),
+    );
+    let inc = pm2_incident::incident::fold(&[pm2_incident::incident::Entry {
+        seq: 1,
+        ts: at(0),
+        event: ev,
+    }]);
+    assert!(report::render(&inc).contains("| Incident Commander | Alice Example |"));
+}

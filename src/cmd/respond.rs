@@ -27,6 +27,28 @@ pub struct RespondArgs {
     /// PM2 home (default: $PM2_HOME, else ~/.pm2)
     #[arg(long, value_name = "DIR")]
     pub pm2_home: Option<PathBuf>,
+    /// Incident commander named in the record and the communications (default: this
+    /// account's name from the password database)
+    #[arg(long, value_name = "NAME")]
+    pub commander: Option<String>,
+}
+
+/// The commander: `--commander`, else the account name (`getpwuid`), else the lock's user.
+pub fn commander(given: Option<&str>, me: &LockInfo) -> String {
+    given
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .or_else(crate::journal::lock::this_account)
+        .unwrap_or_else(|| me.user.clone())
+}
+
+/// The opening event with its commander set.
+pub fn opened_with_commander(mut ev: Event, commander: String) -> Event {
+    if let Event::IncidentOpened(o) = &mut ev {
+        o.commander = commander;
+    }
+    ev
 }
 
 fn fail(msg: impl std::fmt::Display) -> i32 {
@@ -104,7 +126,15 @@ pub fn run(args: &RespondArgs) -> i32 {
                 ));
             }
             (
-                session::start(&path, &me, now, opened_event(&rb, &id, Mode::Live, &me)),
+                session::start(
+                    &path,
+                    &me,
+                    now,
+                    opened_with_commander(
+                        opened_event(&rb, &id, Mode::Live, &me),
+                        commander(args.commander.as_deref(), &me),
+                    ),
+                ),
                 path,
             )
         }
