@@ -23,6 +23,8 @@ pub enum Action {
     Tab(u8),
     /// Copy PM2's traces (log, saved list, pid, live node processes) into the incident directory.
     Preserve,
+    /// Focus the runbook pane to jump to a phase or step.
+    FocusRunbook,
 }
 
 pub struct Binding {
@@ -108,6 +110,14 @@ pub const KEYMAP: &[Binding] = &[
         short: "S skip step",
         help: "skip this runbook step on purpose (type a reason; the report lists it)",
         footer: false,
+    },
+    Binding {
+        keys: &[KeyCode::Char('g')],
+        ctrl: false,
+        action: Action::FocusRunbook,
+        short: "g go to",
+        help: "focus the runbook pane (also Tab): j/k move, Enter goes to a phase or step, gg/G first/last",
+        footer: true,
     },
     Binding {
         keys: &[KeyCode::Char(':')],
@@ -230,6 +240,10 @@ pub fn help_lines() -> Vec<(String, &'static str)> {
                 .collect();
             (keys.join(" "), b.help)
         })
+        .chain(RUNBOOK_KEYMAP.iter().map(|b| {
+            let keys: Vec<String> = b.keys.iter().map(key_name).collect();
+            (keys.join(" "), b.help)
+        }))
         .collect()
 }
 
@@ -483,4 +497,66 @@ fn key_name(k: &KeyCode) -> String {
         KeyCode::Tab => "Tab".into(),
         other => format!("{other:?}"),
     }
+}
+
+/// What keys do while the runbook pane has the focus (`g` or `Tab` to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunbookAction {
+    Down,
+    Up,
+    /// Go to the phase or step under the cursor.
+    Jump,
+    Top,
+    Bottom,
+    /// Back to the step pane without moving.
+    Leave,
+}
+
+pub struct RunbookBinding {
+    pub keys: &'static [KeyCode],
+    pub action: RunbookAction,
+    pub help: &'static str,
+}
+
+pub const RUNBOOK_KEYMAP: &[RunbookBinding] = &[
+    RunbookBinding {
+        keys: &[KeyCode::Char('j'), KeyCode::Down],
+        action: RunbookAction::Down,
+        help: "runbook pane: next phase or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('k'), KeyCode::Up],
+        action: RunbookAction::Up,
+        help: "runbook pane: previous phase or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Enter, KeyCode::Char('l'), KeyCode::Right],
+        action: RunbookAction::Jump,
+        help: "runbook pane: go to that phase (its first step) or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('g'), KeyCode::Home],
+        action: RunbookAction::Top,
+        help: "runbook pane: first phase (gg)",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('G'), KeyCode::End],
+        action: RunbookAction::Bottom,
+        help: "runbook pane: last phase (G)",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Esc, KeyCode::Char('h'), KeyCode::Left],
+        action: RunbookAction::Leave,
+        help: "runbook pane: back to the step",
+    },
+];
+
+pub fn runbook_action_for(key: &KeyEvent) -> Option<RunbookAction> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    RUNBOOK_KEYMAP
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
 }

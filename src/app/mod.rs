@@ -6,6 +6,7 @@ pub mod convert;
 pub mod keymap;
 pub mod msg;
 pub mod replay;
+pub mod runbook_nav;
 pub mod state;
 pub mod update;
 

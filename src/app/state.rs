@@ -269,6 +269,8 @@ pub struct App {
     pub selected: usize,
     pub popup: Option<Popup>,
     pub tab: Tab,
+    /// The runbook pane's cursor while it has the focus (`None`: on the current step).
+    pub rb_cursor: Option<super::runbook_nav::RbRow>,
     pub flash: Option<String>,
     pub quit: bool,
     pub dirty: bool,
@@ -340,6 +342,7 @@ impl App {
             selected: 0,
             popup: None,
             tab: Tab::Step,
+            rb_cursor: None,
             flash: None,
             quit: false,
             dirty: true,

@@ -290,6 +290,13 @@ impl App {
         if self.mode == AppMode::Replay {
             return self.replay_key(k);
         }
+        // The focused runbook pane reads its own keys (Tab and the rest fall through).
+        if self.tab == Tab::Runbook {
+            if let Some(a) = super::keymap::runbook_action_for(&k) {
+                self.runbook_key(a);
+                return vec![];
+            }
+        }
         let Some(action) = action_for(&k) else {
             return vec![];
         };
@@ -331,8 +338,17 @@ impl App {
             Action::NextTab => {
                 let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
                 self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
+                if self.tab == Tab::Runbook {
+                    self.focus_runbook();
+                }
             }
-            Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            Action::FocusRunbook => self.focus_runbook(),
+            Action::Tab(i) => {
+                self.tab = Tab::ALL[(i as usize).min(3)];
+                if self.tab == Tab::Runbook {
+                    self.focus_runbook();
+                }
+            }
             Action::Preserve => return self.preserve_effect(),
             Action::Quit => {
                 if self.drill.is_some() {
@@ -369,6 +385,12 @@ impl App {
     fn move_step(&mut self, delta: i64) {
         let n = self.steps().len() as i64;
         let to = (self.step as i64 + delta).clamp(0, n - 1) as usize;
+        self.go_to_step_index(to);
+    }
+
+    /// Leave the current step for step `to` (an index in `steps()`), journaling both.
+    pub fn go_to_step_index(&mut self, to: usize) {
+        let to = to.min(self.steps().len().saturating_sub(1));
         if to == self.step {
             return;
         }

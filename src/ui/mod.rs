@@ -3,6 +3,7 @@
 //! time as tabs. Each region is one small function in its own file.
 mod header;
 mod health_pane;
+pub mod layout;
 mod pm2_pane;
 mod popup;
 mod replay_strip;
@@ -54,26 +55,21 @@ pub fn draw(f: &mut Frame, app: &App) {
 
 fn wide(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let four = area.width >= 150;
-    let cols = if four {
-        Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([
-                Constraint::Length(26),
-                Constraint::Min(40),
-                Constraint::Length(44),
-                Constraint::Length(34),
-            ])
-            .split(area)
-    } else {
-        Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([
-                Constraint::Length(22),
-                Constraint::Min(36),
-                Constraint::Length(38),
-            ])
-            .split(area)
+    let want = layout::Want {
+        runbook: runbook_pane::wanted_width(app),
+        pm2: pm2_pane::wanted_width(app),
+        health: four.then(|| health_pane::wanted_width(app)),
     };
+    let w = layout::columns(area.width, want);
+    let constraints: Vec<Constraint> = w
+        .iter()
+        .take(if four { 4 } else { 3 })
+        .map(|&x| Constraint::Length(x))
+        .collect();
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints(constraints)
+        .split(area);
     runbook_pane::render(f, cols[0], app, th);
     step_pane::render(f, cols[1], app, th);
     if four {
