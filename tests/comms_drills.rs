@@ -43,7 +43,8 @@ fn every_drill_scenario_gets_communications_that_match_its_assessment() {
         let text = format!("{}\n{}\n{}\n{}", n.subject, n.body, u.subject, u.body);
 
         assert!(
-            n.subject.contains(&format!("[{} INCIDENT]", code(expected))),
+            n.subject
+                .contains(&format!("[{} INCIDENT]", code(expected))),
             "{id}: {}",
             n.subject
         );

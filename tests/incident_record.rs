@@ -24,7 +24,11 @@ fn events(app: &App) -> Vec<&Event> {
 }
 
 fn timeline(app: &App) -> Vec<String> {
-    app.incident.timeline.iter().map(|t| t.text.clone()).collect()
+    app.incident
+        .timeline
+        .iter()
+        .map(|t| t.text.clone())
+        .collect()
 }
 
 fn all_online() -> Vec<(&'static str, &'static str)> {
@@ -54,7 +58,11 @@ fn paging_past_steps_records_visits_not_completions() {
         .iter()
         .any(|l| l.starts_with(&format!("Left step {first}")) && l.ends_with("nothing run")));
     assert_eq!(app.incident.step_state(&first), StepState::Visited);
-    assert!(app.incident.steps.iter().all(|s| s.state() == StepState::Visited));
+    assert!(app
+        .incident
+        .steps
+        .iter()
+        .all(|s| s.state() == StepState::Visited));
     let md = report::render(&app.incident);
     let done = md.split("**Done**").nth(1).unwrap();
     let done = done.split("**Skipped**").next().unwrap();
@@ -166,7 +174,12 @@ fn screen_text(app: &App, w: u16, h: u16) -> String {
     t.draw(|f| pm2_incident::ui::draw(f, app)).unwrap();
     let buf = t.backend().buffer().clone();
     (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n")
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+                + "\n"
+        })
         .collect()
 }
 
@@ -234,13 +247,20 @@ fn the_commander_is_the_account_name_unless_given() {
     };
     assert_eq!(commander(Some(" Alice Example "), &me), "Alice Example");
     // Without --commander: the password database's name for this uid, as `id -un` says.
-    let out = std::process::Command::new("id").arg("-un").output().unwrap();
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
     let name = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(!name.is_empty());
     assert_eq!(commander(None, &me), name);
     assert_eq!(commander(Some("  "), &me), name, "a blank name is no name");
     assert_eq!(account_name(0).as_deref(), Some("root"));
-    assert_eq!(account_name(4_000_000_000), None, "an unlisted uid has no name");
+    assert_eq!(
+        account_name(4_000_000_000),
+        None,
+        "an unlisted uid has no name"
+    );
 
     let rb = pm2_incident::runbook::Runbook::embedded().unwrap();
     let ev = opened_with_commander(

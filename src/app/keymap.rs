@@ -60,7 +60,7 @@ pub const KEYMAP: &[Binding] = &[
         ctrl: false,
         action: Action::NextStep,
         short: "l/h step",
-        help: "next runbook step (the record says what was done here, or that nothing was)",
+        help: "next runbook step (journaled as left: what ran here, or nothing)",
         footer: true,
     },
     Binding {
@@ -116,7 +116,7 @@ pub const KEYMAP: &[Binding] = &[
         ctrl: false,
         action: Action::FocusRunbook,
         short: "g go to",
-        help: "focus the runbook pane (also Tab): j/k move, Enter goes to a phase or step, gg/G first/last",
+        help: "runbook pane (also Tab): j/k, Enter go there, gg/G first/last, Esc back",
         footer: true,
     },
     Binding {
@@ -240,10 +240,6 @@ pub fn help_lines() -> Vec<(String, &'static str)> {
                 .collect();
             (keys.join(" "), b.help)
         })
-        .chain(RUNBOOK_KEYMAP.iter().map(|b| {
-            let keys: Vec<String> = b.keys.iter().map(key_name).collect();
-            (keys.join(" "), b.help)
-        }))
         .collect()
 }
 

@@ -130,7 +130,11 @@ impl App {
         self.mode = AppMode::Replay;
         let opening = opening_position(&entries);
         let mut r = ReplayState::new(entries, follow);
-        let end = if follow { r.len() } else { opening.min(r.len()) };
+        let end = if follow {
+            r.len()
+        } else {
+            opening.min(r.len())
+        };
         r.replay.seek(&mut r.cursor, end);
         self.replay = Some(r);
         self.sync_from_cursor();

@@ -18,14 +18,22 @@ pub const PM2_MAX: u16 = 60;
 pub const HEALTH_MIN: u16 = 26;
 pub const HEALTH_MAX: u16 = 56;
 pub const STEP_MIN: u16 = 34;
+/// Below this width the step pane keeps more room (the side panes shorten names instead).
+pub const ROOMY_COLS: u16 = 120;
+pub const STEP_MIN_NARROW: u16 = 44;
 
 /// Column widths `[runbook, step, pm2, health]` (health 0 in three columns) that add up to
 /// `total`. Every column gets its minimum; what is left goes to the runbook's titles first,
 /// then to full PM2 names, then to health, and the rest to the step pane.
 pub fn columns(total: u16, want: Want) -> [u16; 4] {
+    let step_min = if total < ROOMY_COLS {
+        STEP_MIN_NARROW
+    } else {
+        STEP_MIN
+    };
     let mins = [
         RUNBOOK_MIN,
-        STEP_MIN,
+        step_min,
         PM2_MIN,
         want.health.map_or(0, |_| HEALTH_MIN),
     ];
@@ -39,7 +47,12 @@ pub fn columns(total: u16, want: Want) -> [u16; 4] {
             // Even the side panes do not fit: split evenly.
             let n = if want.health.is_some() { 4 } else { 3 };
             let each = total / n;
-            w = [each, total - each * (n - 1), each, if n == 4 { each } else { 0 }];
+            w = [
+                each,
+                total - each * (n - 1),
+                each,
+                if n == 4 { each } else { 0 },
+            ];
         }
         return w;
     }
@@ -48,7 +61,10 @@ pub fn columns(total: u16, want: Want) -> [u16; 4] {
     let wants = [
         (0, want.runbook.clamp(RUNBOOK_MIN, RUNBOOK_MAX)),
         (2, want.pm2.clamp(PM2_MIN, PM2_MAX)),
-        (3, want.health.map_or(0, |h| h.clamp(HEALTH_MIN, HEALTH_MAX))),
+        (
+            3,
+            want.health.map_or(0, |h| h.clamp(HEALTH_MIN, HEALTH_MAX)),
+        ),
     ];
     for (i, target) in wants {
         let extra = target.saturating_sub(w[i]).min(spare);
@@ -193,6 +209,8 @@ mod tests {
         let w = columns(120, three(53, 52));
         assert_eq!((w[0], w[1]), (53, STEP_MIN));
         assert_eq!(w[2], 120 - 53 - STEP_MIN);
+        // 100: the step pane keeps its room; the runbook gets what is left.
+        assert_eq!(columns(100, three(53, 52)), [26, 44, 30, 0]);
         // Small wants leave the space to the step pane.
         assert_eq!(columns(140, three(20, 31)), [20, 89, 31, 0]);
         // Too narrow for the minimums: still adds up.
@@ -206,9 +224,16 @@ mod tests {
         assert!(w.iter().all(|x| x.chars().count() <= 30), "{w:?}");
         assert!(w[1..].iter().all(|x| x.starts_with("  ")), "{w:?}");
         // The URL is cut after separators, never inside a word it could keep whole.
-        let joined: String = w.iter().map(|x| x.trim_start()).collect::<Vec<_>>().join("");
+        let joined: String = w
+            .iter()
+            .map(|x| x.trim_start())
+            .collect::<Vec<_>>()
+            .join("");
         assert!(joined.contains("https://flyer-crawler.projectium.com/api/health/ready?verbose=1"));
-        assert!(w.iter().any(|x| x.ends_with('/') || x.ends_with('.')), "{w:?}");
+        assert!(
+            w.iter().any(|x| x.ends_with('/') || x.ends_with('.')),
+            "{w:?}"
+        );
         assert_eq!(hanging_indent("  12. step"), 6);
         assert_eq!(wrap("short", 10), vec!["short"]);
         // Very narrow panes still make progress.

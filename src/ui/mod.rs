@@ -22,6 +22,9 @@ use theme::Theme;
 /// Wide layout from this size up; below it, panes become tabs.
 pub const WIDE_COLS: u16 = 100;
 pub const WIDE_ROWS: u16 = 30;
+/// Health gets its own column from here (below, it shares the PM2 column): the runbook's
+/// titles, full PM2 names and a readable step pane come first.
+pub const FOUR_COLS: u16 = 190;
 
 pub fn draw(f: &mut Frame, app: &App) {
     let th = Theme::new(app.color);
@@ -54,7 +57,7 @@ pub fn draw(f: &mut Frame, app: &App) {
 }
 
 fn wide(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let four = area.width >= 150;
+    let four = area.width >= FOUR_COLS;
     let want = layout::Want {
         runbook: runbook_pane::wanted_width(app),
         pm2: pm2_pane::wanted_width(app),

@@ -2,8 +2,8 @@
 //! decision tree, restore plan, checklist), its commands with the guard's verdict,
 //! and the selected command's latest output.
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::text::{Line, Span};
 use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
@@ -196,10 +196,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, th.title()));
-    f.render_widget(
-        Paragraph::new(lines).block(block).scroll((scroll, 0)),
-        top,
-    );
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), top);
 
     if let (Some(area), Some(rec)) = (bottom, show) {
         let status = match &rec.finished {

@@ -206,8 +206,7 @@ fn value(source: &str, placeholder: &str, ctx: &CommsContext) -> Value {
 }
 
 fn or_fill(v: &Option<String>, what: &str) -> String {
-    v.clone()
-        .unwrap_or_else(|| super::summary::fill_in(what))
+    v.clone().unwrap_or_else(|| super::summary::fill_in(what))
 }
 
 /// `[P1 INCIDENT]` with the actual severity in place of the template's `P1`.

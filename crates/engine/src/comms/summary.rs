@@ -42,20 +42,32 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
         .map(|o| o.value.host.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "this server".into());
-    let daemon_down = inc.daemon.as_ref().is_some_and(|d| d.value.kind().is_down());
+    let daemon_down = inc
+        .daemon
+        .as_ref()
+        .is_some_and(|d| d.value.kind().is_down());
     let problems = problems(inv, &inc.processes);
-    let expected = inv.deployment.iter().any(|d| !d.processes.get_ref().is_empty());
+    let expected = inv
+        .deployment
+        .iter()
+        .any(|d| !d.processes.get_ref().is_empty());
     let all_gone = !daemon_down && inc.processes.is_empty() && expected && inc.observations > 0;
 
     let what = if daemon_down {
         let detail = inc.daemon.as_ref().map(|d| d.value.detail.clone());
-        let detail = detail.filter(|d| !d.is_empty()).map_or(String::new(), |d| format!(" ({d})"));
+        let detail = detail
+            .filter(|d| !d.is_empty())
+            .map_or(String::new(), |d| format!(" ({d})"));
         format!("The PM2 daemon on {host} is not running{detail}: no process is being managed.")
     } else if all_gone {
         // The runbook's own incident, in its own words (minus the guess "unexpectedly").
         format!("All PM2 processes on {host} were terminated: PM2 lists no processes.")
     } else if problems.is_empty() {
-        let down: Vec<&str> = sites.iter().filter(|s| s.up == Some(false)).map(|s| s.host.as_str()).collect();
+        let down: Vec<&str> = sites
+            .iter()
+            .filter(|s| s.up == Some(false))
+            .map(|s| s.host.as_str())
+            .collect();
         if down.is_empty() {
             "PM2 shows every expected process online.".to_string()
         } else {
@@ -65,14 +77,28 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
             )
         }
     } else {
-        let list: Vec<String> = problems.iter().map(|p| format!("{} {}", p.name, p.state)).collect();
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.state))
+            .collect();
         format!("PM2 shows {}.", join_and(&list))
     };
 
     let down_now: Vec<&Site> = sites.iter().filter(|s| s.up == Some(false)).collect();
-    let prod_down: Vec<&Site> = down_now.iter().copied().filter(|s| s.environment == Environment::Production).collect();
-    let other_down: Vec<&Site> = down_now.iter().copied().filter(|s| s.environment != Environment::Production).collect();
-    let back: Vec<&Site> = sites.iter().filter(|s| s.up == Some(true) && s.ever_down()).collect();
+    let prod_down: Vec<&Site> = down_now
+        .iter()
+        .copied()
+        .filter(|s| s.environment == Environment::Production)
+        .collect();
+    let other_down: Vec<&Site> = down_now
+        .iter()
+        .copied()
+        .filter(|s| s.environment != Environment::Production)
+        .collect();
+    let back: Vec<&Site> = sites
+        .iter()
+        .filter(|s| s.up == Some(true) && s.ever_down())
+        .collect();
     let since = |s: &Site| match s.outages.last() {
         Some((from, None)) => format!("{} (since {})", s.deployment, time(*from)),
         _ => s.deployment.clone(),
@@ -84,7 +110,10 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
         let mut parts = Vec::new();
         match prod_down.len() {
             0 => parts.push("No production application is down.".to_string()),
-            1 => parts.push(format!("1 production application is down: {}.", names(&prod_down))),
+            1 => parts.push(format!(
+                "1 production application is down: {}.",
+                names(&prod_down)
+            )),
             _ => parts.push(format!(
                 "Multiple production applications are currently down: {}.",
                 names(&prod_down)
@@ -109,7 +138,11 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
     let apps_down = |v: &[&Site]| {
         let mut apps: Vec<String> = v
             .iter()
-            .filter_map(|s| inv.deployment.iter().find(|d| d.id.get_ref() == &s.deployment))
+            .filter_map(|s| {
+                inv.deployment
+                    .iter()
+                    .find(|d| d.id.get_ref() == &s.deployment)
+            })
             .map(|d| d.app.get_ref().clone())
             .collect();
         apps.sort();
@@ -120,21 +153,48 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
     let title = if daemon_down {
         "PM2 Daemon Down".to_string()
     } else if apps.len() >= 2 {
-        let base = if all_gone { "PM2 Process Isolation Failure - " } else { "" };
+        let base = if all_gone {
+            "PM2 Process Isolation Failure - "
+        } else {
+            ""
+        };
         format!("{base}Multiple Apps Down")
     } else if let [one] = down_now.as_slice() {
         format!("{} Down", one.deployment)
     } else if !down_now.is_empty() {
-        format!("{} Down ({})", apps.join(", "), down_now.iter().map(|s| s.deployment.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "{} Down ({})",
+            apps.join(", "),
+            down_now
+                .iter()
+                .map(|s| s.deployment.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else if !back.is_empty() {
-        format!("{} Recovered", back.iter().map(|s| s.deployment.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "{} Recovered",
+            back.iter()
+                .map(|s| s.deployment.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else if !problems.is_empty() {
-        format!("PM2 Process Problem ({})", problems.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "PM2 Process Problem ({})",
+            problems
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else {
         fill_in("what is affected")
     };
 
-    let restored = if sites.iter().any(|s| s.up.is_none()) && sites.iter().all(|s| s.up != Some(false)) {
+    let restored = if sites.iter().any(|s| s.up.is_none())
+        && sites.iter().all(|s| s.up != Some(false))
+    {
         None
     } else if down_now.is_empty() && problems.is_empty() && !daemon_down {
         Some("All PM2 processes have been restored. Services are operating normally.".to_string())
@@ -233,7 +293,10 @@ mod tests {
         assert!(!glob_match("stock-alert-*", "flyer-crawler-api"));
         assert!(glob_match("a*c", "abbc"));
         assert!(!glob_match("a*c", "abbd"));
-        assert_eq!(join_and(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+        assert_eq!(
+            join_and(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
+        );
         assert_eq!(fill_in("who"), "[fill in: who]");
     }
 }

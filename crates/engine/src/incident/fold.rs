@@ -35,7 +35,9 @@ pub enum StepState {
     /// A command ran, a checklist item was ticked or a decision was taken there (or, in journals
     /// from earlier versions, it was marked completed).
     Done,
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -303,7 +305,11 @@ impl Incident {
             }
             Event::StepEntered(s) => {
                 self.current_step = Some(s.step.clone());
-                self.line(ts, seq, format!("Step {}{} entered", s.step, titled(&s.title)));
+                self.line(
+                    ts,
+                    seq,
+                    format!("Step {}{} entered", s.step, titled(&s.title)),
+                );
                 self.step_mut(&s.step, &s.title, ts);
             }
             Event::StepCompleted(s) => {
