@@ -23,8 +23,8 @@ pub const ROOMY_COLS: u16 = 120;
 pub const STEP_MIN_NARROW: u16 = 44;
 
 /// Column widths `[runbook, step, pm2, health]` (health 0 in three columns) that add up to
-/// `total`. Every column gets its minimum; what is left goes to the runbook's titles first,
-/// then to full PM2 names, then to health, and the rest to the step pane.
+/// `total`. Every column gets its minimum; what is left goes to full PM2 names first, then
+/// to the runbook's titles, then to health, and the rest to the step pane.
 pub fn columns(total: u16, want: Want) -> [u16; 4] {
     let step_min = if total < ROOMY_COLS {
         STEP_MIN_NARROW
@@ -58,14 +58,22 @@ pub fn columns(total: u16, want: Want) -> [u16; 4] {
     }
     let mut spare = total - floor;
     let mut w = mins;
-    let wants = [
-        (0, want.runbook.clamp(RUNBOOK_MIN, RUNBOOK_MAX)),
-        (2, want.pm2.clamp(PM2_MIN, PM2_MAX)),
-        (
-            3,
-            want.health.map_or(0, |h| h.clamp(HEALTH_MIN, HEALTH_MAX)),
-        ),
-    ];
+    // Full PM2 names first (a shortened name is how `api` gets confused with `api-test`),
+    // then the runbook's titles (a title that does not fit wraps), then health. Below
+    // ROOMY_COLS the runbook comes first: its titles would wrap word by word, while PM2
+    // names shorten to their part under the deployment heading.
+    let pm2 = (2, want.pm2.clamp(PM2_MIN, PM2_MAX));
+    let runbook = (0, want.runbook.clamp(RUNBOOK_MIN, RUNBOOK_MAX));
+    let (first, second) = if total < ROOMY_COLS {
+        (runbook, pm2)
+    } else {
+        (pm2, runbook)
+    };
+    let health = (
+        3,
+        want.health.map_or(0, |h| h.clamp(HEALTH_MIN, HEALTH_MAX)),
+    );
+    let wants = [first, second, health];
     for (i, target) in wants {
         let extra = target.saturating_sub(w[i]).min(spare);
         w[i] += extra;
@@ -205,11 +213,11 @@ mod tests {
         }
         // 140 columns: every step title (53) and every full name (52) fits.
         assert_eq!(columns(140, three(53, 52)), [53, 35, 52, 0]);
-        // 120: titles first, names get what is left.
+        // 120: full names first, the runbook gets what is left (its titles wrap).
         let w = columns(120, three(53, 52));
-        assert_eq!((w[0], w[1]), (53, STEP_MIN));
-        assert_eq!(w[2], 120 - 53 - STEP_MIN);
-        // 100: the step pane keeps its room; the runbook gets what is left.
+        assert_eq!((w[2], w[1]), (52, STEP_MIN));
+        assert_eq!(w[0], 120 - 52 - STEP_MIN);
+        // 100: the step pane keeps its room; the side panes get what is left.
         assert_eq!(columns(100, three(53, 52)), [26, 44, 30, 0]);
         // Small wants leave the space to the step pane.
         assert_eq!(columns(140, three(20, 31)), [20, 89, 31, 0]);

@@ -71,7 +71,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             cursor_line = Some(lines.len());
             style = th.accent().add_modifier(Modifier::REVERSED);
         }
-        lines.push(Line::from(Span::styled(clip(&text, width), style)));
+        // A title longer than the pane wraps under itself rather than being cut.
+        let chars: Vec<char> = text.chars().collect();
+        for (pad, a, b) in super::layout::wrap_ranges(&text, width, 4) {
+            let piece: String = chars[a..b].iter().collect();
+            let piece = clip(&format!("{}{piece}", " ".repeat(pad)), width);
+            lines.push(Line::from(Span::styled(piece, style)));
+        }
     }
     let inner = area.height.saturating_sub(2) as usize;
     let anchor = cursor_line.unwrap_or(current_line);
