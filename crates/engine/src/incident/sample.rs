@@ -132,6 +132,18 @@ pub fn every_kind() -> Vec<Event> {
             reason: s("known"),
             by: s("u"),
         }),
+        Event::EvidencePreserved(EvidencePreserved {
+            dir: s("/var/lib/pm2-incident/INC-1/evidence"),
+            files: vec![EvidenceFile {
+                name: s("pm2.log"),
+                source: s("/root/.pm2/pm2.log"),
+                bytes: 1024,
+                sha256: s("ab"),
+            }],
+            missing: vec![s("dump.pm2.bak: not found")],
+            pid: s("pid 1187: no such process"),
+            node_processes: vec![],
+        }),
         Event::CommandStarted(CommandStarted {
             cmd_id: 1,
             text: s("pm2 list | grep 'x'"),
