@@ -274,3 +274,30 @@ fn the_commander_is_the_account_name_unless_given() {
     }]);
     assert!(report::render(&inc).contains("| Incident Commander | Alice Example |"));
 }
+
+/// The real binary under tmux: `replay` of a raw `pm2 jlist` dump opens on its observation
+/// (event 2 of 2, processes listed), and one step back says nothing is known yet.
+#[test]
+fn replay_of_a_raw_dump_opens_on_its_observation_in_the_terminal() {
+    use std::time::Duration;
+    use support::tmux::Tmux;
+    let dump = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/journal/pm2-incident-20260217-041240.json");
+    let bin = env!("CARGO_BIN_EXE_pm2-incident");
+    let cmd = format!(
+        "NO_COLOR=1 {bin} replay {}; echo EXITED $?; sleep 30",
+        dump.display()
+    );
+    let t = Tmux::start("dump-replay", 140, 40, &cmd);
+    let long = Duration::from_secs(20);
+    let s = t.wait_text("REPLAY", long);
+    assert!(s.contains("event 2/2"), "opens on the observation:\n{s}");
+    assert!(!s.contains("no observation yet"), "{s}");
+    assert!(!s.contains("CANARY-7f3a9c"), "no environment on screen");
+    t.keys(&["h"]);
+    let s = t.wait_text("event 1/2", long);
+    assert!(s.contains("no observation yet"), "{s}");
+    assert!(!s.contains("proposed P"), "{s}");
+    t.keys(&["q"]);
+    t.wait_text("EXITED 0", long);
+}

@@ -21,15 +21,21 @@ pub const STEP_MIN: u16 = 34;
 /// Below this width the step pane keeps more room (the side panes shorten names instead).
 pub const ROOMY_COLS: u16 = 120;
 pub const STEP_MIN_NARROW: u16 = 44;
+pub const STEP_MIN_ROOMY: u16 = 40;
+pub const FULL_COLS: u16 = 140;
 
 /// Column widths `[runbook, step, pm2, health]` (health 0 in three columns) that add up to
 /// `total`. Every column gets its minimum; what is left goes to full PM2 names first, then
 /// to the runbook's titles, then to health, and the rest to the step pane.
 pub fn columns(total: u16, want: Want) -> [u16; 4] {
-    let step_min = if total < ROOMY_COLS {
-        STEP_MIN_NARROW
-    } else {
+    // The step pane keeps more room on smaller terminals; from FULL_COLS the side panes'
+    // titles and names come first.
+    let step_min = if total >= FULL_COLS {
         STEP_MIN
+    } else if total >= ROOMY_COLS {
+        STEP_MIN_ROOMY
+    } else {
+        STEP_MIN_NARROW
     };
     let mins = [
         RUNBOOK_MIN,
@@ -58,25 +64,25 @@ pub fn columns(total: u16, want: Want) -> [u16; 4] {
     }
     let mut spare = total - floor;
     let mut w = mins;
-    // Full PM2 names first (a shortened name is how `api` gets confused with `api-test`),
-    // then the runbook's titles (a title that does not fit wraps), then health. Below
-    // ROOMY_COLS the runbook comes first: its titles would wrap word by word, while PM2
-    // names shorten to their part under the deployment heading.
-    let pm2 = (2, want.pm2.clamp(PM2_MIN, PM2_MAX));
-    let runbook = (0, want.runbook.clamp(RUNBOOK_MIN, RUNBOOK_MAX));
-    let (first, second) = if total < ROOMY_COLS {
-        (runbook, pm2)
-    } else {
-        (pm2, runbook)
-    };
-    let health = (
-        3,
-        want.health.map_or(0, |h| h.clamp(HEALTH_MIN, HEALTH_MAX)),
-    );
-    let wants = [first, second, health];
-    for (i, target) in wants {
-        let extra = target.saturating_sub(w[i]).min(spare);
-        w[i] += extra;
+    // The runbook's titles and full PM2 names share what is left in proportion to what each
+    // lacks (when both fit, both get all they want); then health; the rest is the step's.
+    let rb_lack = want.runbook.clamp(RUNBOOK_MIN, RUNBOOK_MAX) - RUNBOOK_MIN;
+    let pm2_lack = want.pm2.clamp(PM2_MIN, PM2_MAX) - PM2_MIN;
+    let lack = u32::from(rb_lack) + u32::from(pm2_lack);
+    if lack > 0 {
+        let share = u32::from(spare).min(lack);
+        let rb = u16::try_from(share * u32::from(rb_lack) / lack).unwrap_or(0);
+        let pm2 = u16::try_from(share).unwrap_or(0) - rb;
+        w[0] += rb;
+        w[2] += pm2;
+        spare -= rb + pm2;
+    }
+    if let Some(h) = want.health {
+        let extra = h
+            .clamp(HEALTH_MIN, HEALTH_MAX)
+            .saturating_sub(w[3])
+            .min(spare);
+        w[3] += extra;
         spare -= extra;
     }
     w[1] += spare;
@@ -213,12 +219,14 @@ mod tests {
         }
         // 140 columns: every step title (53) and every full name (52) fits.
         assert_eq!(columns(140, three(53, 52)), [53, 35, 52, 0]);
-        // 120: full names first, the runbook gets what is left (its titles wrap).
+        // 120: titles and names share what the step pane leaves, by what each lacks.
         let w = columns(120, three(53, 52));
-        assert_eq!((w[2], w[1]), (52, STEP_MIN));
-        assert_eq!(w[0], 120 - 52 - STEP_MIN);
-        // 100: the step pane keeps its room; the side panes get what is left.
-        assert_eq!(columns(100, three(53, 52)), [26, 44, 30, 0]);
+        assert_eq!(w[1], STEP_MIN_ROOMY);
+        assert!(w[0] > RUNBOOK_MIN && w[2] > PM2_MIN, "{w:?}");
+        // 100: the step pane keeps its room; the side panes share the rest.
+        let w = columns(100, three(53, 52));
+        assert_eq!(w[1], STEP_MIN_NARROW);
+        assert_eq!(w.iter().sum::<u16>(), 100);
         // Small wants leave the space to the step pane.
         assert_eq!(columns(140, three(20, 31)), [20, 89, 31, 0]);
         // Too narrow for the minimums: still adds up.

@@ -174,6 +174,7 @@ fn value(source: &str, placeholder: &str, ctx: &CommsContext) -> Value {
             &ctx.summary.scope,
             "which applications are down, since when",
         )),
+        "restoring" => Value::Inline(or_fill(&ctx.summary.restoring, "current actions")),
         "resolution_summary" => Value::Inline(or_fill(
             &ctx.summary.restored,
             "what is restored and what is not",

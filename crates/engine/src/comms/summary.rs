@@ -23,6 +23,9 @@ pub struct Summary {
     pub scope: Option<String>,
     /// For the resolution notice: what is back, in the runbook's words where true.
     pub restored: Option<String>,
+    /// The restoring line of "Current Actions": the runbook's words while production is
+    /// down, the deployments by name when only others are.
+    pub restoring: Option<String>,
 }
 
 /// One inventory process (or glob) that is not running as it should.
@@ -204,11 +207,21 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
         Some(format!("Still down: {}.", names(&down_now)))
     };
 
+    let restoring = if !prod_down.is_empty() || daemon_down || all_gone {
+        Some("Restoring critical production processes".to_string())
+    } else if !other_down.is_empty() {
+        let ids: Vec<String> = other_down.iter().map(|s| s.deployment.clone()).collect();
+        Some(format!("Restoring {} (not production)", join_and(&ids)))
+    } else {
+        None
+    };
+
     Summary {
         title: Some(title),
         what: Some(what),
         scope,
         restored,
+        restoring,
     }
 }
 
