@@ -61,7 +61,7 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
     let out = fx.pm2_cmd(&["stop", "flyer-crawler-worker"]);
     assert!(out.status.success());
     let (_, took) = tui.wait_for("worker stopped", Duration::from_secs(5), |s| {
-        s.contains(" worker                stopped")
+        support::tmux::has_row(s, "worker", "stopped")
     });
     assert!(
         took < Duration::from_secs(2),
