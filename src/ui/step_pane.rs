@@ -219,9 +219,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 Line::from(Span::styled(super::strip_ansi(&o.text), st))
             })
             .collect();
+        // The status always shows; the command gets what the border leaves.
+        let room = (area.width as usize)
+            .saturating_sub(status.chars().count() + 10)
+            .clamp(8, 60);
         let title = format!(
             " $ {}  — {status} ",
-            clip(rec.start.text.lines().next().unwrap_or(""), 40)
+            clip(rec.start.text.lines().next().unwrap_or(""), room)
         );
         f.render_widget(
             Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)),
