@@ -442,7 +442,7 @@ fn a_proposed_severity_is_used_until_one_is_decided() {
     let d = fill("status-update", &ctx).unwrap();
     assert_eq!(
         d.subject,
-        "[P2 INCIDENT] PM2 Process Isolation Failure - UPDATE #1"
+        "[P2 INCIDENT] [fill in: what is affected] - UPDATE #1"
     );
 }
 

@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use pm2_incident::incident::event::{Event, Mode};
-use support::tmux::Tmux;
+use support::tmux::{has_row, Tmux};
 
 #[test]
 fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
@@ -47,7 +47,7 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     });
     t.keys(&["Enter"]);
     t.wait_for("production online", long, |s| {
-        s.contains(" analytics-worker      online")
+        has_row(s, "analytics-worker", "online")
     });
     // The next items once production verifies healthy.
     t.keys(&["j"]);
@@ -57,7 +57,7 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     t.wait_for("test gate open", long, |s| !s.contains("[wait] 3"));
     t.keys(&["Enter"]);
     t.wait_for("test online", long, |s| {
-        s.contains(" analytics-worker-test online")
+        has_row(s, "analytics-worker-test", "online")
     });
     // The mistake from the incident, tried inside the drill: refused like anywhere else.
     t.keys(&[":"]);
@@ -106,13 +106,13 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
         false
     });
     assert!(
-        s.contains(" api                   missing"),
+        has_row(&s, "api", "missing"),
         "PM2 as it was at the decision:\n{s}"
     );
-    assert!(!s.contains(" api                   online"), "{s}");
+    assert!(!has_row(&s, "api", "online"), "{s}");
     r.keys(&["G"]);
     r.wait_for("the end of the journal", long, |s| {
-        s.contains(" analytics-worker-test online")
+        has_row(s, "analytics-worker-test", "online")
     });
     r.keys(&["q"]);
     r.wait_text("EXITED 0", long);

@@ -54,14 +54,14 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
         &respond_cmd(&fx, &site, &format!("--journal {}", journal.display())),
     );
     tui.wait_for("processes online", long, |s| {
-        s.contains("analytics-worker-test online") && s.contains("healthy")
+        support::tmux::has_row(s, "analytics-worker-test", "online") && s.contains("healthy")
     });
 
     // A change made outside the tool shows within 2 s (the event bus triggers a read).
     let out = fx.pm2_cmd(&["stop", "flyer-crawler-worker"]);
     assert!(out.status.success());
     let (_, took) = tui.wait_for("worker stopped", Duration::from_secs(5), |s| {
-        s.contains(" worker                stopped")
+        support::tmux::has_row(s, "worker", "stopped")
     });
     assert!(
         took < Duration::from_secs(2),

@@ -11,6 +11,8 @@ pub enum Action {
     Override,
     Tick,
     Skip,
+    /// Skip the current runbook step, with a reason (journaled).
+    SkipStep,
     Prompt,
     Note,
     Timeline,
@@ -21,6 +23,8 @@ pub enum Action {
     Tab(u8),
     /// Copy PM2's traces (log, saved list, pid, live node processes) into the incident directory.
     Preserve,
+    /// Focus the runbook pane to jump to a phase or step.
+    FocusRunbook,
 }
 
 pub struct Binding {
@@ -56,7 +60,7 @@ pub const KEYMAP: &[Binding] = &[
         ctrl: false,
         action: Action::NextStep,
         short: "l/h step",
-        help: "next runbook step (marks this one done)",
+        help: "next runbook step (journaled as left: what ran here, or nothing)",
         footer: true,
     },
     Binding {
@@ -98,6 +102,22 @@ pub const KEYMAP: &[Binding] = &[
         short: "s skip",
         help: "skip the restore gate for the selected plan item (type a reason)",
         footer: false,
+    },
+    Binding {
+        keys: &[KeyCode::Char('S')],
+        ctrl: false,
+        action: Action::SkipStep,
+        short: "S skip step",
+        help: "skip this runbook step on purpose (type a reason; the report lists it)",
+        footer: false,
+    },
+    Binding {
+        keys: &[KeyCode::Char('g')],
+        ctrl: false,
+        action: Action::FocusRunbook,
+        short: "g go to",
+        help: "runbook pane (also Tab): j/k, Enter go there, gg/G first/last, Esc back",
+        footer: true,
     },
     Binding {
         keys: &[KeyCode::Char(':')],
@@ -473,4 +493,66 @@ fn key_name(k: &KeyCode) -> String {
         KeyCode::Tab => "Tab".into(),
         other => format!("{other:?}"),
     }
+}
+
+/// What keys do while the runbook pane has the focus (`g` or `Tab` to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunbookAction {
+    Down,
+    Up,
+    /// Go to the phase or step under the cursor.
+    Jump,
+    Top,
+    Bottom,
+    /// Back to the step pane without moving.
+    Leave,
+}
+
+pub struct RunbookBinding {
+    pub keys: &'static [KeyCode],
+    pub action: RunbookAction,
+    pub help: &'static str,
+}
+
+pub const RUNBOOK_KEYMAP: &[RunbookBinding] = &[
+    RunbookBinding {
+        keys: &[KeyCode::Char('j'), KeyCode::Down],
+        action: RunbookAction::Down,
+        help: "runbook pane: next phase or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('k'), KeyCode::Up],
+        action: RunbookAction::Up,
+        help: "runbook pane: previous phase or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Enter, KeyCode::Char('l'), KeyCode::Right],
+        action: RunbookAction::Jump,
+        help: "runbook pane: go to that phase (its first step) or step",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('g'), KeyCode::Home],
+        action: RunbookAction::Top,
+        help: "runbook pane: first phase (gg)",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Char('G'), KeyCode::End],
+        action: RunbookAction::Bottom,
+        help: "runbook pane: last phase (G)",
+    },
+    RunbookBinding {
+        keys: &[KeyCode::Esc, KeyCode::Char('h'), KeyCode::Left],
+        action: RunbookAction::Leave,
+        help: "runbook pane: back to the step",
+    },
+];
+
+pub fn runbook_action_for(key: &KeyEvent) -> Option<RunbookAction> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    RUNBOOK_KEYMAP
+        .iter()
+        .find(|b| b.keys.contains(&key.code))
+        .map(|b| b.action)
 }

@@ -7,6 +7,7 @@ pub mod deploy_items;
 pub mod keymap;
 pub mod msg;
 pub mod replay;
+pub mod runbook_nav;
 pub mod state;
 pub mod update;
 

@@ -97,16 +97,44 @@ pub enum ReplayMove {
     End,
 }
 
+/// What the PM2 pane says in replay before the journal's first observation.
+pub const NO_OBSERVATION: &str = "no observation yet";
+
+/// The 1-based cursor position replay opens at: just after the first PM2 observation (or
+/// daemon state) when only the incident's opening precedes it, else the first event.
+pub fn opening_position(entries: &[Entry]) -> usize {
+    let first_obs = entries
+        .iter()
+        .position(|e| matches!(e.event, Event::Pm2Observation(_) | Event::DaemonState(_)));
+    match first_obs {
+        Some(i)
+            if entries[..i]
+                .iter()
+                .all(|e| matches!(e.event, Event::IncidentOpened(_))) =>
+        {
+            i + 1
+        }
+        _ => 1,
+    }
+}
+
 fn is_step(e: &Entry) -> bool {
     matches!(e.event, Event::StepEntered(_))
 }
 
 impl App {
-    /// Open a recorded incident for replay, at its first event.
+    /// Open a recorded incident for replay: at its first event, or on its first observation
+    /// when nothing but the opening comes before it (a raw dump, a journal that starts by
+    /// reading PM2), since nothing is known before an observation.
     pub fn start_replay(&mut self, entries: Vec<Entry>, follow: bool) {
         self.mode = AppMode::Replay;
+        let opening = opening_position(&entries);
         let mut r = ReplayState::new(entries, follow);
-        let end = if follow { r.len() } else { 1.min(r.len()) };
+        let end = if follow {
+            r.len()
+        } else {
+            opening.min(r.len())
+        };
         r.replay.seek(&mut r.cursor, end);
         self.replay = Some(r);
         self.sync_from_cursor();
@@ -327,6 +355,12 @@ impl App {
             .map(|h| convert::health_from_row(h, &self.rb.inventory))
             .collect();
         match &inc.daemon {
+            // Before the first observation nothing is known: no list, no daemon state.
+            None if inc.observations == 0 => {
+                self.processes = None;
+                self.pm2_daemon = None;
+                self.pm2_detail = NO_OBSERVATION.into();
+            }
             Some(d) => {
                 let kind = d.value.kind();
                 self.pm2_daemon = Some(kind);

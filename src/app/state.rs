@@ -60,6 +60,8 @@ pub enum InputKind {
     Override,
     /// Reason to pass the restore gate before this plan item.
     Skip { plan_item: usize },
+    /// Reason to skip the current runbook step.
+    SkipStep,
     /// A post-incident record (root cause, why, action item, ...).
     Record(Record),
     /// Replay: jump to a time.
@@ -74,6 +76,7 @@ impl InputKind {
             InputKind::Command => "Run a command (guarded, journaled)",
             InputKind::Override => "Override severity: LEVEL REASON (e.g. P2 only the API is down)",
             InputKind::Skip { .. } => "Skip the restore gate: why?",
+            InputKind::SkipStep => "Skip this runbook step: why?",
             InputKind::Record(r) => r.prompt(),
             InputKind::GotoTime => "Go to time (HH:MM[:SS] UTC)",
             InputKind::Search => "Search the events",
@@ -287,6 +290,8 @@ pub struct App {
     pub selected: usize,
     pub popup: Option<Popup>,
     pub tab: Tab,
+    /// The runbook pane's cursor while it has the focus (`None`: on the current step).
+    pub rb_cursor: Option<super::runbook_nav::RbRow>,
     pub flash: Option<String>,
     pub quit: bool,
     pub dirty: bool,
@@ -369,6 +374,7 @@ impl App {
             selected: 0,
             popup: None,
             tab: Tab::Step,
+            rb_cursor: None,
             flash: None,
             quit: false,
             dirty: true,
@@ -445,10 +451,16 @@ impl App {
     }
 
     pub fn step_done(&self, id: &str) -> bool {
-        self.incident
-            .steps
-            .iter()
-            .any(|s| s.step == id && s.completed_at.is_some())
+        self.incident.step_state(id) == crate::incident::fold::StepState::Done
+    }
+
+    /// Whether PM2 has been read at all (a process list or the daemon's state).
+    pub fn observed(&self) -> bool {
+        self.processes.is_some() || self.pm2_daemon.is_some()
+    }
+
+    pub fn step_state(&self, id: &str) -> crate::incident::fold::StepState {
+        self.incident.step_state(id)
     }
 
     /// The selectable items of the current step, in display order.

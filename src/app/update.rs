@@ -271,14 +271,19 @@ impl App {
     /// Assess, and journal the proposed severity when it changed.
     fn reassess(&mut self) {
         self.reassess_quietly();
+        // Nothing is known before PM2 has been read: no proposal from an empty picture.
+        if !self.observed() {
+            return;
+        }
         let call = &self.assessment.severity;
         if let Some(sev) = convert::severity(call.level, &call.label) {
             let path = convert::decision_path(call);
+            // A proposal is journaled when the severity changes, not at every observation.
             let same = self
                 .incident
                 .proposed
                 .as_ref()
-                .map(|p| p.value.severity == sev && p.value.path == path);
+                .map(|p| p.value.severity == sev);
             if same != Some(true) {
                 self.record(Event::SeverityProposed(SeverityProposed {
                     severity: sev,
@@ -296,6 +301,13 @@ impl App {
         }
         if self.mode == AppMode::Replay {
             return self.replay_key(k);
+        }
+        // The focused runbook pane reads its own keys (Tab and the rest fall through).
+        if self.tab == Tab::Runbook {
+            if let Some(a) = super::keymap::runbook_action_for(&k) {
+                self.runbook_key(a);
+                return vec![];
+            }
         }
         let Some(action) = action_for(&k) else {
             return vec![];
@@ -316,6 +328,7 @@ impl App {
                     self.flash = Some("select a restore plan item to skip its gate".into());
                 }
             }
+            Action::SkipStep => self.open_input(InputKind::SkipStep),
             Action::Prompt => self.open_input(InputKind::Command),
             Action::Note => {
                 self.note = Some(ratatui_textarea::TextArea::default());
@@ -337,8 +350,17 @@ impl App {
             Action::NextTab => {
                 let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
                 self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
+                if self.tab == Tab::Runbook {
+                    self.focus_runbook();
+                }
             }
-            Action::Tab(i) => self.tab = Tab::ALL[(i as usize).min(3)],
+            Action::FocusRunbook => self.focus_runbook(),
+            Action::Tab(i) => {
+                self.tab = Tab::ALL[(i as usize).min(3)];
+                if self.tab == Tab::Runbook {
+                    self.focus_runbook();
+                }
+            }
             Action::Preserve => return self.preserve_effect(),
             Action::Quit => {
                 if self.drill.is_some() {
@@ -375,17 +397,17 @@ impl App {
     fn move_step(&mut self, delta: i64) {
         let n = self.steps().len() as i64;
         let to = (self.step as i64 + delta).clamp(0, n - 1) as usize;
+        self.go_to_step_index(to);
+    }
+
+    /// Leave the current step for step `to` (an index in `steps()`), journaling both.
+    pub fn go_to_step_index(&mut self, to: usize) {
+        let to = to.min(self.steps().len().saturating_sub(1));
         if to == self.step {
             return;
         }
-        let cur = self.current_step();
-        let cur_ref = StepRef {
-            step: cur.id.get_ref().clone(),
-            title: cur.title.clone(),
-        };
-        if delta > 0 && !self.step_done(&cur_ref.step) {
-            self.record(Event::StepCompleted(cur_ref));
-        }
+        // Leaving says only that: the fold knows what was run, ticked or decided here.
+        self.record(Event::StepLeft(self.current_ref()));
         self.step = to;
         self.selected = 0;
         let next = self.current_step();
@@ -422,6 +444,14 @@ impl App {
                 at: None,
                 source: self.user.clone(),
             }));
+        }
+    }
+
+    fn current_ref(&self) -> StepRef {
+        let s = self.current_step();
+        StepRef {
+            step: s.id.get_ref().clone(),
+            title: s.title.clone(),
         }
     }
 
@@ -1002,6 +1032,19 @@ impl App {
                 if !t.is_empty() {
                     self.replay_search(&t);
                 }
+                vec![]
+            }
+            InputKind::SkipStep => {
+                if t.is_empty() {
+                    return again(self, kind, "a skip needs a reason");
+                }
+                let r = self.current_ref();
+                self.record(Event::StepSkipped(ev::StepSkipped {
+                    step: r.step,
+                    title: r.title,
+                    reason: t.clone(),
+                    by: self.user.clone(),
+                }));
                 vec![]
             }
             InputKind::Skip { plan_item } => {

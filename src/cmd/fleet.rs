@@ -330,6 +330,7 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>, hosts: &Hosts) -> i32 {
                             resume: None,
                             pm2_home: home.clone(),
                             host: Some(dest.clone()),
+                            commander: None,
                         });
                         term = match crate::tui::terminal::enter() {
                             Ok(t) => t,

@@ -32,6 +32,10 @@ pub struct RespondArgs {
     /// and health read through the connection, commands run there; nothing installed there
     #[arg(long = "host", value_name = "DEST")]
     pub host: Option<crate::remote::Dest>,
+    /// Incident commander named in the record and the communications (default: this
+    /// account's name from the password database)
+    #[arg(long, value_name = "NAME")]
+    pub commander: Option<String>,
 }
 
 /// Connect to the server before the screen opens (so ssh may ask for a passphrase or a new
@@ -62,6 +66,24 @@ fn connect_remote(
         pm2_home: home,
         timeout_ms,
     })
+}
+
+/// The commander: `--commander`, else the account name (`getpwuid`), else the lock's user.
+pub fn commander(given: Option<&str>, me: &LockInfo) -> String {
+    given
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .or_else(crate::journal::lock::this_account)
+        .unwrap_or_else(|| me.user.clone())
+}
+
+/// The opening event with its commander set.
+pub fn opened_with_commander(mut ev: Event, commander: String) -> Event {
+    if let Event::IncidentOpened(o) = &mut ev {
+        o.commander = commander;
+    }
+    ev
 }
 
 fn fail(msg: impl std::fmt::Display) -> i32 {
@@ -164,7 +186,10 @@ pub fn run(args: &RespondArgs) -> i32 {
                     &path,
                     &me,
                     now,
-                    opened_event(&rb, &id, Mode::Live, &opened_by),
+                    opened_with_commander(
+                        opened_event(&rb, &id, Mode::Live, &opened_by),
+                        commander(args.commander.as_deref(), &me),
+                    ),
                 ),
                 path,
             )

@@ -34,8 +34,20 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         th.selected(),
     ));
     spans.push(Span::raw(format!(" {id}  ")));
-    match &app.incident.severity {
-        Some(d) => {
+    let recovered = app.observed()
+        && app.assessment.severity.level == crate::assess::Level::None
+        && app.incident.closed.is_none();
+    let peak = app.incident.peak_severity().filter(|_| recovered);
+    match (&app.incident.severity, peak) {
+        // Restored but not resolved: the incident keeps its peak until someone closes it.
+        (_, Some(p)) if p.value.rank() > 0 => {
+            spans.push(Span::styled(
+                format!("recovered (was {})", p.value.short()),
+                th.good(),
+            ));
+            spans.push(Span::raw(format!("  {}", hms(elapsed))));
+        }
+        (Some(d), _) => {
             let sev = d.value.severity;
             spans.push(Span::styled(sev.label().to_string(), th.bad()));
             let key = format!("{sev:?}");
@@ -57,9 +69,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 spans.push(Span::styled(mark.0, mark.1));
             }
         }
-        None => {
+        (None, _) => {
             let call = &app.assessment.severity;
             let text = match call.level {
+                _ if !app.observed() => "no observation yet".to_string(),
                 crate::assess::Level::None => "no incident seen".to_string(),
                 l if narrow => format!("{}?", l.as_str()),
                 l => format!("proposed {} (not decided)", l.as_str()),

@@ -9,6 +9,15 @@ use super::theme::Theme;
 use crate::app::App;
 use crate::runbook::inventory::Route;
 
+/// Columns the pane needs for its longest line (borders included).
+pub fn wanted_width(app: &App) -> u16 {
+    app.health
+        .iter()
+        .map(|h| super::layout::width_of(&h.target.deployment).saturating_add(9 + 4 + 8 + 2))
+        .max()
+        .unwrap_or(0)
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();

@@ -4,6 +4,7 @@
 pub mod fleet;
 mod header;
 mod health_pane;
+pub mod layout;
 mod pm2_pane;
 mod popup;
 mod replay_strip;
@@ -22,6 +23,9 @@ use theme::Theme;
 /// Wide layout from this size up; below it, panes become tabs.
 pub const WIDE_COLS: u16 = 100;
 pub const WIDE_ROWS: u16 = 30;
+/// Health gets its own column from here (below, it shares the PM2 column): the runbook's
+/// titles, full PM2 names and a readable step pane come first.
+pub const FOUR_COLS: u16 = 190;
 
 pub fn draw(f: &mut Frame, app: &App) {
     let th = Theme::new(app.color);
@@ -54,27 +58,22 @@ pub fn draw(f: &mut Frame, app: &App) {
 }
 
 fn wide(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let four = area.width >= 150;
-    let cols = if four {
-        Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([
-                Constraint::Length(26),
-                Constraint::Min(40),
-                Constraint::Length(44),
-                Constraint::Length(34),
-            ])
-            .split(area)
-    } else {
-        Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([
-                Constraint::Length(22),
-                Constraint::Min(36),
-                Constraint::Length(38),
-            ])
-            .split(area)
+    let four = area.width >= FOUR_COLS;
+    let want = layout::Want {
+        runbook: runbook_pane::wanted_width(app),
+        pm2: pm2_pane::wanted_width(app),
+        health: four.then(|| health_pane::wanted_width(app)),
     };
+    let w = layout::columns(area.width, want);
+    let constraints: Vec<Constraint> = w
+        .iter()
+        .take(if four { 4 } else { 3 })
+        .map(|&x| Constraint::Length(x))
+        .collect();
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints(constraints)
+        .split(area);
     runbook_pane::render(f, cols[0], app, th);
     step_pane::render(f, cols[1], app, th);
     if four {

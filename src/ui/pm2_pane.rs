@@ -11,6 +11,23 @@ use super::theme::Theme;
 use crate::app::App;
 use crate::assess::ProcState;
 
+/// Columns of a process row besides its name: " name state(8) xN ↻restarts" and borders.
+const ROW_EXTRA: u16 = 17;
+
+/// Columns the pane needs to show every full PM2 name (borders included).
+pub fn wanted_width(app: &App) -> u16 {
+    let scope = &app.assessment.scope;
+    let names = scope
+        .deployments
+        .iter()
+        .flat_map(|d| d.processes.iter().map(|p| p.name.as_str()))
+        .chain(scope.unexpected.iter().map(|p| p.name.as_str()));
+    names
+        .map(|n| super::layout::width_of(n).saturating_add(ROW_EXTRA))
+        .max()
+        .unwrap_or(0)
+}
+
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let width = area.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
@@ -49,15 +66,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             clip(&format!("{} ({})", d.id, d.environment.as_str()), width),
             th.title(),
         )));
-        // Under its deployment's heading a process reads without the app prefix
-        // (`flyer-crawler-analytics-worker-test` -> `analytics-worker-test`).
+        // The full PM2 name when it fits; else, under its deployment's heading, without the
+        // app prefix (`flyer-crawler-analytics-worker-test` -> `analytics-worker-test`).
         let prefix = format!("{}-", d.app);
         for p in &d.processes {
-            let short = p
-                .name
-                .strip_prefix(&prefix)
-                .filter(|s| !s.is_empty() && !s.starts_with('*'))
-                .unwrap_or(&p.name);
+            let short = if p.name.chars().count() <= name_w {
+                p.name.as_str()
+            } else {
+                p.name
+                    .strip_prefix(&prefix)
+                    .filter(|s| !s.is_empty() && !s.starts_with('*'))
+                    .unwrap_or(&p.name)
+            };
             lines.push(row(short, &p.state, p.instances, p.restarts, name_w, th));
         }
     }

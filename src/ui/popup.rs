@@ -69,7 +69,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 .collect();
             l.push(Line::from(""));
             l.push(Line::from(Span::styled("any key closes", th.dim())));
-            (" Help ".into(), l, 90, 22)
+            // As tall as the keymap (the terminal caps it).
+            let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
+            let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+            (" Help ".into(), l, 90, h)
         }
         Popup::Refused {
             text,

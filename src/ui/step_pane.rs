@@ -2,8 +2,9 @@
 //! decision tree, restore plan, checklist), its commands with the guard's verdict,
 //! and the selected command's latest output.
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::clip;
@@ -15,6 +16,60 @@ use crate::incident::event::Stream;
 use crate::incident::fold::exit_text;
 use crate::runbook::model::StepRole;
 use crate::runbook::Risk;
+
+/// Wraps every line to the pane with a hanging indent (list markers, item tags) and URL
+/// breaks at separators; returns the lines and where the selected line went.
+fn wrap_all(
+    lines: Vec<Line<'static>>,
+    width: usize,
+    hangs: &std::collections::BTreeMap<usize, usize>,
+    sel_line: usize,
+) -> (Vec<Line<'static>>, usize) {
+    let mut out = Vec::with_capacity(lines.len());
+    let mut sel = 0;
+    for (i, l) in lines.into_iter().enumerate() {
+        if i == sel_line {
+            sel = out.len();
+        }
+        out.extend(wrap_styled(l, width, hangs.get(&i).copied()));
+    }
+    (out, sel)
+}
+
+/// One styled line cut where `layout::wrap_ranges` cuts its text, styles kept per char.
+fn wrap_styled(line: Line<'static>, width: usize, hang: Option<usize>) -> Vec<Line<'static>> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    if text.chars().count() <= width {
+        return vec![line];
+    }
+    let styles: Vec<Style> = line
+        .spans
+        .iter()
+        .flat_map(|s| std::iter::repeat_n(s.style, s.content.chars().count()))
+        .collect();
+    let chars: Vec<char> = text.chars().collect();
+    let indent = hang.unwrap_or_else(|| super::layout::hanging_indent(&text));
+    super::layout::wrap_ranges(&text, width, indent)
+        .into_iter()
+        .map(|(pad, a, b)| {
+            let mut spans = Vec::new();
+            if pad > 0 {
+                spans.push(Span::raw(" ".repeat(pad)));
+            }
+            let mut k = a;
+            while k < b {
+                let st = styles.get(k).copied().unwrap_or_default();
+                let mut e = k;
+                while e < b && styles.get(e).copied().unwrap_or_default() == st {
+                    e += 1;
+                }
+                spans.push(Span::styled(chars[k..e].iter().collect::<String>(), st));
+                k = e;
+            }
+            Line::from(spans).style(line.style)
+        })
+        .collect()
+}
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let step = app.current_step();
@@ -107,6 +162,8 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         lines.push(Line::from(""));
     }
     let mut sel_line = 0;
+    // Item lines hang under their text, past the cursor and the tag.
+    let mut hangs: std::collections::BTreeMap<usize, usize> = Default::default();
     for (i, item) in items.iter().enumerate() {
         let selected = i == app.selected;
         if selected {
@@ -114,6 +171,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
         let cursor = if selected { "▶ " } else { "  " };
         let (tag, tag_style, body) = item_line(app, item, th, &ctx);
+        hangs.insert(lines.len(), 2 + tag.chars().count() + 1);
         let mut l = Line::from(vec![
             Span::raw(cursor),
             Span::styled(tag, tag_style),
@@ -132,20 +190,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             }
         }
     }
-    let _ = width;
+    let (lines, sel_line) = wrap_all(lines, width, &hangs, sel_line);
     let inner = top.height.saturating_sub(2) as usize;
     let scroll = sel_line.saturating_sub(inner.saturating_sub(4)) as u16;
     let title = format!(" {} ", step.title);
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, th.title()));
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        top,
-    );
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), top);
 
     if let (Some(area), Some(rec)) = (bottom, show) {
         let status = match &rec.finished {
@@ -168,9 +220,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 Line::from(Span::styled(super::strip_ansi(&o.text), st))
             })
             .collect();
+        // The status always shows; the command gets what the border leaves.
+        let room = (area.width as usize)
+            .saturating_sub(status.chars().count() + 10)
+            .clamp(8, 60);
         let title = format!(
             " $ {}  — {status} ",
-            clip(rec.start.text.lines().next().unwrap_or(""), 40)
+            clip(rec.start.text.lines().next().unwrap_or(""), room)
         );
         f.render_widget(
             Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)),

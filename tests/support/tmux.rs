@@ -85,6 +85,21 @@ impl Tmux {
     }
 }
 
+/// Whether a PM2 pane row shows a process whose name ends with `name` (the pane shows the
+/// full name when it fits, else the part under the deployment heading) in `state`, however
+/// wide the name column is.
+pub fn has_row(screen: &str, name: &str, state: &str) -> bool {
+    screen.lines().any(|l| {
+        let words: Vec<&str> = l
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect();
+        words
+            .windows(2)
+            .any(|w| (w[0] == name || w[0].ends_with(&format!("-{name}"))) && w[1] == state)
+    })
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")

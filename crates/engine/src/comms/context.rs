@@ -73,6 +73,8 @@ pub struct CommsContext {
     pub next_update_at: Ts,
     /// The runbook's communication templates, so filling needs nothing else.
     pub templates: Vec<Template>,
+    /// Title and summary sentences from what was observed.
+    pub summary: super::summary::Summary,
 }
 
 impl CommsContext {
@@ -188,7 +190,9 @@ impl CommsContext {
             .filter(|c| c.draft.template == CommTemplate::StatusUpdate && !c.sent.is_empty())
             .count();
 
+        let summary = super::summary::summarize(&rb.inventory, inc, &sites);
         CommsContext {
+            summary,
             now,
             severity: inc
                 .severity

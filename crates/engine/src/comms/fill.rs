@@ -167,6 +167,18 @@ fn value(source: &str, placeholder: &str, ctx: &CommsContext) -> Value {
         "commander" => inline(ctx.commander.clone()),
         "root_cause" => inline(ctx.root_cause.clone()),
         "users_affected" => inline(ctx.users_affected.clone()),
+        // Always a value: what the tool cannot tell is a visible sentence to fill in.
+        "incident_title" => Value::Inline(or_fill(&ctx.summary.title, "what is affected")),
+        "incident_what" => Value::Inline(or_fill(&ctx.summary.what, "what happened")),
+        "incident_scope" => Value::Inline(or_fill(
+            &ctx.summary.scope,
+            "which applications are down, since when",
+        )),
+        "restoring" => Value::Inline(or_fill(&ctx.summary.restoring, "current actions")),
+        "resolution_summary" => Value::Inline(or_fill(
+            &ctx.summary.restored,
+            "what is restored and what is not",
+        )),
         "affected_deployments" => inline(Some(ctx.affected.join(", ")).filter(|s| !s.is_empty())),
         "update_number" => Value::Inline(if placeholder.starts_with('#') {
             format!("#{}", ctx.update_number)
@@ -192,6 +204,10 @@ fn value(source: &str, placeholder: &str, ctx: &CommsContext) -> Value {
         },
         _ => Value::Unknown,
     }
+}
+
+fn or_fill(v: &Option<String>, what: &str) -> String {
+    v.clone().unwrap_or_else(|| super::summary::fill_in(what))
 }
 
 /// `[P1 INCIDENT]` with the actual severity in place of the template's `P1`.

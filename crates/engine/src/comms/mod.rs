@@ -9,6 +9,7 @@ pub mod impact;
 pub mod osc52;
 pub mod schedule;
 pub mod sites;
+pub mod summary;
 pub mod text;
 
 pub use context::{CommsContext, Item, Status};

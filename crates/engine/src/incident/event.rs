@@ -22,7 +22,13 @@ pub enum Event {
     Pm2Event(Pm2Event),
     HealthResult(HealthResult),
     StepEntered(StepRef),
+    /// A step marked done explicitly. Older versions wrote this whenever a step was paged past,
+    /// so it reads as "marked completed", not as proof anything ran.
     StepCompleted(StepRef),
+    /// The responder moved away from a step; what was done there comes from the events in it.
+    StepLeft(StepRef),
+    /// The responder skipped a step on purpose, with a reason.
+    StepSkipped(StepSkipped),
     CommandStarted(CommandStarted),
     OutputLines(OutputLines),
     CommandFinished(CommandFinished),
@@ -59,6 +65,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     "health_result",
     "step_entered",
     "step_completed",
+    "step_left",
+    "step_skipped",
     "command_started",
     "output_lines",
     "command_finished",
@@ -164,6 +172,8 @@ fn kind_of_known(e: &Event) -> &'static str {
         Event::HealthResult(_) => "health_result",
         Event::StepEntered(_) => "step_entered",
         Event::StepCompleted(_) => "step_completed",
+        Event::StepLeft(_) => "step_left",
+        Event::StepSkipped(_) => "step_skipped",
         Event::CommandStarted(_) => "command_started",
         Event::OutputLines(_) => "output_lines",
         Event::CommandFinished(_) => "command_finished",
@@ -345,6 +355,16 @@ pub struct StepRef {
     pub title: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepSkipped {
+    pub step: String,
+    #[serde(default)]
+    pub title: String,
+    pub reason: String,
+    #[serde(default)]
+    pub by: String,
+}
+
 /// The guard's verdict carried as plain strings so the journal does not depend on guard types.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuardVerdict {
@@ -417,6 +437,26 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Higher is worse; "investigate further" ranks below every classified level.
+    pub fn rank(self) -> u8 {
+        match self {
+            Severity::P1 => 3,
+            Severity::P2 => 2,
+            Severity::P3 => 1,
+            Severity::Investigate => 0,
+        }
+    }
+
+    /// "P1", "P2", "P3" or "unclassified".
+    pub fn short(self) -> &'static str {
+        match self {
+            Severity::P1 => "P1",
+            Severity::P2 => "P2",
+            Severity::P3 => "P3",
+            Severity::Investigate => "unclassified",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Severity::P1 => "P1 - Critical",

@@ -26,12 +26,101 @@ pub struct CommandRecord {
     pub finished: Option<(Ts, CommandFinished)>,
 }
 
+/// What happened at a runbook step, as the record shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    NotVisited,
+    /// Entered, nothing run, ticked or decided there.
+    Visited,
+    /// A command ran, a checklist item was ticked or a decision was taken there (or, in journals
+    /// from earlier versions, it was marked completed).
+    Done,
+    Skipped {
+        reason: String,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepProgress {
     pub step: String,
     pub title: String,
     pub entered_at: Ts,
+    /// When the step first became done (first command, tick or decision in it).
     pub completed_at: Option<Ts>,
+    pub left_at: Option<Ts>,
+    pub skipped: Option<Timed<String>>,
+    /// What was done there.
+    pub commands: u32,
+    pub ticks: u32,
+    pub decisions: u32,
+    /// Marked completed by an explicit `step_completed` event.
+    pub marked: bool,
+}
+
+impl StepProgress {
+    fn new(step: &str, title: &str, at: Ts) -> Self {
+        StepProgress {
+            step: step.to_string(),
+            title: title.to_string(),
+            entered_at: at,
+            completed_at: None,
+            left_at: None,
+            skipped: None,
+            commands: 0,
+            ticks: 0,
+            decisions: 0,
+            marked: false,
+        }
+    }
+
+    pub fn state(&self) -> StepState {
+        match (&self.completed_at, &self.skipped) {
+            (Some(_), _) => StepState::Done,
+            (None, Some(s)) => StepState::Skipped {
+                reason: s.value.clone(),
+            },
+            (None, None) => StepState::Visited,
+        }
+    }
+
+    /// "2 commands run, 1 checklist item ticked" — what made the step done.
+    pub fn done_summary(&self) -> String {
+        let mut parts = Vec::new();
+        let plural = |n: u32, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        if self.commands > 0 {
+            parts.push(plural(self.commands, "command run", "commands run"));
+        }
+        if self.ticks > 0 {
+            parts.push(plural(
+                self.ticks,
+                "checklist item ticked",
+                "checklist items ticked",
+            ));
+        }
+        if self.decisions > 0 {
+            parts.push(plural(self.decisions, "decision taken", "decisions taken"));
+        }
+        if parts.is_empty() && self.marked {
+            parts.push("marked completed".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// One change of the incident's severity: a new proposal, or a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeverityChange {
+    pub at: Ts,
+    pub severity: Severity,
+    /// Who decided it; `None` for a proposal from the decision tree.
+    pub decided_by: Option<String>,
+    pub overridden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,8 +165,15 @@ pub struct Incident {
     pub commands: Log<CommandRecord>,
     cmd_index: BTreeMap<u64, usize>,
     pub refusals: Log<Timed<GuardRefused>>,
+    /// The latest proposal.
     pub proposed: Option<Timed<SeverityProposed>>,
+    /// The first proposal at the incident's peak severity (its decision path is what the
+    /// responder saw when the worst was called).
+    pub peak_proposal: Option<Timed<SeverityProposed>>,
     pub severity: Option<Timed<SeverityDecided>>,
+    /// Every change of proposed or decided severity, in order (repeats of the same proposal,
+    /// written by earlier versions at every observation, are not changes).
+    pub severity_history: Vec<SeverityChange>,
     pub checklist: BTreeMap<String, bool>,
     pub notes: Log<Timed<Note>>,
     pub comms: Vec<CommRecord>,
@@ -209,36 +305,57 @@ impl Incident {
             }
             Event::StepEntered(s) => {
                 self.current_step = Some(s.step.clone());
-                let title = if s.title.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", s.title)
-                };
-                self.line(ts, seq, format!("Step {}{title} entered", s.step));
-                if !self.steps.iter().any(|p| p.step == s.step) {
-                    self.steps.push(StepProgress {
-                        step: s.step.clone(),
-                        title: s.title.clone(),
-                        entered_at: ts,
-                        completed_at: None,
-                    });
-                }
+                self.line(
+                    ts,
+                    seq,
+                    format!("Step {}{} entered", s.step, titled(&s.title)),
+                );
+                self.step_mut(&s.step, &s.title, ts);
             }
             Event::StepCompleted(s) => {
-                self.line(ts, seq, format!("Step {} completed", s.step));
-                match self.steps.iter_mut().find(|p| p.step == s.step) {
-                    Some(p) => {
-                        p.completed_at.get_or_insert(ts);
-                    }
-                    None => self.steps.push(StepProgress {
-                        step: s.step.clone(),
-                        title: s.title.clone(),
-                        entered_at: ts,
-                        completed_at: Some(ts),
-                    }),
+                self.line(ts, seq, format!("Step {} marked completed", s.step));
+                let p = self.step_mut(&s.step, &s.title, ts);
+                p.marked = true;
+                p.completed_at.get_or_insert(ts);
+            }
+            Event::StepLeft(s) => {
+                let p = self.step_mut(&s.step, &s.title, ts);
+                p.left_at = Some(ts);
+                let what = match p.state() {
+                    StepState::Done => p.done_summary(),
+                    StepState::Skipped { reason } => format!("skipped: {reason}"),
+                    _ => "nothing run".to_string(),
+                };
+                let text = format!("Left step {}{}, {what}", s.step, titled(&s.title));
+                if self.current_step.as_deref() == Some(s.step.as_str()) {
+                    self.current_step = None;
                 }
+                self.line(ts, seq, text);
+            }
+            Event::StepSkipped(s) => {
+                let by = if s.by.is_empty() {
+                    String::new()
+                } else {
+                    format!(" by {}", s.by)
+                };
+                let text = format!(
+                    "Step {}{} skipped{by}: {}",
+                    s.step,
+                    titled(&s.title),
+                    s.reason
+                );
+                self.line(ts, seq, text);
+                let p = self.step_mut(&s.step, &s.title, ts);
+                p.skipped = Some(Timed {
+                    at: ts,
+                    value: s.reason.clone(),
+                });
             }
             Event::CommandStarted(c) => {
+                if let Some(p) = self.here() {
+                    p.commands += 1;
+                    p.completed_at.get_or_insert(ts);
+                }
                 self.line(ts, seq, format!("Ran `{}` [{}]", c.text, c.guard.class));
                 self.cmd_index.insert(c.cmd_id, self.commands.len());
                 self.commands.push(CommandRecord {
@@ -304,17 +421,45 @@ impl Incident {
                 });
             }
             Event::SeverityProposed(p) => {
-                self.line(
-                    ts,
-                    seq,
-                    format!("Severity proposed: {}", p.severity.label()),
-                );
-                self.proposed = Some(Timed {
+                let repeat = self
+                    .proposed
+                    .as_ref()
+                    .is_some_and(|q| q.value.severity == p.severity);
+                let timed = Timed {
                     at: ts,
                     value: p.clone(),
-                });
+                };
+                if !repeat {
+                    let text = match &self.proposed {
+                        Some(q) => format!(
+                            "Severity proposed: {} (was {})",
+                            p.severity.label(),
+                            q.value.severity.short()
+                        ),
+                        None => format!("Severity proposed: {}", p.severity.label()),
+                    };
+                    self.line(ts, seq, text);
+                    self.severity_history.push(SeverityChange {
+                        at: ts,
+                        severity: p.severity,
+                        decided_by: None,
+                        overridden: false,
+                    });
+                    let higher = self
+                        .peak_proposal
+                        .as_ref()
+                        .is_none_or(|q| p.severity.rank() > q.value.severity.rank());
+                    if higher {
+                        self.peak_proposal = Some(timed.clone());
+                    }
+                }
+                self.proposed = Some(timed);
             }
             Event::SeverityDecided(d) => {
+                if let Some(p) = self.here() {
+                    p.decisions += 1;
+                    p.completed_at.get_or_insert(ts);
+                }
                 let why = match &d.overridden {
                     Some(o) => format!(" (override by {}: {})", o.by, o.why),
                     None => String::new(),
@@ -324,12 +469,22 @@ impl Incident {
                     seq,
                     format!("Severity set to {} by {}{why}", d.severity.label(), d.by),
                 );
+                self.severity_history.push(SeverityChange {
+                    at: ts,
+                    severity: d.severity,
+                    decided_by: Some(d.by.clone()),
+                    overridden: d.overridden.is_some(),
+                });
                 self.severity = Some(Timed {
                     at: ts,
                     value: d.clone(),
                 });
             }
             Event::ChecklistTicked(c) => {
+                if let Some(p) = self.here().filter(|_| c.checked) {
+                    p.ticks += 1;
+                    p.completed_at.get_or_insert(ts);
+                }
                 let mark = if c.checked { "checked" } else { "unchecked" };
                 self.line(ts, seq, format!("Checklist {mark}: {}", c.item));
                 self.checklist.insert(c.item.clone(), c.checked);
@@ -427,6 +582,53 @@ impl Incident {
         }
     }
 
+    /// The worst severity the incident reached (proposed or decided), first reached when.
+    pub fn peak_severity(&self) -> Option<Timed<Severity>> {
+        let mut peak: Option<Timed<Severity>> = None;
+        for c in &self.severity_history {
+            if peak
+                .as_ref()
+                .is_none_or(|p| c.severity.rank() > p.value.rank())
+            {
+                peak = Some(Timed {
+                    at: c.at,
+                    value: c.severity,
+                });
+            }
+        }
+        peak
+    }
+
+    /// The state of a runbook step in the record.
+    pub fn step_state(&self, id: &str) -> StepState {
+        self.steps
+            .iter()
+            .find(|p| p.step == id)
+            .map_or(StepState::NotVisited, StepProgress::state)
+    }
+
+    /// The progress entry of a step, created at its first mention.
+    fn step_mut(&mut self, id: &str, title: &str, at: Ts) -> &mut StepProgress {
+        let i = match self.steps.iter().position(|p| p.step == id) {
+            Some(i) => i,
+            None => {
+                self.steps.push(StepProgress::new(id, title, at));
+                self.steps.len() - 1
+            }
+        };
+        let p = &mut self.steps[i];
+        if p.title.is_empty() {
+            p.title = title.to_string();
+        }
+        p
+    }
+
+    /// The step the responder is in, if any (what is done now is done there).
+    fn here(&mut self) -> Option<&mut StepProgress> {
+        let cur = self.current_step.clone()?;
+        self.steps.iter_mut().find(|p| p.step == cur)
+    }
+
     fn line(&mut self, ts: Ts, seq: u64, text: String) {
         self.timeline.push(TimelineEntry { ts, seq, text });
     }
@@ -436,6 +638,14 @@ impl Incident {
             let state = if up { "UP" } else { "DOWN" };
             self.line(ts, seq, format!("{app} is {state}"));
         }
+    }
+}
+
+fn titled(title: &str) -> String {
+    if title.is_empty() {
+        String::new()
+    } else {
+        format!(": {title}")
     }
 }
 

@@ -30,6 +30,7 @@ fn render_unescaped(inc: &Incident) -> String {
     impact(&mut o, inc, drill);
     root_cause(&mut o, inc);
     resolution(&mut o, inc);
+    steps(&mut o, inc);
     numbered(&mut o, "Contributing Factors", &inc.factors);
     action_items(&mut o, inc);
     lessons(&mut o, inc);
@@ -63,20 +64,7 @@ fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
         _ => "-".into(),
     };
     row(o, "Duration", duration);
-    let sev = match &inc.severity {
-        Some(d) => {
-            let mut s = d.value.severity.label().to_string();
-            if d.value.overridden.is_some() {
-                s.push_str(" (overridden, see Impact)");
-            }
-            s
-        }
-        None => match &inc.proposed {
-            Some(p) => format!("{} (proposed, never confirmed)", p.value.severity.label()),
-            None => "Not classified".into(),
-        },
-    };
-    row(o, "Severity", sev);
+    row(o, "Severity", severity_cell(inc));
     row(
         o,
         "Incident Commander",
@@ -109,6 +97,39 @@ fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
         row(o, "Recorded by", format!("pm2-incident {}", x.tool_version));
     }
     o.push('\n');
+}
+
+/// The incident's severity is its peak, not its last proposal: "P1 - Critical (peak; first
+/// proposed 04:12; decided P1 - Critical by alice at 04:13)".
+fn severity_cell(inc: &Incident) -> String {
+    let Some(peak) = inc.peak_severity() else {
+        return "Not classified".into();
+    };
+    let mut s = format!("{} (peak", peak.value.label());
+    let first = inc
+        .severity_history
+        .iter()
+        .find(|c| c.decided_by.is_none() && c.severity == peak.value);
+    if let Some(f) = first {
+        let _ = write!(s, "; first proposed {}", hm(f.at));
+    }
+    match &inc.severity {
+        Some(d) => {
+            let _ = write!(
+                s,
+                "; decided {} by {} at {}",
+                d.value.severity.label(),
+                inline(&d.value.by),
+                hm(d.at)
+            );
+            if d.value.overridden.is_some() {
+                s.push_str(", overridden, see Impact");
+            }
+        }
+        None => s.push_str("; never decided"),
+    }
+    s.push(')');
+    s
 }
 
 fn timeline(o: &mut String, inc: &Incident) {
@@ -241,11 +262,11 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
     }
     o.push('\n');
 
-    if let Some(p) = &inc.proposed {
+    if let Some(p) = &inc.peak_proposal {
         o.push_str("### Severity decision\n\n");
         let _ = writeln!(
             o,
-            "Decision tree (proposed {} at {}):\n",
+            "Decision tree at the peak (proposed {} at {}):\n",
             p.value.severity.label(),
             hm(p.at)
         );
@@ -277,6 +298,22 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
                 }
                 None => o.push_str(".\n"),
             }
+        }
+        o.push('\n');
+    }
+    if !inc.severity_history.is_empty() {
+        o.push_str("### Severity history\n\n| Time (UTC) | Change |\n| --- | --- |\n");
+        for c in &inc.severity_history {
+            let what = match &c.decided_by {
+                Some(by) if c.overridden => format!(
+                    "decided {} by {} (override)",
+                    c.severity.label(),
+                    inline(by)
+                ),
+                Some(by) => format!("decided {} by {}", c.severity.label(), inline(by)),
+                None => format!("proposed {}", c.severity.label()),
+            };
+            let _ = writeln!(o, "| {} | {} |", hm(c.at), cell(&what));
         }
         o.push('\n');
     }
@@ -319,6 +356,54 @@ fn resolution(o: &mut String, inc: &Incident) {
             let _ = writeln!(o, "{r}\n");
         }
         None => o.push_str("Not recorded.\n\n"),
+    }
+}
+
+/// What was done at each runbook step and what was skipped; a step only paged past is
+/// listed as visited with nothing run, never as completed.
+fn steps(o: &mut String, inc: &Incident) {
+    use super::fold::StepState;
+    o.push_str("## Runbook Steps\n\n");
+    if inc.steps.is_empty() {
+        o.push_str("No runbook steps recorded.\n\n");
+        return;
+    }
+    let name = |p: &super::fold::StepProgress| {
+        if p.title.is_empty() {
+            inline(&p.step)
+        } else {
+            format!("{} {}", inline(&p.step), inline(&p.title))
+        }
+    };
+    let mut done = Vec::new();
+    let mut skipped = Vec::new();
+    let mut visited = Vec::new();
+    for p in &inc.steps {
+        match p.state() {
+            StepState::Done => {
+                let at = p.completed_at.map(hm).unwrap_or_default();
+                done.push(format!("- {} (at {at}: {})", name(p), p.done_summary()));
+            }
+            StepState::Skipped { reason } => {
+                let at = p.skipped.as_ref().map(|s| hm(s.at)).unwrap_or_default();
+                skipped.push(format!("- {} (at {at}): {}", name(p), inline(&reason)));
+            }
+            _ => visited.push(format!("- {}", name(p))),
+        }
+    }
+    for (head, list) in [
+        ("Done", done),
+        ("Skipped", skipped),
+        ("Visited, nothing run", visited),
+    ] {
+        let _ = writeln!(o, "**{head}**\n");
+        if list.is_empty() {
+            o.push_str("None.\n");
+        }
+        for l in list {
+            let _ = writeln!(o, "{l}");
+        }
+        o.push('\n');
     }
 }
 

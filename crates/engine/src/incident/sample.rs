@@ -122,6 +122,28 @@ pub fn every_kind() -> Vec<Event> {
             step: s("2.1"),
             title: s("Gather information"),
         }),
+        Event::StepLeft(StepRef {
+            step: s("2.1"),
+            title: s("Gather information"),
+        }),
+        Event::StepSkipped(StepSkipped {
+            step: s("2.2"),
+            title: s("Scope"),
+            reason: s("known"),
+            by: s("u"),
+        }),
+        Event::EvidencePreserved(EvidencePreserved {
+            dir: s("/var/lib/pm2-incident/INC-1/evidence"),
+            files: vec![EvidenceFile {
+                name: s("pm2.log"),
+                source: s("/root/.pm2/pm2.log"),
+                bytes: 1024,
+                sha256: s("ab"),
+            }],
+            missing: vec![s("dump.pm2.bak: not found")],
+            pid: s("pid 1187: no such process"),
+            node_processes: vec![],
+        }),
         Event::CommandStarted(CommandStarted {
             cmd_id: 1,
             text: s("pm2 list | grep 'x'"),
@@ -212,18 +234,6 @@ pub fn every_kind() -> Vec<Event> {
         Event::FiveWhys(FiveWhys {
             problem: s("p"),
             whys: vec![s("w1"), s("w2")],
-        }),
-        Event::EvidencePreserved(EvidencePreserved {
-            dir: s("/var/lib/pm2-incident/INC-1/evidence"),
-            files: vec![EvidenceFile {
-                name: s("dump.pm2"),
-                source: s("/home/pm2/.pm2/dump.pm2"),
-                bytes: 42,
-                sha256: s("00"),
-            }],
-            missing: vec![s("dump.pm2.bak: not found")],
-            pid: s("pid 4242 is gone"),
-            node_processes: vec![],
         }),
         Event::RootCause(RootCause {
             text: s("rc"),

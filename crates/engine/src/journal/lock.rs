@@ -153,7 +153,39 @@ fn current_user() -> String {
     {
         return u;
     }
-    format!("uid{}", unsafe { libc::getuid() })
+    let uid = unsafe { libc::getuid() };
+    account_name(uid).unwrap_or_else(|| format!("uid{uid}"))
+}
+
+/// The account name of a uid from the password database (`getpwuid_r`), `None` when the
+/// uid has no entry (a container with an unlisted uid).
+pub fn account_name(uid: libc::uid_t) -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: passwd is plain data; getpwuid_r writes into `pwd` and `buf` only, and `result`
+    // points at `pwd` on success. The name is copied out before `buf` is dropped.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let r = libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        );
+        if r != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pwd.pw_name)
+            .to_string_lossy()
+            .into_owned();
+        Some(name).filter(|n| !n.is_empty())
+    }
+}
+
+/// This process's account name from the password database.
+pub fn this_account() -> Option<String> {
+    account_name(unsafe { libc::getuid() })
 }
 
 fn current_host() -> String {
