@@ -18,7 +18,7 @@ use crate::tui::runtime::World;
 pub struct DrillArgs {
     /// Scenario id (see --list); default: the runbook's own incident, `delete-all`
     pub scenario: Option<String>,
-    /// List the built-in scenarios
+    /// List the built-in scenarios with their severity on the inventory (--inventory)
     #[arg(long, conflicts_with_all = ["scenario", "file"])]
     pub list: bool,
     /// A scenario file of your own (TOML, like assets/drills/*.toml)
@@ -34,25 +34,45 @@ pub struct DrillArgs {
     pub source: RunbookSource,
 }
 
+/// How role errors name the inventory: its file, or the shipped one.
+fn inventory_name(src: &RunbookSource) -> String {
+    match &src.inventory {
+        Some(p) if p.as_os_str() != crate::runbook::discover::EXAMPLE => p.display().to_string(),
+        _ => crate::runbook::DEFAULT_INVENTORY_NAME.to_string(),
+    }
+}
+
 fn fail(msg: impl std::fmt::Display) -> i32 {
     eprintln!("pm2-incident: {msg}");
     1
 }
 
 pub fn run(args: &DrillArgs) -> i32 {
-    if args.list {
-        for (id, title, sev) in drill::list() {
-            println!("{id:<16} {sev:?}  {title}");
-        }
-        return 0;
-    }
     let rb = match crate::cmd::runbook::load_drill(&args.source) {
         Ok(rb) => rb,
         Err(code) => return code,
     };
+    let inv_name = inventory_name(&args.source);
+    if args.list {
+        // Severities follow the inventory the drill would run on.
+        for (id, r) in drill::builtin::list_on(&rb.inventory) {
+            match r {
+                Ok(s) => println!("{id:<16} {:?}  {}", s.expected(), s.title),
+                Err(e) => println!(
+                    "{id:<16} --  cannot run on {inv_name}: {}",
+                    e.first().map(|e| e.message.as_str()).unwrap_or("")
+                ),
+            }
+        }
+        return 0;
+    }
     let scenario = match (&args.file, &args.scenario) {
-        (Some(f), _) => drill::load_file(f, &rb.inventory),
-        (None, id) => drill::builtin(id.as_deref().unwrap_or("delete-all"), &rb.inventory),
+        (Some(f), _) => drill::load_file_on(f, &rb.inventory, &inv_name),
+        (None, id) => drill::builtin_on(
+            id.as_deref().unwrap_or("delete-all"),
+            &rb.inventory,
+            &inv_name,
+        ),
     };
     let scenario = match scenario {
         Ok(s) => s,

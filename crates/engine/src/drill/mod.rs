@@ -13,13 +13,15 @@ pub mod env;
 pub mod format;
 pub mod http;
 pub mod pm2cli;
+pub mod resolve;
+pub mod roles;
 pub mod scenario;
 pub mod shim;
 pub mod sim;
 pub mod state;
 pub mod sys;
 
-pub use builtin::{builtin, builtin_ids, list, load_file};
+pub use builtin::{builtin, builtin_ids, builtin_on, list, load_file, load_file_on};
 pub use debrief::{debrief, Debrief};
 pub use env::DrillEnv;
 pub use http::{curl, health, health_round};
