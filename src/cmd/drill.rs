@@ -30,8 +30,44 @@ pub struct DrillArgs {
     /// Keep the drill's temporary server directory afterwards (to look at it)
     #[arg(long)]
     pub keep: bool,
+    /// Print the drill history ($XDG_STATE_HOME/pm2-incident/drills.jsonl): a table and
+    /// each responder's trend per scenario
+    #[arg(long, conflicts_with_all = ["scenario", "file", "list"])]
+    pub history: bool,
+    /// With --history: the records and trends as JSON
+    #[arg(long, requires = "history")]
+    pub json: bool,
+    /// Who the history records the drill under (default: the login name)
+    #[arg(long, value_name = "NAME")]
+    pub responder: Option<String>,
     #[command(flatten)]
     pub source: RunbookSource,
+}
+
+/// Add the drill's debrief figures to the history; a drill with neither a severity
+/// call nor a command run is not a drill worth a trend point.
+fn record(s: &drill::Scenario, rb: &crate::runbook::Runbook, journal: &std::path::Path, who: drill::history::Who) {
+    let Some(hist) = drill::history::default_path() else {
+        return;
+    };
+    let entries = match crate::journal::read(journal) {
+        Ok(o) => o.entries,
+        Err(e) => {
+            eprintln!("pm2-incident: drill history not updated: {e}");
+            return;
+        }
+    };
+    let inc = crate::incident::fold(&entries);
+    if inc.severity.is_none() && inc.commands.is_empty() {
+        return;
+    }
+    let d = drill::debrief(s, rb, &entries, who.at);
+    let called = inc.severity.as_ref().map(|d| d.value.severity);
+    let r = drill::history::Record::from_debrief(&d, called, s.expected(), who);
+    match drill::history::append(&hist, &r) {
+        Ok(()) => eprintln!("drill recorded in {} (see `pm2-incident drill --history`)", hist.display()),
+        Err(e) => eprintln!("pm2-incident: drill history not updated: {e}"),
+    }
 }
 
 /// How role errors name the inventory: its file, or the shipped one.
@@ -48,6 +84,12 @@ fn fail(msg: impl std::fmt::Display) -> i32 {
 }
 
 pub fn run(args: &DrillArgs) -> i32 {
+    if args.history {
+        return match drill::history::default_path() {
+            Some(p) => crate::cmd::drill_history::run(&p, args.json),
+            None => fail("no state directory: set XDG_STATE_HOME or HOME"),
+        };
+    }
     let rb = match crate::cmd::runbook::load_drill(&args.source) {
         Ok(rb) => rb,
         Err(code) => return code,
@@ -130,6 +172,7 @@ pub fn run(args: &DrillArgs) -> i32 {
         }
         Err(e) => return fail(e),
     };
+    let debrief_rb = drill_rb.clone();
     let mut app = App::new(
         drill_rb,
         AppMode::Drill,
@@ -146,9 +189,20 @@ pub fn run(args: &DrillArgs) -> i32 {
     }
     app.enter_current_step();
     app.popup = Some(Popup::Briefing);
+    let scenario = app.drill.clone();
     let code =
         crate::cmd::respond::run_tui(app, World::Drill(env.clone()), Some(writer), Some(&path));
     drop(lock);
+    if let Some(s) = scenario {
+        let who = drill::history::Who {
+            at: Utc::now(),
+            responder: args.responder.clone().unwrap_or_else(|| me.user.clone()),
+            site: rb.inventory.site.clone(),
+            world: drill::history::World::Simulated,
+            journal: Some(path.display().to_string()),
+        };
+        record(&s, &debrief_rb, &path, who);
+    }
     if !args.keep {
         if let Ok(env) = Arc::try_unwrap(env) {
             let _ = env.remove();

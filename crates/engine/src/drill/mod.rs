@@ -11,6 +11,7 @@ pub mod bus;
 pub mod debrief;
 pub mod env;
 pub mod format;
+pub mod history;
 pub mod http;
 pub mod pm2cli;
 pub mod resolve;
