@@ -46,7 +46,12 @@ pub struct DrillArgs {
 
 /// Add the drill's debrief figures to the history; a drill with neither a severity
 /// call nor a command run is not a drill worth a trend point.
-fn record(s: &drill::Scenario, rb: &crate::runbook::Runbook, journal: &std::path::Path, who: drill::history::Who) {
+fn record(
+    s: &drill::Scenario,
+    rb: &crate::runbook::Runbook,
+    journal: &std::path::Path,
+    who: drill::history::Who,
+) {
     let Some(hist) = drill::history::default_path() else {
         return;
     };
@@ -65,7 +70,10 @@ fn record(s: &drill::Scenario, rb: &crate::runbook::Runbook, journal: &std::path
     let called = inc.severity.as_ref().map(|d| d.value.severity);
     let r = drill::history::Record::from_debrief(&d, called, s.expected(), who);
     match drill::history::append(&hist, &r) {
-        Ok(()) => eprintln!("drill recorded in {} (see `pm2-incident drill --history`)", hist.display()),
+        Ok(()) => eprintln!(
+            "drill recorded in {} (see `pm2-incident drill --history`)",
+            hist.display()
+        ),
         Err(e) => eprintln!("pm2-incident: drill history not updated: {e}"),
     }
 }
