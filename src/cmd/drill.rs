@@ -37,6 +37,13 @@ pub struct DrillArgs {
     /// With --history: the records and trends as JSON
     #[arg(long, requires = "history")]
     pub json: bool,
+    /// Run the scenario on a real PM2 in a throwaway PM2_HOME (stand-in Node apps for the
+    /// inventory's processes, the fault injected for real, everything ended afterwards)
+    #[arg(long, conflicts_with_all = ["history", "list"])]
+    pub sandbox: bool,
+    /// The pm2 CLI for --sandbox (default: the pinned copy in target/pm2-npm)
+    #[arg(long = "pm2", value_name = "PATH", requires = "sandbox")]
+    pub pm2: Option<PathBuf>,
     /// Who the history records the drill under (default: the login name)
     #[arg(long, value_name = "NAME")]
     pub responder: Option<String>,
@@ -142,6 +149,9 @@ pub fn run(args: &DrillArgs) -> i32 {
             ))
         }
     };
+    if args.sandbox {
+        return run_sandbox(args, &rb, scenario, &exe);
+    }
     let env = match DrillEnv::create(
         &scenario,
         &rb,
@@ -152,6 +162,94 @@ pub fn run(args: &DrillArgs) -> i32 {
         Ok(e) => Arc::new(e),
         Err(e) => return fail(format!("cannot set up the drill: {e}")),
     };
+    let drill_rb = Arc::new(env.runbook.clone());
+    let dir = env.dir.display().to_string();
+    let code = drive(
+        args,
+        drill_rb,
+        World::Drill(env.clone()),
+        scenario,
+        &dir,
+        &rb.inventory.site,
+        drill::history::World::Simulated,
+    );
+    if !args.keep {
+        if let Ok(env) = Arc::try_unwrap(env) {
+            let _ = env.remove();
+        }
+    }
+    code
+}
+
+/// The scenario on a real PM2 in a throwaway home: stand-ins started, the fault
+/// injected, the responder's session against it, then everything of that home ended.
+fn run_sandbox(
+    args: &DrillArgs,
+    rb: &crate::runbook::Runbook,
+    scenario: drill::Scenario,
+    exe: &std::path::Path,
+) -> i32 {
+    use drill::sandbox::{pinned_pm2, Sandbox};
+    let Some(pm2) = args.pm2.clone().or_else(|| pinned_pm2(exe)) else {
+        return fail("no pm2 for the sandbox: pass --pm2 PATH (or install the pinned one: scripts/install-test-deps)");
+    };
+    eprintln!(
+        "sandbox: starting a real PM2 ({}) in a throwaway home…",
+        pm2.display()
+    );
+    let sb = match Sandbox::create(&rb.inventory, &std::env::temp_dir(), &pm2) {
+        Ok(sb) => sb,
+        Err(e) => return fail(format!("cannot set up the sandbox: {e}")),
+    };
+    let ready = sb.start().and_then(|()| sb.inject(&scenario));
+    if let Err(e) = ready {
+        let _ = sb.teardown();
+        return fail(format!("sandbox: {e}"));
+    }
+    let home = match crate::pm2::Pm2Home::new(&sb.home) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = sb.teardown();
+            return fail(format!("sandbox home: {e}"));
+        }
+    };
+    let mut sb_rb = rb.clone();
+    sb_rb.vars = crate::runbook::vars::inventory_vars(&sb.inventory);
+    sb_rb.inventory = sb.inventory.clone();
+    let dir = sb.dir.display().to_string();
+    let world = World::Live(crate::tui::runtime::LiveWorld {
+        home,
+        env: sb.env(),
+    });
+    let code = drive(
+        args,
+        Arc::new(sb_rb),
+        world,
+        scenario,
+        &dir,
+        &rb.inventory.site,
+        drill::history::World::Sandbox,
+    );
+    if args.keep {
+        eprintln!("sandbox kept: {dir} (PM2_HOME {})", sb.home.display());
+        return code;
+    }
+    match sb.teardown() {
+        Ok(()) => code,
+        Err(e) => fail(format!("sandbox teardown: {e}")),
+    }
+}
+
+/// The drill session itself (journal, screens, debrief, history), in either world.
+fn drive(
+    args: &DrillArgs,
+    drill_rb: Arc<crate::runbook::Runbook>,
+    world: World,
+    scenario: drill::Scenario,
+    dir: &str,
+    site: &str,
+    kind: drill::history::World,
+) -> i32 {
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
     let id = format!("DRILL-{}-{}", scenario.id(), now.format("%Y%m%d-%H%M%S"));
@@ -171,7 +269,6 @@ pub fn run(args: &DrillArgs) -> i32 {
             return fail(format!("{}: {e}", dir.display()));
         }
     }
-    let drill_rb = Arc::new(env.runbook.clone());
     let opened = crate::cmd::respond::opened_event(&drill_rb, &id, Mode::Drill, &me);
     let (writer, lock) = match session::start(&path, &me, now, opened) {
         Ok(Session::Driving { writer, lock, .. }) => (writer, lock),
@@ -181,15 +278,9 @@ pub fn run(args: &DrillArgs) -> i32 {
         Err(e) => return fail(e),
     };
     let debrief_rb = drill_rb.clone();
-    let mut app = App::new(
-        drill_rb,
-        AppMode::Drill,
-        &me.user,
-        &env.dir.display().to_string(),
-        now,
-    );
+    let mut app = App::new(drill_rb, AppMode::Drill, &me.user, dir, now);
     app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    app.drill = Some(scenario);
+    app.drill = Some(scenario.clone());
     app.export_dir = path.parent().map(|d| d.display().to_string());
     match crate::journal::read(&path) {
         Ok(outcome) => app.restore(&outcome.entries),
@@ -197,24 +288,15 @@ pub fn run(args: &DrillArgs) -> i32 {
     }
     app.enter_current_step();
     app.popup = Some(Popup::Briefing);
-    let scenario = app.drill.clone();
-    let code =
-        crate::cmd::respond::run_tui(app, World::Drill(env.clone()), Some(writer), Some(&path));
+    let code = crate::cmd::respond::run_tui(app, world, Some(writer), Some(&path));
     drop(lock);
-    if let Some(s) = scenario {
-        let who = drill::history::Who {
-            at: Utc::now(),
-            responder: args.responder.clone().unwrap_or_else(|| me.user.clone()),
-            site: rb.inventory.site.clone(),
-            world: drill::history::World::Simulated,
-            journal: Some(path.display().to_string()),
-        };
-        record(&s, &debrief_rb, &path, who);
-    }
-    if !args.keep {
-        if let Ok(env) = Arc::try_unwrap(env) {
-            let _ = env.remove();
-        }
-    }
+    let who = drill::history::Who {
+        at: Utc::now(),
+        responder: args.responder.clone().unwrap_or_else(|| me.user.clone()),
+        site: site.to_string(),
+        world: kind,
+        journal: Some(path.display().to_string()),
+    };
+    record(&scenario, &debrief_rb, &path, who);
     code
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod pm2cli;
 pub mod resolve;
 pub mod roles;
+pub mod sandbox;
 pub mod scenario;
 pub mod shim;
 pub mod sim;
