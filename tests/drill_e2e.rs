@@ -14,7 +14,7 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     let bin = env!("CARGO_BIN_EXE_pm2-incident");
     // TMPDIR inside our temp dir: the drill's simulated server lives there.
     let cmd = format!(
-        "cd {d}; TMPDIR={d} {bin} drill --journal {j}; echo EXITED $?; sleep 60",
+        "cd {d}; TMPDIR={d} XDG_STATE_HOME={d}/state {bin} drill --journal {j}; echo EXITED $?; sleep 60",
         d = dir.path().display(),
         j = journal.display()
     );
@@ -74,6 +74,23 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     t.keys(&["q"]);
     t.wait_text("EXITED 0", long);
     drop(t);
+
+    // The drill's figures went to the history in the state directory, 0600.
+    let hist = dir.path().join("state/pm2-incident/drills.jsonl");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&hist).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let h = pm2_incident::drill::history::read(&hist).unwrap();
+    assert!(h.bad.is_empty(), "{:?}", h.bad);
+    assert_eq!(h.records.len(), 1);
+    let r = &h.records[0];
+    assert_eq!(
+        (r.scenario.as_str(), r.severity_correct),
+        ("delete-all", Some(true))
+    );
+    assert_eq!(r.dangerous_attempts, 1, "the refused `pm2 delete all`");
+    assert_eq!(r.priority_order_followed, Some(true));
+    assert!(r.production_restored_secs().is_some(), "{r:?}");
 
     let out = pm2_incident::journal::read(&journal).unwrap();
     assert!(out.is_intact());

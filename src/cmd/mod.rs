@@ -2,6 +2,7 @@
 //! returns the process exit code), and `session` is the set-up they share.
 pub mod cli;
 pub mod drill;
+pub mod drill_history;
 pub mod fleet;
 pub mod freeze;
 pub mod init;

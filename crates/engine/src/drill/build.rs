@@ -183,8 +183,11 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         };
         st.log(start_ms + c.at * 1000, source, c.text.clone());
     }
+    let primary_app = crate::runbook::roles::primary(inv)
+        .map(|d| d.app.get_ref().clone())
+        .unwrap_or_default();
     st.commits = if s.commit.is_empty() {
-        default_commits(start_ms)
+        default_commits(start_ms, &primary_app)
     } else {
         s.commit
             .iter()
@@ -193,7 +196,7 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
                 at_ms: start_ms + c.at * 1000,
                 message: c.message.clone(),
                 paths: c.paths.clone(),
-                app: c.app.clone(),
+                app: c.app.clone().unwrap_or_else(|| primary_app.clone()),
             })
             .collect()
     };
@@ -229,7 +232,13 @@ fn site(s: &Scenario, inv: &Inventory) -> Vec<SiteDeployment> {
                         127.9
                     };
                     ProcSpec {
-                        instances: s.cluster.get(&name).copied().unwrap_or(1).max(1),
+                        instances: s
+                            .cluster
+                            .as_ref()
+                            .and_then(|c| c.get(&name))
+                            .copied()
+                            .unwrap_or(1)
+                            .max(1),
                         name,
                         script,
                         mem_mb,
@@ -260,13 +269,13 @@ fn routine_line(name: &str, k: i64) -> String {
     }
 }
 
-fn default_commits(start: i64) -> Vec<Commit> {
+fn default_commits(start: i64, app: &str) -> Vec<Commit> {
     let c = |hash: &str, ago_days: i64, message: &str, paths: &[&str]| Commit {
         hash: hash.into(),
         at_ms: start - ago_days * DAY_MS,
         message: message.into(),
         paths: paths.iter().map(|s| s.to_string()).collect(),
-        app: "flyer-crawler".into(),
+        app: app.to_string(),
     };
     vec![
         c(

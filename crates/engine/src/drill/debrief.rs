@@ -160,8 +160,8 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
         SeverityResult {
             after_secs: secs(first_decision(entries).unwrap_or(d.at)),
             chosen: chosen.into(),
-            expected: scenario.expected_severity.as_str().into(),
-            correct: chosen == scenario.expected_severity.as_str(),
+            expected: scenario.expected().as_str().into(),
+            correct: chosen == scenario.expected().as_str(),
             overridden: d.value.overridden.is_some(),
         }
     });

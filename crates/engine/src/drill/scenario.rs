@@ -44,8 +44,11 @@ pub struct Scenario {
     pub summary: String,
     /// What the trainee is told at the start (the page they got).
     pub briefing: String,
-    pub expected_severity: ExpectedSeverity,
-    /// Why that severity, per the decision tree.
+    /// Fixed by the file, or (absent) derived from what the faults take down on the
+    /// inventory the drill runs on; always set after [`load`].
+    #[serde(default)]
+    pub expected_severity: Option<ExpectedSeverity>,
+    /// Why that severity, per the decision tree (absent: derived with the severity).
     #[serde(default)]
     pub severity_note: String,
     pub expected_root_cause: Spanned<String>,
@@ -67,13 +70,9 @@ pub struct Scenario {
     /// `free -h` output (default: plenty of memory).
     #[serde(default)]
     pub free: Option<String>,
-    /// Cluster instances per process name (default: flyer-crawler-api x2).
-    #[serde(default = "default_cluster")]
-    pub cluster: std::collections::BTreeMap<String, u32>,
-}
-
-fn default_cluster() -> std::collections::BTreeMap<String, u32> {
-    [("flyer-crawler-api".to_string(), 2)].into_iter().collect()
+    /// Cluster instances per process name (default: the production API x2).
+    #[serde(default)]
+    pub cluster: Option<std::collections::BTreeMap<String, u32>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -221,12 +220,9 @@ pub struct CommitSpec {
     pub message: String,
     #[serde(default)]
     pub paths: Vec<String>,
-    #[serde(default = "default_app")]
-    pub app: String,
-}
-
-fn default_app() -> String {
-    "flyer-crawler".into()
+    /// The inventory's app id (default: the primary production deployment's app).
+    #[serde(default)]
+    pub app: Option<String>,
 }
 
 impl FaultSpec {
@@ -244,6 +240,10 @@ impl Scenario {
     }
     pub fn root_cause(&self) -> &str {
         self.expected_root_cause.get_ref()
+    }
+    /// The severity the trainee should call (set by [`load`]; P1 if never resolved).
+    pub fn expected(&self) -> ExpectedSeverity {
+        self.expected_severity.unwrap_or(ExpectedSeverity::P1)
     }
 }
 
@@ -387,7 +387,7 @@ pub fn check_against(src: Source, s: &Scenario, inv: &Inventory) -> Vec<LoadErro
             }
         }
     }
-    for n in s.cluster.keys() {
+    for n in s.cluster.iter().flat_map(|c| c.keys()) {
         if !known(n) {
             errs.push(src.error(
                 0,
@@ -398,9 +398,15 @@ pub fn check_against(src: Source, s: &Scenario, inv: &Inventory) -> Vec<LoadErro
     errs
 }
 
-/// Parse, then check names against the inventory.
+/// Parse, resolve the roles on `inv`, then check names against it.
 pub fn load(src: Source, inv: &Inventory) -> Result<Scenario, Vec<LoadError>> {
+    load_on(src, inv, "the inventory")
+}
+
+/// [`load`], naming the inventory (`inv_name`, e.g. its file) in role errors.
+pub fn load_on(src: Source, inv: &Inventory, inv_name: &str) -> Result<Scenario, Vec<LoadError>> {
     let s = parse(src)?;
+    let s = super::resolve::resolve(src, s, inv, inv_name)?;
     let errs = check_against(src, &s, inv);
     if errs.is_empty() {
         Ok(s)
