@@ -9,7 +9,9 @@ pub mod pm2;
 pub mod replay;
 pub mod respond;
 pub mod runbook;
+pub mod shell;
 pub mod snapshot;
+pub mod snapshot_monitor;
 pub mod snapshot_render;
 
 pub use cli::main;
