@@ -362,13 +362,13 @@ pub fn prometheus(m: &Monitor) -> String {
         }
         f.head(name, help);
         for (h, v) in rows {
-            let verdict = h.verdict.label();
+            // No verdict label: a label that changes with the state would start a new
+            // series each time and break the gauge's history.
             let labels = [
                 ("deployment", h.target.deployment.as_str()),
                 ("environment", h.target.environment.as_str()),
                 ("route", route_str(h)),
                 ("url", h.target.url.as_str()),
-                ("verdict", verdict.as_str()),
             ];
             f.sample(name, &labels, &v);
         }
