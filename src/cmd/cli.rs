@@ -78,7 +78,7 @@ pub enum Command {
     Respond(crate::cmd::respond::RespondArgs),
     /// Replay a recorded incident (or a `pm2 jlist` dump), read-only, with a timeline cursor
     Replay(crate::cmd::replay::ReplayArgs),
-    /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
+    /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown (--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
     Snapshot(crate::cmd::snapshot::SnapshotArgs),
     /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
     Pm2(crate::cmd::pm2::Pm2Args),

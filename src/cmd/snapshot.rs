@@ -25,7 +25,7 @@ pub enum Format {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SnapshotArgs {
-    /// Output format; exit codes are 0 none, 1 P3, 2 P2, 3 P1, 4 unknown, except nagios (0-3, its own)
+    /// Output format; exit codes are 0 none, 1 P3, 2 P2, 3 P1, 4 unknown, 5 -o failed, except nagios (0-3, its own)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Same as --format json
@@ -91,6 +91,9 @@ impl SnapshotArgs {
         }
     }
 }
+
+/// `-o FILE` could not be written (outside the severity codes, so a timer unit fails).
+pub const EXIT_WRITE_FAILED: i32 = 5;
 
 /// The exit code for `level` in this format (Nagios has its own convention).
 fn exit_code(format: Format, level: Level) -> i32 {
@@ -193,7 +196,10 @@ fn finish(args: &SnapshotArgs, out: &str, level: Level) -> i32 {
             Ok(()) => exit_code(format, level),
             Err(e) => {
                 eprintln!("pm2-incident: cannot write {}: {e}", path.display());
-                exit_code(format, Level::Unknown)
+                match format {
+                    Format::Nagios => NagiosStatus::Unknown.code(),
+                    _ => EXIT_WRITE_FAILED,
+                }
             }
         },
     }
