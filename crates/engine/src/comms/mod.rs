@@ -10,6 +10,7 @@ pub mod osc52;
 pub mod schedule;
 pub mod sites;
 pub mod text;
+pub mod webhook;
 
 pub use context::{CommsContext, Item, Status};
 pub use fill::{fill, Draft, FillError};
