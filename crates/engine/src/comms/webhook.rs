@@ -269,7 +269,8 @@ mod tests {
     fn config_file_must_be_private_and_well_formed() {
         let dir = tempfile::tempdir().unwrap();
         let xdg = dir.path().to_str().unwrap().to_string();
-        let get = env(&[("XDG_CONFIG_HOME", &xdg)]);
+        let pairs = [("XDG_CONFIG_HOME", xdg.as_str())];
+        let get = env(&pairs);
         assert!(matches!(load(&get), Err(ConfigError::NotConfigured(_))));
         let f = dir.path().join("pm2-incident/webhook.toml");
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
