@@ -60,7 +60,11 @@ fn completions_for_each_shell_name_the_real_subcommands_and_pass_the_shell() {
         ))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("pm2-incident"));
 }
 
@@ -85,6 +89,12 @@ fn man_pages_are_roff_for_the_command_and_each_subcommand() {
     bin(&["man", "--dir", out.to_str().unwrap()]);
     let snap = std::fs::read_to_string(out.join("pm2-incident-snapshot.1")).unwrap();
     assert!(snap.contains(".TH pm2-incident-snapshot 1"));
-    assert!(snap.contains("prometheus"), "snapshot page names the formats");
-    assert!(!out.join("pm2-incident-sim.1").exists(), "hidden shim has no page");
+    assert!(
+        snap.contains("prometheus"),
+        "snapshot page names the formats"
+    );
+    assert!(
+        !out.join("pm2-incident-sim.1").exists(),
+        "hidden shim has no page"
+    );
 }

@@ -114,8 +114,15 @@ fn posts_slack_json_and_reports_each_failure_without_the_url() {
     let started = std::time::Instant::now();
     let slow = post(&format!("{base}/slow/{SECRET}"), Duration::from_millis(800));
     assert_eq!(slow, PostOutcome::Timeout { after_ms: 800 });
-    assert!(started.elapsed() < Duration::from_secs(10), "the timeout holds");
-    assert!(slow.describe().contains("may or may not"), "{}", slow.describe());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout holds"
+    );
+    assert!(
+        slow.describe().contains("may or may not"),
+        "{}",
+        slow.describe()
+    );
 
     // Nobody listening: a reason, and no URL in it.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -130,7 +137,11 @@ fn posts_slack_json_and_reports_each_failure_without_the_url() {
         other => panic!("expected a failure, got {other:?}"),
     }
     for o in [ok, fail, slow, refused] {
-        let shown = format!("{o:?} {} {}", o.describe(), serde_json::to_string(&o).unwrap());
+        let shown = format!(
+            "{o:?} {} {}",
+            o.describe(),
+            serde_json::to_string(&o).unwrap()
+        );
         assert!(!shown.contains("s3cr3t"), "the URL leaked: {shown}");
     }
 
@@ -145,7 +156,10 @@ fn posts_slack_json_and_reports_each_failure_without_the_url() {
     );
     match none {
         PostOutcome::NotConfigured { reason } => {
-            assert!(reason.contains(ENV_VAR) && reason.contains("webhook.toml"), "{reason}")
+            assert!(
+                reason.contains(ENV_VAR) && reason.contains("webhook.toml"),
+                "{reason}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -76,7 +76,10 @@ fn packed_tarballs_install_offline_and_the_launcher_runs_the_binary() {
         assert!(list.contains(&*name), "drill {name} not listed:\n{list}");
     }
     // Exit codes pass through the launcher (the guard's 20: dangerous).
-    assert_eq!(run(&["check-command", "pm2 delete all"]).status.code(), Some(20));
+    assert_eq!(
+        run(&["check-command", "pm2 delete all"]).status.code(),
+        Some(20)
+    );
     // npm links the man page; the completions ship in the package.
     let man = std::fs::read_to_string(prefix.join("share/man/man1/pm2-incident.1")).unwrap();
     assert!(man.contains(".TH pm2-incident 1"));
@@ -85,7 +88,10 @@ fn packed_tarballs_install_offline_and_the_launcher_runs_the_binary() {
     ok(
         Command::new("bash")
             .arg("-c")
-            .arg(format!("source {} && complete -p pm2-incident", pkg.join("pm2-incident.bash").display()))
+            .arg(format!(
+                "source {} && complete -p pm2-incident",
+                pkg.join("pm2-incident.bash").display()
+            ))
             .output()
             .unwrap(),
         "bash loads the shipped completion",
@@ -112,7 +118,12 @@ fn npm_pack_refuses_bad_arguments_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let o = Command::new(root().join("scripts/npm-pack"))
         .arg(tmp.path())
-        .args(["--binary", env!("CARGO_BIN_EXE_pm2-incident"), "--platform", "win32-x64"])
+        .args([
+            "--binary",
+            env!("CARGO_BIN_EXE_pm2-incident"),
+            "--platform",
+            "win32-x64",
+        ])
         .output()
         .unwrap();
     assert!(!o.status.success());

@@ -64,7 +64,8 @@ fn check_exposition(text: &str) {
     let mut series = BTreeSet::new();
     let name_ok = |n: &str| {
         !n.is_empty()
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
             && !n.starts_with(|c: char| c.is_ascii_digit())
     };
     for (i, line) in text.lines().enumerate() {
@@ -202,7 +203,11 @@ fn monitoring_formats_follow_the_runbook_situations_on_a_real_pm2() {
     check_exposition(&written);
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temp file left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "temp file left"
+    );
     // A file that cannot be written: UNKNOWN, and nothing half-written.
     let bad = dir.path().join("missing-dir/x.prom");
     let o = run(
@@ -242,7 +247,11 @@ fn with_nothing_to_judge_against_the_check_says_unknown() {
     // No inventory, no saved list: severity cannot be told.
     let n = run(&fx, None, &["--format", "nagios"]);
     assert_eq!(n.code, 3, "{}", n.text);
-    assert!(n.text.starts_with("PM2-INCIDENT UNKNOWN - cannot tell"), "{}", n.text);
+    assert!(
+        n.text.starts_with("PM2-INCIDENT UNKNOWN - cannot tell"),
+        "{}",
+        n.text
+    );
     assert!(n.text.contains("severity=U;"), "{}", n.text);
     let p = run(&fx, None, &["--format", "prometheus"]);
     assert_eq!(p.code, 4, "{}", p.text);
@@ -270,7 +279,11 @@ fn with_nothing_to_judge_against_the_check_says_unknown() {
     std::fs::write(&bad, "this is = = not toml\n").unwrap();
     let n = run(&fx, Some(&bad), &["--format", "nagios"]);
     assert_eq!(n.code, 3, "{}", n.text);
-    assert!(n.text.starts_with("PM2-INCIDENT UNKNOWN - cannot tell"), "{}", n.text);
+    assert!(
+        n.text.starts_with("PM2-INCIDENT UNKNOWN - cannot tell"),
+        "{}",
+        n.text
+    );
     // --json stays an alias of --format json.
     let j = run(&fx, None, &["--json"]);
     let v: serde_json::Value = serde_json::from_str(&j.text).unwrap();
@@ -280,11 +293,11 @@ fn with_nothing_to_judge_against_the_check_says_unknown() {
 #[test]
 fn the_parser_here_rejects_what_the_collector_would() {
     for bad in [
-        "x 1\n",                                          // no TYPE
-        "# TYPE x gauge\nx{a=\"b} 1\n",                   // open quote
-        "# TYPE x gauge\nx one\n",                        // not a number
-        "# TYPE x gauge\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n",   // series twice
-        "# TYPE x gauge\nx{a=\"\\q\"} 1\n",               // bad escape
+        "x 1\n",                                        // no TYPE
+        "# TYPE x gauge\nx{a=\"b} 1\n",                 // open quote
+        "# TYPE x gauge\nx one\n",                      // not a number
+        "# TYPE x gauge\nx{a=\"1\"} 1\nx{a=\"1\"} 2\n", // series twice
+        "# TYPE x gauge\nx{a=\"\\q\"} 1\n",             // bad escape
     ] {
         let r = std::panic::catch_unwind(|| check_exposition(bad));
         assert!(r.is_err(), "accepted: {bad:?}");

@@ -4,8 +4,12 @@ use std::path::Path;
 use std::process::Command;
 
 fn asset(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/systemd").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/systemd")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn key<'a>(unit: &'a str, k: &str) -> &'a str {
@@ -30,7 +34,11 @@ fn timer_runs_the_service_every_30_seconds_and_the_service_command_works() {
             "/var/lib/prometheus/node-exporter/pm2_incident.prom",
             prom.to_str().unwrap(),
         );
-    if Command::new("systemd-analyze").arg("--version").output().is_ok() {
+    if Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
         let units = dir.path().join("units");
         std::fs::create_dir(&units).unwrap();
         let svc = service.replace(key(&service, "ExecStart"), &exec);
@@ -63,7 +71,11 @@ fn timer_runs_the_service_every_30_seconds_and_the_service_command_works() {
         .unwrap();
     let code = out.status.code().unwrap();
     let accepted: Vec<i32> = std::iter::once(0)
-        .chain(key(&service, "SuccessExitStatus").split(' ').map(|c| c.parse().unwrap()))
+        .chain(
+            key(&service, "SuccessExitStatus")
+                .split(' ')
+                .map(|c| c.parse().unwrap()),
+        )
         .collect();
     assert!(accepted.contains(&code), "exit {code} fails the unit");
     let text = std::fs::read_to_string(&prom).unwrap();

@@ -23,7 +23,9 @@ pub fn man(dir: Option<&Path>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {
-            let at = dir.map(|d| format!(" in {}", d.display())).unwrap_or_default();
+            let at = dir
+                .map(|d| format!(" in {}", d.display()))
+                .unwrap_or_default();
             eprintln!("pm2-incident: cannot write the man page{at}: {e}");
             1
         }

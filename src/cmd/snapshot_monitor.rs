@@ -178,12 +178,12 @@ pub fn nagios(m: &Monitor) -> String {
     let known: Vec<_> = m.processes.iter().filter(|p| p.up.is_some()).collect();
     let online = known.iter().filter(|p| p.up == Some(true)).count();
     let down = known.len() - online;
-    let healthy = m.endpoints.iter().filter(|h| h.verdict.is_healthy()).count();
-    let failing = m
+    let healthy = m
         .endpoints
         .iter()
-        .filter(|h| h.verdict.says_down())
+        .filter(|h| h.verdict.is_healthy())
         .count();
+    let failing = m.endpoints.iter().filter(|h| h.verdict.says_down()).count();
     let restarts: u64 = m.processes.iter().map(|p| p.restarts).sum();
     let sev = severity_number(m.level).map_or("U".to_string(), |n| n.to_string());
     let nproc = m.processes.len();
@@ -243,13 +243,7 @@ fn bool_value(b: Option<bool>) -> &'static str {
     }
 }
 
-const LEVELS: [Level; 5] = [
-    Level::None,
-    Level::P3,
-    Level::P2,
-    Level::P1,
-    Level::Unknown,
-];
+const LEVELS: [Level; 5] = [Level::None, Level::P3, Level::P2, Level::P1, Level::Unknown];
 const DAEMON_STATES: [DaemonKind; 6] = [
     DaemonKind::Up,
     DaemonKind::NotRunning,
@@ -423,7 +417,10 @@ mod tests {
             assert_eq!(NagiosStatus::of(l).code(), code);
             let out = nagios(&monitor(l, vec![row("a", Some(true))]));
             let first = out.lines().next().unwrap();
-            assert!(first.starts_with(&format!("PM2-INCIDENT {word} - ")), "{first}");
+            assert!(
+                first.starts_with(&format!("PM2-INCIDENT {word} - ")),
+                "{first}"
+            );
             assert_eq!(first.matches('|').count(), 1, "{first}");
             assert!(out.lines().all(|l| !l.contains('\n')));
             assert!(!out.contains("a|b"));

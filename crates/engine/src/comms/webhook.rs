@@ -44,7 +44,9 @@ pub enum ConfigError {
         .0.display()
     )]
     NotConfigured(PathBuf),
-    #[error("{path}: readable by other users (mode {mode:o}); chmod 600 it (the URL is a credential)")]
+    #[error(
+        "{path}: readable by other users (mode {mode:o}); chmod 600 it (the URL is a credential)"
+    )]
     NotPrivate { path: String, mode: u32 },
     #[error("{path}: {message}")]
     File { path: String, message: String },
@@ -84,7 +86,8 @@ pub fn load(get: &dyn Fn(&str) -> Option<String>) -> Result<WebhookConfig, Confi
             source: UrlSource::Env,
         });
     }
-    let path = config_path(get).unwrap_or_else(|| PathBuf::from("~/.config/pm2-incident/webhook.toml"));
+    let path =
+        config_path(get).unwrap_or_else(|| PathBuf::from("~/.config/pm2-incident/webhook.toml"));
     load_file(&path)
 }
 
@@ -176,7 +179,11 @@ impl PostOutcome {
 }
 
 /// POST the payload; never follows a redirect (the message goes where configured or nowhere).
-pub async fn post(cfg: &WebhookConfig, payload: &serde_json::Value, timeout: Duration) -> PostOutcome {
+pub async fn post(
+    cfg: &WebhookConfig,
+    payload: &serde_json::Value,
+    timeout: Duration,
+) -> PostOutcome {
     let client = match reqwest::Client::builder()
         .user_agent(concat!("pm2-incident/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
@@ -253,7 +260,12 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -277,7 +289,10 @@ mod tests {
         std::fs::write(&f, "url = \"https://hooks.example/secret\"\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = load(&get).unwrap_err();
-        assert!(matches!(e, ConfigError::NotPrivate { mode: 0o644, .. }), "{e}");
+        assert!(
+            matches!(e, ConfigError::NotPrivate { mode: 0o644, .. }),
+            "{e}"
+        );
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         let cfg = load(&get).unwrap();
         assert_eq!(cfg.source, UrlSource::File { path: f.clone() });

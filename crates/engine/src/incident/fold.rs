@@ -360,7 +360,11 @@ impl Incident {
                 self.line(
                     ts,
                     seq,
-                    format!("{what}: communication #{} ({})", p.comm_id, p.outcome.describe()),
+                    format!(
+                        "{what}: communication #{} ({})",
+                        p.comm_id,
+                        p.outcome.describe()
+                    ),
                 );
             }
             Event::CommSent(s) => {
