@@ -53,6 +53,11 @@ pub enum Msg {
     Appended(Vec<crate::incident::event::Entry>),
     /// The journal could not write: the UI says so and keeps working (empty: writing again).
     JournalError(String),
+    /// What became of a communication posted to the webhook.
+    WebhookPosted {
+        comm_id: u64,
+        outcome: crate::comms::webhook::PostOutcome,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +79,12 @@ pub enum Effect {
     WriteFile {
         path: String,
         contents: String,
+    },
+    /// Post this communication to the configured chat webhook (answer: `Msg::WebhookPosted`).
+    PostWebhook {
+        comm_id: u64,
+        subject: String,
+        body: String,
     },
     /// Copy PM2's evidence into this new directory (0700; files 0600).
     PreserveEvidence {

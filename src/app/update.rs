@@ -146,6 +146,10 @@ impl App {
                 self.journal_error = Some(e);
                 self.dirty = true;
             }
+            Msg::WebhookPosted { comm_id, outcome } => {
+                self.webhook_posted(comm_id, outcome);
+                self.dirty = true;
+            }
         }
         vec![]
     }
@@ -746,6 +750,25 @@ impl App {
         }
     }
 
+    /// The webhook's answer: journaled either way; posted counts as sent (the update
+    /// countdown starts) and closes the editor, anything else keeps the draft open.
+    fn webhook_posted(&mut self, comm_id: u64, outcome: crate::comms::webhook::PostOutcome) {
+        self.flash = Some(outcome.describe());
+        let posted = outcome.posted();
+        self.record(Event::CommPosted(ev::CommPosted { comm_id, outcome }));
+        if posted {
+            self.record(Event::CommSent(ev::CommSent {
+                comm_id,
+                channel: "webhook".into(),
+                by: self.user.clone(),
+            }));
+            if self.compose.as_ref().is_some_and(|c| c.comm_id == comm_id) {
+                self.compose = None;
+                self.popup = None;
+            }
+        }
+    }
+
     /// Journal the message as it reads now (the edited body is what counts).
     fn record_draft(&mut self) -> Option<(u64, String)> {
         let c = self.compose.as_ref()?;
@@ -806,6 +829,18 @@ impl App {
                         path,
                         contents: text,
                     }];
+                }
+            }
+            (true, KeyCode::Char('g')) => {
+                if let Some((comm_id, _)) = self.record_draft() {
+                    if let Some(c) = self.compose.as_ref() {
+                        self.flash = Some("posting to the webhook…".into());
+                        return vec![Effect::PostWebhook {
+                            comm_id,
+                            subject: c.subject.clone(),
+                            body: c.body(),
+                        }];
+                    }
                 }
             }
             (true, KeyCode::Char('t')) => {

@@ -81,7 +81,7 @@ pub enum Command {
     Replay(crate::cmd::replay::ReplayArgs),
     /// Several servers over OpenSSH, one row each (daemon, processes, health, severity), worst first; live on a terminal
     Fleet(crate::cmd::fleet::FleetArgs),
-    /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown
+    /// Headless look at PM2, health, scope, severity and the restore plan; exit 0 none, 1 P3, 2 P2, 3 P1, 4 unknown (--format nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
     Snapshot(crate::cmd::snapshot::SnapshotArgs),
     /// Read-only PM2 view: daemon state (via rpc.sock, never starting a daemon) and processes; --watch follows events
     Pm2(crate::cmd::pm2::Pm2Args),
@@ -120,6 +120,17 @@ pub enum Command {
     /// Validate, or print, the runbook and inventory
     #[command(subcommand)]
     Runbook(RunbookCmd),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per subcommand into --dir
+    Man {
+        /// Write pm2-incident.1, pm2-incident-snapshot.1, ... into this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Drill shim entry: answers `pm2 curl systemctl journalctl df free git` from the simulator
     #[command(hide = true, disable_help_flag = true, disable_version_flag = true)]
     Sim {
@@ -141,6 +152,8 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Init(args) => crate::cmd::init::run(&args),
+        Command::Completions { shell } => crate::cmd::shell::completions(shell),
+        Command::Man { dir } => crate::cmd::shell::man(dir.as_deref()),
         Command::Sim { tool, args } => crate::drill::shim::main(&tool, &args),
         Command::CheckCommand(args) => crate::cmd::lint::check_command(&args),
         Command::Lint(args) => crate::cmd::lint::lint(&args),

@@ -14,7 +14,9 @@ pub mod replay;
 pub mod respond;
 pub mod runbook;
 pub mod session;
+pub mod shell;
 pub mod snapshot;
+pub mod snapshot_monitor;
 pub mod snapshot_render;
 
 pub use cli::main;

@@ -1,5 +1,6 @@
-//! `pm2-incident snapshot [--json] [--host DEST]...`.
+//! `pm2-incident snapshot [--format text|json|nagios|prometheus] [-o FILE] [--host DEST]...`.
 use super::cli::{Pm2SourceArgs, Pm2SourceKind, RunbookSource};
+use super::snapshot_monitor::{self as monitor, Monitor, NagiosStatus};
 use super::snapshot_render::{self as render, Style};
 use crate::assess::{self, Assessment, Level, Observation};
 use crate::observe::{gather, Snapshot};
@@ -11,12 +12,30 @@ use crate::sanitize::escape_line;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// For people: fits 80 columns
+    #[default]
+    Text,
+    /// Keys: pm2, health, scope, severity, plan, checklist, inventory_note
+    Json,
+    /// A Nagios/Icinga/Sensu check: exit 0 OK (none), 1 WARNING (P3), 2 CRITICAL (P2, P1), 3 UNKNOWN
+    Nagios,
+    /// Prometheus text format for node_exporter's textfile collector (gauges)
+    Prometheus,
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct SnapshotArgs {
-    /// Print JSON (keys: pm2, health, scope, severity, plan, checklist, inventory_note; plus
-    /// host with --host, an array of them with several --host)
-    #[arg(long)]
+    /// Output format; exit codes are 0 none, 1 P3, 2 P2, 3 P1, 4 unknown, 5 -o failed, except nagios (0-3, its own)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Write to FILE atomically (a temporary file renamed over it, mode 0644) instead of stdout
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Read this server over OpenSSH (user@host, host, an ~/.ssh/config alias); repeat for
     /// several, read concurrently; the exit code is the worst host's
     #[arg(long = "host", value_name = "DEST")]
@@ -72,7 +91,29 @@ fn inventory_from_saved(
     .ok()
 }
 
+impl SnapshotArgs {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+/// `-o FILE` could not be written (outside the severity codes, so a timer unit fails).
+pub const EXIT_WRITE_FAILED: i32 = 5;
+
+/// The exit code for `level` in this format (Nagios has its own convention).
+fn exit_code(format: Format, level: Level) -> i32 {
+    match format {
+        Format::Nagios => NagiosStatus::of(level).code(),
+        _ => level.exit_code(),
+    }
+}
+
 pub fn run(args: &SnapshotArgs) -> i32 {
+    let format = args.format();
     if !args.hosts.is_empty() || args.all_hosts {
         // Remote servers: their inventory from --inventory / the discovery order (the
         // example with a note when none); a foreign inventory reads "cannot tell".
@@ -103,7 +144,16 @@ pub fn run(args: &SnapshotArgs) -> i32 {
             ),
             None => return nothing_to_judge(args, &source),
         },
-        Err(_) => return Level::Unknown.exit_code(),
+        // The errors are on stderr; a monitoring format still gets its "cannot tell".
+        Err(_) => {
+            if matches!(format, Format::Nagios | Format::Prometheus) {
+                let label =
+                    "cannot tell: the runbook or inventory does not load (errors on stderr)";
+                let m = Monitor::from_reading(&observe(&source), label.into());
+                return emit_monitor(args, &m);
+            }
+            return Level::Unknown.exit_code();
+        }
     };
     let snap = gather(&rb, &source);
     let a = assess::assess_with_saved(
@@ -120,26 +170,97 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         crate::journal::paths::default_dir_from_env().as_deref(),
     );
     let freeze = freeze_path.as_deref().map(crate::deploy::freeze::read);
-    if args.json {
-        let mut v = render::json(&snap, &a);
-        v["inventory_note"] = serde_json::json!(note);
-        v["deploys"] = deploys_json(&deploys, freeze_path.as_deref(), freeze.as_ref());
-        print_json(&v);
-    } else {
-        if let Some(n) = &note {
-            println!("note: {n}");
+    let out = match format {
+        Format::Json => {
+            let mut v = render::json(&snap, &a);
+            v["inventory_note"] = serde_json::json!(note);
+            v["deploys"] = deploys_json(&deploys, freeze_path.as_deref(), freeze.as_ref());
+            match serde_json::to_string_pretty(&v) {
+                Ok(s) => s + "\n",
+                Err(e) => {
+                    eprintln!("pm2-incident: cannot write JSON: {e}");
+                    return Level::Unknown.exit_code();
+                }
+            }
         }
-        print!("{}", render::text(&snap, &a, style()));
-        print!(
-            "{}",
-            deploys_text(&deploys, freeze_path.as_deref(), freeze.as_ref())
-        );
-    }
-    a.severity.level.exit_code()
+        Format::Text => {
+            let mut o = String::new();
+            if let Some(n) = &note {
+                o.push_str(&format!("note: {n}\n"));
+            }
+            o + &render::text(&snap, &a, style(args))
+                + &deploys_text(&deploys, freeze_path.as_deref(), freeze.as_ref())
+        }
+        Format::Nagios | Format::Prometheus => {
+            let mut m = Monitor::from_assessment(&snap, &a);
+            m.notes.extend(note);
+            return emit_monitor(args, &m);
+        }
+    };
+    finish(args, &out, a.severity.level)
 }
 
-fn style() -> Style {
-    let color = std::io::stdout().is_terminal() && super::session::color_allowed();
+fn emit_monitor(args: &SnapshotArgs, m: &Monitor) -> i32 {
+    let out = match args.format() {
+        Format::Prometheus => monitor::prometheus(m),
+        _ => monitor::nagios(m),
+    };
+    finish(args, &out, m.level)
+}
+
+/// Print or write the output; the exit code says the severity, or unknown when the
+/// output could not be written.
+fn finish(args: &SnapshotArgs, out: &str, level: Level) -> i32 {
+    let format = args.format();
+    match &args.output {
+        None => {
+            print!("{out}");
+            exit_code(format, level)
+        }
+        Some(path) => match write_atomic(path, out.as_bytes()) {
+            Ok(()) => exit_code(format, level),
+            Err(e) => {
+                eprintln!("pm2-incident: cannot write {}: {e}", path.display());
+                match format {
+                    Format::Nagios => NagiosStatus::Unknown.code(),
+                    _ => EXIT_WRITE_FAILED,
+                }
+            }
+        },
+    }
+}
+
+/// Write `bytes` to a new temporary file beside `path` and rename it over `path`, so a
+/// reader (node_exporter) sees the old file or the new one, never half of one. Mode 0644:
+/// the collector runs as another user, and the file holds no secret (names, URLs, numbers).
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = crate::safe_fs::create_new(&tmp, 0o644)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn style(args: &SnapshotArgs) -> Style {
+    let color =
+        args.output.is_none() && std::io::stdout().is_terminal() && super::session::color_allowed();
     Style { color }
 }
 
@@ -151,22 +272,32 @@ fn nothing_to_judge(args: &SnapshotArgs, source: &SourceArgs) -> i32 {
         "cannot tell: {} and PM2 has no saved list to judge against",
         crate::cmd::runbook::NO_INVENTORY
     );
-    if args.json {
-        let v = serde_json::json!({
-            "pm2": render::reading_json(&pm2, &detail),
-            "inventory_note": crate::cmd::runbook::NO_INVENTORY,
-            "severity": {"level": Level::Unknown, "label": label},
-        });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
-        println!("PM2 {}", escape_line(&detail));
-        for p in pm2.processes.iter().flatten() {
-            println!("  {:<38} {}", escape_line(&p.name), p.status.as_str());
+    let out = match args.format() {
+        Format::Nagios | Format::Prometheus => {
+            return emit_monitor(args, &Monitor::from_reading(&pm2, label));
         }
-        println!();
-        println!("Severity unknown: {label}");
-    }
-    Level::Unknown.exit_code()
+        Format::Json => {
+            let v = serde_json::json!({
+                "pm2": render::reading_json(&pm2, &detail),
+                "inventory_note": crate::cmd::runbook::NO_INVENTORY,
+                "severity": {"level": Level::Unknown, "label": label},
+            });
+            serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+        }
+        Format::Text => {
+            let mut o = format!("PM2 {}\n", escape_line(&detail));
+            for p in pm2.processes.iter().flatten() {
+                o.push_str(&format!(
+                    "  {:<38} {}\n",
+                    escape_line(&p.name),
+                    p.status.as_str()
+                ));
+            }
+            o.push_str(&format!("\nSeverity unknown: {label}\n"));
+            o
+        }
+    };
+    finish(args, &out, Level::Unknown)
 }
 
 fn assess_of(rb: &Runbook, snap: &Snapshot) -> Assessment {
@@ -269,7 +400,7 @@ fn run_hosts(args: &SnapshotArgs, rb: &Runbook) -> i32 {
             (d, s, a)
         })
         .collect();
-    if args.json {
+    if args.format() == Format::Json {
         let items: Vec<serde_json::Value> = assessed
             .iter()
             .map(|(d, s, a)| {

@@ -555,6 +555,23 @@ pub fn run<B: Backend>(
                             app.flash = Some(format!("cannot write {path}: {e}"));
                         }
                     }
+                    Effect::PostWebhook {
+                        comm_id,
+                        subject,
+                        body,
+                    } => {
+                        // Off the UI thread: a slow webhook never freezes the screen.
+                        let t = tx.clone();
+                        std::thread::spawn(move || {
+                            let outcome = crate::comms::webhook::post_blocking(
+                                &|k| std::env::var(k).ok(),
+                                &subject,
+                                &body,
+                                crate::comms::webhook::DEFAULT_TIMEOUT,
+                            );
+                            let _ = t.send(Msg::WebhookPosted { comm_id, outcome });
+                        });
+                    }
                     Effect::PreserveEvidence { dir } => {
                         let home = match &world {
                             World::Live(l) => Ok(l.home.clone()),

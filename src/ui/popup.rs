@@ -39,7 +39,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             let r = centered(area, 96, area.height.saturating_sub(2));
             f.render_widget(Clear, r);
             let title = format!(
-                " {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-T sent · Esc close ",
+                " {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-G webhook · Ctrl-T sent · Esc close ",
                 c.subject
             );
             let block = Block::default()

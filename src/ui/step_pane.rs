@@ -411,7 +411,7 @@ fn item_detail(app: &App, item: &StepItem, ctx: &GuardContext) -> Option<Vec<Str
             .map(|c| c.reasons.clone()),
         StepItem::Cause { prevention, .. } => Some(vec![format!("prevention: {prevention}"), "Enter: record as this incident's root cause".into()]),
         StepItem::Record(_) => Some(review_summary(app)),
-        StepItem::Compose(_) => Some(vec!["Enter opens the editor: Ctrl-S save draft · Ctrl-Y copy (OSC 52) · Ctrl-O write file · Ctrl-T mark sent · Esc close".into()]),
+        StepItem::Compose(_) => Some(vec!["Enter opens the editor: Ctrl-S save draft · Ctrl-Y copy (OSC 52) · Ctrl-O write file · Ctrl-G post to webhook · Ctrl-T mark sent · Esc close".into()]),
         StepItem::StopDeploy(_) | StepItem::CancelRun(_) | StepItem::Freeze | StepItem::Unfreeze => crate::app::deploy_items::detail(app, item),
         StepItem::AcceptSeverity | StepItem::RunAll | StepItem::Info(_) => None,
     }

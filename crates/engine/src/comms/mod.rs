@@ -11,6 +11,7 @@ pub mod schedule;
 pub mod sites;
 pub mod summary;
 pub mod text;
+pub mod webhook;
 
 pub use context::{CommsContext, Item, Status};
 pub use fill::{fill, Draft, FillError};

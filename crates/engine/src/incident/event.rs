@@ -39,6 +39,8 @@ pub enum Event {
     Note(Note),
     CommDrafted(CommDrafted),
     CommSent(CommSent),
+    /// A communication posted to the configured chat webhook, or why it was not.
+    CommPosted(CommPosted),
     Milestone(MilestoneReached),
     Interrupted(Interrupted),
     Resumed(Resumed),
@@ -77,6 +79,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "note",
     "comm_drafted",
     "comm_sent",
+    "comm_posted",
     "milestone",
     "interrupted",
     "resumed",
@@ -184,6 +187,7 @@ fn kind_of_known(e: &Event) -> &'static str {
         Event::Note(_) => "note",
         Event::CommDrafted(_) => "comm_drafted",
         Event::CommSent(_) => "comm_sent",
+        Event::CommPosted(_) => "comm_posted",
         Event::Milestone(_) => "milestone",
         Event::Interrupted(_) => "interrupted",
         Event::Resumed(_) => "resumed",
@@ -572,6 +576,13 @@ pub struct CommSent {
     pub channel: String,
     #[serde(default)]
     pub by: String,
+}
+
+/// The webhook post's outcome and where its URL came from; the URL itself is never here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommPosted {
+    pub comm_id: u64,
+    pub outcome: crate::comms::webhook::PostOutcome,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -506,6 +506,22 @@ impl Incident {
                     }),
                 }
             }
+            Event::CommPosted(p) => {
+                let what = if p.outcome.posted() {
+                    "Posted to the webhook"
+                } else {
+                    "Webhook post failed"
+                };
+                self.line(
+                    ts,
+                    seq,
+                    format!(
+                        "{what}: communication #{} ({})",
+                        p.comm_id,
+                        p.outcome.describe()
+                    ),
+                );
+            }
             Event::CommSent(s) => {
                 let subject = self
                     .comms

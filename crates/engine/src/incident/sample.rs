@@ -207,6 +207,10 @@ pub fn every_kind() -> Vec<Event> {
             channel: s("#incidents"),
             by: s("u"),
         }),
+        Event::CommPosted(CommPosted {
+            comm_id: 1,
+            outcome: crate::comms::webhook::PostOutcome::Rejected { http_status: 500 },
+        }),
         Event::Milestone(MilestoneReached {
             milestone: Milestone::ImpactStarted,
             at: Some(at(4, 5, 0)),
