@@ -5,6 +5,7 @@ pub mod line;
 pub mod lock;
 pub mod paths;
 pub mod reader;
+pub mod scan;
 pub mod session;
 pub mod writer;
 
