@@ -149,13 +149,26 @@ impl Default for ScanOptions {
 /// Streams every complete line of `r` through the chain check and `each`, in order. `each` may
 /// stop the scan early (`Break`); the outcome then covers the lines seen so far.
 pub fn scan<R: Read>(
-    mut r: R,
+    r: R,
     opts: ScanOptions,
-    mut each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
+    each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
 ) -> std::io::Result<ReadOutcome> {
     let mut chain = Chain::default();
+    let torn = scan_on(r, &mut chain, opts, each)?;
+    Ok(chain.finish(torn))
+}
+
+/// [`scan`] continuing `chain`: `r` starts at byte `chain.complete_len()` of the journal (how a
+/// follower reads only what was appended). Returns the torn tail, if the data ends mid-line;
+/// a `Break` from `each` ends the scan with no torn tail.
+pub fn scan_on<R: Read>(
+    mut r: R,
+    chain: &mut Chain,
+    opts: ScanOptions,
+    mut each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
+) -> std::io::Result<Option<TornTail>> {
     let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
-    let mut offset = 0u64; // file offset of buf[0]
+    let mut offset = chain.complete_len(); // file offset of buf[0]
     let mut skipping = false; // inside an over-long line, dropping bytes until its newline
     let mut eof = false;
     while !eof {
@@ -195,7 +208,7 @@ pub fn scan<R: Read>(
             }
         }
         if stop {
-            return Ok(chain.finish(None));
+            return Ok(None);
         }
         offset += pos as u64;
         buf.drain(..pos);
@@ -207,11 +220,10 @@ pub fn scan<R: Read>(
             skipping = true;
         }
     }
-    let torn = (!buf.is_empty() || skipping).then(|| TornTail {
+    Ok((!buf.is_empty() || skipping).then(|| TornTail {
         line: chain.lineno() + 1,
         bytes: buf.len(),
-    });
-    Ok(chain.finish(torn))
+    }))
 }
 
 /// Streams the journal at `path` (a regular file, within the input size cap).
