@@ -24,7 +24,7 @@ pub const CHUNK_EVENTS: usize = 65_536;
 pub const FOLLOW_POLL: Duration = Duration::from_millis(250);
 
 /// What the indexer tells the replay, in order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Progress {
     /// The next events' index. `bytes_done` of `bytes_total` read so far (the header's gauge).
     Chunk {
