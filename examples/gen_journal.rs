@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         }
     };
     let res = match kind.as_str() {
-        "journal" => write_journal(file, size as usize).map(|b| format!("{size} events, {b} bytes")),
+        "journal" => {
+            write_journal(file, size as usize).map(|b| format!("{size} events, {b} bytes"))
+        }
         "dump" => write_jlist_dump(file, size * 1024 * 1024, 100)
             .map(|(p, b)| format!("{p} processes, {b} bytes")),
         _ => {

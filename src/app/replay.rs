@@ -97,7 +97,13 @@ impl ReplayState {
     /// First event at or after `when` (events are in time order), as "after n events".
     fn at_time(&self, when: Ts, strictly_after: bool) -> usize {
         let marks = self.replay.marks();
-        let i = marks.partition_point(|m| if strictly_after { m.ts <= when } else { m.ts < when });
+        let i = marks.partition_point(|m| {
+            if strictly_after {
+                m.ts <= when
+            } else {
+                m.ts < when
+            }
+        });
         if strictly_after {
             i
         } else if i < marks.len() {
@@ -221,7 +227,9 @@ impl App {
         if n > r.len() && r.indexing.is_some() {
             // Not indexed yet: go there when the index reaches it, meanwhile as far as known.
             r.pending_seek = Some(n);
-            self.flash = Some(format!("indexing: event {n} not read yet; jumping when it is"));
+            self.flash = Some(format!(
+                "indexing: event {n} not read yet; jumping when it is"
+            ));
         }
         let n = n.clamp(1.min(r.len()), r.len());
         r.replay.seek(&mut r.cursor, n);

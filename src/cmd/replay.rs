@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+use crate::app::replay::ReplayState;
 use crate::app::{App, AppMode};
 use crate::cmd::cli::RunbookSource;
-use crate::app::replay::ReplayState;
 use crate::incident::seek::{Replay, DEFAULT_CHECKPOINT_EVERY};
 use crate::journal::import::load_any;
 use crate::journal::index::{index, FileSource, Progress};
 use crate::journal::scan::{is_jlist_dump, ScanOptions};
-use std::sync::mpsc::Receiver;
 use crate::runbook::Runbook;
 use crate::tui::runtime::World;
+use std::sync::mpsc::Receiver;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReplayArgs {

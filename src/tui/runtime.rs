@@ -58,18 +58,19 @@ fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
     match world {
         World::Live(live) => spawn_live(app, live, tx),
         World::Drill(env) => spawn_drill(env.clone(), tx),
-        World::Replay { .. } => {
-            Workers {
-                refresh_pm2: None,
-                refresh_health: None,
-                cancels: HashMap::new(),
-            }
-        }
+        World::Replay { .. } => Workers {
+            refresh_pm2: None,
+            refresh_health: None,
+            cancels: HashMap::new(),
+        },
     }
 }
 
 /// Forwards the replay indexer's progress into the loop (it stops when the app is gone).
-fn spawn_index_forward(rx: std::sync::mpsc::Receiver<crate::journal::index::Progress>, tx: Sender<Msg>) {
+fn spawn_index_forward(
+    rx: std::sync::mpsc::Receiver<crate::journal::index::Progress>,
+    tx: Sender<Msg>,
+) {
     spawn_named("index-forward", move || {
         for p in rx {
             if tx.send(Msg::Indexed(p)).is_err() {

@@ -74,7 +74,7 @@ pub struct Incident {
     pub current_step: Option<String>,
     pub steps: Vec<StepProgress>,
     pub commands: Log<CommandRecord>,
-    cmd_index: BTreeMap<u64, usize>,
+    cmd_index: super::log::IdIndex,
     pub refusals: Log<Timed<GuardRefused>>,
     pub proposed: Option<Timed<SeverityProposed>>,
     pub severity: Option<Timed<SeverityDecided>>,

@@ -140,7 +140,8 @@ fn scan_more(
     opts: ScanOptions,
     send: &mut impl FnMut(Progress) -> bool,
 ) -> Result<Option<(Option<TornTail>, u64)>, JournalError> {
-    let (mut f, size) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    let (mut f, size) =
+        crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
     let limit = crate::safe_fs::max_input_size()?;
     if size > limit {
         return Err(crate::safe_fs::InputError::TooLarge {

@@ -232,8 +232,7 @@ pub fn scan_path(
     opts: ScanOptions,
     each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
 ) -> Result<ReadOutcome, JournalError> {
-    let (file, size) =
-        crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    let (file, size) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
     let limit = crate::safe_fs::max_input_size()?;
     if size > limit {
         return Err(crate::safe_fs::InputError::TooLarge {
