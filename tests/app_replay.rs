@@ -225,7 +225,7 @@ fn jlist_dump_opens_with_the_assessment_applied() {
     };
     let (mut app, progress) = pm2_incident::cmd::replay::open(&args).expect("the dump opens");
     assert!(progress.is_none(), "a dump is one reading, not indexed");
-    assert!(app.replay.as_ref().unwrap().len() >= 1);
+    assert!(!app.replay.as_ref().unwrap().is_empty());
     app.update(key('G'), at(0));
     assert!(app.processes.as_ref().is_some_and(|p| !p.is_empty()));
     let s = screen(&app, 100, 36).join("\n");

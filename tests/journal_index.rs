@@ -14,7 +14,7 @@ fn indexed(path: &Path, every: usize) -> Replay {
     let mut r = Replay::from_source(Box::new(FileSource::new(path)), every);
     index(path, every, false, ScanOptions::default(), |p| {
         match p {
-            Progress::Chunk { chunk, .. } => r.extend(chunk),
+            Progress::Chunk { chunk, .. } => r.extend(*chunk),
             Progress::Done(out) => assert!(out.is_intact(), "{:?}", out.problems.first()),
             Progress::Failed(e) => panic!("{e}"),
         }
@@ -91,7 +91,7 @@ fn a_journal_growing_while_indexed_is_followed_to_its_end() {
             r.len()
         );
         match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(Progress::Chunk { chunk, .. }) => r.extend(chunk),
+            Ok(Progress::Chunk { chunk, .. }) => r.extend(*chunk),
             Ok(Progress::Done(_)) => {}
             Ok(Progress::Failed(e)) => panic!("{e}"),
             Err(_) => {}

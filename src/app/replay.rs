@@ -161,7 +161,7 @@ impl App {
                 bytes_total,
             } => {
                 let at_end = r.pos() == r.len();
-                r.replay.extend(chunk);
+                r.replay.extend(*chunk);
                 if r.indexing.is_some() || bytes_done < bytes_total {
                     r.indexing = Some((bytes_done, bytes_total));
                 }

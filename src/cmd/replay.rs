@@ -83,7 +83,7 @@ pub fn open(args: &ReplayArgs) -> Result<(App, Option<Receiver<Progress>>), Stri
             bytes_done,
             bytes_total,
         }) => {
-            state.replay.extend(chunk);
+            state.replay.extend(*chunk);
             if bytes_done < bytes_total {
                 state.indexing = Some((bytes_done, bytes_total));
             }

@@ -28,7 +28,7 @@ pub const FOLLOW_POLL: Duration = Duration::from_millis(250);
 pub enum Progress {
     /// The next events' index. `bytes_done` of `bytes_total` read so far (the header's gauge).
     Chunk {
-        chunk: Chunk,
+        chunk: Box<Chunk>,
         bytes_done: u64,
         bytes_total: u64,
     },
@@ -111,7 +111,7 @@ pub fn index(
         };
         if builder.pending() > 0
             && !send(Progress::Chunk {
-                chunk: builder.take(),
+                chunk: Box::new(builder.take()),
                 bytes_done: chain.complete_len(),
                 bytes_total: total,
             })
@@ -177,7 +177,7 @@ fn scan_more(
         if builder.pending() >= next_send {
             next_send = CHUNK_EVENTS;
             if !send(Progress::Chunk {
-                chunk: builder.take(),
+                chunk: Box::new(builder.take()),
                 bytes_done: done,
                 bytes_total: size,
             }) {
@@ -205,7 +205,7 @@ mod tests {
             match p {
                 Progress::Chunk { chunk, .. } => {
                     chunks += 1;
-                    r.extend(chunk)
+                    r.extend(*chunk)
                 }
                 Progress::Done(o) => done = Some(o),
                 Progress::Failed(e) => panic!("{e}"),
