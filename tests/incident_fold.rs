@@ -242,9 +242,17 @@ fn apply_one_by_one_equals_fold_and_replay_seeks_to_any_event() {
         inc.apply(e);
     }
     assert_eq!(inc, fold(&es));
-    let replay = Replay::new(es.clone(), 128);
+    // Every checkpoint spacing gives the same states (1: a snapshot per event; larger than
+    // the journal: no snapshot but the start).
+    for every in [1, 2, 7, 128, 256, 1000, es.len() + 1] {
+        seek_matches_fold(&es, every);
+    }
+}
+
+fn seek_matches_fold(es: &[pm2_incident::incident::Entry], every: usize) {
+    let replay = Replay::new(es.to_vec(), every);
     let mut rng = 0x9e3779b97f4a7c15u64;
-    let mut points = vec![0, 1, 127, 128, 129, es.len() - 1, es.len()];
+    let mut points = vec![0, 1, every - 1, every, every + 1, es.len() - 1, es.len()];
     for _ in 0..25 {
         rng ^= rng << 13;
         rng ^= rng >> 7;
@@ -253,13 +261,26 @@ fn apply_one_by_one_equals_fold_and_replay_seeks_to_any_event() {
     }
     let mut cursor = Cursor::default();
     for n in points {
-        assert_eq!(replay.state_at(n), fold(&es[..n]), "state after {n} events");
+        let n = n.min(es.len());
+        assert_eq!(
+            replay.state_at(n),
+            fold(&es[..n]),
+            "every {every}: state after {n} events"
+        );
         // Scrubbing: jump there, then step forward and back one event at a time.
         replay.seek(&mut cursor, n);
-        assert_eq!(cursor.state(), &fold(&es[..n]));
+        assert_eq!(cursor.state(), &fold(&es[..n]), "every {every}");
         replay.seek(&mut cursor, n + 1);
-        assert_eq!(cursor.state(), &fold(&es[..(n + 1).min(es.len())]));
+        assert_eq!(
+            cursor.state(),
+            &fold(&es[..(n + 1).min(es.len())]),
+            "every {every}"
+        );
         replay.seek(&mut cursor, n.saturating_sub(1));
-        assert_eq!(cursor.state(), &fold(&es[..n.saturating_sub(1)]));
+        assert_eq!(
+            cursor.state(),
+            &fold(&es[..n.saturating_sub(1)]),
+            "every {every}"
+        );
     }
 }

@@ -226,7 +226,10 @@ fn a_journal_with_steps_before_its_first_observation_opens_at_its_start() {
             event: e.clone(),
         })
         .collect();
-    assert_eq!(pm2_incident::app::replay::opening_position(&entries), 1);
+    let marks = pm2_incident::incident::seek::Replay::new(entries.clone(), 256)
+        .marks()
+        .to_vec();
+    assert_eq!(pm2_incident::app::replay::opening_position(&marks), 1);
     let rb = app.rb.clone();
     let mut replay = App::new(rb, pm2_incident::app::AppMode::Replay, "r", "/", at(0));
     replay.color = false;

@@ -51,6 +51,8 @@ pub enum Msg {
     },
     /// Replay --follow: entries appended to the journal being watched.
     Appended(Vec<crate::incident::event::Entry>),
+    /// Replay: the background indexer's progress (chunks of index, done, failed).
+    Indexed(crate::journal::index::Progress),
     /// The journal could not write: the UI says so and keeps working (empty: writing again).
     JournalError(String),
     /// What became of a communication posted to the webhook.

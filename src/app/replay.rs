@@ -7,8 +7,9 @@ use chrono::Duration;
 
 use super::convert;
 use super::state::{App, AppMode, InputKind, Popup};
-use crate::incident::event::{Entry, Event, Ts};
-use crate::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
+use crate::incident::event::{Entry, Ts};
+use crate::incident::seek::{Cursor, Kind, Mark, Replay, DEFAULT_CHECKPOINT_EVERY};
+use crate::journal::index::Progress;
 
 pub struct ReplayState {
     pub replay: Replay,
@@ -21,20 +22,31 @@ pub struct ReplayState {
     /// Watching a journal someone is still writing: stay at the end as it grows.
     pub follow: bool,
     pub last_search: Option<String>,
+    /// Background indexing: (bytes read, file size) until the whole file is indexed.
+    pub indexing: Option<(u64, u64)>,
+    /// A jump past what is indexed yet: taken as soon as the index reaches it.
+    pub pending_seek: Option<usize>,
 }
 
 pub const SPEEDS: [u32; 5] = [1, 5, 10, 30, 60];
 
 impl ReplayState {
     pub fn new(entries: Vec<Entry>, follow: bool) -> ReplayState {
+        ReplayState::over(Replay::new(entries, DEFAULT_CHECKPOINT_EVERY), follow)
+    }
+
+    /// A replay whose index may still be growing (chunks arrive as `Msg::Indexed`).
+    pub fn over(replay: Replay, follow: bool) -> ReplayState {
         ReplayState {
-            replay: Replay::new(entries, DEFAULT_CHECKPOINT_EVERY),
+            replay,
             cursor: Cursor::default(),
             playing: false,
             speed: 1,
             clock: None,
             follow,
             last_search: None,
+            indexing: None,
+            pending_seek: None,
         }
     }
 
@@ -53,32 +65,52 @@ impl ReplayState {
     /// Time of the last event applied.
     pub fn time(&self) -> Option<Ts> {
         let p = self.pos();
+        let marks = self.replay.marks();
         if p == 0 {
-            self.replay.entries().first().map(|e| e.ts)
+            marks.first().map(|m| m.ts)
         } else {
-            self.replay.entries().get(p - 1).map(|e| e.ts)
+            marks.get(p - 1).map(|m| m.ts)
         }
     }
 
-    /// Index just after the next entry (from the cursor) matching `pred`.
-    fn next_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
+    /// Index just after the next event (from the cursor) matching `pred`.
+    fn next_where(&self, pred: impl Fn(usize, &Mark) -> bool) -> Option<usize> {
         self.replay
-            .entries()
+            .marks()
             .iter()
             .enumerate()
             .skip(self.pos())
-            .find(|(_, e)| pred(e))
+            .find(|(i, m)| pred(*i, m))
             .map(|(i, _)| i + 1)
     }
 
-    fn prev_where(&self, pred: impl Fn(&Entry) -> bool) -> Option<usize> {
+    fn prev_where(&self, pred: impl Fn(usize, &Mark) -> bool) -> Option<usize> {
         let before = self.pos().saturating_sub(1);
-        self.replay.entries()[..before]
+        self.replay.marks()[..before]
             .iter()
             .enumerate()
             .rev()
-            .find(|(_, e)| pred(e))
+            .find(|(i, m)| pred(*i, m))
             .map(|(i, _)| i + 1)
+    }
+
+    /// First event at or after `when` (events are in time order), as "after n events".
+    fn at_time(&self, when: Ts, strictly_after: bool) -> usize {
+        let marks = self.replay.marks();
+        let i = marks.partition_point(|m| {
+            if strictly_after {
+                m.ts <= when
+            } else {
+                m.ts < when
+            }
+        });
+        if strictly_after {
+            i
+        } else if i < marks.len() {
+            i + 1
+        } else {
+            marks.len()
+        }
     }
 }
 
@@ -102,24 +134,15 @@ pub const NO_OBSERVATION: &str = "no observation yet";
 
 /// The 1-based cursor position replay opens at: just after the first PM2 observation (or
 /// daemon state) when only the incident's opening precedes it, else the first event.
-pub fn opening_position(entries: &[Entry]) -> usize {
-    let first_obs = entries
-        .iter()
-        .position(|e| matches!(e.event, Event::Pm2Observation(_) | Event::DaemonState(_)));
-    match first_obs {
-        Some(i)
-            if entries[..i]
-                .iter()
-                .all(|e| matches!(e.event, Event::IncidentOpened(_))) =>
-        {
-            i + 1
-        }
+pub fn opening_position(marks: &[Mark]) -> usize {
+    match marks.iter().position(|m| m.kind == Kind::Observation) {
+        Some(i) if marks[..i].iter().all(|m| m.kind == Kind::Opened) => i + 1,
         _ => 1,
     }
 }
 
-fn is_step(e: &Entry) -> bool {
-    matches!(e.event, Event::StepEntered(_))
+fn is_step(_: usize, m: &Mark) -> bool {
+    m.kind == Kind::Step
 }
 
 impl App {
@@ -127,10 +150,15 @@ impl App {
     /// when nothing but the opening comes before it (a raw dump, a journal that starts by
     /// reading PM2), since nothing is known before an observation.
     pub fn start_replay(&mut self, entries: Vec<Entry>, follow: bool) {
+        self.start_replay_over(ReplayState::new(entries, follow));
+    }
+
+    /// Open a replay whose index may still be arriving: at its first event (or, following, at
+    /// the end of what is indexed).
+    pub fn start_replay_over(&mut self, mut r: ReplayState) {
         self.mode = AppMode::Replay;
-        let opening = opening_position(&entries);
-        let mut r = ReplayState::new(entries, follow);
-        let end = if follow {
+        let opening = opening_position(r.replay.marks());
+        let end = if r.follow {
             r.len()
         } else {
             opening.min(r.len())
@@ -138,6 +166,60 @@ impl App {
         r.replay.seek(&mut r.cursor, end);
         self.replay = Some(r);
         self.sync_from_cursor();
+    }
+
+    /// Background indexing progress (a file being read, or a followed journal growing).
+    pub fn replay_indexed(&mut self, p: Progress) {
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
+        match p {
+            Progress::Chunk {
+                chunk,
+                bytes_done,
+                bytes_total,
+            } => {
+                let at_end = r.pos() == r.len();
+                r.replay.extend(*chunk);
+                if r.indexing.is_some() || bytes_done < bytes_total {
+                    r.indexing = Some((bytes_done, bytes_total));
+                }
+                let target = match r.pending_seek {
+                    Some(n) if n <= r.len() => {
+                        r.pending_seek = None;
+                        Some(n)
+                    }
+                    Some(_) => None,
+                    None if at_end && r.follow => Some(r.len()),
+                    None => None,
+                };
+                if let Some(n) = target {
+                    r.replay.seek(&mut r.cursor, n);
+                    r.clock = r.time();
+                    self.sync_from_cursor();
+                }
+            }
+            Progress::Done(out) => {
+                r.indexing = None;
+                if let Some(n) = r.pending_seek.take() {
+                    let n = n.min(r.len());
+                    r.replay.seek(&mut r.cursor, n);
+                    self.sync_from_cursor();
+                }
+                if let Some(p) = out.problems.first() {
+                    self.flash = Some(format!(
+                        "journal: {} problem(s); first: {p}",
+                        out.problems.len()
+                    ));
+                }
+            }
+            Progress::Failed(e) => {
+                r.indexing = None;
+                r.pending_seek = None;
+                self.flash = Some(format!("indexing stopped: {e}"));
+            }
+        }
+        self.dirty = true;
     }
 
     /// New entries of a journal being written (replay --follow).
@@ -161,6 +243,13 @@ impl App {
         let Some(r) = self.replay.as_mut() else {
             return;
         };
+        if n > r.len() && r.indexing.is_some() {
+            // Not indexed yet: go there when the index reaches it, meanwhile as far as known.
+            r.pending_seek = Some(n);
+            self.flash = Some(format!(
+                "indexing: event {n} not read yet; jumping when it is"
+            ));
+        }
         let n = n.clamp(1.min(r.len()), r.len());
         r.replay.seek(&mut r.cursor, n);
         r.clock = r.time();
@@ -172,16 +261,13 @@ impl App {
             return;
         };
         let pos = r.pos();
-        let phase_of = |app: &App, e: &Entry| -> Option<String> {
-            match &e.event {
-                Event::StepEntered(s) => app
-                    .rb
-                    .procedure
-                    .steps()
-                    .find(|(_, st)| *st.id.get_ref() == s.step)
-                    .map(|(p, _)| p.id.get_ref().clone()),
-                _ => None,
-            }
+        let phase_of = |app: &App, i: usize| -> Option<String> {
+            let step = r.replay.step_at(i)?;
+            app.rb
+                .procedure
+                .steps()
+                .find(|(_, st)| *st.id.get_ref() == step)
+                .map(|(p, _)| p.id.get_ref().clone())
         };
         let target = match m {
             ReplayMove::Next => Some(pos + 1),
@@ -189,27 +275,30 @@ impl App {
             ReplayMove::NextStep => r.next_where(is_step),
             ReplayMove::PrevStep => r.prev_where(is_step),
             ReplayMove::NextPhase | ReplayMove::PrevPhase => {
-                let current = r.replay.entries()[..pos]
-                    .iter()
+                let current = r
+                    .replay
+                    .steps()
                     .rev()
-                    .find_map(|e| phase_of(self, e));
-                let differs = |e: &Entry| phase_of(self, e).is_some_and(|p| Some(p) != current);
+                    .filter(|(i, _)| *i < pos)
+                    .find_map(|(i, _)| phase_of(self, i));
+                let differs = |i: usize, m: &Mark| {
+                    m.kind == Kind::Step && phase_of(self, i).is_some_and(|p| Some(p) != current)
+                };
                 if m == ReplayMove::NextPhase {
                     r.next_where(differs)
                 } else {
                     r.prev_where(differs)
                 }
             }
-            ReplayMove::NextDecision => r.next_where(|e| {
-                matches!(
-                    e.event,
-                    Event::SeverityDecided(_) | Event::SeverityProposed(_)
-                )
+            ReplayMove::NextDecision => r.next_where(|_, m| {
+                matches!(m.kind, Kind::SeverityDecided | Kind::SeverityProposed)
             }),
-            ReplayMove::NextCommand => r.next_where(|e| {
-                matches!(e.event, Event::CommandStarted(_) | Event::GuardRefused(_))
-            }),
+            ReplayMove::NextCommand => {
+                r.next_where(|_, m| matches!(m.kind, Kind::Command | Kind::Refused))
+            }
             ReplayMove::Start => Some(1),
+            // While indexing, the end is not known yet: go there when it is.
+            ReplayMove::End if r.indexing.is_some() => Some(usize::MAX),
             ReplayMove::End => Some(r.len()),
         };
         match target {
@@ -225,9 +314,9 @@ impl App {
         };
         let first = r
             .replay
-            .entries()
+            .marks()
             .first()
-            .map(|e| e.ts)
+            .map(|m| m.ts)
             .ok_or("empty journal")?;
         let when: Ts = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
             t.with_timezone(&chrono::Utc)
@@ -241,13 +330,7 @@ impl App {
             }
             d
         };
-        let n = r
-            .replay
-            .entries()
-            .iter()
-            .position(|e| e.ts >= when)
-            .map(|i| i + 1)
-            .unwrap_or(r.len());
+        let n = r.at_time(when, false);
         self.replay_seek(n);
         Ok(())
     }
@@ -259,13 +342,25 @@ impl App {
         };
         r.last_search = Some(needle.to_string());
         let lower = needle.to_lowercase();
-        let hit = r.next_where(|e| {
-            let o = e.event.to_object();
-            serde_json::Value::Object(o)
-                .to_string()
-                .to_lowercase()
-                .contains(&lower)
-        });
+        // Events are read back from the journal in batches: search is the one move that reads
+        // (and decodes) what it passes over.
+        let mut hit = None;
+        let mut from = r.pos();
+        while hit.is_none() && from < r.len() {
+            let to = (from + 4096).min(r.len());
+            hit = r
+                .replay
+                .read(from, to)
+                .iter()
+                .position(|e| {
+                    serde_json::Value::Object(e.event.to_object())
+                        .to_string()
+                        .to_lowercase()
+                        .contains(&lower)
+                })
+                .map(|i| from + i + 1);
+            from = to;
+        }
         match hit {
             Some(n) => self.replay_seek(n),
             None => self.flash = Some(format!("`{needle}` not found after the cursor")),
@@ -283,13 +378,8 @@ impl App {
         let clock = r.clock.or(r.time()).unwrap_or_else(chrono::Utc::now)
             + Duration::seconds(real_secs * r.speed as i64);
         r.clock = Some(clock);
-        let n = r
-            .replay
-            .entries()
-            .iter()
-            .position(|e| e.ts > clock)
-            .unwrap_or(r.len());
-        if n >= r.len() {
+        let n = r.at_time(clock, true);
+        if n >= r.len() && r.indexing.is_none() {
             r.playing = false;
         }
         let n = n.max(r.pos());

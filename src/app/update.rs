@@ -29,6 +29,7 @@ impl App {
                 self.dirty = true;
             }
             Msg::Appended(entries) => self.replay_append(entries),
+            Msg::Indexed(p) => self.replay_indexed(p),
             Msg::Pm2(snap) => self.on_pm2(snap),
             Msg::Deploys(d) => {
                 self.deploys = Some(d);

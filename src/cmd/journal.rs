@@ -1,6 +1,6 @@
 //! Handlers for `pm2-incident verify FILE` and `pm2-incident report FILE [-o OUT.md]`.
 use crate::incident::{fold, report};
-use crate::journal::import::{load_any, Loaded};
+use crate::journal::import::load_any;
 use crate::journal::paths::create_private;
 use std::io::Write;
 use std::path::Path;
@@ -39,19 +39,34 @@ pub fn verify(path: &Path, head: Option<&str>) -> i32 {
 /// `allow_tampered`; the report of an intact journal starts with its head.
 pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
     let shown = crate::sanitize::escape_line(&path.display().to_string()).into_owned();
-    let loaded = match load_any(path) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "pm2-incident report: {}",
-                crate::sanitize::escape_line(&e.to_string())
-            );
-            return 2;
-        }
+    let fail = |e: crate::journal::JournalError| {
+        eprintln!(
+            "pm2-incident report: {}",
+            crate::sanitize::escape_line(&e.to_string())
+        );
+        2
+    };
+    // A journal is folded while it streams (memory flat in its length); a dump is one reading.
+    let dump = match crate::journal::scan::is_jlist_dump(path) {
+        Ok(d) => d,
+        Err(e) => return fail(e),
     };
     let mut md = String::new();
     let mut tampered = false;
-    if let Loaded::Journal(r) = &loaded {
+    if dump {
+        let loaded = match load_any(path) {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
+        md.push_str(&report::render(&fold(loaded.entries())));
+    } else {
+        let (inc, r) = match crate::journal::scan::fold_path(
+            path,
+            crate::journal::scan::ScanOptions::default(),
+        ) {
+            Ok(x) => x,
+            Err(e) => return fail(e),
+        };
         for p in &r.problems {
             eprintln!("pm2-incident report: warning: {shown}: {p}");
         }
@@ -61,12 +76,10 @@ pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
                 t.line
             );
         }
-        md.push_str(&tamper_warning(r));
+        md.push_str(&tamper_warning(&r));
         tampered = !r.problems.is_empty();
-    }
-    md.push_str(&report::render(&fold(loaded.entries())));
-    if let Loaded::Journal(r) = &loaded {
-        md.push_str(&head_section(r));
+        md.push_str(&report::render(&inc));
+        md.push_str(&head_section(&r, inc.events as usize));
     }
     let written = match out {
         None => std::io::stdout()
@@ -102,8 +115,16 @@ fn tamper_warning(r: &crate::journal::ReadOutcome) -> String {
 }
 
 /// The journal's head at the end of the report: what a later `verify --head` must find.
-fn head_section(r: &crate::journal::ReadOutcome) -> String {
-    let head = crate::journal::reader::Head::of(r);
+fn head_section(r: &crate::journal::ReadOutcome, events: usize) -> String {
+    let unreadable = r
+        .problems
+        .iter()
+        .filter(|p| matches!(p.kind, crate::journal::reader::ProblemKind::Unreadable(_)))
+        .count();
+    let head = crate::journal::reader::Head {
+        lines: events + unreadable,
+        hash: r.last_hash.clone(),
+    };
     format!(
         "\n### Journal integrity\n\nJournal head: {head}. Check the journal against it with \
          `pm2-incident verify --head {} FILE`.\n",

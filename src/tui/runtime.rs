@@ -44,10 +44,10 @@ pub struct LiveWorld {
 /// Where observations come from and where commands go.
 pub enum World {
     Live(LiveWorld),
-    /// A recorded journal; with `follow`, the file is watched for new events.
+    /// A recorded journal; its index (and, following, what is appended) arrives from the
+    /// background indexer started by `cmd::replay`.
     Replay {
-        follow: Option<PathBuf>,
-        known: usize,
+        progress: Option<std::sync::mpsc::Receiver<crate::journal::index::Progress>>,
     },
     /// A training drill: the simulator answers for PM2 and health; commands run with
     /// the drill's shims first on PATH and nothing else in their environment.
@@ -81,39 +81,23 @@ fn spawn_workers(app: &App, world: &World, tx: &Sender<Msg>) -> Workers {
         }
         World::Live(live) => spawn_live(app, live, tx),
         World::Drill(env) => spawn_drill(env.clone(), tx),
-        World::Replay { follow, known } => {
-            if let Some(path) = follow.clone() {
-                spawn_follow(path, *known, tx.clone());
-            }
-            Workers {
-                refresh_pm2: None,
-                refresh_health: None,
-                cancels: HashMap::new(),
-            }
-        }
+        World::Replay { .. } => Workers {
+            refresh_pm2: None,
+            refresh_health: None,
+            cancels: HashMap::new(),
+        },
     }
 }
 
-/// Tail a journal another responder is writing: new complete lines become entries.
-fn spawn_follow(path: PathBuf, mut known: usize, tx: Sender<Msg>) {
-    spawn_named("follow", move || {
-        let mut last_len = 0u64;
-        loop {
-            std::thread::sleep(Duration::from_millis(500));
-            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            if len == last_len {
-                continue;
-            }
-            last_len = len;
-            let Ok(out) = crate::journal::read(&path) else {
-                continue;
-            };
-            if out.entries.len() > known {
-                let new = out.entries[known..].to_vec();
-                known = out.entries.len();
-                if tx.send(Msg::Appended(new)).is_err() {
-                    return;
-                }
+/// Forwards the replay indexer's progress into the loop (it stops when the app is gone).
+fn spawn_index_forward(
+    rx: std::sync::mpsc::Receiver<crate::journal::index::Progress>,
+    tx: Sender<Msg>,
+) {
+    spawn_named("index-forward", move || {
+        for p in rx {
+            if tx.send(Msg::Indexed(p)).is_err() {
+                return;
             }
         }
     });
@@ -426,6 +410,12 @@ pub fn run<B: Backend>(
 ) -> i32 {
     let (tx, rx) = mpsc::channel::<Msg>();
     let journal = writer.map(|w| spawn_journal(w, tx.clone()));
+    let mut world = world;
+    if let World::Replay { progress } = &mut world {
+        if let Some(rx) = progress.take() {
+            spawn_index_forward(rx, tx.clone());
+        }
+    }
     let mut workers = spawn_workers(&app, &world, &tx);
     let input_tx = tx.clone();
     spawn_named("input", move || loop {
@@ -502,9 +492,14 @@ pub fn run<B: Backend>(
             break;
         }
         // Short enough that a signal (TERM, HUP, TSTP) is acted on promptly.
-        let wait = next_tick
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(200));
+        // Nothing waits while there is something to draw: the first frame is drawn at once.
+        let wait = if app.dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            next_tick
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(200))
+        };
         let mut msgs = Vec::new();
         match rx.recv_timeout(wait) {
             Ok(m) => msgs.push(m),

@@ -102,8 +102,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             format!("‖ {}x", r.speed)
         };
         let follow = if r.follow { " follow" } else { "" };
+        // While the file is still being indexed, the count is "so far" and a gauge says how far.
+        let (more, gauge) = match r.indexing {
+            Some((done, total)) => (
+                "+",
+                format!(
+                    "  indexing {}%",
+                    (done.saturating_mul(100) / total.max(1)).min(99)
+                ),
+            ),
+            None => ("", String::new()),
+        };
         spans.push(Span::styled(
-            format!("  {t} UTC  event {}/{}  {play}{follow}", r.pos(), r.len()),
+            format!(
+                "  {t} UTC  event {}/{}{more}  {play}{follow}{gauge}",
+                r.pos(),
+                r.len()
+            ),
             th.accent(),
         ));
     }

@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::incident::event::Event;
+use crate::incident::seek::Kind;
 
 pub const HEIGHT: u16 = 6;
 
@@ -17,8 +17,9 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
     let Some(r) = &app.replay else {
         return (vec![], vec![], vec![], None);
     };
-    let entries = r.replay.entries();
-    let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+    // Per event, the index already holds what the strip needs (no event is read here).
+    let marks = r.replay.marks();
+    let (Some(first), Some(last)) = (marks.first(), marks.last()) else {
         return (vec![], vec![], vec![], None);
     };
     let span = (last.ts - first.ts).num_milliseconds().max(1) as f64;
@@ -28,33 +29,30 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
     };
     let mut online = vec![0u64; width];
     let mut down = vec![false; width];
-    let mut marks = vec![' '; width];
+    let mut marks_line = vec![' '; width];
     let mut current_online = 0u64;
-    let mut failing: std::collections::BTreeMap<String, bool> = Default::default();
+    let mut failing = false;
     let mut last_col = 0;
-    for e in entries {
-        let c = col(e.ts).min(width - 1);
+    for m in marks {
+        let c = col(m.ts).min(width - 1);
         // Carry the last known values across empty columns.
         for k in last_col..c {
             online[k + 1] = online[k + 1].max(current_online);
-            down[k + 1] |= failing.values().any(|d| *d);
+            down[k + 1] |= failing;
         }
         last_col = c;
-        match &e.event {
-            Event::Pm2Observation(o) => {
-                current_online = o.processes.iter().filter(|p| p.is_online()).count() as u64
-            }
-            Event::HealthResult(h) => {
-                failing.insert(h.url.clone(), !h.up);
-            }
-            Event::CommandStarted(_) => marks[c] = 'c',
-            Event::GuardRefused(_) => marks[c] = '!',
-            Event::SeverityDecided(_) => marks[c] = 'S',
+        current_online = u64::from(m.online);
+        failing = m.down;
+        match m.kind {
+            Kind::Command => marks_line[c] = 'c',
+            Kind::Refused => marks_line[c] = '!',
+            Kind::SeverityDecided => marks_line[c] = 'S',
             _ => {}
         }
         online[c] = online[c].max(current_online);
-        down[c] |= failing.values().any(|d| *d);
+        down[c] |= failing;
     }
+    let marks = marks_line;
     let cursor = r.time().map(|t| col(t).min(width - 1));
     (online, down, marks, cursor)
 }

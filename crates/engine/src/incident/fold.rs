@@ -163,7 +163,7 @@ pub struct Incident {
     pub current_step: Option<String>,
     pub steps: Vec<StepProgress>,
     pub commands: Log<CommandRecord>,
-    cmd_index: BTreeMap<u64, usize>,
+    cmd_index: super::log::IdIndex,
     pub refusals: Log<Timed<GuardRefused>>,
     /// The latest proposal.
     pub proposed: Option<Timed<SeverityProposed>>,

@@ -74,9 +74,51 @@ impl<'a, T: Clone> IntoIterator for &'a Log<T> {
     }
 }
 
+/// A map from id to position that is cheap to clone, like [`Log`]: frozen segments of `CHUNK`
+/// insertions behind `Arc`, plus an open tail. Lookups search the newest first (output follows
+/// the command it belongs to closely), so a hit is almost always in the tail. A later insert of
+/// the same id wins, as in a plain map.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IdIndex {
+    sealed: Vec<Arc<std::collections::BTreeMap<u64, usize>>>,
+    tail: std::collections::BTreeMap<u64, usize>,
+}
+
+impl IdIndex {
+    pub fn insert(&mut self, id: u64, at: usize) {
+        self.tail.insert(id, at);
+        if self.tail.len() == CHUNK {
+            self.sealed.push(Arc::new(std::mem::take(&mut self.tail)));
+        }
+    }
+
+    pub fn get(&self, id: &u64) -> Option<&usize> {
+        self.tail
+            .get(id)
+            .or_else(|| self.sealed.iter().rev().find_map(|m| m.get(id)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_index_answers_like_a_map_across_segments_and_clones() {
+        let mut ix = IdIndex::default();
+        let mut map = std::collections::BTreeMap::new();
+        for i in 0..2_000u64 {
+            let id = (i * 7919) % 1_500; // repeats: later inserts win
+            ix.insert(id, i as usize);
+            map.insert(id, i as usize);
+        }
+        let snapshot = ix.clone();
+        ix.insert(3, 99_999);
+        for id in 0..1_600u64 {
+            assert_eq!(snapshot.get(&id), map.get(&id), "id {id}");
+        }
+        assert_eq!(ix.get(&3), Some(&99_999));
+    }
 
     #[test]
     fn behaves_like_a_vec_and_clones_share_frozen_chunks() {

@@ -1,11 +1,14 @@
 //! The journal file: append-only JSONL, one event per line, each line chained to the one before
 //! by SHA-256. `line` is the pure format; `writer`, `reader`, `lock` and `import` do the I/O.
 pub mod import;
+pub mod index;
 pub mod line;
 pub mod lock;
 pub mod paths;
 pub mod reader;
+pub mod scan;
 pub mod session;
+pub mod synth;
 pub mod writer;
 
 pub use reader::{read, verify, ReadOutcome};

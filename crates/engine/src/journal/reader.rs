@@ -1,6 +1,6 @@
 //! Reads a journal: tolerant of a torn last line (a crash mid-write), strict about the chain.
 //! Problems are reported with their line number; readable events are still returned.
-use super::line::{decode, hash, GENESIS};
+use super::line::{decode, hash};
 use super::JournalError;
 use crate::incident::event::Entry;
 use std::fmt;
@@ -76,64 +76,24 @@ pub fn read(path: &Path) -> Result<ReadOutcome, JournalError> {
 
 /// Parses journal bytes. Never fails: everything wrong becomes a `Problem` or the torn tail.
 pub fn parse(bytes: &[u8]) -> ReadOutcome {
-    let mut out = ReadOutcome {
-        last_hash: GENESIS.to_string(),
-        ..Default::default()
-    };
-    let mut expected_prev = GENESIS.to_string();
-    let mut expected_seq: Option<u64> = None;
+    let mut chain = super::scan::Chain::default();
+    let mut entries = Vec::new();
     let mut pos = 0usize;
-    let mut lineno = 0usize;
+    let mut torn = None;
     while pos < bytes.len() {
-        lineno += 1;
         let Some(nl) = bytes[pos..].iter().position(|&b| b == b'\n') else {
-            out.torn_tail = Some(TornTail {
-                line: lineno,
+            torn = Some(TornTail {
+                line: chain.lineno() + 1,
                 bytes: bytes.len() - pos,
             });
             break;
         };
         let line = &bytes[pos..pos + nl];
         pos += nl + 1;
-        out.complete_len = pos as u64;
-        let this_hash = hash(line);
-        match decode(line) {
-            Ok(d) => {
-                if d.prev != expected_prev {
-                    out.problems.push(Problem {
-                        line: lineno,
-                        kind: ProblemKind::ChainBroken,
-                    });
-                }
-                let want = expected_seq.unwrap_or(d.seq);
-                if d.seq != want {
-                    out.problems.push(Problem {
-                        line: lineno,
-                        kind: ProblemKind::SeqGap {
-                            expected: want,
-                            found: d.seq,
-                        },
-                    });
-                }
-                expected_seq = Some(d.seq + 1);
-                out.entries.push(Entry {
-                    seq: d.seq,
-                    ts: d.ts,
-                    event: d.event,
-                });
-            }
-            Err(why) => {
-                out.problems.push(Problem {
-                    line: lineno,
-                    kind: ProblemKind::Unreadable(why),
-                });
-                expected_seq = expected_seq.map(|s| s + 1);
-            }
-        }
-        expected_prev = this_hash;
+        entries.extend(chain.link((nl + 1) as u64, hash(line), decode(line)));
     }
-    out.last_hash = expected_prev;
-    out.next_seq = expected_seq.unwrap_or(0);
+    let mut out = chain.finish(torn);
+    out.entries = entries;
     out
 }
 
@@ -259,30 +219,54 @@ pub fn verify(path: &Path) -> Result<Verification, JournalError> {
 }
 
 /// [`verify`], also checking that the line with hash `head` (shown on exit) is still there.
+/// Streams the file: memory stays flat however long the journal is.
 pub fn verify_head(path: &Path, head: Option<&str>) -> Result<Verification, JournalError> {
-    let bytes = crate::safe_fs::read_input(path)?;
-    let r = parse(&bytes);
-    let total = Head::of(&r).lines;
-    let head_check = head.map(|h| match find_line_hash(&bytes, h) {
+    verify_head_with(path, head, super::scan::ScanOptions::default())
+}
+
+/// [`verify_head`] with an explicit thread count for hashing and decoding.
+pub fn verify_head_with(
+    path: &Path,
+    head: Option<&str>,
+    opts: super::scan::ScanOptions,
+) -> Result<Verification, JournalError> {
+    let want = head.map(|h| h.to_ascii_lowercase());
+    let mut found: Option<usize> = None;
+    let mut events = 0usize;
+    let mut unknown_kinds = 0usize;
+    let r = super::scan::scan_path(path, opts, |s| {
+        if found.is_none() && want.as_deref() == Some(s.hash) {
+            found = Some(s.line);
+        }
+        if let Some(e) = &s.entry {
+            events += 1;
+            if matches!(e.event, crate::incident::Event::Unknown(_)) {
+                unknown_kinds += 1;
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    let total = events
+        + r.problems
+            .iter()
+            .filter(|p| matches!(p.kind, ProblemKind::Unreadable(_)))
+            .count();
+    let head_check = want.map(|h| match found {
         Some(line) => HeadCheck::Found {
             line,
             after: total.saturating_sub(line),
         },
-        None => HeadCheck::Missing {
-            hash: h.to_ascii_lowercase(),
-        },
+        None => HeadCheck::Missing { hash: h },
     });
-    drop(bytes);
     Ok(Verification {
-        head: Head::of(&r),
+        head: Head {
+            lines: total,
+            hash: r.last_hash.clone(),
+        },
         head_check,
         path: path.display().to_string(),
-        events: r.entries.len(),
-        unknown_kinds: r
-            .entries
-            .iter()
-            .filter(|e| matches!(e.event, crate::incident::Event::Unknown(_)))
-            .count(),
+        events,
+        unknown_kinds,
         problems: r.problems,
         torn_tail: r.torn_tail,
     })
