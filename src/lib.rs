@@ -12,6 +12,6 @@ pub use pm2_incident_engine::{
 };
 
 pub mod app;
-pub mod cmd;
-pub mod tui;
 pub mod ui;
+pub mod tui;
+pub mod cmd;

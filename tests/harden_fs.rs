@@ -178,7 +178,13 @@ fn journal_directory_writable_by_others_is_refused() {
     assert!(!p.exists() && !lock_path(&p).exists());
     // The CLI says the same and exits non-zero.
     let (code, _, err) = run_within(
-        &["respond", "--journal", p.to_str().unwrap()],
+        &[
+            "respond",
+            "--inventory",
+            "example",
+            "--journal",
+            p.to_str().unwrap(),
+        ],
         &[],
         Duration::from_secs(10),
     );
@@ -237,7 +243,13 @@ fn resume_refuses_a_symlink_and_leaves_it_untouched() {
     assert_eq!(snapshot_of(&real), before);
     assert!(!lock_path(&link).exists());
     let (code, _, err) = run_within(
-        &["respond", "--resume", link.to_str().unwrap()],
+        &[
+            "respond",
+            "--inventory",
+            "example",
+            "--resume",
+            link.to_str().unwrap(),
+        ],
         &[],
         Duration::from_secs(10),
     );
@@ -290,7 +302,7 @@ fn fifo_and_device_inputs_return_at_once_with_an_error() {
         vec!["verify", f],
         vec!["report", f],
         vec!["replay", f],
-        vec!["respond", "--resume", f],
+        vec!["respond", "--inventory", "example", "--resume", f],
         vec!["runbook", "check", "--inventory", f],
         vec!["verify", "/dev/zero"],
         vec!["report", "/dev/zero"],

@@ -97,3 +97,96 @@ fn findings_point_at_the_call() {
     assert_eq!(&src[f[0].offset..f[0].offset + 8], "pm2.stop");
     assert_eq!(f[0].command, "pm2.stop('all', cb)");
 }
+
+#[test]
+fn command_strings_wherever_they_stand() {
+    let cases: &[(&str, Class)] = &[
+        // Script maps and command arrays: something runs them.
+        (
+            "const scripts = { stop: 'pm2 kill', list: 'pm2 ls' };",
+            Class::Dangerous,
+        ),
+        ("const steps = [\"pm2 delete all\"];", Class::Dangerous),
+        (
+            "module.exports = { restart: `pm2 restart ${APP}` };",
+            Class::Caution,
+        ),
+        (
+            "const scripts = { status: 'pm2 status', logs: 'pm2 logs api' };",
+            Class::Safe,
+        ),
+        // Shown or compared, not run.
+        (
+            "console.error('pm2 delete all is forbidden here')",
+            Class::Safe,
+        ),
+        ("if (cmd === 'pm2 kill') refuse();", Class::Safe),
+        ("throw new Error('pm2 stop all failed')", Class::Safe),
+        // split forms and argv arrays
+        ("execa('pm2 delete all'.split(' '))", Class::Dangerous),
+        ("execaSync('pm2', ['stop', 'all'])", Class::Dangerous),
+        ("spawn('pm2', 'restart all'.split(' '))", Class::Dangerous),
+        (
+            "execa('pm2', ['restart', 'flyer-crawler-api'])",
+            Class::Safe,
+        ),
+        (
+            "const c = 'pm2 kill'; execSync(c.split(' ').join(' '))",
+            Class::Dangerous,
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(worst(src), *want, "{src}");
+    }
+}
+
+#[test]
+fn compiled_typescript_and_destructured_api() {
+    let ts = "\"use strict\";\nvar __importDefault = (this && this.__importDefault) || function (m) { return m; };\nObject.defineProperty(exports, \"__esModule\", { value: true });\nconst pm2_1 = __importDefault(require(\"pm2\"));\npm2_1.default.delete(\"all\", () => {});\n";
+    let f = scan(ts, &GuardContext::default());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].class, Class::Dangerous);
+    assert!(ts[f[0].offset..].starts_with("pm2_1.default.delete(\"all\""));
+    assert_eq!(
+        worst("const { delete: del, list } = require('pm2');\ndel('all', cb);"),
+        Class::Dangerous
+    );
+    assert_eq!(
+        worst("import { stop as halt } from 'pm2';\nhalt('all');"),
+        Class::Dangerous
+    );
+    assert_eq!(
+        worst("import * as P from 'pm2';\nP.killDaemon();"),
+        Class::Dangerous
+    );
+    assert_eq!(
+        worst("const { restart } = require('pm2');\nrestart('flyer-crawler-api', cb);"),
+        Class::Safe
+    );
+    assert_eq!(
+        worst("const { delete: del } = require('lodash');\ndel('all');"),
+        Class::Safe,
+        "not the pm2 module"
+    );
+}
+
+/// #18 item 3: escapes before a multi-byte character used to slice inside it.
+#[test]
+fn multibyte_escapes_do_not_panic() {
+    for src in [
+        "const s = \"\\é\";",
+        "const s = '\\é';",
+        "const t = `\\é ${x}`;",
+        "const t = `${é",
+        "const r = /\\é/; exec('pm2 kill')",
+        "exec('pm2 delete \\é')",
+        "'\\",
+        "`\\",
+    ] {
+        let f = scan(src, &GuardContext::default());
+        for x in &f {
+            assert!(src.is_char_boundary(x.offset), "{src}");
+        }
+    }
+    assert_eq!(worst("const r = /\\é/; exec('pm2 kill')"), Class::Dangerous);
+}

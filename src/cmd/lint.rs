@@ -27,6 +27,22 @@ pub struct ContextArgs {
 }
 
 impl ContextArgs {
+    /// Whether names were given (`--known`, `--inventory`, `--scope`).
+    pub fn explicit(&self) -> bool {
+        self.known.is_some() || self.inventory.is_some() || self.scope.is_some()
+    }
+
+    /// For `lint`: files are often other people's code, so the inventory (and
+    /// the runbook's story) applies only when asked for; otherwise findings name
+    /// the file's own apps and say nothing about "the inventory".
+    pub fn lint_context(&self) -> GuardContext {
+        if self.explicit() {
+            self.context()
+        } else {
+            GuardContext::default()
+        }
+    }
+
     /// The names to judge by: `--known`, else the inventory's process names and
     /// globs (so a refusal can name the explicit processes to use instead).
     pub fn context(&self) -> GuardContext {
@@ -88,11 +104,13 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// SARIF 2.1.0 (code-scanning UIs)
+    Sarif,
 }
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct LintArgs {
-    /// Files or directories (workflow YAML, shell scripts, JS/CJS/MJS)
+    /// Files or directories (workflow YAML, shell scripts, JS/TS, Makefiles, package.json)
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format
@@ -112,7 +130,7 @@ pub struct LintArgs {
 /// `lint`: exit 1 when anything is an error (dangerous use, ecosystem mismatch),
 /// 2 when a path cannot be read or `node` cannot load the ecosystem file.
 pub fn lint(args: &LintArgs) -> i32 {
-    lint_with(args, &args.names.context())
+    lint_with(args, &args.names.lint_context())
 }
 
 pub fn lint_with(args: &LintArgs, ctx: &GuardContext) -> i32 {
@@ -161,7 +179,7 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                     let kind = kind.or_else(|| detect_kind(&path, &text));
                     let Some(kind) = kind else {
                         stderr.push_str(&format!(
-                            "{}: skipped: not a workflow, shell script or JS file\n",
+                            "{}: skipped: not a workflow, shell script, JS file, Makefile or package.json\n",
                             path.display()
                         ));
                         continue;
@@ -179,6 +197,10 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                 let source = std::fs::read_to_string(eco).unwrap_or_default();
                 let (expected, exact) = match &args.expect {
                     Some(e) => (e.clone(), true),
+                    // An ecosystem file is this server's: compare with its inventory.
+                    None if ctx.known_processes.is_empty() => {
+                        (args.names.context().known_processes, false)
+                    }
                     None => (ctx.known_processes.clone(), false),
                 };
                 findings.extend(compare_ecosystem(
@@ -216,6 +238,11 @@ pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
                 "problems": problems,
                 "findings": findings,
             });
+            stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
+            stdout.push('\n');
+        }
+        Format::Sarif => {
+            let out = crate::guard::lint::sarif::report(&findings);
             stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
             stdout.push('\n');
         }

@@ -1,7 +1,7 @@
-//! Standard base64 (RFC 4648 section 4, with `=` padding): only what OSC 52 needs, so no
-//! dependency is pulled in for it.
+//! Standard base64 (RFC 4648 section 4, with `=` padding) for OSC 52, from the
+//! `base64` crate; this module keeps the two functions the callers use.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use base64::Engine;
 
 /// Length of the encoding of `n` bytes (padded).
 pub fn encoded_len(n: usize) -> usize {
@@ -9,25 +9,7 @@ pub fn encoded_len(n: usize) -> usize {
 }
 
 pub fn encode(input: &[u8]) -> String {
-    let mut out = String::with_capacity(encoded_len(input.len()));
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        // A chunk of k bytes yields k + 1 significant characters; the rest is padding.
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let six = (n >> (18 - 6 * i)) & 0x3f;
-                out.push(char::from(ALPHABET[six as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    base64::engine::general_purpose::STANDARD.encode(input)
 }
 
 #[cfg(test)]
@@ -38,6 +20,19 @@ mod tests {
     fn lengths_match_the_encoding() {
         for n in 0..10 {
             assert_eq!(encode(&vec![0xa5; n]).len(), encoded_len(n), "n={n}");
+        }
+    }
+
+    #[test]
+    fn rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode(i.as_bytes()), o);
         }
     }
 }

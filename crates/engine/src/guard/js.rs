@@ -65,10 +65,13 @@ pub fn scan(src: &str, ctx: &GuardContext) -> Vec<Finding> {
         .iter()
         .any(|k| src.contains(k));
     let arrays = array_bindings(&toks);
-    let receivers = pm2_receivers(&toks);
+    let api = pm2_bindings(&toks);
     let strings = string_bindings(&toks);
     let mut out = vec![];
     let mut stack: Vec<usize> = vec![];
+    // Source end of the last call judged, so its own string arguments are not
+    // judged a second time as free-standing command strings.
+    let mut covered = 0usize;
     for k in 0..toks.len() {
         match toks[k].tok {
             Tok::Punct(b'(' | b'{' | b'[') => {
@@ -81,8 +84,26 @@ pub fn scan(src: &str, ctx: &GuardContext) -> Vec<Finding> {
             }
             _ => {}
         }
-        let Some(call) = call_at(&toks, k, &receivers, &strings) else {
-            continue;
+        let call = match call_at(&toks, k, &api, &strings) {
+            Some(call) => {
+                covered = covered.max(call.end);
+                call
+            }
+            // A command string not handed straight to an exec call (a script
+            // map `{ stop: 'pm2 kill' }`, an array of commands, a constant).
+            None => match &toks[k].tok {
+                Tok::Str(segs)
+                    if toks[k].pos >= covered
+                        && is_pm2_command(segs)
+                        && !shown_or_compared(&toks, &stack, k) =>
+                {
+                    Call {
+                        segs: segs.clone(),
+                        end: toks[k].end,
+                    }
+                }
+                _ => continue,
+            },
         };
         let mut vars = HashMap::new();
         let mut cmd = String::new();
@@ -107,6 +128,91 @@ pub fn scan(src: &str, ctx: &GuardContext) -> Vec<Finding> {
     out
 }
 
+/// Calls whose string arguments are text to show or compare, not to run.
+const TEXT_FNS: &[&str] = &[
+    "log",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "print",
+    "println",
+    "write",
+    "writeln",
+    "echo",
+    "Error",
+    "TypeError",
+    "assert",
+    "equal",
+    "strictEqual",
+    "deepEqual",
+    "includes",
+    "startsWith",
+    "endsWith",
+    "indexOf",
+    "match",
+    "test",
+    "replace",
+    "replaceAll",
+    "describe",
+    "it",
+    "t",
+    "alert",
+    "confirm",
+    "question",
+    "prompt",
+    "notify",
+    "send",
+    "reply",
+    "json",
+];
+
+/// The string at `k` is an argument of a display/compare call, a comparison
+/// operand or a thrown message: someone reads it, nothing runs it.
+fn shown_or_compared(toks: &[T], stack: &[usize], k: usize) -> bool {
+    let prev = k.checked_sub(1).map(|p| &toks[p].tok);
+    let next = toks.get(k + 1).map(|t| &t.tok);
+    if matches!(prev, Some(Tok::Ident(w)) if w == "throw" || w == "case")
+        || matches!(prev, Some(Tok::Punct(b'=')) if k >= 2 && matches!(toks[k - 2].tok, Tok::Punct(b'=' | b'!')))
+        || matches!(next, Some(Tok::Punct(b'=' | b'!')) if matches!(toks.get(k + 2).map(|t| &t.tok), Some(Tok::Punct(b'='))))
+    {
+        return true;
+    }
+    let Some(&open) = stack.last() else {
+        return false;
+    };
+    toks[open].tok == Tok::Punct(b'(')
+        && open > 0
+        && matches!(&toks[open - 1].tok, Tok::Ident(f) if TEXT_FNS.contains(&f.as_str()))
+}
+
+/// A string whose literal start is a PM2 command line (`pm2 stop all`,
+/// `npx pm2 kill`): judged wherever it stands, since something runs it.
+/// A string bound to a name and run later through `exec(name)` is judged at
+/// that call as well; the string's own finding marks where it is written.
+fn is_pm2_command(segs: &[Seg]) -> bool {
+    match segs.first() {
+        Some(Seg::Lit(s)) => {
+            let t = s.trim_start();
+            let t = t
+                .strip_prefix("npx ")
+                .or_else(|| t.strip_prefix("sudo "))
+                .unwrap_or(t);
+            t.starts_with("pm2 ") && t.split_whitespace().count() >= 2
+        }
+        _ => false,
+    }
+}
+
+/// How a file reaches the PM2 API: module receivers (`pm2`, `const P =
+/// require('pm2')`, compiled TS `pm2_1`) and functions destructured from it
+/// (`const { delete: del } = require('pm2')`, alias → method).
+struct Pm2Bindings {
+    receivers: Vec<String>,
+    functions: HashMap<String, String>,
+}
+
 struct Call {
     segs: Vec<Seg>,
     end: usize,
@@ -116,15 +222,35 @@ struct Call {
 fn call_at(
     toks: &[T],
     k: usize,
-    receivers: &[String],
+    api: &Pm2Bindings,
     strings: &HashMap<String, Vec<Seg>>,
 ) -> Option<Call> {
     let Tok::Ident(name) = &toks[k].tok else {
         return None;
     };
     let open = toks.get(k + 1)?;
-    if EXEC_FNS.contains(&name.as_str()) && open.tok == Tok::Punct(b'(') {
+    // execa('pm2', ['delete', 'all']): program and argument array, like spawn.
+    let argv_form = EXEC_FNS.contains(&name.as_str())
+        && open.tok == Tok::Punct(b'(')
+        && matches!(
+            argument(toks, k + 2).0,
+            [T {
+                tok: Tok::Str(_),
+                ..
+            }]
+        )
+        && toks
+            .get(k + 2 + argument(toks, k + 2).0.len())
+            .map(|t| &t.tok)
+            == Some(&Tok::Punct(b','))
+        && matches!(
+            toks.get(k + 3 + argument(toks, k + 2).0.len())
+                .map(|t| &t.tok),
+            Some(Tok::Punct(b'[')) | Some(Tok::Str(_))
+        );
+    if EXEC_FNS.contains(&name.as_str()) && open.tok == Tok::Punct(b'(') && !argv_form {
         let (arg, _) = argument(toks, k + 2);
+        let arg = strip_split(arg);
         let end = call_end(toks, k + 1);
         // `exec(cmd)` with `const cmd = 'pm2 ...'` earlier in the file.
         if let [T {
@@ -145,7 +271,7 @@ fn call_at(
             end,
         });
     }
-    if SPAWN_FNS.contains(&name.as_str()) && open.tok == Tok::Punct(b'(') {
+    if (SPAWN_FNS.contains(&name.as_str()) || argv_form) && open.tok == Tok::Punct(b'(') {
         let (arg, _) = argument(toks, k + 2);
         let end = call_end(toks, k + 1);
         let [T {
@@ -157,6 +283,21 @@ fn call_at(
         };
         let mut segs = vec![Seg::Lit(quote(&seg_text(prog)))];
         let after = k + 2 + arg.len();
+        // spawn('pm2', 'delete all'.split(' ')): the words of the string.
+        if toks.get(after).map(|t| &t.tok) == Some(&Tok::Punct(b',')) {
+            let (second, _) = argument(toks, after + 1);
+            if second.len() > 1 {
+                if let [T {
+                    tok: Tok::Str(words),
+                    ..
+                }] = strip_split(second)
+                {
+                    segs.push(Seg::Lit(" ".into()));
+                    segs.extend(words.iter().cloned());
+                    return Some(Call { segs, end });
+                }
+            }
+        }
         if toks.get(after).map(|t| &t.tok) == Some(&Tok::Punct(b','))
             && toks.get(after + 1).map(|t| &t.tok) == Some(&Tok::Punct(b'['))
         {
@@ -181,51 +322,65 @@ fn call_at(
         }
         return Some(Call { segs, end });
     }
-    // receiver.method( ... )
-    if receivers.contains(name) && open.tok == Tok::Punct(b'.') {
-        let Tok::Ident(method) = &toks.get(k + 2)?.tok else {
-            return None;
-        };
-        if !API_METHODS.contains(&method.as_str()) || toks.get(k + 3)?.tok != Tok::Punct(b'(') {
+    // receiver.method( ... ), receiver.default.method( ... ) (compiled TS),
+    // or a function destructured from the module: del( ... ).
+    let (method, paren) = if let Some(m) = api.functions.get(name) {
+        if open.tok != Tok::Punct(b'(') {
             return None;
         }
-        let verb = match method.as_str() {
-            "killDaemon" => "kill",
-            "dump" => "save",
-            m => m,
-        };
-        let (arg, _) = argument(toks, k + 4);
-        let end = call_end(toks, k + 3);
-        let mut segs = vec![Seg::Lit(format!("pm2 {verb}"))];
-        match arg {
-            [] => {}
-            [T {
-                tok: Tok::Str(s), ..
-            }] if s.iter().all(|x| matches!(x, Seg::Lit(_))) => {
-                segs.push(Seg::Lit(format!(" {}", quote(&seg_text(s)))));
-            }
-            [T {
-                tok: Tok::Num(n), ..
-            }] => segs.push(Seg::Lit(format!(" {n}"))),
-            // pm2.start({ name, script }): an explicit app definition
-            [T {
-                tok: Tok::Punct(b'{'),
-                ..
-            }, ..]
-                if verb == "start" =>
-            {
-                segs.push(Seg::Lit(" app.config.js".into()))
-            }
-            // Callback-only methods (pm2.killDaemon(cb)) take no target.
-            _ if matches!(verb, "kill" | "save" | "resurrect" | "update") => {}
-            other => {
-                segs.push(Seg::Lit(" ".into()));
-                segs.push(Seg::Expr(expr_text(other)));
-            }
+        (m, k + 1)
+    } else if api.receivers.contains(name) && open.tok == Tok::Punct(b'.') {
+        let mut m = k + 2;
+        if toks.get(m)?.tok == Tok::Ident("default".into())
+            && toks.get(m + 1)?.tok == Tok::Punct(b'.')
+        {
+            m += 2;
         }
-        return Some(Call { segs, end });
+        let Tok::Ident(method) = &toks.get(m)?.tok else {
+            return None;
+        };
+        (method, m + 1)
+    } else {
+        return None;
+    };
+    if !API_METHODS.contains(&method.as_str()) || toks.get(paren)?.tok != Tok::Punct(b'(') {
+        return None;
     }
-    None
+    let verb = match method.as_str() {
+        "killDaemon" => "kill",
+        "dump" => "save",
+        m => m,
+    };
+    let (arg, _) = argument(toks, paren + 1);
+    let end = call_end(toks, paren);
+    let mut segs = vec![Seg::Lit(format!("pm2 {verb}"))];
+    match arg {
+        [] => {}
+        [T {
+            tok: Tok::Str(s), ..
+        }] if s.iter().all(|x| matches!(x, Seg::Lit(_))) => {
+            segs.push(Seg::Lit(format!(" {}", quote(&seg_text(s)))));
+        }
+        [T {
+            tok: Tok::Num(n), ..
+        }] => segs.push(Seg::Lit(format!(" {n}"))),
+        // pm2.start({ name, script }): an explicit app definition
+        [T {
+            tok: Tok::Punct(b'{'),
+            ..
+        }, ..]
+            if verb == "start" =>
+        {
+            segs.push(Seg::Lit(" app.config.js".into()))
+        }
+        // Callback-only methods (pm2.killDaemon(cb)) take no target.
+        _ if matches!(verb, "kill" | "save" | "resurrect" | "update") => {}
+        other => {
+            segs.push(Seg::Lit(" ".into()));
+            segs.push(Seg::Expr(expr_text(other)));
+        }
+    }
+    Some(Call { segs, end })
 }
 
 fn seg_text(s: &[Seg]) -> String {
@@ -491,33 +646,97 @@ fn array_bindings(toks: &[T]) -> HashMap<String, Vec<String>> {
     out
 }
 
-/// Identifiers bound to the pm2 module (plus the conventional `pm2`).
-fn pm2_receivers(toks: &[T]) -> Vec<String> {
-    let mut out = vec!["pm2".to_string(), "PM2".to_string()];
-    let is_pm2 = |t: &T| matches!(&t.tok, Tok::Str(s) if seg_text(s) == "pm2");
+/// `X.split(...)` → `X` (a command string split into argv words is the same command).
+fn strip_split(arg: &[T]) -> &[T] {
+    let Some(sp) = arg
+        .iter()
+        .rposition(|t| t.tok == Tok::Ident("split".into()))
+    else {
+        return arg;
+    };
+    let closes_at_end = sp >= 2
+        && arg[sp - 1].tok == Tok::Punct(b'.')
+        && arg.get(sp + 1).map(|t| &t.tok) == Some(&Tok::Punct(b'('))
+        && arg.last().map(|t| &t.tok) == Some(&Tok::Punct(b')'));
+    if closes_at_end {
+        &arg[..sp - 1]
+    } else {
+        arg
+    }
+}
+
+/// Identifiers bound to the pm2 module (plus the conventional `pm2`), and
+/// functions destructured from it.
+fn pm2_bindings(toks: &[T]) -> Pm2Bindings {
+    let mut b = Pm2Bindings {
+        receivers: vec!["pm2".to_string(), "PM2".to_string()],
+        functions: HashMap::new(),
+    };
+    let is_pm2 =
+        |t: Option<&T>| matches!(t.map(|t| &t.tok), Some(Tok::Str(s)) if seg_text(s) == "pm2");
+    let ident = |t: Option<&T>| match t.map(|t| &t.tok) {
+        Some(Tok::Ident(x)) => Some(x.clone()),
+        _ => None,
+    };
     for k in 0..toks.len() {
-        // X = require('pm2')
-        if k + 4 < toks.len()
-            && toks[k + 1].tok == Tok::Punct(b'=')
-            && toks[k + 2].tok == Tok::Ident("require".into())
-            && is_pm2(&toks[k + 4])
+        let word = |w: &str| toks[k].tok == Tok::Ident(w.into());
+        // require('pm2') / import('pm2'), possibly wrapped (`__importDefault(require("pm2"))`):
+        // the binding is the `X =` or `{ a: b } =` that starts the statement.
+        if (word("require") || word("import"))
+            && toks.get(k + 1).map(|t| &t.tok) == Some(&Tok::Punct(b'('))
+            && is_pm2(toks.get(k + 2))
         {
-            if let Tok::Ident(x) = &toks[k].tok {
-                out.push(x.clone());
+            let mut j = k;
+            while j > 0 && !matches!(toks[j - 1].tok, Tok::Punct(b'=' | b';')) {
+                j -= 1;
+            }
+            if j >= 2 && toks[j - 1].tok == Tok::Punct(b'=') {
+                if let Some(x) = ident(toks.get(j - 2)) {
+                    b.receivers.push(x);
+                } else if toks[j - 2].tok == Tok::Punct(b'}') {
+                    destructured(toks, j - 2, ":", &mut b.functions);
+                }
             }
         }
-        // import X from 'pm2'
-        if k + 3 < toks.len()
-            && toks[k].tok == Tok::Ident("import".into())
-            && toks[k + 2].tok == Tok::Ident("from".into())
-            && is_pm2(&toks[k + 3])
-        {
-            if let Tok::Ident(x) = &toks[k + 1].tok {
-                out.push(x.clone());
+        // import X from 'pm2' / import * as X from 'pm2' / import { a as b } from 'pm2'
+        if word("from") && is_pm2(toks.get(k + 1)) {
+            if let Some(x) = ident(toks.get(k.wrapping_sub(1))) {
+                b.receivers.push(x);
+            } else if k > 0 && toks[k - 1].tok == Tok::Punct(b'}') {
+                destructured(toks, k - 1, "as", &mut b.functions);
             }
         }
     }
-    out
+    b.functions.retain(|_, m| API_METHODS.contains(&m.as_str()));
+    b
+}
+
+/// `{ a, b: c }` (or `{ a, b as c }`) ending at token `close`: local name → method.
+fn destructured(toks: &[T], close: usize, rename: &str, out: &mut HashMap<String, String>) {
+    let Some(open) = toks[..close]
+        .iter()
+        .rposition(|t| t.tok == Tok::Punct(b'{'))
+    else {
+        return;
+    };
+    for item in toks[open + 1..close].split(|t| t.tok == Tok::Punct(b',')) {
+        let words: Vec<String> = item
+            .iter()
+            .filter_map(|t| match &t.tok {
+                Tok::Ident(x) if x != rename => Some(x.clone()),
+                _ => None,
+            })
+            .collect();
+        match words.as_slice() {
+            [m] => {
+                out.insert(m.clone(), m.clone());
+            }
+            [m, local] => {
+                out.insert(local.clone(), m.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 fn tokenize(src: &str) -> Vec<T> {
@@ -549,7 +768,9 @@ fn tokenize(src: &str) -> Vec<T> {
                 let mut class = false;
                 while i < b.len() && b[i] != b'\n' {
                     match b[i] {
-                        b'\\' => i += 1,
+                        b'\\' => {
+                            i += src[i + 1..].chars().next().map_or(0, char::len_utf8);
+                        }
                         b'[' => class = true,
                         b']' => class = false,
                         b'/' if !class => break,
@@ -572,9 +793,10 @@ fn tokenize(src: &str) -> Vec<T> {
                 i += 1;
                 while i < b.len() && b[i] != c && b[i] != b'\n' {
                     if b[i] == b'\\' && i + 1 < b.len() {
-                        i += 1;
-                        s.push(unescape(b[i]));
-                        i += 1;
+                        // The escaped character may be several bytes long.
+                        let e = src[i + 1..].chars().next().unwrap_or('\u{fffd}');
+                        s.push(unescape(e));
+                        i += 1 + e.len_utf8();
                         continue;
                     }
                     let ch = src[i..].chars().next().unwrap_or('\u{fffd}');
@@ -636,11 +858,11 @@ fn tokenize(src: &str) -> Vec<T> {
     out
 }
 
-fn unescape(c: u8) -> char {
+fn unescape(c: char) -> char {
     match c {
-        b'n' => '\n',
-        b't' => '\t',
-        other => other as char,
+        'n' => '\n',
+        't' => '\t',
+        other => other,
     }
 }
 
@@ -656,8 +878,9 @@ fn template(src: &str, mut i: usize) -> (Vec<Seg>, usize) {
                 break;
             }
             b'\\' if i + 1 < b.len() => {
-                lit.push(unescape(b[i + 1]));
-                i += 2;
+                let e = src[i + 1..].chars().next().unwrap_or('\u{fffd}');
+                lit.push(unescape(e));
+                i += 1 + e.len_utf8();
             }
             b'$' if b.get(i + 1) == Some(&b'{') => {
                 if !lit.is_empty() {
@@ -674,9 +897,9 @@ fn template(src: &str, mut i: usize) -> (Vec<Seg>, usize) {
                     }
                     i += 1;
                 }
-                segs.push(Seg::Expr(
-                    src[s..i.saturating_sub(1).max(s)].trim().to_string(),
-                ));
+                // Unterminated `${` runs to the end of the text (no `}` to drop).
+                let e = if depth == 0 { i - 1 } else { i };
+                segs.push(Seg::Expr(src[s..e.max(s)].trim().to_string()));
             }
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('\u{fffd}');

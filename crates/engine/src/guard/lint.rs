@@ -4,12 +4,21 @@
 //! workflow-review rules (test deploys filter by `-test`, production deletions
 //! use an explicit list).
 
+mod located;
+pub mod make;
+pub mod npm;
+pub mod sarif;
+pub mod yaml;
+
 use std::collections::HashMap;
 use std::path::Path;
+
+pub use located::Located;
 
 use super::classify::analyze;
 use super::js;
 use super::names::matches_any;
+use super::pm2::PM2_TARGET_VERBS;
 use super::verdict::{Class, Finding, GuardContext};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +26,10 @@ pub enum FileKind {
     Workflow,
     Shell,
     Js,
+    /// Makefile recipes (tab-indented lines) are shell.
+    Makefile,
+    /// package.json: each `scripts` value is shell.
+    PackageJson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,6 +84,12 @@ impl LintFinding {
 /// Which kind of file this is, by name and (for extensionless files) shebang.
 pub fn detect_kind(path: &Path, content: &str) -> Option<FileKind> {
     let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    if matches!(name.as_str(), "makefile" | "gnumakefile") || name.ends_with(".mk") {
+        return Some(FileKind::Makefile);
+    }
+    if name == "package.json" {
+        return Some(FileKind::PackageJson);
+    }
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     match ext {
         "yml" | "yaml" => Some(FileKind::Workflow),
@@ -94,32 +113,6 @@ pub fn detect_kind(path: &Path, content: &str) -> Option<FileKind> {
     }
 }
 
-/// A piece of shell or JS inside a file, with where each of its lines came from.
-struct Chunk {
-    text: String,
-    /// Per chunk line: (1-based file line, 0-based char column of its first char).
-    lines: Vec<(usize, usize)>,
-}
-
-impl Chunk {
-    fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor(&self.text, offset)];
-        let idx = before.matches('\n').count();
-        let line_start = before.rfind('\n').map(|p| p + 1).unwrap_or(0);
-        let col = before[line_start..].chars().count();
-        let (l, c) = self.lines.get(idx).copied().unwrap_or((1, 0));
-        (l, c + col + 1)
-    }
-}
-
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// Lint one file's text. `label` is the path shown in findings (and whose name
 /// decides whether the workflow-review rules see a test or production deploy).
 pub fn lint_text(
@@ -128,60 +121,215 @@ pub fn lint_text(
     kind: FileKind,
     ctx: &GuardContext,
 ) -> Vec<LintFinding> {
+    let mut out = vec![];
+    // package.json: the script name of each chunk (for `npm run` chains).
+    let mut script_names: Vec<Option<String>> = vec![];
     let chunks = match kind {
-        FileKind::Workflow => yaml_chunks(content),
-        FileKind::Shell | FileKind::Js => vec![Chunk {
-            text: content.to_string(),
-            lines: (1..=content.lines().count().max(1))
-                .map(|l| (l, 0))
-                .collect(),
-        }],
+        FileKind::Workflow | FileKind::PackageJson => {
+            let select = if kind == FileKind::Workflow {
+                yaml::Select::Workflow
+            } else {
+                yaml::Select::NpmScripts
+            };
+            let (keyed, err) = yaml::keyed_pieces(content, select);
+            if kind == FileKind::PackageJson {
+                script_names = keyed.iter().map(|(k, _)| k.clone()).collect();
+            }
+            let mut pieces: Vec<Located> = keyed.into_iter().map(|(_, p)| p).collect();
+            if let Some(e) = err {
+                out.push(parse_error(label, &e));
+                // Past the error the structure is unknown: read the rest line by
+                // line (the finding above says the file was not fully parsed).
+                if kind == FileKind::Workflow {
+                    pieces.extend(
+                        yaml_chunks(content)
+                            .into_iter()
+                            .filter(|c| !c.text.trim().is_empty() && c.position(0).0 >= e.line),
+                    );
+                }
+            }
+            pieces
+        }
+        FileKind::Makefile => vec![make::recipes(content)],
+        FileKind::Shell | FileKind::Js => vec![Located::whole(content)],
     };
     let deploy = deploy_kind(label);
-    let mut out = vec![];
-    for chunk in &chunks {
-        let findings = match kind {
-            FileKind::Js => js::scan(&chunk.text, ctx),
-            _ => analyze(&chunk.text, ctx, &HashMap::new()),
-        };
-        for f in findings {
-            let (line, col) = chunk.position(f.offset);
-            if let Some(r) = review(&f, deploy) {
-                out.push(LintFinding {
-                    file: label.into(),
-                    line,
-                    col,
-                    severity: Severity::Warning,
-                    class: Class::Caution,
-                    rule: r.0,
-                    message: r.1,
-                    command: f.command.clone(),
-                    safe_alternative: None,
-                });
+    let found: Vec<(&Located, Finding)> = chunks
+        .iter()
+        .flat_map(|chunk| {
+            let findings = match kind {
+                FileKind::Js => js::scan(&chunk.text, ctx),
+                _ => analyze(&chunk.text, ctx, &HashMap::new()),
+            };
+            findings.into_iter().map(move |f| (chunk, f))
+        })
+        .collect();
+    if !script_names.is_empty() {
+        out.extend(npm_chains(label, &chunks, &script_names, &found));
+    }
+    // Without an inventory the advice names the apps this file itself works with.
+    let own = if ctx.known_processes.is_empty() {
+        own_names(found.iter().map(|(_, f)| f))
+    } else {
+        vec![]
+    };
+    for (chunk, mut f) in found {
+        if !own.is_empty() && f.class != Class::Safe && f.safe_alternative.is_some() {
+            // `kill` has no targets: the guard's alternative for it is a restart.
+            let verb = match f.verb.as_deref() {
+                Some("kill") => Some("restart"),
+                Some(v) if PM2_TARGET_VERBS.contains(&v) => Some(v),
+                _ => None,
+            };
+            if let Some(verb) = verb {
+                f.safe_alternative = Some(format!(
+                    "name the apps this file deploys: `pm2 {verb} {}`",
+                    own.join(" ")
+                ));
             }
-            if f.class == Class::Safe {
-                continue;
-            }
+        }
+        let (line, col) = chunk.position(f.offset);
+        if let Some(r) = review(&f, deploy) {
             out.push(LintFinding {
                 file: label.into(),
                 line,
                 col,
-                severity: if f.class == Class::Dangerous {
-                    Severity::Error
-                } else {
-                    Severity::Warning
-                },
-                class: f.class,
-                rule: "guard",
-                message: format!("{}: {}", f.class, f.reason),
-                command: f.command,
-                safe_alternative: f.safe_alternative,
+                severity: Severity::Warning,
+                class: Class::Caution,
+                rule: r.0,
+                message: r.1,
+                command: f.command.clone(),
+                safe_alternative: None,
             });
         }
+        if f.class == Class::Safe {
+            continue;
+        }
+        out.push(LintFinding {
+            file: label.into(),
+            line,
+            col,
+            severity: if f.class == Class::Dangerous {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            class: f.class,
+            rule: "guard",
+            message: format!("{}: {}", f.class, f.reason),
+            command: f.command,
+            safe_alternative: f.safe_alternative,
+        });
     }
     out.sort_by_key(|f| (f.line, f.col));
     out
 }
+
+/// `npm run NAME` where the script NAME (or its pre/post hooks, or what it
+/// runs in turn) is caution or dangerous: reported at the invocation.
+fn npm_chains(
+    label: &str,
+    chunks: &[Located],
+    names: &[Option<String>],
+    found: &[(&Located, Finding)],
+) -> Vec<LintFinding> {
+    let keyed: Vec<(Option<String>, Located)> =
+        names.iter().cloned().zip(chunks.iter().cloned()).collect();
+    let mut own: HashMap<String, Class> = HashMap::new();
+    for (chunk, f) in found {
+        let i = chunks.iter().position(|c| std::ptr::eq(c, *chunk));
+        if let Some(Some(name)) = i.and_then(|i| names.get(i)) {
+            let e = own.entry(name.clone()).or_insert(Class::Safe);
+            *e = (*e).max(f.class);
+        }
+    }
+    let reach = npm::reach(&own, &npm::call_graph(&keyed));
+    let line_of = |script: &str| {
+        keyed
+            .iter()
+            .find(|(k, _)| k.as_deref() == Some(script))
+            .map(|(_, p)| p.position(0).0)
+    };
+    let mut out = vec![];
+    for (_, piece) in &keyed {
+        for inv in npm::invocations(&piece.text) {
+            let Some(&class) = reach.get(&inv.script).filter(|c| **c > Class::Safe) else {
+                continue;
+            };
+            let (line, col) = piece.position(inv.offset);
+            let at = line_of(&inv.script)
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            out.push(LintFinding {
+                file: label.into(),
+                line,
+                col,
+                severity: if class == Class::Dangerous {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                class,
+                rule: "npm-run",
+                message: format!(
+                    "{class}: `{}` runs the `{}` script{at}, which is {class} (or runs a script that is)",
+                    inv.text, inv.script
+                ),
+                command: inv.text,
+                safe_alternative: None,
+            });
+        }
+    }
+    out
+}
+
+/// A syntax error as a finding: the file was not (fully) checked, and says so.
+fn parse_error(label: &str, e: &yaml::ParseError) -> LintFinding {
+    LintFinding {
+        file: label.into(),
+        line: e.line,
+        col: e.col,
+        severity: Severity::Error,
+        class: Class::Caution,
+        rule: "parse",
+        message: format!(
+            "cannot parse this file ({}); what follows this point was read line by line and may be incomplete",
+            e.message
+        ),
+        command: String::new(),
+        safe_alternative: None,
+    }
+}
+
+/// Process names a file's own PM2 commands use (`pm2 restart strapi`, `pm2
+/// start npm --name strapi`): literal names, not `all`, ids, files or
+/// patterns; in order of appearance, at most `OWN_NAMES_SHOWN` of them.
+fn own_names<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut names: Vec<String> = vec![];
+    for f in findings {
+        for t in &f.targets {
+            let plain = !t.is_empty()
+                && !t.eq_ignore_ascii_case("all")
+                && !t.bytes().all(|b| b.is_ascii_digit())
+                && !t.starts_with(['<', '-', '/', '.'])
+                && !t.contains(['$', '/', '*', '?', '[', ' '])
+                && ![
+                    ".js", ".cjs", ".mjs", ".ts", ".json", ".yml", ".yaml", ".sh", ".py",
+                ]
+                .iter()
+                .any(|e| t.ends_with(e));
+            if plain && seen.insert(t.as_str()) && names.len() < OWN_NAMES_SHOWN {
+                names.push(t.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Enough names to show the form; a file that deploys hundreds of apps does
+/// not get them all repeated in every message.
+const OWN_NAMES_SHOWN: usize = 5;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Deploy {
@@ -254,8 +402,9 @@ fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-/// Shell code in `run:` and `script:` values: inline, quoted, or `|`/`>` blocks.
-fn yaml_chunks(content: &str) -> Vec<Chunk> {
+/// Shell code in `run:` and `script:` values: inline, quoted, or `|`/`>` blocks,
+/// read line by line. Only the recovery path after a YAML syntax error.
+fn yaml_chunks(content: &str) -> Vec<Located> {
     let lines: Vec<&str> = content.lines().collect();
     let mut out = vec![];
     let mut i = 0;
@@ -305,10 +454,15 @@ fn yaml_chunks(content: &str) -> Vec<Chunk> {
                 block.pop();
             }
             let bi = block_indent.unwrap_or(0);
-            out.push(Chunk {
-                text: block.iter().map(|(_, t)| *t).collect::<Vec<_>>().join("\n"),
-                lines: block.iter().map(|(n, _)| (n + 1, bi)).collect(),
-            });
+            let mut piece = Located::default();
+            for (k, (n, t)) in block.iter().enumerate() {
+                if k > 0 {
+                    piece.push_joint("\n");
+                }
+                let col = lines[*n][..bi.min(lines[*n].len())].chars().count() + 1;
+                piece.push(t, n + 1, col);
+            }
+            out.push(piece);
             i = j;
             continue;
         }
@@ -317,10 +471,9 @@ fn yaml_chunks(content: &str) -> Vec<Chunk> {
             line.chars().count() - line[vcol.min(line.len())..].chars().count(),
         );
         if !text.is_empty() {
-            out.push(Chunk {
-                text,
-                lines: vec![(i + 1, col)],
-            });
+            let mut piece = Located::default();
+            piece.push(&text, i + 1, col + 1);
+            out.push(piece);
         }
         i += 1;
     }

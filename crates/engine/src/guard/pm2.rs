@@ -92,9 +92,21 @@ const PM2_VALUE_OPTS: &[&str] = &[
 ];
 
 impl Walker<'_> {
+    /// The runbook's incident, told only where the runbook applies (an
+    /// inventory is loaded); third-party code gets the plain rule.
+    fn story(&self) -> String {
+        if self.ctx.known_processes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({INCIDENT})")
+        }
+    }
+
     pub(super) fn alt_for(&self, verb: &str) -> String {
         let names = alternative_names(self.ctx);
-        if names.is_empty() {
+        if names.is_empty() && self.ctx.known_processes.is_empty() {
+            format!("pm2 {verb} <name> [<name> ...] naming the apps you mean")
+        } else if names.is_empty() {
             format!("pm2 {verb} <name> [<name> ...] with explicit process names from the inventory")
         } else {
             format!("pm2 {verb} {}", names.join(" "))
@@ -191,6 +203,23 @@ impl Walker<'_> {
                 f.reason = "`pm2 cleardump` empties the saved process list".into();
             }
             "start" => self.pm2_start(&mut f, rest, xargs),
+            "startOrReload" | "startOrRestart" | "startOrGracefulReload" => {
+                self.pm2_start_or(&mut f, &verb, rest, xargs)
+            }
+            "startup" | "unstartup" => {
+                f.class = Class::Caution;
+                f.reason =
+                    format!("`pm2 {verb}` changes how PM2 starts at boot (a system init script)");
+            }
+            "deploy" => {
+                f.class = Class::Caution;
+                f.reason = "`pm2 deploy` runs the ecosystem file's deploy hooks (`post-deploy` ...) on the remote hosts; check what they run".into();
+            }
+            "flush" => {
+                f.class = Class::Caution;
+                f.reason =
+                    "`pm2 flush` empties the log files (the evidence of what happened)".into();
+            }
             v if PM2_TARGET_VERBS.contains(&v) => self.pm2_targets(&mut f, rest, xargs),
             v => {
                 f.class = Class::Caution;
@@ -202,7 +231,48 @@ impl Walker<'_> {
         self.findings.push(f);
     }
 
+    /// `pm2 startOrReload FILE [--only a,b]`: like `reload` of the file's apps
+    /// (starts those not running); it touches nothing the file does not declare.
+    fn pm2_start_or(&mut self, f: &mut Finding, verb: &str, rest: &[Word], xargs: Option<&Xargs>) {
+        let (pos, only) = positional(rest);
+        match pos.first().and_then(|w| w.literal()) {
+            Some(t) if is_config_file(&t) => {
+                f.reason = format!("`pm2 {verb}` starts or reloads the apps declared in `{t}`");
+                f.targets = if only.is_empty() {
+                    vec![t]
+                } else {
+                    only.clone()
+                };
+                for n in &only {
+                    if let Some(c) = name_concern(self.ctx, n) {
+                        raise(f, Class::Caution, c);
+                    }
+                }
+            }
+            Some(_) => self.judge_names(f, "reload", &pos, xargs),
+            None => match pos.first() {
+                Some(w) => self.judge_dynamic(f, "reload", w, xargs),
+                None => {
+                    f.class = Class::Caution;
+                    f.reason = format!("`pm2 {verb}` with no ecosystem file");
+                }
+            },
+        }
+    }
+
     fn pm2_start(&mut self, f: &mut Finding, rest: &[Word], xargs: Option<&Xargs>) {
+        // `pm2 start npm --name strapi -- start`: the process is `strapi`.
+        if let Some(n) = start_name(rest) {
+            let first = positional(rest).0.first().and_then(|w| w.literal());
+            if !first.as_deref().is_some_and(is_config_file) {
+                f.reason = format!("starts process `{n}`");
+                f.targets = vec![n.clone()];
+                if let Some(c) = name_concern(self.ctx, &n) {
+                    raise(f, Class::Caution, c);
+                }
+                return;
+            }
+        }
         let (pos, only) = positional(rest);
         let Some(first) = pos.first() else {
             if let Some(x) = xargs {
@@ -363,7 +433,10 @@ impl Walker<'_> {
         raise(
             f,
             Class::Dangerous,
-            format!("`pm2 {verb} all` affects ALL apps on the server, not only this incident's ({INCIDENT})"),
+            format!(
+                "`pm2 {verb} all` affects ALL apps on the server, not only this incident's{}",
+                self.story()
+            ),
         );
         f.safe_alternative.get_or_insert(alt);
     }
@@ -407,7 +480,7 @@ impl Walker<'_> {
                 raise(
                     f,
                     Class::Dangerous,
-                    format!("`pm2 {verb}` is fed by an unfiltered process list: it acts on processes of every app on the server (the runbook's \"no name filtering\" pattern; {INCIDENT})"),
+                    format!("`pm2 {verb}` is fed by an unfiltered process list: it acts on processes of every app on the server (the runbook's \"no name filtering\" pattern){}", self.story()),
                 );
                 f.safe_alternative.get_or_insert(alt);
             }
@@ -485,6 +558,23 @@ fn raise(f: &mut Finding, class: Class, reason: String) {
 }
 
 /// Positional arguments of a pm2 subcommand, and the `--only` names.
+/// The literal value of `--name X` / `-n X` / `--name=X` before `--`.
+fn start_name(args: &[Word]) -> Option<String> {
+    let mut it = args.iter().map(lit);
+    while let Some(t) = it.next() {
+        if t == "--" {
+            break;
+        }
+        if let Some(v) = t.strip_prefix("--name=") {
+            return Some(v.to_string()).filter(|v| !v.is_empty() && !v.contains('$'));
+        }
+        if t == "--name" || t == "-n" {
+            return it.next().filter(|v| !v.is_empty() && !v.contains('$'));
+        }
+    }
+    None
+}
+
 fn positional(args: &[Word]) -> (Vec<&Word>, Vec<String>) {
     let mut pos = vec![];
     let mut only = vec![];

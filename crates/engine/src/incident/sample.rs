@@ -213,6 +213,18 @@ pub fn every_kind() -> Vec<Event> {
             problem: s("p"),
             whys: vec![s("w1"), s("w2")],
         }),
+        Event::EvidencePreserved(EvidencePreserved {
+            dir: s("/var/lib/pm2-incident/INC-1/evidence"),
+            files: vec![EvidenceFile {
+                name: s("dump.pm2"),
+                source: s("/home/pm2/.pm2/dump.pm2"),
+                bytes: 42,
+                sha256: s("00"),
+            }],
+            missing: vec![s("dump.pm2.bak: not found")],
+            pid: s("pid 4242 is gone"),
+            node_processes: vec![],
+        }),
         Event::RootCause(RootCause {
             text: s("rc"),
             preventive_measure: s("pm"),

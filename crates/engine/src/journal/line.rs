@@ -91,7 +91,10 @@ pub fn value_free(msg: &str) -> String {
             return out;
         };
         out.push_str(before);
-        let keep = q == b'`' && before.trim_end().ends_with("field");
+        // Field names and known event kinds (only known kinds reach "malformed") are the
+        // tool's own words, never recorded data.
+        let head = before.trim_end();
+        let keep = q == b'`' && (head.ends_with("field") || head.ends_with("of kind"));
         if keep {
             out.push_str(&from[..=end]);
         } else {

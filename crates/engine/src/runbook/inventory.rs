@@ -227,18 +227,45 @@ pub fn join_url(base: &str, path: &str) -> String {
 
 /// Shell-style glob with `*` and `?` only (what process patterns use).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
+    if !is_glob(pattern) {
+        return pattern == name;
+    }
+    GLOBS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() > 512 {
+            cache.clear();
+        }
+        cache
+            .entry(pattern.to_string())
+            .or_insert_with(|| compile_glob(pattern))
+            .as_ref()
+            .is_some_and(|m| m.is_match(name))
+    })
+}
+
+thread_local! {
+    /// Compiled patterns: callers match the same few inventory globs against many names.
+    static GLOBS: std::cell::RefCell<std::collections::HashMap<String, Option<globset::GlobMatcher>>> =
+        Default::default();
+}
+
+/// `*` (any run, `/` included) and `?` (one character) are the only magic: PM2
+/// names are matched literally otherwise. globset compiles to a regex, so a
+/// match is linear in the name whatever the pattern (no backtracking blow-up).
+fn compile_glob(pattern: &str) -> Option<globset::GlobMatcher> {
+    let mut escaped = String::with_capacity(pattern.len() * 2);
+    for c in pattern.chars() {
+        match c {
+            '*' | '?' => escaped.push(c),
+            c => escaped.push_str(&globset::escape(c.encode_utf8(&mut [0; 4]))),
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    globset::GlobBuilder::new(&escaped)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
 }
 
 pub fn is_glob(pattern: &str) -> bool {
@@ -256,6 +283,17 @@ mod tests {
         assert!(glob_match("a?c", "abc"));
         assert!(glob_match("exact", "exact"));
         assert!(!glob_match("exact", "exactly"));
+        assert!(glob_match("a/*", "a/b/c"), "`*` crosses `/`");
+        assert!(glob_match("x[1]*", "x[1]-api"), "brackets are literal");
+        assert!(!glob_match("x[1]*", "x1-api"));
+        assert!(glob_match("é?", "éa"));
+    }
+
+    #[test]
+    fn many_stars_stay_correct() {
+        let name = "a".repeat(5000);
+        assert!(!glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*b", &name));
+        assert!(glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*", &name));
     }
 
     #[test]
