@@ -99,3 +99,21 @@ fn kill_with_a_trailing_signal_option_does_not_panic() {
         Class::Dangerous
     );
 }
+
+/// A Makefile variable whose value is longer than its `$(NAME)` reference: a finding
+/// inside the value was placed past the end of the recipe line. It now points at the
+/// reference that wrote it.
+#[test]
+fn makefile_variable_findings_point_at_the_reference() {
+    let fuzzed = input("lint_makefile-long-variable");
+    let ctx = GuardContext::default();
+    let findings = lint_text("Makefile", &fuzzed, FileKind::Makefile, &ctx);
+    assert_positions_in_file(&fuzzed, &findings);
+
+    let src = "KILL_ALL := pm2 delete all && pm2 kill\n\nreset:\n\t@$(KILL_ALL)\n";
+    let findings = lint_text("Makefile", src, FileKind::Makefile, &ctx);
+    assert_positions_in_file(src, &findings);
+    assert!(!findings.is_empty(), "the variable's pm2 delete all is found");
+    // Line 4, at the `$` of `$(KILL_ALL)` (after the tab and `@`).
+    assert!(findings.iter().all(|f| (f.line, f.col) == (4, 3)), "{findings:?}");
+}
