@@ -23,7 +23,11 @@ fn assert_positions_in_file(src: &str, findings: &[LintFinding]) {
             lines.len()
         );
         let width = lines[f.line - 1].chars().count();
-        assert!(f.col >= 1 && f.col <= width + 1, "col {} on a {width}-char line", f.col);
+        assert!(
+            f.col >= 1 && f.col <= width + 1,
+            "col {} on a {width}-char line",
+            f.col
+        );
     }
 }
 
@@ -60,7 +64,12 @@ fn workflow_error_at_end_of_input_is_on_the_last_line() {
 fn package_json_lone_cr_does_not_shift_lines() {
     let src = input("lint_package_json-cr-line");
     assert!(src.contains("\r") && !src.contains("\r\n"));
-    let findings = lint_text("package.json", &src, FileKind::PackageJson, &GuardContext::default());
+    let findings = lint_text(
+        "package.json",
+        &src,
+        FileKind::PackageJson,
+        &GuardContext::default(),
+    );
     assert_positions_in_file(&src, &findings);
     parse_error(&findings);
 }
@@ -89,7 +98,13 @@ fn kill_with_a_trailing_signal_option_does_not_panic() {
     use pm2_incident::guard::{classify, Class};
     let fuzzed = input("guard_classify-kill-trailing-s");
     let ctx = GuardContext::default();
-    for line in [fuzzed.as_str(), "kill -s", "kill -9 -n", "kill --signal", "sudo kill -KILL -s"] {
+    for line in [
+        fuzzed.as_str(),
+        "kill -s",
+        "kill -9 -n",
+        "kill --signal",
+        "sudo kill -KILL -s",
+    ] {
         // Nothing to signal: no target, so nothing dangerous.
         assert!(classify(line, &ctx).class < Class::Dangerous, "{line}");
     }
@@ -113,7 +128,13 @@ fn makefile_variable_findings_point_at_the_reference() {
     let src = "KILL_ALL := pm2 delete all && pm2 kill\n\nreset:\n\t@$(KILL_ALL)\n";
     let findings = lint_text("Makefile", src, FileKind::Makefile, &ctx);
     assert_positions_in_file(src, &findings);
-    assert!(!findings.is_empty(), "the variable's pm2 delete all is found");
+    assert!(
+        !findings.is_empty(),
+        "the variable's pm2 delete all is found"
+    );
     // Line 4, at the `$` of `$(KILL_ALL)` (after the tab and `@`).
-    assert!(findings.iter().all(|f| (f.line, f.col) == (4, 3)), "{findings:?}");
+    assert!(
+        findings.iter().all(|f| (f.line, f.col) == (4, 3)),
+        "{findings:?}"
+    );
 }

@@ -296,10 +296,16 @@ impl LineIndex {
 /// marker line also breaks at a lone `\r` and past the end of input, which named
 /// lines the file does not have (found by fuzzing: `tests/fuzz_regressions.rs`).
 fn line_col_at_char(src: &str, char_index: usize) -> (usize, usize) {
-    let byte = src.char_indices().nth(char_index).map_or(src.len(), |(i, _)| i);
+    let byte = src
+        .char_indices()
+        .nth(char_index)
+        .map_or(src.len(), |(i, _)| i);
     let before = &src[..byte];
     let start = before.rfind('\n').map_or(0, |n| n + 1);
-    (before.matches('\n').count() + 1, before[start..].chars().count() + 1)
+    (
+        before.matches('\n').count() + 1,
+        before[start..].chars().count() + 1,
+    )
 }
 
 /// Only indentation precedes `pos` on its line.
