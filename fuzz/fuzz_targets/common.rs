@@ -45,8 +45,17 @@ pub fn split(data: &[u8]) -> Option<(u8, &str)> {
 /// A guard finding points at a character of the text it came from.
 pub fn check_findings(src: &str, findings: &[Finding]) {
     for f in findings {
-        assert!(f.offset <= src.len(), "offset {} past end {}", f.offset, src.len());
-        assert!(src.is_char_boundary(f.offset), "offset {} inside a character", f.offset);
+        assert!(
+            f.offset <= src.len(),
+            "offset {} past end {}",
+            f.offset,
+            src.len()
+        );
+        assert!(
+            src.is_char_boundary(f.offset),
+            "offset {} inside a character",
+            f.offset
+        );
     }
 }
 
@@ -54,8 +63,17 @@ pub fn check_findings(src: &str, findings: &[Finding]) {
 pub fn check_lint(src: &str, findings: &[LintFinding]) {
     let lines: Vec<&str> = src.split('\n').collect();
     for f in findings {
-        assert!(f.line >= 1 && f.line <= lines.len(), "line {} of {}", f.line, lines.len());
+        assert!(
+            f.line >= 1 && f.line <= lines.len(),
+            "line {} of {}",
+            f.line,
+            lines.len()
+        );
         let width = lines[f.line - 1].chars().count();
-        assert!(f.col >= 1 && f.col <= width + 1, "col {} of a {width}-char line", f.col);
+        assert!(
+            f.col >= 1 && f.col <= width + 1,
+            "col {} of a {width}-char line",
+            f.col
+        );
     }
 }

@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 use pm2_incident_engine::guard::{analyze, classify, verdict_of};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, src)) = common::split(data) else { return };
+    let Some((sel, src)) = common::split(data) else {
+        return;
+    };
     let ctx = common::context(sel);
     let findings = analyze(src, &ctx, &Default::default());
     common::check_findings(src, &findings);

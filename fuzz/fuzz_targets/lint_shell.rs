@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 use pm2_incident_engine::guard::lint::{lint_text, FileKind};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((sel, src)) = common::split(data) else { return };
+    let Some((sel, src)) = common::split(data) else {
+        return;
+    };
     let ctx = common::context(sel);
     let findings = lint_text("deploy.sh", src, FileKind::Shell, &ctx);
     common::check_lint(src, &findings);

@@ -9,13 +9,32 @@ use pm2_incident_engine::runbook::{
 };
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
-    let fuzzed = Source { name: "fuzzed.toml", text };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let fuzzed = Source {
+        name: "fuzzed.toml",
+        text,
+    };
     let (procedure, inventory) = if sel % 2 == 0 {
-        (fuzzed, Source { name: DEFAULT_INVENTORY_NAME, text: DEFAULT_INVENTORY })
+        (
+            fuzzed,
+            Source {
+                name: DEFAULT_INVENTORY_NAME,
+                text: DEFAULT_INVENTORY,
+            },
+        )
     } else {
-        (Source { name: DEFAULT_PROCEDURE_NAME, text: DEFAULT_PROCEDURE }, fuzzed)
+        (
+            Source {
+                name: DEFAULT_PROCEDURE_NAME,
+                text: DEFAULT_PROCEDURE,
+            },
+            fuzzed,
+        )
     };
     if let Err(errors) = Runbook::parse(procedure, inventory) {
         assert!(!errors.is_empty());
