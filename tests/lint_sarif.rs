@@ -135,10 +135,10 @@ fn sarif_is_valid_2_1_0_and_carries_every_finding() {
         let region = &r["locations"][0]["physicalLocation"]["region"];
         assert_eq!(region["startLine"], f["line"]);
         assert_eq!(region["startColumn"], f["col"]);
-        let level = if f["severity"] == "error" {
-            "error"
-        } else {
-            "warning"
+        let level = match f["severity"].as_str() {
+            Some("error") => "error",
+            Some("info") => "note",
+            _ => "warning",
         };
         assert_eq!(r["level"], level);
         let rule = r["ruleId"].as_str().unwrap();

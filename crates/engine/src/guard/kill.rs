@@ -88,7 +88,8 @@ fn kill_signal(args: &[Word]) -> (usize, Option<String>, bool) {
         }
         break;
     }
-    (j, sig, false)
+    // A trailing `-s` with no value stepped past the end (found by fuzzing: `kill -9 -s`).
+    (j.min(args.len()), sig, false)
 }
 
 fn is_probe(sig: Option<&str>) -> bool {

@@ -99,7 +99,10 @@ fn expand(out: &mut Located, body: &str, vars: &HashMap<String, String>, line: u
                 let name = &after[1..e];
                 let written = &rest[d..d + 2 + e];
                 match vars.get(name) {
-                    Some(v) => out.push(v, line, col),
+                    // Every character of the value sits at the `$(NAME)` that wrote
+                    // it: a value longer than the reference mapped its tail past the
+                    // end of the line (found by fuzzing).
+                    Some(v) => v.chars().for_each(|c| out.push_char(c, line, col)),
                     // Set outside the file (environment, `make X=...`): to the
                     // shell layer a variable it cannot see, same length.
                     None if !name.contains([' ', ',', '$', '(', '{']) => {

@@ -52,12 +52,12 @@ pub fn keyed_pieces(
         match ev {
             Ok((ev, span)) => w.event(ev, span, src, &index),
             Err(e) => {
-                let m = e.marker();
+                let (line, col) = line_col_at_char(src, e.marker().index());
                 return (
                     w.out,
                     Some(ParseError {
-                        line: m.line(),
-                        col: m.col() + 1,
+                        line,
+                        col,
                         message: e.info().to_string(),
                     }),
                 );
@@ -290,6 +290,22 @@ impl LineIndex {
             .map(|(i, _)| start + i)
             .unwrap_or_else(|| start + src[start..].find('\n').unwrap_or(src.len() - start))
     }
+}
+
+/// 1-based line and column of a char index, on the file's own `\n` lines. saphyr's
+/// marker line also breaks at a lone `\r` and past the end of input, which named
+/// lines the file does not have (found by fuzzing: `tests/fuzz_regressions.rs`).
+fn line_col_at_char(src: &str, char_index: usize) -> (usize, usize) {
+    let byte = src
+        .char_indices()
+        .nth(char_index)
+        .map_or(src.len(), |(i, _)| i);
+    let before = &src[..byte];
+    let start = before.rfind('\n').map_or(0, |n| n + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[start..].chars().count() + 1,
+    )
 }
 
 /// Only indentation precedes `pos` on its line.
