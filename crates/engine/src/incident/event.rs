@@ -582,7 +582,7 @@ pub struct CommSent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommPosted {
     pub comm_id: u64,
-    pub outcome: crate::comms::webhook::PostOutcome,
+    pub outcome: PostOutcome,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -711,4 +711,44 @@ pub struct Lesson {
     /// Not `kind`: that name is the event tag.
     pub lesson: LessonKind,
     pub text: String,
+}
+
+/// What became of one post (journaled as is: no URL in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PostOutcome {
+    /// The webhook answered 2xx.
+    Posted { http_status: u16 },
+    /// It answered, but not 2xx (the message is not in the channel).
+    Rejected { http_status: u16 },
+    /// No answer within the timeout: whether it was posted cannot be told.
+    Timeout { after_ms: u64 },
+    /// Could not connect or send (DNS, TLS, refused, ...).
+    Failed { reason: String },
+    /// No URL configured, or its file is wrong.
+    NotConfigured { reason: String },
+}
+
+impl PostOutcome {
+    pub fn posted(&self) -> bool {
+        matches!(self, PostOutcome::Posted { .. })
+    }
+
+    /// One line for the status bar.
+    pub fn describe(&self) -> String {
+        match self {
+            PostOutcome::Posted { http_status } => format!("posted to the webhook ({http_status})"),
+            PostOutcome::Rejected { http_status } => format!(
+                "webhook refused the message (HTTP {http_status}); the draft is kept"
+            ),
+            PostOutcome::Timeout { after_ms } => format!(
+                "webhook did not answer in {} s: it may or may not have been posted; the draft is kept",
+                after_ms / 1000
+            ),
+            PostOutcome::Failed { reason } => {
+                format!("webhook post failed: {reason}; the draft is kept")
+            }
+            PostOutcome::NotConfigured { reason } => reason.clone(),
+        }
+    }
 }

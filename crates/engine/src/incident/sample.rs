@@ -209,7 +209,7 @@ pub fn every_kind() -> Vec<Event> {
         }),
         Event::CommPosted(CommPosted {
             comm_id: 1,
-            outcome: crate::comms::webhook::PostOutcome::Rejected { http_status: 500 },
+            outcome: PostOutcome::Rejected { http_status: 500 },
         }),
         Event::Milestone(MilestoneReached {
             milestone: Milestone::ImpactStarted,
