@@ -9,7 +9,7 @@ use pm2_incident::incident::event::Event;
 use support::pm2_fixture::{Pm2Fixture, ALL_APPS};
 use support::sandbox_site::SandboxSite;
 use support::sshd::{sockets_under, ssh_processes_mentioning, Sshd};
-use support::tmux::Tmux;
+use support::tmux::{has_row, Tmux};
 
 fn processes_named(cmdline: &str) -> Vec<u32> {
     let mut out = vec![];
@@ -62,7 +62,7 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
     );
     let tui = Tmux::start("ssh-respond", 120, 35, &cmd);
     tui.wait_for("processes online over ssh", long, |s| {
-        s.contains("analytics-worker-test online") && s.contains("healthy")
+        has_row(s, "analytics-worker-test", "online") && s.contains("healthy")
     });
 
     // A change made on the server shows within 2 s (the forwarded event bus).
@@ -71,7 +71,7 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
         .status
         .success());
     let (_, took) = tui.wait_for("worker stopped", Duration::from_secs(5), |s| {
-        s.contains(" worker                stopped")
+        has_row(s, "flyer-crawler-worker", "stopped")
     });
     assert!(
         took < Duration::from_secs(2),
@@ -130,7 +130,7 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
         .status
         .success());
     tui.wait_for("worker back online after the reconnect", long, |s| {
-        s.contains(" worker                online")
+        has_row(s, "flyer-crawler-worker", "online")
     });
 
     tui.keys(&["q"]);
