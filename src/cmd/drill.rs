@@ -10,7 +10,9 @@ use crate::cmd::cli::RunbookSource;
 use crate::drill::{self, DrillEnv};
 use crate::incident::event::Mode;
 use crate::journal::lock::LockInfo;
-use crate::journal::paths::{default_dir_from_env, ensure_journal_dir, journal_file_name};
+use crate::journal::paths::{
+    default_dir_from_env, ensure_journal_dir, journal_file_name, unused_incident_id,
+};
 use crate::journal::session::{self, Session};
 use crate::tui::runtime::World;
 
@@ -253,11 +255,14 @@ fn drive(
 ) -> i32 {
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
-    let id = format!("DRILL-{}-{}", scenario.id(), now.format("%Y%m%d-%H%M%S"));
+    let mut id = format!("DRILL-{}-{}", scenario.id(), now.format("%Y%m%d-%H%M%S"));
     let path = match &args.journal {
         Some(p) => p.clone(),
         None => match default_dir_from_env() {
-            Some(d) => d.join(journal_file_name(&id)),
+            Some(d) => {
+                id = unused_incident_id(&d, &id);
+                d.join(journal_file_name(&id))
+            }
             None => {
                 return fail(
                     "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",

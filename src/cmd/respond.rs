@@ -8,7 +8,9 @@ use crate::app::{convert, App, AppMode};
 use crate::cmd::cli::RunbookSource;
 use crate::incident::event::{Event, Mode, Opened};
 use crate::journal::lock::LockInfo;
-use crate::journal::paths::{default_dir_from_env, ensure_journal_dir, journal_file_name};
+use crate::journal::paths::{
+    default_dir_from_env, ensure_journal_dir, journal_file_name, unused_incident_id,
+};
 use crate::journal::session::{self, Session};
 use crate::pm2::Pm2Home;
 use crate::runbook::Runbook;
@@ -159,11 +161,14 @@ pub fn run(args: &RespondArgs) -> i32 {
     let (session, path) = match &args.resume {
         Some(path) => (session::resume(path, &me, now), path.clone()),
         None => {
-            let id = format!("INC-{}", now.format("%Y%m%d-%H%M%S"));
+            let mut id = format!("INC-{}", now.format("%Y%m%d-%H%M%S"));
             let path = match &args.journal {
                 Some(p) => p.clone(),
                 None => match default_dir_from_env() {
-                    Some(d) => d.join(journal_file_name(&id)),
+                    Some(d) => {
+                        id = unused_incident_id(&d, &id);
+                        d.join(journal_file_name(&id))
+                    }
                     None => return fail(
                         "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
                     ),

@@ -25,6 +25,21 @@ pub fn default_dir_from_env() -> Option<PathBuf> {
     )
 }
 
+/// A new incident's id from `base` (e.g. `INC-20260217-041200`) whose journal does not yet
+/// exist in `dir`: `base`, else `base-2`, `base-3`, … Two incidents (or drills) opened in the
+/// same second get two journals; the journal is then created with O_EXCL, so a file that
+/// appears in between is still refused, never overwritten.
+pub fn unused_incident_id(dir: &Path, base: &str) -> String {
+    let taken = |id: &str| std::fs::symlink_metadata(dir.join(journal_file_name(id))).is_ok();
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2u32..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or_else(|| base.to_string())
+}
+
 /// File name for a new incident's journal, e.g. `INC-20260217-0412.jsonl`.
 pub fn journal_file_name(incident_id: &str) -> String {
     let safe: String = incident_id
@@ -89,5 +104,20 @@ mod tests {
         );
         assert_eq!(default_dir(None, None), None);
         assert_eq!(journal_file_name("INC 1/../x"), "INC_1____x.jsonl");
+    }
+}
+
+#[cfg(test)]
+mod unused_id_tests {
+    use super::*;
+
+    #[test]
+    fn a_second_incident_in_the_same_second_gets_its_own_journal() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(unused_incident_id(d.path(), "INC-1"), "INC-1");
+        std::fs::write(d.path().join(journal_file_name("INC-1")), "").unwrap();
+        assert_eq!(unused_incident_id(d.path(), "INC-1"), "INC-1-2");
+        std::fs::write(d.path().join(journal_file_name("INC-1-2")), "").unwrap();
+        assert_eq!(unused_incident_id(d.path(), "INC-1"), "INC-1-3");
     }
 }
