@@ -310,10 +310,6 @@ fn assess_of(rb: &Runbook, snap: &Snapshot) -> Assessment {
     )
 }
 
-fn color() -> bool {
-    std::io::stdout().is_terminal() && super::session::color_allowed()
-}
-
 fn print_json(v: &serde_json::Value) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{}", crate::sanitize::escape_json_output(&s)),
@@ -416,7 +412,7 @@ fn run_hosts(args: &SnapshotArgs, rb: &Runbook) -> i32 {
             print_json(&serde_json::Value::Array(items));
         }
     } else {
-        let st = Style { color: color() };
+        let st = style(args);
         let blocks: Vec<String> = assessed
             .iter()
             .map(|(d, s, a)| {

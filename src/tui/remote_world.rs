@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::app::Msg;
 use crate::health::HealthChecker;
-use crate::pm2::{BusMsg, EventSubscriber, Pm2Event, Pm2Home, SubscriberOptions};
+use crate::pm2::{BusMsg, EventSubscriber, Pm2Home, SubscriberOptions};
 use crate::remote::observe::observe_remote;
 use crate::remote::Session;
 use crate::runbook::vars::shell_quote;
@@ -125,20 +125,11 @@ pub fn spawn(
         };
         let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
         while let Ok(m) = bus.receiver().recv() {
-            let msg = match m {
-                BusMsg::Event(Pm2Event::Process(p)) => Msg::Pm2Bus {
-                    process: p.name.clone(),
-                    event: format!("{:?}", p.kind).to_lowercase(),
-                    detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                },
-                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus {
-                    process: "PM2".into(),
-                    event: "kill".into(),
-                    detail: msg,
-                },
-                // Through a forward every reconnect attempt "connects"; the link state is
-                // reported by the PM2 poller instead.
-                _ => continue,
+            // Through a forward every reconnect attempt "connects"; the link state is
+            // reported by the PM2 poller instead.
+            let BusMsg::Event(e) = m else { continue };
+            let Some(msg) = super::runtime::bus_event_msg(e) else {
+                continue;
             };
             if t.send(msg).is_err() {
                 return;

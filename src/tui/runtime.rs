@@ -238,15 +238,9 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
                 _ => {}
             }
             let msg = match m {
-                BusMsg::Event(Pm2Event::Process(p)) => Msg::Pm2Bus {
-                    process: p.name.clone(),
-                    event: format!("{:?}", p.kind).to_lowercase(),
-                    detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                },
-                BusMsg::Event(Pm2Event::Kill { msg }) => Msg::Pm2Bus {
-                    process: "PM2".into(),
-                    event: "kill".into(),
-                    detail: msg,
+                BusMsg::Event(e) => match bus_event_msg(e) {
+                    Some(msg) => msg,
+                    None => continue,
                 },
                 BusMsg::Disconnected { reason } => Msg::Pm2Bus {
                     process: "PM2".into(),
@@ -264,6 +258,24 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         refresh_pm2: Some(refresh_pm2),
         refresh_health: Some(refresh_health),
         cancels: HashMap::new(),
+    }
+}
+
+/// One PM2 bus event as the app's message (summarised: no environment); `None` for events
+/// the screen does not show. Shared by the local and the ssh-forwarded bus.
+pub(crate) fn bus_event_msg(e: Pm2Event) -> Option<Msg> {
+    match e {
+        Pm2Event::Process(p) => Some(Msg::Pm2Bus {
+            process: p.name.clone(),
+            event: format!("{:?}", p.kind).to_lowercase(),
+            detail: p.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        }),
+        Pm2Event::Kill { msg } => Some(Msg::Pm2Bus {
+            process: "PM2".into(),
+            event: "kill".into(),
+            detail: msg,
+        }),
+        _ => None,
     }
 }
 

@@ -60,8 +60,13 @@ pub fn read_pm2(home: &Pm2Home) -> Pm2Read {
 pub fn read_saved(dir: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, Vec<Launch>)> {
     for name in ["dump.pm2", "dump.pm2.bak"] {
         let path = dir.join(name);
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
+        let bytes = match crate::pm2::dump::read_dump_bytes(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => continue,
+            Err(e) => {
+                notes.push(format!("{e}: not read"));
+                continue;
+            }
         };
         match parse_launch_list(&bytes) {
             Ok(list) if !list.is_empty() => return Some((path, list)),

@@ -101,19 +101,37 @@ pub fn dump_bak_path(home: &Pm2Home) -> PathBuf {
     home.dir().join("dump.pm2.bak")
 }
 
+/// A dump file's bytes: `Ok(None)` when it does not exist. Read as an input (regular file
+/// only, opened without blocking, size-capped): a FIFO or device named `dump.pm2` must not
+/// hang the poller, `snapshot` or `init`. The error names the file, never its content.
+pub fn read_dump_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    match crate::safe_fs::read_input(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(crate::safe_fs::InputError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(crate::safe_fs::InputError::Io { source, .. }) => {
+            Err(format!("{}: {}", path.display(), source.kind()))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Read one dump file (the saved list or its `.bak`).
 pub fn read_dump_file(path: &Path) -> SavedRead {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = match read_dump_bytes(path) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
             return SavedRead::Missing {
                 path: path.to_path_buf(),
             }
         }
-        Err(e) => {
+        Err(reason) => {
             return SavedRead::Unreadable {
                 path: path.to_path_buf(),
-                reason: format!("{}: {}", path.display(), e.kind()),
+                reason,
             }
         }
     };
