@@ -304,6 +304,49 @@ fn quit_asks_while_commands_run_and_cancels_them() {
 }
 
 #[test]
+fn quit_goes_ahead_when_the_last_running_command_ends_under_the_confirmation() {
+    let mut app = new_app();
+    app.update(key(':'), at(1));
+    type_str(&mut app, "sleep 100", at(1));
+    app.update(code(KeyCode::Enter), at(1));
+    app.update(key('q'), at(2));
+    assert_eq!(app.popup, Some(Popup::QuitConfirm));
+    let effects = app.update(
+        Msg::Finished {
+            cmd_id: 1,
+            exit_code: None,
+            signal: Some(15),
+            duration_ms: 900,
+            timed_out: false,
+        },
+        at(3),
+    );
+    assert!(effects.contains(&Effect::Quit), "{effects:?}");
+    assert!(app.quit);
+    assert_eq!(app.popup, None);
+}
+
+#[test]
+fn a_command_ending_without_a_quit_pending_does_not_quit() {
+    let mut app = new_app();
+    app.update(key(':'), at(1));
+    type_str(&mut app, "sleep 100", at(1));
+    app.update(code(KeyCode::Enter), at(1));
+    let effects = app.update(
+        Msg::Finished {
+            cmd_id: 1,
+            exit_code: Some(0),
+            signal: None,
+            duration_ms: 900,
+            timed_out: false,
+        },
+        at(3),
+    );
+    assert!(!effects.contains(&Effect::Quit));
+    assert!(!app.quit);
+}
+
+#[test]
 fn notes_and_manual_checklist_ticks_are_recorded() {
     let mut app = new_app();
     app.update(key('n'), at(1));

@@ -119,7 +119,9 @@ impl App {
                     output_lines_dropped: dropped,
                     timed_out,
                 }));
-                return vec![Effect::RefreshNow];
+                let mut effects = vec![Effect::RefreshNow];
+                effects.extend(self.quit_if_confirm_outlived());
+                return effects;
             }
             Msg::SpawnFailed { cmd_id, error } => {
                 self.running.remove(&cmd_id);
@@ -136,6 +138,7 @@ impl App {
                     output_lines_dropped: 0,
                     timed_out: false,
                 }));
+                return self.quit_if_confirm_outlived();
             }
             Msg::JournalError(e) if e.is_empty() => {
                 self.journal_error = None;
@@ -376,6 +379,16 @@ impl App {
                     self.popup = Some(Popup::QuitConfirm);
                 }
             }
+        }
+        vec![]
+    }
+
+    /// The quit confirmation exists only because commands were running: once the last one has
+    /// ended, the quit the responder asked for goes ahead instead of waiting on "0 running".
+    fn quit_if_confirm_outlived(&mut self) -> Vec<Effect> {
+        if matches!(self.popup, Some(Popup::QuitConfirm)) && self.running.is_empty() {
+            self.popup = None;
+            return self.quit_now();
         }
         vec![]
     }
