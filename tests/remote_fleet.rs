@@ -169,7 +169,7 @@ fn fleet_over_five_hosts_shows_the_broken_one_first() {
         .collect();
     assert_eq!(hosts, ["m-broken", "plain"]);
     assert_eq!(rows[1]["level"], "none", "{}", rows[1]);
-    // A relative pm2_home is refused, naming the entry.
+    // A relative pm2_home is refused at its file:line:col.
     std::fs::write(
         &inv2,
         format!("{base}\n[[host]]\ndest = \"{plain}\"\npm2_home = \".pm2\"\n"),
@@ -178,8 +178,11 @@ fn fleet_over_five_hosts_shows_the_broken_one_first() {
     let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &inv2s]);
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
+    let line = base.lines().count() + 4;
     assert!(
-        err.contains("[[host]] #1") && err.contains("absolute"),
+        err.contains(&format!(
+            "{inv2s}:{line}:12: [[host]] plain: pm2_home \".pm2\" must be an absolute path"
+        )),
         "{err}"
     );
     std::fs::remove_file(&inv2).unwrap();

@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::cli::{Pm2SourceArgs, RunbookSource};
-use crate::assess::{self, Level, Observation};
-use crate::observe::Snapshot;
+use super::remote::HostTarget;
+use crate::assess::Level;
 use crate::pm2::events::{BusMsg, EventSubscriber, Pm2Event, SubscriberOptions};
 use crate::pm2::Pm2Home;
 use crate::remote::fleet::{sort_worst_first, worst, FleetRow, HEADERS};
-use crate::remote::{gather_remote, Dest, Session};
+use crate::remote::{gather_remote, Dest, RemoteSnapshot, SavedCache, Session};
 use crate::runbook::Runbook;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -41,15 +41,9 @@ pub struct FleetArgs {
     pub pm2: Pm2SourceArgs,
 }
 
-pub fn row_of(rb: &Runbook, host: &Dest, snap: &Snapshot) -> FleetRow {
-    let a = assess::assess(
-        rb,
-        &Observation {
-            pm2: snap.pm2_view(),
-            health: &snap.health,
-        },
-    );
-    FleetRow::new(host.as_str(), snap, &a)
+pub fn row_of(rb: &Runbook, host: &Dest, r: &RemoteSnapshot) -> FleetRow {
+    let a = super::snapshot::assess_remote(rb, r);
+    FleetRow::new(host.as_str(), &r.snapshot, &a)
 }
 
 /// The rows as an aligned text table (pure).
@@ -88,49 +82,28 @@ pub fn run(args: &FleetArgs) -> i32 {
         eprintln!("pm2-incident: --pm2-source cli is not available with --host (it would start a daemon remotely)");
         return Level::Unknown.exit_code();
     }
-    let hosts = match super::remote::hosts(&args.hosts, args.pm2.pm2_home.as_deref(), &rb.inventory)
-    {
-        Ok(h) if !h.is_empty() => h,
-        Ok(_) => {
-            eprintln!("pm2-incident: no hosts: pass --host DEST or list [[host]] in the inventory");
-            return Level::Unknown.exit_code();
-        }
-        Err(e) => {
-            eprintln!("pm2-incident: {e}");
-            return Level::Unknown.exit_code();
-        }
+    let Some(hosts) = super::remote::hosts(
+        &args.hosts,
+        args.pm2.pm2_home.as_deref(),
+        rb,
+        &args.source,
+        "no hosts: pass --host DEST or list [[host]] in the inventory",
+    ) else {
+        return Level::Unknown.exit_code();
     };
     if args.once || args.json || !std::io::stdout().is_terminal() {
-        return once(args, &rb, &hosts);
+        return once(args, &hosts);
     }
-    live(args, rb, &hosts)
+    live(args, &hosts)
 }
 
-type Hosts = [(Dest, Option<std::path::PathBuf>)];
-
-fn once(args: &FleetArgs, rb: &Runbook, hosts: &Hosts) -> i32 {
-    let mut rows: Vec<FleetRow> = std::thread::scope(|s| {
-        let handles: Vec<_> = hosts
-            .iter()
-            .map(|(d, home)| {
-                (
-                    d,
-                    s.spawn(|| super::snapshot::snapshot_host(rb, d, home.as_deref(), &args.pm2)),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(d, h)| match h.join() {
-                Ok(snap) => row_of(rb, d, &snap),
-                Err(_) => row_of(
-                    rb,
-                    d,
-                    &failed("reading the host failed unexpectedly".into()),
-                ),
-            })
-            .collect()
-    });
+fn once(args: &FleetArgs, hosts: &[HostTarget]) -> i32 {
+    let snaps = super::snapshot::snapshot_all(hosts, &args.pm2);
+    let mut rows: Vec<FleetRow> = hosts
+        .iter()
+        .zip(&snaps)
+        .map(|(t, r)| row_of(&t.rb, &t.dest, r))
+        .collect();
     sort_worst_first(&mut rows);
     if args.json {
         match serde_json::to_string_pretty(&rows) {
@@ -143,16 +116,6 @@ fn once(args: &FleetArgs, rb: &Runbook, hosts: &Hosts) -> i32 {
     worst(rows.iter().map(|r| r.level)).exit_code()
 }
 
-fn failed(reason: String) -> Snapshot {
-    let r = crate::pm2::Reading::failed(crate::pm2::source::SourceKind::Rpc, reason.clone());
-    Snapshot {
-        pm2_detail: r.detail(),
-        pm2: r,
-        health: vec![],
-        health_error: Some(format!("health not checked: {reason}")),
-    }
-}
-
 /// One host's latest state, from its poller.
 struct Update {
     index: usize,
@@ -163,9 +126,7 @@ struct Update {
 /// Keeps one host's session and re-reads it on PM2 process events or every `interval`.
 struct HostPoll {
     index: usize,
-    rb: Arc<Runbook>,
-    dest: Dest,
-    home: Option<std::path::PathBuf>,
+    target: HostTarget,
     pm2: Pm2SourceArgs,
     interval: Duration,
     tx: Sender<Update>,
@@ -175,22 +136,22 @@ struct HostPoll {
 fn poll_host(p: HostPoll) {
     let HostPoll {
         index,
-        rb,
-        dest,
-        home,
+        target,
         pm2,
         interval,
         tx,
         stop,
     } = p;
+    let (rb, dest) = (&target.rb, &target.dest);
     let mut session: Option<Session> = None;
     let mut bus: Option<EventSubscriber> = None;
+    let mut saved = SavedCache::default();
     while !stop.load(Ordering::SeqCst) {
         if session.is_none() {
-            match super::remote::connect(&dest, pm2.timeout_ms) {
+            match super::remote::connect(dest, pm2.timeout_ms) {
                 Ok(s) => session = Some(s),
                 Err(e) => {
-                    let row = row_of(&rb, &dest, &failed(e));
+                    let row = row_of(rb, dest, &super::snapshot::unreachable_host(e));
                     if tx
                         .send(Update {
                             index,
@@ -205,9 +166,17 @@ fn poll_host(p: HostPoll) {
             }
         }
         if let Some(s) = &session {
-            let snap = gather_remote(&rb, s, home.as_deref(), pm2.timeout_ms);
-            let link_up = s.is_up();
-            let row = row_of(&rb, &dest, &snap);
+            let checker = target.checker.as_ref().as_ref().map_err(String::as_str);
+            let snap = gather_remote(
+                rb,
+                s,
+                target.home.as_deref(),
+                pm2.timeout_ms,
+                checker,
+                &mut saved,
+            );
+            let link_up = snap.reached;
+            let row = row_of(rb, dest, &snap);
             if tx
                 .send(Update {
                     index,
@@ -250,7 +219,7 @@ fn wait_for_change(bus: Option<&EventSubscriber>, interval: Duration, stop: &Ato
     }
 }
 
-fn live(args: &FleetArgs, rb: Arc<Runbook>, hosts: &Hosts) -> i32 {
+fn live(args: &FleetArgs, hosts: &[HostTarget]) -> i32 {
     use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
     let (tx, rx): (Sender<Update>, Receiver<Update>) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
@@ -258,12 +227,10 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>, hosts: &Hosts) -> i32 {
     let threads: Vec<_> = hosts
         .iter()
         .enumerate()
-        .map(|(i, (d, home))| {
+        .map(|(i, t)| {
             let p = HostPoll {
                 index: i,
-                rb: rb.clone(),
-                dest: d.clone(),
-                home: home.clone(),
+                target: t.clone(),
                 pm2: args.pm2.clone(),
                 interval,
                 tx: tx.clone(),
@@ -318,18 +285,22 @@ fn live(args: &FleetArgs, rb: Arc<Runbook>, hosts: &Hosts) -> i32 {
                         let Some(row) = view.rows.get(view.selected) else {
                             continue;
                         };
-                        let Some((dest, home)) = hosts.iter().find(|(d, _)| d.as_str() == row.host)
-                        else {
+                        let Some(t) = hosts.iter().find(|t| t.dest.as_str() == row.host) else {
                             continue;
                         };
                         // `respond` takes the terminal; its `q` comes back here.
                         crate::tui::terminal::restore();
+                        // The host's own inventory when it has one.
+                        let source = RunbookSource {
+                            runbook: args.source.runbook.clone(),
+                            inventory: t.inventory.clone().or(args.source.inventory.clone()),
+                        };
                         let _ = super::respond::run(&super::respond::RespondArgs {
-                            source: args.source.clone(),
+                            source,
                             journal: None,
                             resume: None,
-                            pm2_home: home.clone(),
-                            host: Some(dest.clone()),
+                            pm2_home: t.home.clone(),
+                            host: Some(t.dest.clone()),
                             commander: None,
                         });
                         term = match crate::tui::terminal::enter() {

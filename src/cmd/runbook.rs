@@ -55,9 +55,38 @@ pub fn load_drill(src: &RunbookSource) -> Result<Runbook, i32> {
     load_from(src, flag)
 }
 
+/// The inventory file `src` names or discovery finds (`None`: the example, or none).
+pub fn inventory_path(src: &RunbookSource) -> Option<std::path::PathBuf> {
+    match discover(src.inventory.as_deref()) {
+        InventoryChoice::File { path, .. } => Some(path),
+        _ => None,
+    }
+}
+
+/// Each `[[host]]`'s own runbook (`None`: the listing inventory applies), every inventory
+/// file loaded and validated; errors printed, `Err(1)`.
+pub fn host_runbooks(src: &RunbookSource, rb: &Runbook) -> Result<Vec<Option<Runbook>>, i32> {
+    let listing = inventory_path(src);
+    match crate::runbook::hosts::load_host_runbooks(rb, src.runbook.as_deref(), listing.as_deref())
+    {
+        Ok(own) => Ok(own),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{} error(s)", errors.len());
+            Err(1)
+        }
+    }
+}
+
 pub fn check(src: &RunbookSource) -> i32 {
     match load(src) {
         Ok(rb) => {
+            let own = match host_runbooks(src, &rb) {
+                Ok(own) => own.iter().flatten().count(),
+                Err(code) => return code,
+            };
             let p = &rb.procedure;
             println!(
                 "ok: {} — {} phases, {} steps, {} commands; inventory {}: {} deployments, {} restore priorities",
@@ -69,6 +98,12 @@ pub fn check(src: &RunbookSource) -> i32 {
                 rb.inventory.deployment.len(),
                 rb.inventory.restore.len()
             );
+            if !rb.inventory.host.is_empty() {
+                println!(
+                    "hosts: {} ({own} with an inventory of their own, checked)",
+                    rb.inventory.host.len()
+                );
+            }
             0
         }
         Err(code) => code,

@@ -6,7 +6,7 @@ use crate::assess::{self, Assessment, Level, Observation};
 use crate::observe::{gather, Snapshot};
 use crate::pm2::source::{observe, SourceArgs};
 use crate::pm2::Reading;
-use crate::remote::{gather_remote, Dest};
+use crate::remote::{gather_remote, Dest, RemoteSnapshot};
 use crate::runbook::Runbook;
 use crate::sanitize::escape_line;
 use std::io::IsTerminal;
@@ -118,7 +118,7 @@ pub fn run(args: &SnapshotArgs) -> i32 {
         // Remote servers: their inventory from --inventory / the discovery order (the
         // example with a note when none); a foreign inventory reads "cannot tell".
         return match crate::cmd::runbook::load(&args.source) {
-            Ok(rb) => run_hosts(args, &rb),
+            Ok(rb) => run_hosts(args, rb),
             Err(_) => Level::Unknown.exit_code(),
         };
     }
@@ -300,16 +300,6 @@ fn nothing_to_judge(args: &SnapshotArgs, source: &SourceArgs) -> i32 {
     finish(args, &out, Level::Unknown)
 }
 
-fn assess_of(rb: &Runbook, snap: &Snapshot) -> Assessment {
-    assess::assess(
-        rb,
-        &Observation {
-            pm2: snap.pm2_view(),
-            health: &snap.health,
-        },
-    )
-}
-
 fn print_json(v: &serde_json::Value) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{}", crate::sanitize::escape_json_output(&s)),
@@ -317,83 +307,102 @@ fn print_json(v: &serde_json::Value) {
     }
 }
 
-/// One host's snapshot over ssh; an unreachable host is a reading that says so (no health
-/// round: without the connection the tool cannot see what the server sees).
-pub fn snapshot_host(
-    rb: &Runbook,
-    dest: &Dest,
-    home: Option<&std::path::Path>,
-    pm2: &Pm2SourceArgs,
-) -> Snapshot {
-    match super::remote::connect(dest, pm2.timeout_ms) {
+/// One host's snapshot over ssh with its saved list; an unreachable host is a reading that
+/// says so (no health round: without the connection the tool cannot see what the server sees).
+pub fn snapshot_host(t: &super::remote::HostTarget, pm2: &Pm2SourceArgs) -> RemoteSnapshot {
+    match super::remote::connect(&t.dest, pm2.timeout_ms) {
         Ok(s) => {
-            let snap = gather_remote(rb, &s, home, pm2.timeout_ms);
+            let checker = t.checker.as_ref().as_ref().map_err(String::as_str);
+            let snap = gather_remote(
+                &t.rb,
+                &s,
+                t.home.as_deref(),
+                pm2.timeout_ms,
+                checker,
+                &mut Default::default(),
+            );
             s.close();
             snap
         }
-        Err(e) => {
-            let reading = Reading::failed(crate::pm2::source::SourceKind::Rpc, e.clone());
-            Snapshot {
-                pm2_detail: reading.detail(),
-                pm2: reading,
-                health: vec![],
-                health_error: Some(format!("health not checked: {e}")),
-            }
-        }
+        Err(e) => unreachable_host(e),
     }
 }
 
-fn run_hosts(args: &SnapshotArgs, rb: &Runbook) -> i32 {
+/// A host that could not be read, and why (never a healthy-looking empty reading).
+pub fn unreachable_host(why: String) -> RemoteSnapshot {
+    let reading = Reading::failed(crate::pm2::source::SourceKind::Rpc, why.clone());
+    RemoteSnapshot {
+        snapshot: Snapshot {
+            pm2_detail: reading.detail(),
+            pm2: reading,
+            health: vec![],
+            health_error: Some(format!("health not checked: {why}")),
+        },
+        saved: None,
+        reached: false,
+    }
+}
+
+/// Every host at once, one thread each (each has its own master); results in input order.
+pub fn snapshot_all(
+    hosts: &[super::remote::HostTarget],
+    pm2: &Pm2SourceArgs,
+) -> Vec<RemoteSnapshot> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = hosts
+            .iter()
+            .map(|t| s.spawn(move || snapshot_host(t, pm2)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    unreachable_host("reading the host failed unexpectedly".into())
+                })
+            })
+            .collect()
+    })
+}
+
+/// As the local snapshot: judged with the saved list's names (the inventory's fit).
+pub fn assess_remote(rb: &Runbook, r: &RemoteSnapshot) -> Assessment {
+    let saved: Vec<String> = r
+        .saved
+        .as_ref()
+        .and_then(|s| s.list())
+        .map(|l| l.apps())
+        .unwrap_or_default();
+    assess::assess_with_saved(
+        rb,
+        &Observation {
+            pm2: r.snapshot.pm2_view(),
+            health: &r.snapshot.health,
+        },
+        &saved,
+    )
+}
+
+fn run_hosts(args: &SnapshotArgs, rb: Runbook) -> i32 {
     if args.pm2.source == Pm2SourceKind::Cli {
         eprintln!("pm2-incident: --pm2-source cli is not available with --host (it would start a daemon remotely)");
         return Level::Unknown.exit_code();
     }
-    let hosts = match super::remote::hosts(&args.hosts, args.pm2.pm2_home.as_deref(), &rb.inventory)
-    {
-        Ok(h) if !h.is_empty() => h,
-        Ok(_) => {
-            eprintln!("pm2-incident: --all-hosts: the inventory lists no [[host]]");
-            return Level::Unknown.exit_code();
-        }
-        Err(e) => {
-            eprintln!("pm2-incident: {e}");
-            return Level::Unknown.exit_code();
-        }
+    let Some(hosts) = super::remote::hosts(
+        &args.hosts,
+        args.pm2.pm2_home.as_deref(),
+        std::sync::Arc::new(rb),
+        &args.source,
+        "--all-hosts: the inventory lists no [[host]]",
+    ) else {
+        return Level::Unknown.exit_code();
     };
-    let snaps: Vec<(Dest, Snapshot)> = std::thread::scope(|s| {
-        let handles: Vec<_> = hosts
-            .iter()
-            .map(|(d, home)| {
-                (
-                    d,
-                    s.spawn(|| snapshot_host(rb, d, home.as_deref(), &args.pm2)),
-                )
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|(d, h)| {
-                let snap = h.join().unwrap_or_else(|_| {
-                    let r = Reading::failed(
-                        crate::pm2::source::SourceKind::Rpc,
-                        "reading the host failed unexpectedly".into(),
-                    );
-                    Snapshot {
-                        pm2_detail: r.detail(),
-                        pm2: r,
-                        health: vec![],
-                        health_error: None,
-                    }
-                });
-                (d.clone(), snap)
-            })
-            .collect()
-    });
-    let assessed: Vec<(Dest, Snapshot, Assessment)> = snaps
-        .into_iter()
-        .map(|(d, s)| {
-            let a = assess_of(rb, &s);
-            (d, s, a)
+    let snaps = snapshot_all(&hosts, &args.pm2);
+    let assessed: Vec<(&Dest, Snapshot, Assessment)> = hosts
+        .iter()
+        .zip(snaps)
+        .map(|(t, r)| {
+            let a = assess_remote(&t.rb, &r);
+            (&t.dest, r.snapshot, a)
         })
         .collect();
     if args.format() == Format::Json {

@@ -41,18 +41,28 @@ pub fn parse_listeners(text: &str) -> BTreeMap<u64, u16> {
 }
 
 fn is_node(proc_dir: &Path) -> bool {
-    let exe = std::fs::read_link(proc_dir.join("exe")).ok();
-    let exe_name = exe
-        .as_deref()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .map(|n| n.trim_end_matches(" (deleted)").to_string());
-    match exe_name {
-        Some(n) => {
-            n == "node" || n.starts_with("node") && n[4..].chars().all(|c| c.is_ascii_digit())
-        }
-        None => false,
-    }
+    std::fs::read_link(proc_dir.join("exe"))
+        .ok()
+        .and_then(|p| p.file_name().and_then(|n| n.to_str()).map(is_node_exe))
+        .unwrap_or(false)
+}
+
+/// Whether an executable's file name is Node's (`node`, `node18`; a replaced binary reads
+/// `node (deleted)`). Shared with the scan of a remote server.
+pub fn is_node_exe(file_name: &str) -> bool {
+    let n = file_name.trim_end_matches(" (deleted)");
+    n == "node" || n.starts_with("node") && n[4..].chars().all(|c| c.is_ascii_digit())
+}
+
+/// The listening ports among a process's socket inodes, sorted and distinct.
+pub fn ports_of(inodes: impl IntoIterator<Item = u64>, listeners: &BTreeMap<u64, u16>) -> Vec<u16> {
+    let mut ports: Vec<u16> = inodes
+        .into_iter()
+        .filter_map(|inode| listeners.get(&inode).copied())
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Every live `node` process this user can inspect, with its listening ports.
@@ -86,7 +96,7 @@ fn scan_in(proc_root: &Path) -> Vec<NodeProc> {
             let cwd = std::fs::read_link(dir.join("cwd"))
                 .ok()
                 .map(|p| p.display().to_string());
-            let mut ports: Vec<u16> = std::fs::read_dir(dir.join("fd"))
+            let inodes: Vec<u64> = std::fs::read_dir(dir.join("fd"))
                 .map(|fds| {
                     fds.flatten()
                         .filter_map(|fd| std::fs::read_link(fd.path()).ok())
@@ -94,12 +104,10 @@ fn scan_in(proc_root: &Path) -> Vec<NodeProc> {
                             let s = l.to_str()?;
                             s.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
                         })
-                        .filter_map(|inode: u64| listeners.get(&inode).copied())
                         .collect()
                 })
                 .unwrap_or_default();
-            ports.sort_unstable();
-            ports.dedup();
+            let ports = ports_of(inodes, &listeners);
             Some(NodeProc {
                 pid,
                 cmdline,

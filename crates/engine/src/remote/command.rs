@@ -10,6 +10,8 @@ pub const SSH_COMMAND_ENV: &str = "PM2_INCIDENT_SSH_COMMAND";
 pub struct SshCommand {
     program: String,
     prefix: Vec<String>,
+    /// What the responder configured, for messages.
+    shown: String,
 }
 
 /// Characters that make git hand the command to the shell (run-command.c `prepare_shell_cmd`).
@@ -23,20 +25,29 @@ impl SshCommand {
 
     /// Plain `ssh` when unset or blank; a string with shell characters runs as
     /// `sh -c '<CMD> "$@"' '<CMD>' <args…>` (git's rule), anything else as a program name.
+    /// Words separated only by blanks (`ssh -F ./cfg`) are split here, as that shell would
+    /// split them: one exec less for every ssh call (a fleet makes many).
     pub fn parse(value: Option<&str>) -> Self {
-        match value.map(str::trim).filter(|s| !s.is_empty()) {
-            None => SshCommand {
+        let Some(s) = value.map(str::trim).filter(|s| !s.is_empty()) else {
+            return SshCommand {
                 program: "ssh".into(),
                 prefix: vec![],
-            },
-            Some(s) if s.chars().any(|c| SHELL_CHARS.contains(c)) => SshCommand {
+                shown: "ssh".into(),
+            };
+        };
+        let blank = |c: char| c == ' ' || c == '\t';
+        if s.chars().any(|c| SHELL_CHARS.contains(c) && !blank(c)) {
+            return SshCommand {
                 program: "/bin/sh".into(),
                 prefix: vec!["-c".into(), format!("{s} \"$@\""), s.to_string()],
-            },
-            Some(s) => SshCommand {
-                program: s.to_string(),
-                prefix: vec![],
-            },
+                shown: s.to_string(),
+            };
+        }
+        let mut words = s.split(blank).filter(|w| !w.is_empty()).map(String::from);
+        SshCommand {
+            program: words.next().unwrap_or_else(|| "ssh".into()),
+            prefix: words.collect(),
+            shown: s.to_string(),
         }
     }
 
@@ -49,10 +60,7 @@ impl SshCommand {
 
     /// For messages: what the responder configured.
     pub fn describe(&self) -> String {
-        match self.prefix.get(2) {
-            Some(s) if self.program == "/bin/sh" => s.clone(),
-            _ => self.program.clone(),
-        }
+        self.shown.clone()
     }
 }
 
@@ -62,27 +70,11 @@ impl SshCommand {
 #[serde(transparent)]
 pub struct Dest(String);
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum DestError {
-    #[error("ssh destination is empty")]
-    Empty,
-    #[error("ssh destination {0:?} starts with '-' (it would be read as an option)")]
-    Dash(String),
-    #[error("ssh destination {0:?} contains whitespace or a control character")]
-    BadChar(String),
-}
+pub use crate::runbook::inventory::DestError;
 
 impl Dest {
     pub fn parse(s: &str) -> Result<Dest, DestError> {
-        if s.is_empty() {
-            return Err(DestError::Empty);
-        }
-        if s.starts_with('-') {
-            return Err(DestError::Dash(s.to_string()));
-        }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(DestError::BadChar(s.to_string()));
-        }
+        crate::runbook::inventory::check_dest(s)?;
         Ok(Dest(s.to_string()))
     }
 
@@ -122,11 +114,19 @@ mod tests {
         assert_eq!(argv(&SshCommand::parse(Some("  "))), ["ssh"]);
         assert_eq!(argv(&SshCommand::parse(Some("/opt/ssh"))), ["/opt/ssh"]);
         let c = SshCommand::parse(Some("ssh -F ./cfg"));
+        assert_eq!(argv(&c), ["ssh", "-F", "./cfg"]);
+        assert_eq!(c.describe(), "ssh -F ./cfg");
+        let c = SshCommand::parse(Some("ssh -F '/a b/cfg'"));
         assert_eq!(
             argv(&c),
-            ["/bin/sh", "-c", "ssh -F ./cfg \"$@\"", "ssh -F ./cfg"]
+            [
+                "/bin/sh",
+                "-c",
+                "ssh -F '/a b/cfg' \"$@\"",
+                "ssh -F '/a b/cfg'"
+            ]
         );
-        assert_eq!(c.describe(), "ssh -F ./cfg");
+        assert_eq!(c.describe(), "ssh -F '/a b/cfg'");
     }
 
     #[test]

@@ -15,43 +15,61 @@ enum Plan {
     Failed(String),
 }
 
-fn plan(session: &Session, t: &HealthTarget) -> (HealthTarget, Plan) {
-    if t.route != Route::Local {
-        return (t.clone(), Plan::Direct);
-    }
-    let Ok(mut url) = reqwest::Url::parse(&t.url) else {
-        return (t.clone(), Plan::Failed("not a URL".into()));
-    };
+/// Where a local URL's connection goes on the server: host and port, or why it cannot.
+fn local_endpoint(t: &HealthTarget) -> Result<(reqwest::Url, String, u16), String> {
+    let url = reqwest::Url::parse(&t.url).map_err(|_| "not a URL".to_string())?;
     if url.scheme() != "http" {
         // A forward changes the host name, so TLS names would no longer match.
-        return (
-            t.clone(),
-            Plan::Failed(format!(
-                "{} local_url cannot be checked through ssh",
-                url.scheme()
-            )),
-        );
+        return Err(format!(
+            "{} local_url cannot be checked through ssh",
+            url.scheme()
+        ));
     }
     let (Some(host), Some(port)) = (
         url.host_str().map(str::to_string),
         url.port_or_known_default(),
     ) else {
-        return (t.clone(), Plan::Failed("URL without host or port".into()));
+        return Err("URL without host or port".into());
     };
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    match session.forward_tcp(&host, port) {
-        Ok(lp) => {
-            let _ = url.set_host(Some("127.0.0.1"));
-            let _ = url.set_port(Some(lp));
-            let mut fwd = t.clone();
-            fwd.url = url.to_string();
-            (fwd, Plan::Forwarded { port })
-        }
-        Err(e) => (t.clone(), Plan::Failed(format!("ssh forward failed: {e}"))),
-    }
+    Ok((url, host, port))
+}
+
+/// Every target's plan; the forwards local URLs need are asked for in one ssh request.
+fn plans(session: &Session, targets: &[HealthTarget]) -> Vec<(HealthTarget, Plan)> {
+    let endpoints: Vec<Option<Result<(reqwest::Url, String, u16), String>>> = targets
+        .iter()
+        .map(|t| (t.route == Route::Local).then(|| local_endpoint(t)))
+        .collect();
+    let wanted: Vec<(String, u16)> = endpoints
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(_, h, p)| (h.clone(), *p))
+        .collect();
+    let mut ports = session.forward_tcp_many(&wanted).into_iter();
+    targets
+        .iter()
+        .zip(endpoints)
+        .map(|(t, e)| match e {
+            None => (t.clone(), Plan::Direct),
+            Some(Err(msg)) => (t.clone(), Plan::Failed(msg)),
+            Some(Ok((mut url, _, port))) => match ports.next() {
+                Some(Ok(lp)) => {
+                    let _ = url.set_host(Some("127.0.0.1"));
+                    let _ = url.set_port(Some(lp));
+                    let mut fwd = t.clone();
+                    fwd.url = url.to_string();
+                    (fwd, Plan::Forwarded { port })
+                }
+                Some(Err(e)) => (t.clone(), Plan::Failed(format!("ssh forward failed: {e}"))),
+                None => (t.clone(), Plan::Failed("ssh forward failed".into())),
+            },
+        })
+        .collect()
 }
 
 /// One health round for a remote host. Never fails: every outcome is a verdict.
@@ -60,7 +78,7 @@ pub fn check_remote(
     checker: &HealthChecker,
     targets: &[HealthTarget],
 ) -> Vec<HealthResult> {
-    let plans: Vec<(HealthTarget, Plan)> = targets.iter().map(|t| plan(session, t)).collect();
+    let plans = plans(session, targets);
     let runnable: Vec<HealthTarget> = plans
         .iter()
         .filter(|(_, p)| !matches!(p, Plan::Failed(_)))

@@ -7,13 +7,17 @@
 //! The ssh command can be replaced with `PM2_INCIDENT_SSH_COMMAND` (like `GIT_SSH_COMMAND`).
 //! See `shared/reference/openssh-forwarding.md` for the client behaviour relied on here.
 pub mod command;
+pub mod file;
 pub mod fleet;
 pub mod health;
+pub mod nodes;
 pub mod observe;
 pub mod probe;
 pub mod session;
 
 pub use command::{Dest, SshCommand, SSH_COMMAND_ENV};
-pub use observe::{gather_remote, observe_remote};
+pub use observe::{
+    gather_remote, observe_remote, observe_remote_cached, RemoteSnapshot, SavedCache,
+};
 pub use probe::RemoteFacts;
 pub use session::{RemoteError, Session, SessionOptions};

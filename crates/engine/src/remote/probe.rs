@@ -1,12 +1,17 @@
 //! Read-only facts about the remote PM2 home from one remote `sh` script: where the home is
 //! (given, or `$PM2_HOME`, else `$HOME/.pm2` of the login), whether the sockets exist, what
-//! `pm2.pid` says and whether that pid runs. It reads files and `/proc` only: it starts nothing.
+//! `pm2.pid` says and whether that pid runs, the login's directory, the saved list
+//! (`dump.pm2`, see [`super::file`]) and, while no daemon runs, the Node processes still alive
+//! (see [`super::nodes`]). One remote shell per reading; it reads files and `/proc` only:
+//! it starts nothing.
+use super::file::{self, RemoteFile, Stamp};
 use crate::pm2::liveness::DaemonState;
+use crate::pm2::orphans::NodeProc;
 use crate::pm2::rpc::RpcError;
 use crate::runbook::vars::shell_quote;
 use std::path::{Path, PathBuf};
 
-const HEADER: &str = "p2i-probe v1";
+const HEADER: &str = "p2i-probe v2";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RemoteFacts {
@@ -17,6 +22,8 @@ pub struct RemoteFacts {
     pub pub_socket: bool,
     pub pid: Option<u32>,
     pub pid_alive: bool,
+    /// Where a login starts (`pwd`): where commands run that name no directory.
+    pub login_dir: Option<PathBuf>,
 }
 
 impl RemoteFacts {
@@ -28,12 +35,25 @@ impl RemoteFacts {
     }
 }
 
-/// The probe script; `home` is used as given (quoted), else discovered remotely.
-pub fn script(home: Option<&Path>) -> String {
+/// Everything one probe read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probed {
+    pub facts: RemoteFacts,
+    /// `$home/dump.pm2` (bytes only inside; see [`file::saved_read`]).
+    pub dump: RemoteFile,
+    /// Node processes, read only while the daemon is not both there and alive.
+    pub nodes: Option<Vec<NodeProc>>,
+}
+
+/// The probe script; `home` is used as given (quoted), else discovered remotely. `known`:
+/// the saved list's stamp already read (it is then not sent again while unchanged).
+pub fn script(home: Option<&Path>, known: Option<&Stamp>) -> String {
     let h = match home {
         Some(p) => shell_quote(&p.to_string_lossy()),
         None => "\"${PM2_HOME:-$HOME/.pm2}\"".to_string(),
     };
+    let nodes = super::nodes::FRAGMENT;
+    let dump = file::fragment("\"$h/dump.pm2\"", known, file::REMOTE_CAP);
     format!(
         r#"h={h}
 s=0; [ -S "$h/rpc.sock" ] && s=1
@@ -46,12 +66,28 @@ if [ -n "$p" ] && [ -d "/proc/$p" ]; then
   st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1)
   case "$st" in Z|X) a=0;; esac
 elif [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then a=1; fi
-printf '{HEADER}\nhome=%s\nrpc=%s\nwritable=%s\npub=%s\npid=%s\nalive=%s\n' "$h" "$s" "$w" "$b" "$p" "$a"
-"#
+printf '{HEADER}\nhome=%s\nrpc=%s\nwritable=%s\npub=%s\npid=%s\nalive=%s\nlogin=%s\n' "$h" "$s" "$w" "$b" "$p" "$a" "$(pwd)"
+if [ "$s" = 0 ] || [ "$a" = 0 ]; then
+echo nodes=1
+{nodes}fi
+{dump}"#
     )
 }
 
-/// Parse the probe's stdout (anything a login script printed before the header is skipped).
+/// Parse the probe's stdout: facts, saved list, Node processes.
+pub fn parse_all(out: &[u8]) -> Result<Probed, String> {
+    let (text, data) = file::split(out);
+    let text = String::from_utf8_lossy(text);
+    let facts = parse(&text)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let dump = file::parse(&lines, data, file::REMOTE_CAP)?;
+    let nodes = lines
+        .contains(&"nodes=1")
+        .then(|| super::nodes::parse(&lines));
+    Ok(Probed { facts, dump, nodes })
+}
+
+/// Parse the probe's facts (anything a login script printed before the header is skipped).
 pub fn parse(out: &str) -> Result<RemoteFacts, String> {
     let mut lines = out.lines().skip_while(|l| l.trim_end() != HEADER);
     if lines.next().is_none() {
@@ -66,6 +102,7 @@ pub fn parse(out: &str) -> Result<RemoteFacts, String> {
         pub_socket: false,
         pid: None,
         pid_alive: false,
+        login_dir: None,
     };
     let flag = |v: &str, k: &str| match v {
         "1" => Ok(true),
@@ -84,6 +121,7 @@ pub fn parse(out: &str) -> Result<RemoteFacts, String> {
             "pid" if v.is_empty() => f.pid = None,
             "pid" => f.pid = Some(v.parse().map_err(|_| "remote probe: pid is not a number")?),
             "alive" => f.pid_alive = flag(v, k)?,
+            "login" if v.starts_with('/') => f.login_dir = Some(PathBuf::from(v)),
             _ => {}
         }
     }
@@ -158,59 +196,68 @@ mod tests {
             pub_socket: rpc,
             pid,
             pid_alive: alive,
+            login_dir: None,
         }
     }
 
     #[test]
     fn parses_after_login_noise_and_refuses_garbage() {
         let f = parse(
-            "Welcome!\np2i-probe v1\nhome=/srv/pm2\nrpc=1\nwritable=1\npub=1\npid=77\nalive=1\n",
+            "Welcome!\np2i-probe v2\nhome=/srv/pm2\nrpc=1\nwritable=1\npub=1\npid=77\nalive=1\n",
         )
         .unwrap();
         assert_eq!(f.home, PathBuf::from("/srv/pm2"));
         assert_eq!((f.rpc_socket, f.pid, f.pid_alive), (true, Some(77), true));
-        let f = parse("p2i-probe v1\nhome=/h\nrpc=0\nwritable=0\npub=0\npid=\nalive=0\n").unwrap();
+        let f = parse("p2i-probe v2\nhome=/h\nrpc=0\nwritable=0\npub=0\npid=\nalive=0\n").unwrap();
         assert_eq!(f.pid, None);
         assert!(parse("nothing here").is_err());
-        assert!(parse("p2i-probe v1\nhome=relative\n")
+        assert!(parse("p2i-probe v2\nhome=relative\n")
             .unwrap_err()
             .contains("absolute"));
-        assert!(parse("p2i-probe v1\nhome=/h\nrpc=yes\n").is_err());
+        assert!(parse("p2i-probe v2\nhome=/h\nrpc=yes\n").is_err());
+    }
+
+    fn probe_here(home: Option<&Path>, known: Option<&Stamp>, env: &[(&str, &Path)]) -> Probed {
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script(home, known)])
+            .envs(env.iter().copied())
+            .current_dir("/")
+            .output()
+            .unwrap();
+        parse_all(&out.stdout).unwrap()
     }
 
     #[test]
     fn the_script_runs_under_sh_and_reads_a_real_home() {
         let dir = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new("sh")
-            .args(["-c", &script(Some(dir.path()))])
-            .output()
-            .unwrap();
-        let f = parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
-        assert_eq!((f.rpc_socket, f.pid), (false, None));
+        let p = probe_here(Some(dir.path()), None, &[]);
+        assert_eq!((p.facts.rpc_socket, p.facts.pid), (false, None));
+        assert_eq!(p.facts.login_dir.as_deref(), Some(Path::new("/")));
+        assert_eq!(p.dump, RemoteFile::Missing);
+        // No daemon: the Node processes were looked at.
+        assert!(p.nodes.is_some());
         let _l = std::os::unix::net::UnixListener::bind(dir.path().join("rpc.sock")).unwrap();
         std::fs::write(
             dir.path().join("pm2.pid"),
             format!("{}\n", std::process::id()),
         )
         .unwrap();
-        let out = std::process::Command::new("sh")
-            .args(["-c", &script(Some(dir.path()))])
-            .output()
-            .unwrap();
-        let f = parse(&String::from_utf8_lossy(&out.stdout)).unwrap();
+        std::fs::write(dir.path().join("dump.pm2"), b"[{\"name\":\"api\"}]").unwrap();
+        let p = probe_here(Some(dir.path()), None, &[]);
+        let f = &p.facts;
         assert_eq!(f.home, dir.path());
         assert!(f.rpc_socket && f.rpc_writable && !f.pub_socket);
         assert_eq!((f.pid, f.pid_alive), (Some(std::process::id()), true));
+        assert_eq!(p.nodes, None, "a live daemon: no process scan");
+        let RemoteFile::Data { bytes, stamp } = p.dump else {
+            panic!("{:?}", p.dump)
+        };
+        assert_eq!(bytes, b"[{\"name\":\"api\"}]");
+        let again = probe_here(Some(dir.path()), stamp.as_ref(), &[]);
+        assert_eq!(again.dump, RemoteFile::Unchanged);
         // Discovery: $PM2_HOME of the remote shell.
-        let out = std::process::Command::new("sh")
-            .args(["-c", &script(None)])
-            .env("PM2_HOME", dir.path())
-            .output()
-            .unwrap();
-        assert_eq!(
-            parse(&String::from_utf8_lossy(&out.stdout)).unwrap().home,
-            dir.path()
-        );
+        let p = probe_here(None, None, &[("PM2_HOME", dir.path())]);
+        assert_eq!(p.facts.home, dir.path());
     }
 
     #[test]

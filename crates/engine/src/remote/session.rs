@@ -72,6 +72,16 @@ struct TcpForward {
     port: u16,
 }
 
+impl TcpForward {
+    fn spec(&self) -> String {
+        format!("127.0.0.1:{}:{}:{}", self.local_port, self.host, self.port)
+    }
+}
+
+fn socket_spec(local: &Path, remote: &Path) -> String {
+    format!("{}:{}", local.display(), remote.display())
+}
+
 #[derive(Debug, Default)]
 struct Forwards {
     sockets: Vec<(PathBuf, PathBuf)>,
@@ -91,6 +101,9 @@ pub struct Session {
     closed: Mutex<bool>,
     /// `BatchMode=yes` on every later invocation (after an interactive first login).
     batch: std::sync::atomic::AtomicBool,
+    /// When the master last answered (started, or `-O check`): a reading right after
+    /// that need not ask again (one ssh process less per host and reading).
+    last_ok: Mutex<Option<Instant>>,
 }
 
 impl Session {
@@ -113,6 +126,7 @@ impl Session {
             forwards: Mutex::new(Forwards::default()),
             closed: Mutex::new(false),
             batch: std::sync::atomic::AtomicBool::new(opts.batch),
+            last_ok: Mutex::new(None),
             opts,
         };
         let len = s.ctl.as_os_str().as_bytes().len();
@@ -213,19 +227,27 @@ impl Session {
         let out = self.control("check", &[])?;
         let err = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
+            *lock(&self.last_ok) = None;
             return Err(self.ssh_error(&out));
         }
-        parse_master_pid(&err).ok_or_else(|| {
+        let pid = parse_master_pid(&err).ok_or_else(|| {
             RemoteError::Protocol(format!(
                 "unexpected ssh -O check answer: {}",
                 last_lines(&err)
             ))
-        })
+        })?;
+        *lock(&self.last_ok) = Some(Instant::now());
+        Ok(pid)
     }
 
     /// Whether the master still answers.
     pub fn is_up(&self) -> bool {
         self.check().is_ok()
+    }
+
+    /// Whether the master answered within `age` (no ssh process is started to find out).
+    pub fn answered_within(&self, age: Duration) -> bool {
+        lock(&self.last_ok).is_some_and(|t| t.elapsed() <= age)
     }
 
     /// Start a new master after a drop and restore every forward it had.
@@ -237,18 +259,18 @@ impl Session {
         // listen ("already exists") and run unshared.
         let _ = std::fs::remove_file(&self.ctl);
         self.start_master()?;
-        let (sockets, tcp) = {
+        let specs: Vec<String> = {
             let f = lock(&self.forwards);
-            (f.sockets.clone(), f.tcp.clone())
+            for (local, _) in &f.sockets {
+                let _ = std::fs::remove_file(local);
+            }
+            f.sockets
+                .iter()
+                .map(|(l, r)| socket_spec(l, r))
+                .chain(f.tcp.iter().map(TcpForward::spec))
+                .collect()
         };
-        for (local, remote) in sockets {
-            let _ = std::fs::remove_file(&local);
-            self.forward_spec(&format!("{}:{}", local.display(), remote.display()))?;
-        }
-        for t in tcp {
-            self.forward_spec(&format!("127.0.0.1:{}:{}:{}", t.local_port, t.host, t.port))?;
-        }
-        Ok(())
+        self.forward_specs(&specs)
     }
 
     fn control(&self, op: &str, extra: &[&str]) -> Result<Output, RemoteError> {
@@ -259,8 +281,15 @@ impl Session {
         run_capture(c, self.opts.command_timeout, &self.ssh, &self.dest)
     }
 
-    fn forward_spec(&self, spec: &str) -> Result<(), RemoteError> {
-        let out = self.control("forward", &["-L", spec])?;
+    /// Several `-L` forwards in one `ssh -O forward` (one process, not one per forward).
+    /// The master answers an identical forward that already exists with success, so a
+    /// batch is safe to repeat after a partial failure.
+    fn forward_specs(&self, specs: &[String]) -> Result<(), RemoteError> {
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let args: Vec<&str> = specs.iter().flat_map(|s| ["-L", s.as_str()]).collect();
+        let out = self.control("forward", &args)?;
         if out.status.success() {
             Ok(())
         } else {
@@ -270,50 +299,101 @@ impl Session {
 
     /// Forward the remote Unix socket `remote` to `local` (idempotent).
     pub fn forward_socket(&self, local: &Path, remote: &Path) -> Result<(), RemoteError> {
-        check_remote_path(remote)?;
-        if lock(&self.forwards)
-            .sockets
-            .iter()
-            .any(|(l, r)| l == local && r == remote)
-        {
-            return Ok(());
+        self.forward_sockets(&[(local.to_path_buf(), remote.to_path_buf())])
+    }
+
+    /// Forward each remote Unix socket to its local path, all in one request (idempotent).
+    pub fn forward_sockets(&self, pairs: &[(PathBuf, PathBuf)]) -> Result<(), RemoteError> {
+        for (_, remote) in pairs {
+            check_remote_path(remote)?;
         }
-        self.forward_spec(&format!("{}:{}", local.display(), remote.display()))?;
-        lock(&self.forwards)
-            .sockets
-            .push((local.to_path_buf(), remote.to_path_buf()));
+        let new: Vec<(PathBuf, PathBuf)> = {
+            let f = lock(&self.forwards);
+            pairs
+                .iter()
+                .filter(|p| !f.sockets.contains(p))
+                .cloned()
+                .collect()
+        };
+        let specs: Vec<String> = new.iter().map(|(l, r)| socket_spec(l, r)).collect();
+        self.forward_specs(&specs)?;
+        lock(&self.forwards).sockets.extend(new);
         Ok(())
     }
 
     /// A local port that reaches `host:port` from the server's side (reused when asked twice).
     pub fn forward_tcp(&self, host: &str, port: u16) -> Result<u16, RemoteError> {
-        if host.is_empty() || host.starts_with('-') || host.contains([':', '/', ' ', '\n']) {
-            return Err(RemoteError::Protocol(format!(
-                "cannot forward to host {host:?}"
-            )));
+        self.forward_tcp_many(&[(host.to_string(), port)])
+            .pop()
+            .unwrap_or_else(|| Err(RemoteError::Protocol("no forward made".into())))
+    }
+
+    /// [`forward_tcp`](Self::forward_tcp) for several targets with one ssh request; results
+    /// in input order. Only when that request fails is each one retried on its own.
+    pub fn forward_tcp_many(&self, targets: &[(String, u16)]) -> Vec<Result<u16, RemoteError>> {
+        let mut out: Vec<Option<Result<u16, RemoteError>>> = Vec::new();
+        let mut fresh: Vec<(usize, TcpForward)> = Vec::new();
+        for (i, (host, port)) in targets.iter().enumerate() {
+            if host.is_empty() || host.starts_with('-') || host.contains([':', '/', ' ', '\n']) {
+                out.push(Some(Err(RemoteError::Protocol(format!(
+                    "cannot forward to host {host:?}"
+                )))));
+                continue;
+            }
+            let known = lock(&self.forwards)
+                .tcp
+                .iter()
+                .chain(fresh.iter().map(|(_, t)| t))
+                .find(|t| t.host == *host && t.port == *port)
+                .map(|t| t.local_port);
+            match known {
+                Some(lp) => out.push(Some(Ok(lp))),
+                // ssh refuses listen port 0 for -L: take a free port (retried below if
+                // someone beat us to it).
+                None => match free_local_port() {
+                    Ok(lp) => {
+                        out.push(None);
+                        fresh.push((
+                            i,
+                            TcpForward {
+                                local_port: lp,
+                                host: host.clone(),
+                                port: *port,
+                            },
+                        ));
+                    }
+                    Err(e) => out.push(Some(Err(RemoteError::Protocol(e.to_string())))),
+                },
+            }
         }
-        if let Some(t) = lock(&self.forwards)
-            .tcp
-            .iter()
-            .find(|t| t.host == host && t.port == port)
-        {
-            return Ok(t.local_port);
+        let specs: Vec<String> = fresh.iter().map(|(_, t)| t.spec()).collect();
+        let batch_ok = self.forward_specs(&specs).is_ok();
+        for (i, t) in fresh {
+            let r = if batch_ok {
+                Ok(t)
+            } else {
+                self.forward_one_tcp(t)
+            };
+            out[i] = Some(r.map(|t| {
+                let lp = t.local_port;
+                lock(&self.forwards).tcp.push(t);
+                lp
+            }));
         }
-        // ssh refuses listen port 0 for -L: take a free port, retry if someone beat us to it.
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(RemoteError::Protocol("no forward made".into()))))
+            .collect()
+    }
+
+    /// One TCP forward, on another free port when its port was taken meanwhile.
+    fn forward_one_tcp(&self, mut t: TcpForward) -> Result<TcpForward, RemoteError> {
         let mut last = None;
         for _ in 0..3 {
-            let lp = free_local_port().map_err(|e| RemoteError::Protocol(e.to_string()))?;
-            match self.forward_spec(&format!("127.0.0.1:{lp}:{host}:{port}")) {
-                Ok(()) => {
-                    lock(&self.forwards).tcp.push(TcpForward {
-                        local_port: lp,
-                        host: host.to_string(),
-                        port,
-                    });
-                    return Ok(lp);
-                }
+            match self.forward_specs(&[t.spec()]) {
+                Ok(()) => return Ok(t),
                 Err(e) => last = Some(e),
             }
+            t.local_port = free_local_port().map_err(|e| RemoteError::Protocol(e.to_string()))?;
         }
         Err(last.unwrap_or_else(|| RemoteError::Protocol("no free local port".into())))
     }

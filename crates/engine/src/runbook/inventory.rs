@@ -36,10 +36,40 @@ pub struct Inventory {
 #[serde(deny_unknown_fields)]
 pub struct HostEntry {
     /// An ssh destination: `user@host`, `host`, an `~/.ssh/config` alias.
-    pub dest: String,
+    pub dest: Spanned<String>,
     /// PM2_HOME on that server (default: the login's `$PM2_HOME`, else `$HOME/.pm2`).
     #[serde(default)]
-    pub pm2_home: Option<String>,
+    pub pm2_home: Option<Spanned<String>>,
+    /// That server's own inventory file (its apps differ from this file's), relative to this
+    /// file's directory; default: this inventory.
+    #[serde(default)]
+    pub inventory: Option<Spanned<String>>,
+}
+
+/// Why a string cannot be an ssh destination: it must not be read as an option or carry a
+/// second word (`remote::Dest` and the inventory's `[[host]]` share this rule).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DestError {
+    #[error("ssh destination is empty")]
+    Empty,
+    #[error("ssh destination {0:?} starts with '-' (it would be read as an option)")]
+    Dash(String),
+    #[error("ssh destination {0:?} contains whitespace or a control character")]
+    BadChar(String),
+}
+
+/// Check an ssh destination (pure).
+pub fn check_dest(s: &str) -> Result<(), DestError> {
+    if s.is_empty() {
+        return Err(DestError::Empty);
+    }
+    if s.starts_with('-') {
+        return Err(DestError::Dash(s.to_string()));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(DestError::BadChar(s.to_string()));
+    }
+    Ok(())
 }
 
 /// `[deploy]`: how deployments reach this server and how to hold them.

@@ -3,6 +3,7 @@
 pub mod discover;
 pub mod error;
 pub mod expand;
+pub mod hosts;
 pub mod inventory;
 pub mod model;
 pub mod predicates;

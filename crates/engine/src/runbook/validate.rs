@@ -357,6 +357,50 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
             errors.push(src.error(at, m));
         }
     }
+    errors.extend(hosts(src, &inv.host));
+    errors
+}
+
+/// `[[host]]`: destinations ssh cannot mistake for options, each once; absolute `pm2_home`s
+/// (a path on that server: `~` would not be expanded); a non-empty `inventory` path.
+fn hosts(src: Source, hosts: &[super::inventory::HostEntry]) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in hosts.iter().enumerate() {
+        let dest = h.dest.get_ref();
+        if let Err(e) = super::inventory::check_dest(dest) {
+            errors.push(src.error(h.dest.span().start, format!("[[host]] dest: {e}")));
+        }
+        if let Some(first) = seen.insert(dest, i) {
+            errors.push(src.error(
+                h.dest.span().start,
+                format!(
+                    "[[host]] dest {dest:?} is listed twice (entries {} and {})",
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
+        if let Some(home) = &h.pm2_home {
+            let p = home.get_ref();
+            if !p.starts_with('/') || p.contains(['\n', ':']) {
+                errors.push(src.error(
+                    home.span().start,
+                    format!(
+                        "[[host]] {dest}: pm2_home {p:?} must be an absolute path on that server (no ':' or newline)"
+                    ),
+                ));
+            }
+        }
+        if let Some(f) = &h.inventory {
+            if f.get_ref().trim().is_empty() || f.get_ref().contains('\n') {
+                errors.push(src.error(
+                    f.span().start,
+                    format!("[[host]] {dest}: inventory must name a file"),
+                ));
+            }
+        }
+    }
     errors
 }
 
