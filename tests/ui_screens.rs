@@ -95,3 +95,77 @@ fn help_is_generated_from_the_keymap() {
     }
     insta::assert_snapshot!("help_100x30", s);
 }
+
+/// `respond --host web1`: the server every command runs on is in the header, the step's
+/// title, the selected command's detail and the run confirmation; a dropped link shows in
+/// the header until it is back.
+#[test]
+fn over_ssh_the_host_is_shown_where_commands_run() {
+    use pm2_incident::app::{Msg, RemoteView, StepItem};
+    let mut app = new_app();
+    app.remote = Some(RemoteView {
+        host: "web1".into(),
+        link_down: None,
+    });
+    app.update(pm2_up(listing(&ALL.map(|n| (n, "online")))), at(5));
+    go_to_step(&mut app, "gather-info", at(10));
+    app.selected = app
+        .items()
+        .iter()
+        .position(|i| matches!(i, StepItem::Command { text, .. } if text == "pm2 list"))
+        .expect("pm2 list in the gather step");
+    let s = screen(&app, 120, 35);
+    assert!(s.lines().next().unwrap().contains(" on web1 "), "{s}");
+    assert!(s.contains("commands run on web1"), "{s}");
+    assert!(s.contains("on web1, in /srv"), "{s}");
+    insta::assert_snapshot!("over_ssh_gather_120x35", s);
+
+    // A caution command's confirmation names the host.
+    app.update(key(':'), at(11));
+    type_str(&mut app, "kill 123", at(11));
+    let s = screen(&app, 120, 35);
+    assert!(s.contains("Run a command on web1"), "{s}");
+    app.update(code(KeyCode::Enter), at(12));
+    let s = screen(&app, 120, 35);
+    assert!(s.contains("CAUTION"), "{s}");
+    assert!(s.contains("on web1, in /srv"), "{s}");
+    app.update(code(KeyCode::Esc), at(13));
+
+    // The link drops: the header says so until a reading gets through again.
+    app.update(
+        Msg::Link {
+            up: false,
+            detail: "ssh to web1: Connection refused".into(),
+        },
+        at(14),
+    );
+    let s = screen(&app, 120, 35);
+    let header = s.lines().next().unwrap();
+    assert!(header.contains("SSH LINK DOWN, reconnecting"), "{header}");
+    assert!(header.contains("INC-20260217-0412"), "{header}");
+    insta::assert_snapshot!("over_ssh_link_down_120x35", s);
+    let s = screen(&app, 200, 40);
+    assert!(
+        s.lines().next().unwrap().contains("SSH LINK DOWN (ssh to web1: Connection refused)"),
+        "{s}"
+    );
+    app.update(
+        Msg::Link {
+            up: true,
+            detail: String::new(),
+        },
+        at(20),
+    );
+    let s = screen(&app, 120, 35);
+    assert!(!s.contains("SSH LINK DOWN"), "{s}");
+    // Narrow: still there, shorter.
+    app.update(
+        Msg::Link {
+            up: false,
+            detail: "x".into(),
+        },
+        at(21),
+    );
+    let s = screen(&app, 80, 24);
+    assert!(s.lines().next().unwrap().contains("SSH DOWN"), "{s}");
+}

@@ -13,4 +13,4 @@ pub mod update;
 
 pub use keymap::{Action, Binding, KEYMAP};
 pub use msg::{Effect, Msg};
-pub use state::{App, AppMode, Popup, StepItem, Tab, TerminalEnv};
+pub use state::{App, AppMode, Popup, RemoteView, StepItem, Tab, TerminalEnv};

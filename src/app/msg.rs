@@ -26,6 +26,11 @@ pub enum Msg {
         detail: String,
     },
     Health(Vec<HealthResult>),
+    /// `respond --host`: the ssh link to the server went down (why) or is up again.
+    Link {
+        up: bool,
+        detail: String,
+    },
     /// The deployments running on this server, as read from /proc now (live only).
     Deploys(Vec<crate::deploy::RunningDeploy>),
     /// The deployment freeze file as read now.

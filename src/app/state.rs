@@ -248,6 +248,15 @@ pub enum StepItem {
     Info(String),
 }
 
+/// `respond --host`: the server commands run on, and the ssh link's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteView {
+    /// The ssh destination as given (`web1`, `deploy@10.0.0.5`).
+    pub host: String,
+    /// Why the link is down (`None`: up).
+    pub link_down: Option<String>,
+}
+
 /// Facts about the terminal the UI runs in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TerminalEnv {
@@ -331,6 +340,8 @@ pub struct App {
     pub gitea: Option<crate::deploy::GiteaView>,
     /// How commands name this program (`deploy-stop`, `freeze`).
     pub exe: String,
+    /// Set when responding over ssh: where commands run (shown beside them).
+    pub remote: Option<RemoteView>,
 }
 
 impl App {
@@ -399,6 +410,16 @@ impl App {
             freeze_file: None,
             gitea: None,
             exe: "pm2-incident".into(),
+            remote: None,
+        }
+    }
+
+    /// Where a command in `dir` runs, as shown before it runs: `in DIR`, or over ssh
+    /// `on HOST, in DIR`.
+    pub fn run_location(&self, dir: &str) -> String {
+        match &self.remote {
+            Some(r) => format!("on {}, in {dir}", r.host),
+            None => format!("in {dir}"),
         }
     }
 
@@ -650,9 +671,14 @@ impl App {
             .items
             .first()
             .map(|i| format!("`{}`", i.command));
-        let keep = match &self.evidence {
-            Some(d) => format!("evidence kept in {d}"),
-            None => {
+        let keep = match (&self.evidence, &self.remote) {
+            (Some(d), _) => format!("evidence kept in {d}"),
+            // `E` copies from a local PM2 home only.
+            (None, Some(r)) => format!(
+                "keep the evidence first (pm2.log, dump.pm2, pm2.pid on {})",
+                r.host
+            ),
+            (None, None) => {
                 "press E to preserve the evidence (pm2.log, dump.pm2, pid, orphans) first".into()
             }
         };

@@ -90,6 +90,15 @@ impl App {
                 return vec![Effect::RefreshNow];
             }
             Msg::Health(results) => self.on_health(results),
+            Msg::Link { up, detail } => {
+                if let Some(r) = &mut self.remote {
+                    let down = (!up).then_some(detail);
+                    if r.link_down != down {
+                        r.link_down = down;
+                        self.dirty = true;
+                    }
+                }
+            }
             Msg::Output {
                 cmd_id,
                 stream,

@@ -59,13 +59,17 @@ fn connect_remote(
     session.set_batch(true);
     let timeout_ms = 5000;
     let r = crate::remote::observe_remote(&session, pm2_home, timeout_ms);
-    let home = r
+    let facts = r
         .facts
-        .map(|f| f.home)
         .ok_or_else(|| format!("{dest}: {}", r.reading.detail()))?;
     Ok(crate::tui::remote_world::RemoteWorld {
         session: Arc::new(session),
-        pm2_home: home,
+        login_dir: facts
+            .login_dir
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "/".into()),
+        pm2_home: facts.home,
+        local_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
         timeout_ms,
     })
 }
@@ -145,11 +149,19 @@ pub fn run(args: &RespondArgs) -> i32 {
     if let Some(dest) = &args.host {
         opened_by.host = format!("{dest} (over ssh from {})", me.host);
     }
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "/".into());
+    // Commands that name no directory run where a login starts: here, or on the server.
+    let cwd = match &remote {
+        Some(rw) => rw.login_dir.clone(),
+        None => std::env::current_dir()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "/".into()),
+    };
     let mut app = App::new(rb.clone(), AppMode::Live, &me.user, &cwd, now);
     crate::cmd::session::configure(&mut app);
+    app.remote = args.host.as_ref().map(|d| crate::app::RemoteView {
+        host: d.to_string(),
+        link_down: None,
+    });
     // Deployment commands name this very binary, and the inventory's freeze file.
     app.exe = std::env::current_exe()
         .map(|p| p.display().to_string())

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::app::Msg;
 use crate::health::HealthChecker;
 use crate::pm2::{BusMsg, EventSubscriber, Pm2Home, SubscriberOptions};
-use crate::remote::observe::observe_remote;
+use crate::remote::observe::{observe_remote_cached, SavedCache};
 use crate::remote::Session;
 use crate::runbook::vars::shell_quote;
 use crate::runbook::HealthTarget;
@@ -23,20 +23,19 @@ pub struct RemoteWorld {
     /// The remote PM2_HOME (absolute, as discovered or given): commands get it exported so
     /// `pm2` there acts on the daemon the screen shows.
     pub pm2_home: PathBuf,
+    /// Where the login starts on the server: the directory of commands that name none.
+    pub login_dir: String,
+    /// Where the local ssh runs (the responder's directory; the remote one may not exist here).
+    pub local_dir: PathBuf,
     pub timeout_ms: u64,
 }
 
 impl RemoteWorld {
-    /// The local shell line that runs `text` on the server (what the runner spawns; the
-    /// responder saw and confirmed `text` itself, and the journal records `text`).
-    pub fn wrap(&self, text: &str) -> String {
-        let remote = format!(
-            "exec sh -c {}",
-            shell_quote(&format!(
-                "export PM2_HOME={}; {text}",
-                shell_quote(&self.pm2_home.to_string_lossy())
-            ))
-        );
+    /// The local shell line that runs `text` on the server in `dir` (what the runner spawns;
+    /// the responder saw and confirmed `text` there, and the journal records `text` and
+    /// `dir`). A directory that does not exist there fails the command before it runs.
+    pub fn wrap(&self, text: &str, dir: &str) -> String {
+        let remote = remote_command(text, dir, &self.pm2_home.to_string_lossy());
         let cmd = self.session.exec_command(&remote);
         std::iter::once(cmd.get_program())
             .chain(cmd.get_args())
@@ -44,6 +43,19 @@ impl RemoteWorld {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// What the server's login shell runs: `sh` moves to `dir` (stopping there if it cannot) and
+/// runs `text` with `PM2_HOME` exported. Pure; every value quoted for the shell.
+pub fn remote_command(text: &str, dir: &str, pm2_home: &str) -> String {
+    format!(
+        "exec sh -c {}",
+        shell_quote(&format!(
+            "cd -- {} || exit 1\nexport PM2_HOME={}\n{text}",
+            shell_quote(dir),
+            shell_quote(pm2_home)
+        ))
+    )
 }
 
 fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
@@ -74,10 +86,23 @@ pub fn spawn(
     let (t, w) = (tx.clone(), rw.clone());
     spawn_named("pm2-poll-ssh", move || {
         let mut link_up = true;
+        let mut saved = SavedCache::default();
         loop {
-            let r = observe_remote(&w.session, Some(&w.pm2_home), w.timeout_ms);
-            // A dropped link shows as a bus line once, and the reading says why it is unknown.
+            let r = observe_remote_cached(&w.session, Some(&w.pm2_home), w.timeout_ms, &mut saved);
+            // A dropped link shows as a bus line once (journaled), in the header while it
+            // lasts, and the reading says why PM2 is unknown.
             let up = r.facts.is_some();
+            let link = Msg::Link {
+                up,
+                detail: if up {
+                    String::new()
+                } else {
+                    r.reading.error.clone().unwrap_or_default()
+                },
+            };
+            if t.send(link).is_err() {
+                return;
+            }
             if up && r.reconnected && link_up {
                 // Lost and regained between two readings.
                 let _ = t.send(Msg::Pm2Bus {
@@ -94,8 +119,17 @@ pub fn spawn(
                     detail: w.session.dest().to_string(),
                 });
             }
-            if t.send(Msg::Pm2(r.reading)).is_err() {
-                return;
+            // The saved list and (daemon down) the Node processes, as the local poller sends
+            // them: the PM2 pane's saved-list line and the dead-daemon plan and guard.
+            let extra = r
+                .saved
+                .map(Msg::Saved)
+                .into_iter()
+                .chain(up.then_some(Msg::NodeProcesses(r.nodes)));
+            for m in std::iter::once(Msg::Pm2(r.reading)).chain(extra) {
+                if t.send(m).is_err() {
+                    return;
+                }
             }
             if wait_or_refresh(&pm2_rx, pm2_every) {
                 return;
@@ -137,4 +171,46 @@ pub fn spawn(
         }
     });
     (refresh_pm2, refresh_health)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remote_command;
+    use std::process::Command;
+
+    fn run(line: &str) -> std::process::Output {
+        // The server's login shell gets the remote command as one string.
+        Command::new("sh").args(["-c", line]).output().unwrap()
+    }
+
+    #[test]
+    fn commands_run_in_their_directory_with_the_home_exported() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("it's a \"dir\" $HOME");
+        std::fs::create_dir(&dir).unwrap();
+        let out = run(&remote_command(
+            "pwd; echo \"$PM2_HOME\"",
+            &dir.to_string_lossy(),
+            "/srv/pm2 home",
+        ));
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{}\n/srv/pm2 home\n", dir.display())
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_stops_the_command_before_it_runs() {
+        let d = tempfile::tempdir().unwrap();
+        let marker = d.path().join("ran");
+        let out = run(&remote_command(
+            &format!("touch {}", marker.display()),
+            "/nonexistent/dir",
+            "/h",
+        ));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!marker.exists());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/dir"));
+    }
 }

@@ -316,11 +316,12 @@ fn run_command(
         });
         return None;
     }
-    let text = match &env.remote {
-        Some(rw) => rw.wrap(&text),
-        None => text,
+    // Over ssh the directory is the server's: the local ssh runs where the responder is.
+    let (text, local_dir) = match &env.remote {
+        Some(rw) => (rw.wrap(&text, &dir), rw.local_dir.clone()),
+        None => (text, PathBuf::from(&dir)),
     };
-    let mut spec = ExecSpec::new(text, PathBuf::from(&dir)).timeout(COMMAND_TIMEOUT);
+    let mut spec = ExecSpec::new(text, local_dir).timeout(COMMAND_TIMEOUT);
     spec.env = env.vars.clone();
     spec.clear_env = env.clear;
     let cancel = CancelHandle::new();
@@ -581,6 +582,14 @@ pub fn run<B: Backend>(
                     }
                     Effect::PreserveEvidence { dir } => {
                         let home = match &world {
+                            // The local stand-in home holds only the forwarded sockets.
+                            World::Live(LiveWorld {
+                                remote: Some(rw), ..
+                            }) => Err(format!(
+                                "not over ssh yet: copy pm2.log, dump.pm2 and pm2.pid from {} on {} yourself",
+                                rw.pm2_home.display(),
+                                rw.session.dest()
+                            )),
                             World::Live(l) => Ok(l.home.clone()),
                             World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
                             World::Replay { .. } => Err("replay: nothing to preserve".into()),

@@ -33,6 +33,21 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         format!(" {} ", app.mode.label()),
         th.selected(),
     ));
+    // Over ssh: the server every command runs on, and a dropped link, always in sight.
+    if let Some(r) = &app.remote {
+        spans.push(Span::styled(format!(" on {} ", r.host), th.accent()));
+        if let Some(why) = &r.link_down {
+            // The full reason is the PM2 pane's; a wide header has room for its start.
+            let text = if narrow {
+                " SSH DOWN ".to_string()
+            } else if area.width >= super::FOUR_COLS && !why.is_empty() {
+                format!(" SSH LINK DOWN ({}), reconnecting ", super::clip(why, 50))
+            } else {
+                " SSH LINK DOWN, reconnecting ".to_string()
+            };
+            spans.push(Span::styled(text, th.bad()));
+        }
+    }
     spans.push(Span::raw(format!(" {id}  ")));
     let recovered = app.observed()
         && app.assessment.severity.level == crate::assess::Level::None

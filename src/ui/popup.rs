@@ -5,6 +5,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
+use crate::app::state::InputKind;
 use crate::app::{keymap, App, Popup};
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -110,7 +111,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 Line::from(Span::styled("CAUTION — read before running", th.warn())),
                 Line::from(""),
                 Line::from(format!("$ {text}")),
-                Line::from(format!("in {dir}")),
+                Line::from(app.run_location(dir)),
                 Line::from(""),
                 Line::from(reason.clone()),
                 Line::from(format!(
@@ -140,7 +141,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 "Enter submits, Esc cancels",
                 th.dim(),
             )));
-            (format!(" {} ", kind.title()), l, 80, 6)
+            let title = match (kind, &app.remote) {
+                (InputKind::Command, Some(r)) => {
+                    format!(" Run a command on {} (guarded, journaled) ", r.host)
+                }
+                _ => format!(" {} ", kind.title()),
+            };
+            (title, l, 80, 6)
         }
         Popup::QuitConfirm => (
             " Quit? ".into(),

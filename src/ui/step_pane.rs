@@ -110,6 +110,12 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
 
     let width = top.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
+    if let Some(r) = &app.remote {
+        lines.push(Line::from(Span::styled(
+            format!("commands run on {} (over ssh)", r.host),
+            th.accent(),
+        )));
+    }
     if let Some(t) = &step.time_budget {
         lines.push(Line::from(Span::styled(format!("time box: {t}"), th.dim())));
     }
@@ -224,8 +230,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         let room = (area.width as usize)
             .saturating_sub(status.chars().count() + 10)
             .clamp(8, 60);
+        let on = app
+            .remote
+            .as_ref()
+            .map(|r| format!(" on {}", r.host))
+            .unwrap_or_default();
         let title = format!(
-            " $ {}  — {status} ",
+            " $ {}{on}  — {status} ",
             clip(rec.start.text.lines().next().unwrap_or(""), room)
         );
         f.render_widget(
@@ -391,13 +402,13 @@ fn item_detail(app: &App, item: &StepItem, ctx: &GuardContext) -> Option<Vec<Str
             if text.lines().count() > 1 {
                 out.extend(text.lines().map(|l| format!("  {l}")));
             }
-            out.push(format!("in {}", dir.clone().unwrap_or_else(|| app.cwd.clone())));
+            out.push(app.run_location(dir.as_deref().unwrap_or(&app.cwd)));
             out.push(format!("guard: {}", v.line()));
             Some(out)
         }
         StepItem::Plan(i) => {
             let p = &app.plan().items[*i];
-            let mut out = vec![format!("in {}", p.dir.clone().unwrap_or_else(|| app.cwd.clone())), format!("check: {}", p.check)];
+            let mut out = vec![app.run_location(p.dir.as_deref().unwrap_or(&app.cwd)), format!("check: {}", p.check)];
             if let Some(why) = app.gate_blocking(*i) {
                 out.push(why);
             }
