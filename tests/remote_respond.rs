@@ -42,6 +42,8 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
         .filter(|a| *a != "crash-at-start")
         .collect();
     let fx = Pm2Fixture::start(&apps);
+    // A saved list on the server: the PM2 pane reads it over ssh.
+    assert!(fx.pm2_cmd(&["save"]).status.success());
     let site = SandboxSite::new(&fx);
     // pm2 is on the server's PATH only.
     let mut sshd = Sshd::start_with_path(fx.pm2.parent());
@@ -61,9 +63,14 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
         j = journal.display(),
     );
     let tui = Tmux::start("ssh-respond", 120, 35, &cmd);
-    tui.wait_for("processes online over ssh", long, |s| {
-        has_row(s, "analytics-worker-test", "online") && s.contains("healthy")
+    let (s, _) = tui.wait_for("processes online over ssh", long, |s| {
+        has_row(s, "analytics-worker-test", "online")
+            && s.contains("healthy")
+            && s.contains("saved list: 7 apps, saved")
     });
+    // Where commands run is in sight.
+    assert!(s.lines().next().unwrap().contains(" on web1 "), "{s}");
+    assert!(s.contains("commands run on web1"), "{s}");
 
     // A change made on the server shows within 2 s (the forwarded event bus).
     assert!(fx
@@ -98,6 +105,37 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
     });
     assert_eq!(std::fs::read_to_string(&parent).unwrap().trim(), "sshd");
 
+    // The runbook's `cd DIR` line moves where later commands run, on the server; a command
+    // with its own directory runs there (git log works only inside the repository).
+    let sandbox = support::pm2_fixture::sandbox_dir().display().to_string();
+    for _ in 0..15 {
+        if tui
+            .screen()
+            .lines()
+            .filter_map(|l| l.split('▶').nth(1))
+            .any(|rest| rest.split_whitespace().take(2).eq(["safe", "cd"]))
+        {
+            break;
+        }
+        tui.keys(&["j"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tui.keys(&["Enter"]);
+    tui.wait_text("commands without a directory of their own now run in", long);
+    let pwd = dir.path().join("pwd.txt");
+    tui.keys(&[":"]);
+    tui.type_text(&format!("pwd > {}", pwd.display()));
+    tui.keys(&["Enter"]);
+    wait_until("the typed pwd to run", long, || {
+        std::fs::read_to_string(&pwd).is_ok_and(|s| !s.is_empty())
+    });
+    assert_eq!(std::fs::read_to_string(&pwd).unwrap().trim(), sandbox);
+    tui.keys(&["j", "Enter"]);
+    // Its output is the repository's history (elsewhere git says "not a git repository").
+    tui.wait_for("git log in the app directory", long, |s| {
+        s.contains("$ git log --oneline -5 on web1") && s.contains("(HEAD")
+    });
+
     // Cancel ends the remote process, not only the local ssh.
     tui.keys(&[":"]);
     tui.type_text("sleep 321");
@@ -113,24 +151,41 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
     );
 
     // Kill the ssh master mid-incident: the tool reconnects and keeps following PM2.
-    let masters = ssh_processes_mentioning("ControlMaster=yes");
-    let ours: Vec<u32> = masters
-        .into_iter()
-        .filter(|p| {
-            std::fs::read(format!("/proc/{p}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(&rt.path().display().to_string()))
-                .unwrap_or(false)
-        })
-        .collect();
-    assert_eq!(ours.len(), 1, "one master for the host");
-    // SAFETY: the master this test's tool started (found by its private runtime dir), by pid.
-    unsafe { libc::kill(ours[0] as libc::pid_t, libc::SIGKILL) };
+    let kill_master = || {
+        let ours: Vec<u32> = ssh_processes_mentioning("ControlMaster=yes")
+            .into_iter()
+            .filter(|p| {
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).contains(&rt.path().display().to_string()))
+                    .unwrap_or(false)
+            })
+            .collect();
+        assert_eq!(ours.len(), 1, "one master for the host");
+        // SAFETY: the master this test's tool started (found by its private runtime dir), by pid.
+        unsafe { libc::kill(ours[0] as libc::pid_t, libc::SIGKILL) };
+    };
+    kill_master();
     assert!(fx
         .pm2_cmd(&["restart", "flyer-crawler-worker"])
         .status
         .success());
     tui.wait_for("worker back online after the reconnect", long, |s| {
         has_row(s, "flyer-crawler-worker", "online")
+    });
+
+    // The server goes away: the header says the link is down while it is, and clears
+    // once a reading gets through again.
+    sshd.stop();
+    kill_master();
+    let header_down = |s: &str| {
+        s.lines()
+            .next()
+            .is_some_and(|h| h.contains("SSH LINK DOWN"))
+    };
+    tui.wait_for("the dropped link in the header", long, header_down);
+    sshd.start_again();
+    tui.wait_for("the link back", long, |s| {
+        !header_down(s) && has_row(s, "flyer-crawler-worker", "online")
     });
 
     tui.keys(&["q"]);
@@ -150,6 +205,20 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
     assert!(ev
         .iter()
         .any(|e| matches!(e, Event::CommandStarted(c) if c.text == "pm2 list")));
+    // git log exited 0 in the app directory on the server.
+    let git = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::CommandStarted(c) if c.text == "git log --oneline -5" => Some(c.clone()),
+            _ => None,
+        })
+        .expect("git log journaled");
+    assert_eq!(git.dir.as_deref(), Some(sandbox.as_str()));
+    assert!(ev.iter().any(|e| matches!(e,
+        Event::CommandFinished(f) if f.cmd_id == git.cmd_id && f.exit_code == Some(0))));
+    // The journal records the directory on the server each command ran in.
+    assert!(ev.iter().any(|e| matches!(e,
+        Event::CommandStarted(c) if c.text.starts_with("pwd > ") && c.dir.as_deref() == Some(sandbox.as_str()))));
     assert!(
         ev.iter()
             .any(|e| matches!(e, Event::Pm2Event(p) if p.process == "ssh")),

@@ -146,7 +146,10 @@ fn over_ssh_the_host_is_shown_where_commands_run() {
     insta::assert_snapshot!("over_ssh_link_down_120x35", s);
     let s = screen(&app, 200, 40);
     assert!(
-        s.lines().next().unwrap().contains("SSH LINK DOWN (ssh to web1: Connection refused)"),
+        s.lines()
+            .next()
+            .unwrap()
+            .contains("SSH LINK DOWN (ssh to web1: Connection refused)"),
         "{s}"
     );
     app.update(

@@ -34,6 +34,23 @@ fn keygen(path: &Path) {
     assert!(st.success(), "ssh-keygen failed");
 }
 
+fn spawn_sshd(d: &Path) -> Child {
+    Command::new(SSHD)
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(d.join("sshd.log"))
+                .unwrap(),
+        )
+        .spawn()
+        .expect("start sshd")
+}
+
 impl Sshd {
     /// Start sshd; panics with install advice when it is missing.
     pub fn start() -> Sshd {
@@ -81,14 +98,7 @@ impl Sshd {
             ),
         )
         .unwrap();
-        let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
-            .arg(d.join("sshd_config"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
-            .spawn()
-            .expect("start sshd");
+        let child = spawn_sshd(d);
         let config = d.join("ssh_config");
         let s = Sshd {
             child,
@@ -98,16 +108,39 @@ impl Sshd {
             aliases: vec![],
         };
         s.write_config();
+        s.wait_listening();
+        s
+    }
+
+    fn wait_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "sshd did not listen: {}",
-                s.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        s
+    }
+
+    /// Stop listening (the server "goes away"): new connections are refused until
+    /// [`Sshd::start_again`]. Sessions already open are not touched.
+    pub fn stop(&mut self) {
+        // SAFETY: signalling the sshd we started, by its pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(Instant::now() < deadline, "sshd still listens");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Listen again on the same port with the same keys and configuration.
+    pub fn start_again(&mut self) {
+        self.child = spawn_sshd(self.dir.path());
+        self.wait_listening();
     }
 
     /// A host alias whose logins see `PM2_HOME=<home>` (or none when `home` is None).

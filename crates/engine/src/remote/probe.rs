@@ -168,8 +168,8 @@ pub fn daemon_state(f: &RemoteFacts, version: Option<Result<String, RpcError>>) 
                 after_ms: d.as_millis() as u64,
             }
         }
-        Some(Err(RpcError::Closed(_) | RpcError::Io(_))) if !f.pid_alive => died,
-        Some(Err(RpcError::Closed(_) | RpcError::Io(_))) => DaemonState::Error {
+        Some(Err(e)) if ended_at_once(&e) && !f.pid_alive => died,
+        Some(Err(e)) if ended_at_once(&e) => DaemonState::Error {
             reason: format!(
                 "rpc.sock exists and pid {} runs, but connections through ssh close at once: \
                  the daemon refuses them or the server forbids socket forwarding \
@@ -181,6 +181,18 @@ pub fn daemon_state(f: &RemoteFacts, version: Option<Result<String, RpcError>>) 
             reason: e.to_string(),
         },
     }
+}
+
+/// How a forwarded connection whose far end could not connect ends: closed, reset, or cut
+/// mid-frame (which of these the client sees depends on timing).
+fn ended_at_once(e: &RpcError) -> bool {
+    use crate::pm2::amp::FrameError;
+    matches!(
+        e,
+        RpcError::Closed(_)
+            | RpcError::Io(_)
+            | RpcError::Frame(FrameError::Io(_) | FrameError::Truncated { .. })
+    )
 }
 
 #[cfg(test)]
@@ -297,6 +309,14 @@ mod tests {
             DaemonState::Error { reason } => assert!(reason.contains("cannot tell"), "{reason}"),
             s => panic!("{s:?}"),
         }
+        // A reset through the forward (the remote socket refused) reads the same.
+        let reset = RpcError::Frame(crate::pm2::amp::FrameError::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        assert!(matches!(
+            daemon_state(&facts(true, Some(9), false), Some(Err(reset))),
+            DaemonState::DiedUncleanly { .. }
+        ));
         let timeout = RpcError::ReplyTimeout(Duration::from_millis(300), "getVersion");
         assert_eq!(
             daemon_state(&facts(true, None, false), Some(Err(timeout))),
