@@ -247,3 +247,110 @@ fn live_fleet_follows_pm2_events_and_cleans_up_on_quit() {
     });
     assert_clean(rt.path());
 }
+
+/// `[[host]] inventory = "…"`: a server that runs other apps is judged by its own inventory
+/// (relative to the listing file); a missing or broken one is a `file:line:col` error.
+#[test]
+fn a_host_with_its_own_inventory_is_judged_by_it() {
+    let w = world();
+    let rt = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("stock.toml"),
+        format!(
+            "site = \"stock\"\nssh_target = \"root@stock\"\npm2_service = \"pm2-root\"\n\n\
+             [[app]]\nid = \"stock-alert\"\nname = \"Stock Alert\"\n\n\
+             [[deployment]]\nid = \"stock-alert-prod\"\napp = \"stock-alert\"\n\
+             environment = \"production\"\nprocesses = [\"stock-alert-api\"]\n\
+             config = \"stock-alert.config.cjs\"\ndir = \"{}\"\n\n\
+             [[restore]]\nprocess = \"stock-alert-api\"\nrationale = \"the only app here\"\n",
+            support::pm2_fixture::sandbox_dir().display()
+        ),
+    )
+    .unwrap();
+    let base = std::fs::read_to_string(&w.site.inventory).unwrap();
+    let main = dir.path().join("inventory.toml");
+    let write_main = |own: &str| {
+        std::fs::write(
+            &main,
+            format!(
+                "{base}\n[[host]]\ndest = \"a-web\"\n\n[[host]]\ndest = \"y-web\"\ninventory = \"{own}\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    write_main("stock.toml");
+    let mains = main.display().to_string();
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &mains]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let row = |h: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["host"] == h)
+            .unwrap_or_else(|| panic!("no row for {h}: {rows}"))
+            .clone()
+    };
+    // Same PM2 behind both: the listing inventory expects all seven, the host's own one.
+    assert_eq!(row("a-web")["expected"], 7, "{rows}");
+    assert_eq!(row("y-web")["expected"], 1, "{rows}");
+    assert_eq!(row("y-web")["online"], 1, "{rows}");
+    assert_eq!(row("y-web")["level"], "none", "{rows}");
+    // `runbook check` loads it too.
+    let check = Command::new(env!("CARGO_BIN_EXE_pm2-incident"))
+        .args(["runbook", "check", "--inventory", &mains])
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    assert!(
+        String::from_utf8_lossy(&check.stdout)
+            .contains("hosts: 2 (1 with an inventory of their own, checked)"),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    assert_clean(rt.path());
+
+    // A file that is not there: the error points at the value in the listing inventory.
+    write_main("nope.toml");
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &mains]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = base.lines().count() + 7;
+    assert!(
+        err.contains(&format!(
+            "{mains}:{line}:13: [[host]] y-web: cannot read its inventory"
+        )),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing judged with a broken setup");
+    // A broken one: its own file:line:col.
+    std::fs::write(dir.path().join("bad.toml"), "site = 1\n").unwrap();
+    write_main("bad.toml");
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &mains]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:1:8:", dir.path().join("bad.toml").display())),
+        "{err}"
+    );
+    // One level only: a host's own inventory listing hosts is refused at its [[host]].
+    let nested = format!(
+        "{}\n[[host]]\ndest = \"x-web\"\n",
+        std::fs::read_to_string(dir.path().join("stock.toml")).unwrap()
+    );
+    std::fs::write(dir.path().join("nested.toml"), &nested).unwrap();
+    write_main("nested.toml");
+    let out = fleet(rt.path(), &w.sshd, &["--json", "--inventory", &mains]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a host's own inventory cannot list hosts")
+            && err.contains(&format!(
+                "{}:{}:8:",
+                dir.path().join("nested.toml").display(),
+                nested.lines().count()
+            )),
+        "{err}"
+    );
+    assert_clean(rt.path());
+}

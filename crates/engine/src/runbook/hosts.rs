@@ -59,11 +59,7 @@ pub fn load_host_runbooks(
             Ok(r) => out.push(Some(r)),
             Err(LoadFailure::Unreadable(why)) => errors.push(at(
                 file.span().start,
-                format!(
-                    "[[host]] {}: inventory {}: {why}",
-                    h.dest.get_ref(),
-                    path.display()
-                ),
+                format!("[[host]] {}: {why}", h.dest.get_ref()),
             )),
             Err(LoadFailure::Invalid(e)) => errors.extend(e),
         }
@@ -82,7 +78,7 @@ enum LoadFailure {
 
 fn load_one(h: &HostEntry, path: &Path, procedure: Option<&Path>) -> Result<Runbook, LoadFailure> {
     let text = crate::safe_fs::read_input_string(path)
-        .map_err(|e| LoadFailure::Unreadable(format!("cannot read: {e}")))?;
+        .map_err(|e| LoadFailure::Unreadable(format!("cannot read its inventory: {e}")))?;
     let name = path.display().to_string();
     let src = Source {
         name: &name,
