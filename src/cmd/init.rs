@@ -1,11 +1,13 @@
-//! `pm2-incident init [-o FILE] [--ecosystem F]... [--yes]`: read this server (never
-//! changing it), propose an inventory, show it, and write it once confirmed.
+//! `pm2-incident init [-o FILE] [--ecosystem F]... [--yes] [--host DEST]`: read this server, or
+//! one over ssh (never changing it), propose an inventory, show it, and write it once confirmed.
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::init::propose::{propose, Fact, FactSource, Host};
-use crate::init::{probe, read, render};
+use crate::init::gather::{gather, Gathered, Local};
+use crate::init::propose::propose;
+use crate::init::remote::Remote;
+use crate::init::render;
 use crate::pm2::Pm2Home;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -25,96 +27,92 @@ pub struct InitArgs {
     /// Per-request timeout of the health probes, in milliseconds
     #[arg(long, value_name = "MS", default_value_t = 800)]
     pub probe_timeout_ms: u64,
+    /// Read this server over OpenSSH instead (user@host, host, an ~/.ssh/config alias):
+    /// PM2 through the forwarded rpc.sock, ecosystem files by the server's Node, ports probed
+    /// from the server's side. Default output: hosts/<DEST>.toml beside the user inventory
+    #[arg(long = "host", value_name = "DEST")]
+    pub host: Option<crate::remote::Dest>,
+    /// PM2 home to read (default: $PM2_HOME, else ~/.pm2); with --host, the one on that server
+    /// (default there: the login's $PM2_HOME, else $HOME/.pm2)
+    #[arg(long, value_name = "DIR")]
+    pub pm2_home: Option<PathBuf>,
 }
 
-fn host() -> Host {
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "root".into());
-    Host { hostname, user }
+/// Where to write without `-o`: the user's inventory, or for `--host` one file per server
+/// beside it (`hosts/<dest>.toml`, ready for a `[[host]] inventory = "hosts/<dest>.toml"`).
+fn default_output(host: Option<&crate::remote::Dest>) -> Option<PathBuf> {
+    let user = crate::runbook::discover::user_path()?;
+    Some(match host {
+        None => user,
+        Some(d) => {
+            let safe: String = d
+                .as_str()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "._-@".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            user.parent()?.join("hosts").join(format!("{safe}.toml"))
+        }
+    })
 }
 
 pub fn run(args: &InitArgs) -> i32 {
     let Some(out) = args
         .output
         .clone()
-        .or_else(crate::runbook::discover::user_path)
+        .or_else(|| default_output(args.host.as_ref()))
     else {
         eprintln!("pm2-incident init: no -o FILE and no $XDG_CONFIG_HOME or $HOME to write to");
         return 1;
     };
-    let home = match Pm2Home::from_env() {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("pm2-incident init: {e}");
-            return 1;
+    let probe_timeout = Duration::from_millis(args.probe_timeout_ms);
+    let gathered = match &args.host {
+        Some(dest) => {
+            // Evaluating an ecosystem file can take Node a while: a longer budget per command.
+            let session = match super::remote::connect(dest, 20_000) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("pm2-incident init: {e}");
+                    return 1;
+                }
+            };
+            let node = (args.node != Path::new("node")).then(|| args.node.display().to_string());
+            let server = Remote::new(&session, args.pm2_home.clone(), node, probe_timeout, 5000);
+            let g = gather(&server, &args.ecosystem);
+            session.close();
+            g
+        }
+        None => {
+            let home = match args.pm2_home.clone().map(Pm2Home::new) {
+                Some(h) => h,
+                None => Pm2Home::from_env(),
+            };
+            let home = match home {
+                Ok(h) => h,
+                Err(e) => {
+                    eprintln!("pm2-incident init: {e}");
+                    return 1;
+                }
+            };
+            let server = Local {
+                home,
+                node: args.node.clone(),
+                probe_timeout,
+            };
+            gather(&server, &args.ecosystem)
         }
     };
-    let pm2 = read::read_pm2(&home);
-    let mut notes = pm2.notes.clone();
-    let mut facts: Vec<Fact> = Vec::new();
-    let live_names: Vec<String> = pm2.live.iter().flatten().map(|l| l.name.clone()).collect();
-    for l in pm2.live.iter().flatten() {
-        facts.push(Fact {
-            launch: l.clone(),
-            source: FactSource::Live,
-        });
-    }
-    if let Some((path, saved)) = &pm2.saved {
-        let missing: Vec<&str> = saved
-            .iter()
-            .map(|l| l.name.as_str())
-            .filter(|n| !live_names.iter().any(|l| l == n))
-            .collect();
-        if !missing.is_empty() {
-            notes.push(format!(
-                "from {}: {} (saved, not running)",
-                path.display(),
-                dedup(&missing).join(", ")
-            ));
-        }
-        for l in saved {
-            facts.push(Fact {
-                launch: l.clone(),
-                source: FactSource::Saved,
-            });
-        }
-    }
-    // Ecosystem files sit next to the apps: in their working directory or their
-    // script's (PM2 records the directory `pm2 start` ran in as the cwd).
-    let mut dirs: Vec<String> = facts
-        .iter()
-        .flat_map(|f| {
-            let script_dir = f
-                .launch
-                .script
-                .as_deref()
-                .and_then(|s| Path::new(s).parent().map(|d| d.display().to_string()));
-            f.launch.cwd.clone().into_iter().chain(script_dir)
-        })
-        .collect();
-    dirs.sort();
-    dirs.dedup();
-    let mut files = args.ecosystem.clone();
-    files.extend(read::ecosystem_candidates(&dirs));
-    let mut read_files: Vec<PathBuf> = Vec::new();
-    for f in &files {
-        let canon = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
-        if read_files.contains(&canon) {
-            continue;
-        }
-        read_files.push(canon);
-        match read::read_ecosystem(f, &args.node, Duration::from_secs(10)) {
-            Ok(apps) => facts.extend(apps),
-            Err(e) => notes.push(format!("ecosystem file skipped: {e}")),
-        }
-    }
+    let Gathered {
+        facts,
+        probes,
+        mut notes,
+        host,
+    } = gathered;
     if facts.is_empty() {
         eprintln!(
             "pm2-incident init: PM2 lists no process, saves none, and no ecosystem file was given (--ecosystem FILE): nothing to describe"
@@ -128,11 +126,7 @@ pub fn run(args: &InitArgs) -> i32 {
             skipped.join(", ")
         ));
     }
-    let mut ports: Vec<u16> = facts.iter().filter_map(|f| f.launch.port).collect();
-    ports.sort();
-    ports.dedup();
-    let probes = probe::probe_ports(&ports, Duration::from_millis(args.probe_timeout_ms));
-    let proposal = propose(&facts, &probes, &host());
+    let proposal = propose(&facts, &probes, &host);
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let text = render::toml(&proposal, &now);
     print!("{}", render::summary(&proposal, &notes));
@@ -178,6 +172,16 @@ pub fn run(args: &InitArgs) -> i32 {
                 "check it: pm2-incident runbook check --inventory {}",
                 out.display()
             );
+            if let Some(d) = &args.host {
+                println!(
+                    "use it: pm2-incident respond --host {d} --inventory {}",
+                    out.display()
+                );
+                println!(
+                    "in a fleet inventory: [[host]] dest = \"{d}\", inventory = \"{}\"",
+                    out.display()
+                );
+            }
             0
         }
         Err(e) => {
@@ -185,16 +189,6 @@ pub fn run(args: &InitArgs) -> i32 {
             1
         }
     }
-}
-
-fn dedup<'a>(names: &[&'a str]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for n in names {
-        if !out.contains(n) {
-            out.push(n);
-        }
-    }
-    out
 }
 
 /// Write through a temporary file and rename, so a reader never sees half a file.

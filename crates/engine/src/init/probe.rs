@@ -18,8 +18,18 @@ pub const PATHS: &[&str] = &[
     "/",
 ];
 
-/// Probe each port (in parallel across ports, in order within one).
+/// Probe each port on 127.0.0.1 (in parallel across ports, in order within one).
 pub fn probe_ports(ports: &[u16], timeout: Duration) -> Vec<Probe> {
+    let bases: Vec<(u16, String)> = ports
+        .iter()
+        .map(|p| (*p, format!("http://127.0.0.1:{p}")))
+        .collect();
+    probe_bases(&bases, timeout)
+}
+
+/// [`probe_ports`] where each port is reached at its own base URL (a forward standing in
+/// for the server's port over ssh); the probes name the port as the apps know it.
+pub fn probe_bases(bases: &[(u16, String)], timeout: Duration) -> Vec<Probe> {
     let run = || -> Vec<Probe> {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -39,9 +49,9 @@ pub fn probe_ports(ports: &[u16], timeout: Duration) -> Vec<Probe> {
             };
             // Ports are probed concurrently; paths within a port in order.
             let mut set = tokio::task::JoinSet::new();
-            for (i, p) in ports.iter().enumerate() {
-                let (client, p) = (client.clone(), *p);
-                set.spawn(async move { (i, probe_port(&client, p, timeout).await) });
+            for (i, (p, base)) in bases.iter().enumerate() {
+                let (client, p, base) = (client.clone(), *p, base.clone());
+                set.spawn(async move { (i, probe_port(&client, p, &base, timeout).await) });
             }
             let mut found: Vec<(usize, Probe)> = Vec::new();
             while let Some(r) = set.join_next().await {
@@ -56,9 +66,9 @@ pub fn probe_ports(ports: &[u16], timeout: Duration) -> Vec<Probe> {
     std::thread::scope(|s| s.spawn(run).join().unwrap_or_default())
 }
 
-async fn probe_port(client: &Client, port: u16, timeout: Duration) -> Option<Probe> {
+async fn probe_port(client: &Client, port: u16, base: &str, timeout: Duration) -> Option<Probe> {
     for path in PATHS {
-        let url = format!("http://127.0.0.1:{port}{path}");
+        let url = format!("{base}{path}");
         let mut status = None;
         let got = tokio::time::timeout(timeout, fetch(client, &url, 64 * 1024, &mut status)).await;
         match got {

@@ -56,11 +56,25 @@ pub fn read_pm2(home: &Pm2Home) -> Pm2Read {
     }
 }
 
+/// The saved-list files `init` reads, in order: `dump.pm2`, else `dump.pm2.bak` (when the
+/// first is missing, empty or unreadable).
+pub const SAVED_FILES: [&str; 2] = ["dump.pm2", "dump.pm2.bak"];
+
 /// `dump.pm2`, else `dump.pm2.bak` (when the first is missing, empty or unreadable).
 pub fn read_saved(dir: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, Vec<Launch>)> {
-    for name in ["dump.pm2", "dump.pm2.bak"] {
+    saved_from(dir, notes, |p| crate::pm2::dump::read_dump_bytes(p))
+}
+
+/// [`read_saved`] with the bytes read by `read` (`Ok(None)`: no such file): locally, or on
+/// a server over ssh. Only the launch allow-list is kept.
+pub fn saved_from(
+    dir: &Path,
+    notes: &mut Vec<String>,
+    mut read: impl FnMut(&Path) -> Result<Option<Vec<u8>>, String>,
+) -> Option<(PathBuf, Vec<Launch>)> {
+    for name in SAVED_FILES {
         let path = dir.join(name);
-        let bytes = match crate::pm2::dump::read_dump_bytes(&path) {
+        let bytes = match read(&path) {
             Ok(Some(b)) => b,
             Ok(None) => continue,
             Err(e) => {
@@ -111,8 +125,8 @@ pub fn ecosystem_candidates(dirs: &[String]) -> Vec<PathBuf> {
 }
 
 /// Runs inside Node: loads the file the way PM2 does (require, or import for ESM)
-/// and prints only the allow-listed fields of each app.
-const NODE_READER: &str = r#"
+/// and prints only the allow-listed fields of each app (run here, or on a server over ssh).
+pub const NODE_READER: &str = r#"
 const f = process.argv[1];
 const keys = ['PORT', 'HTTP_PORT', 'APP_PORT', 'SERVER_PORT'];
 const s = v => (v === undefined || v === null || v === '') ? null : String(v);
@@ -186,7 +200,14 @@ pub fn read_ecosystem(file: &Path, node: &Path, timeout: Duration) -> Result<Vec
     if !status.success() {
         return Err(format!("{}: {}", file.display(), err.trim()));
     }
-    let apps: Vec<NodeApp> = serde_json::from_slice(&out)
+    facts_from_reader(&file, &out)
+}
+
+/// The reader's JSON for `file` (an absolute path) as facts: an app's `cwd` is relative
+/// to the file's directory. Pure.
+pub fn facts_from_reader(file: &Path, out: &[u8]) -> Result<Vec<Fact>, String> {
+    let dir = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let apps: Vec<NodeApp> = serde_json::from_slice(out)
         .map_err(|e| format!("{}: unexpected reader output: {e}", file.display()))?;
     Ok(apps
         .into_iter()
@@ -208,7 +229,7 @@ pub fn read_ecosystem(file: &Path, node: &Path, timeout: Duration) -> Result<Vec
                     .filter(|p: &u16| *p > 0),
                 node_env: crate::pm2::launch::env_word(&a.node_env.map(serde_json::Value::String)),
             },
-            source: FactSource::Ecosystem(file.clone()),
+            source: FactSource::Ecosystem(file.to_path_buf()),
         })
         .collect())
 }
