@@ -97,6 +97,8 @@ fn assert_clean(rt: &Path) {
 #[test]
 fn snapshot_over_ssh_matches_the_local_snapshot_and_leaves_nothing_behind() {
     let fx = Pm2Fixture::start(&all_but_crashing());
+    // A saved list: both judge the inventory's fit with it (read over ssh remotely).
+    assert!(fx.pm2_cmd(&["save"]).status.success());
     let site = SandboxSite::new(&fx);
     let mut sshd = Sshd::start();
     let host = sshd.alias("web1", Some(fx.dir()));
