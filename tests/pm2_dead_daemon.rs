@@ -4,7 +4,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pm2_incident::app::{App, Effect, Msg, StepItem};
 use pm2_incident::assess::PlanAction;
@@ -12,11 +12,11 @@ use pm2_incident::guard::daemon::STARTS_EMPTY_DAEMON;
 use pm2_incident::guard::{classify, Class};
 use pm2_incident::pm2::source::{self, SourceArgs};
 use pm2_incident::pm2::{
-    pid_alive, probe_daemon, read_saved_list, DaemonKind, DaemonState, Pm2Home, Reading, SourceKind,
+    probe_daemon, read_saved_list, DaemonKind, DaemonState, Pm2Home, Reading, SourceKind,
 };
 use ratatui::crossterm::event::KeyCode;
 use sha2::{Digest, Sha256};
-use support::app_fixture::{at, code, key, new_app};
+use support::app_fixture::{at, code, free_inventory_port, key, new_app};
 use support::pm2_fixture::{sandbox_dir, Pm2Fixture};
 
 const SEVEN: [&str; 7] = [
@@ -39,19 +39,6 @@ fn observe(app: &mut App, home: &Pm2Home, t: i64) {
     app.update(Msg::Saved(read_saved_list(home)), at(t));
 }
 
-fn kill_daemon(fx: &Pm2Fixture) {
-    // SAFETY: SIGKILL to the daemon of our own throwaway PM2_HOME, by pid.
-    assert_eq!(
-        unsafe { libc::kill(fx.daemon_pid as libc::pid_t, libc::SIGKILL) },
-        0
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pid_alive(fx.daemon_pid) {
-        assert!(Instant::now() < deadline, "daemon survived SIGKILL");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn assert_no_live_daemon(fx: &Pm2Fixture) {
     let st = probe_daemon(&fx.home);
     assert!(
@@ -65,7 +52,7 @@ fn killed_daemon_guard_run_all_and_evidence() {
     let fx = Pm2Fixture::start(&["flyer-crawler-api", "stock-alert-api"]);
     assert!(fx.pm2_cmd(&["save"]).status.success());
     assert!(fx.pm2_cmd(&["save"]).status.success()); // keeps a dump.pm2.bak
-    kill_daemon(&fx);
+    fx.kill_daemon();
 
     let mut app = new_app();
     observe(&mut app, &fx.home, 1);
@@ -191,7 +178,7 @@ fn killed_daemon_guard_run_all_and_evidence() {
 fn dead_daemon_with_a_full_saved_list_plans_resurrect_and_empty_falls_back() {
     let fx = Pm2Fixture::start(&SEVEN);
     assert!(fx.pm2_cmd(&["save"]).status.success());
-    kill_daemon(&fx);
+    fx.kill_daemon();
     let mut app = new_app();
     observe(&mut app, &fx.home, 1);
     let plan = app.plan().clone();
@@ -327,22 +314,4 @@ fn an_orphan_holding_an_app_port_is_warned_before_any_start() {
                 && n.contains("EADDRINUSE")),
         "{notes:?}"
     );
-}
-
-/// An inventory deployment's local port that nothing listens on here (else the test cannot run).
-fn free_inventory_port(app: &App) -> u16 {
-    app.rb
-        .inventory
-        .deployment
-        .iter()
-        .filter_map(|d| d.local_url.as_deref())
-        .filter_map(|u| {
-            u.rsplit(':')
-                .next()?
-                .trim_end_matches('/')
-                .parse::<u16>()
-                .ok()
-        })
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("an inventory port free on this machine")
 }

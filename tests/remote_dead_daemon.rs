@@ -4,18 +4,16 @@
 //! Nothing is started on the server.
 mod support;
 
-use std::time::{Duration, Instant};
-
 use pm2_incident::app::{App, Msg};
 use pm2_incident::assess::PlanAction;
 use pm2_incident::guard::daemon::STARTS_EMPTY_DAEMON;
 use pm2_incident::guard::{classify, Class};
 use pm2_incident::pm2::source::{self, SourceArgs};
-use pm2_incident::pm2::{pid_alive, probe_daemon, read_saved_list, DaemonKind, DaemonState};
+use pm2_incident::pm2::{probe_daemon, read_saved_list, DaemonKind, DaemonState};
 use pm2_incident::remote::{
     observe_remote, observe_remote_cached, Dest, SavedCache, Session, SessionOptions, SshCommand,
 };
-use support::app_fixture::{at, new_app};
+use support::app_fixture::{at, free_inventory_port, new_app};
 use support::pm2_fixture::Pm2Fixture;
 use support::sshd::{sockets_under, ssh_processes_mentioning, Sshd};
 
@@ -28,19 +26,6 @@ const SEVEN: [&str; 7] = [
     "flyer-crawler-analytics-worker-test",
     "stock-alert-api",
 ];
-
-fn kill_daemon(fx: &Pm2Fixture) {
-    // SAFETY: SIGKILL to the daemon of our own throwaway PM2_HOME, by pid.
-    assert_eq!(
-        unsafe { libc::kill(fx.daemon_pid as libc::pid_t, libc::SIGKILL) },
-        0
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while pid_alive(fx.daemon_pid) {
-        assert!(Instant::now() < deadline, "daemon survived SIGKILL");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn session(sshd: &Sshd, host: &str, rt: &std::path::Path) -> Session {
     Session::connect(
@@ -83,7 +68,7 @@ fn app_local(fx: &Pm2Fixture) -> App {
 fn a_dead_daemon_over_ssh_plans_and_guards_as_locally() {
     let fx = Pm2Fixture::start(&SEVEN);
     assert!(fx.pm2_cmd(&["save"]).status.success());
-    kill_daemon(&fx);
+    fx.kill_daemon();
     let mut sshd = Sshd::start();
     let host = sshd.alias("web1", Some(fx.dir()));
     let rt = tempfile::tempdir().unwrap();
@@ -154,7 +139,7 @@ fn a_dead_daemon_over_ssh_plans_and_guards_as_locally() {
 #[test]
 fn an_orphan_on_the_server_is_warned_before_any_start() {
     let fx = Pm2Fixture::start(&["flyer-crawler-worker"]);
-    kill_daemon(&fx);
+    fx.kill_daemon();
     let mut sshd = Sshd::start();
     let host = sshd.alias("web1", Some(fx.dir()));
     let rt = tempfile::tempdir().unwrap();
@@ -203,16 +188,4 @@ fn an_orphan_on_the_server_is_warned_before_any_start() {
         "{:?}",
         app.saved_list_lines()
     );
-}
-
-/// An inventory deployment's local port that nothing listens on here.
-fn free_inventory_port(app: &App) -> u16 {
-    app.rb
-        .inventory
-        .deployment
-        .iter()
-        .filter_map(|d| d.local_url.as_deref())
-        .filter_map(|u| u.rsplit(':').next()?.trim_end_matches('/').parse().ok())
-        .find(|p: &u16| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free inventory port")
 }

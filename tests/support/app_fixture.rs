@@ -140,3 +140,21 @@ pub fn everything_down(app: &mut App, now: DateTime<Utc>) {
     );
     app.update(h, now);
 }
+
+/// An inventory deployment's local port that nothing listens on here (else the test cannot run).
+pub fn free_inventory_port(app: &App) -> u16 {
+    app.rb
+        .inventory
+        .deployment
+        .iter()
+        .filter_map(|d| d.local_url.as_deref())
+        .filter_map(|u| {
+            u.rsplit(':')
+                .next()?
+                .trim_end_matches('/')
+                .parse::<u16>()
+                .ok()
+        })
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("an inventory port free on this machine")
+}

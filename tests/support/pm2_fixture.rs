@@ -273,6 +273,20 @@ impl Pm2Fixture {
             .expect("write control file");
     }
 
+    /// SIGKILL this home's daemon (by pid) and wait until it is gone: a crashed daemon.
+    pub fn kill_daemon(&self) {
+        // SAFETY: SIGKILL to the daemon of our own throwaway PM2_HOME, by pid.
+        assert_eq!(
+            unsafe { libc::kill(self.daemon_pid as libc::pid_t, libc::SIGKILL) },
+            0
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pid_alive(self.daemon_pid) {
+            assert!(Instant::now() < deadline, "daemon survived SIGKILL");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn pm2_cmd(&self, args: &[&str]) -> Output {
         run_with_timeout(self.command(args), Duration::from_secs(60))
     }

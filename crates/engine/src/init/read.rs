@@ -62,7 +62,7 @@ pub const SAVED_FILES: [&str; 2] = ["dump.pm2", "dump.pm2.bak"];
 
 /// `dump.pm2`, else `dump.pm2.bak` (when the first is missing, empty or unreadable).
 pub fn read_saved(dir: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, Vec<Launch>)> {
-    saved_from(dir, notes, |p| crate::pm2::dump::read_dump_bytes(p))
+    saved_from(dir, notes, crate::pm2::dump::read_dump_bytes)
 }
 
 /// [`read_saved`] with the bytes read by `read` (`Ok(None)`: no such file): locally, or on

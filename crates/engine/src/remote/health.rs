@@ -15,8 +15,11 @@ enum Plan {
     Failed(String),
 }
 
+/// A local URL and the host and port its connection goes to on the server.
+type Endpoint = (reqwest::Url, String, u16);
+
 /// Where a local URL's connection goes on the server: host and port, or why it cannot.
-fn local_endpoint(t: &HealthTarget) -> Result<(reqwest::Url, String, u16), String> {
+fn local_endpoint(t: &HealthTarget) -> Result<Endpoint, String> {
     let url = reqwest::Url::parse(&t.url).map_err(|_| "not a URL".to_string())?;
     if url.scheme() != "http" {
         // A forward changes the host name, so TLS names would no longer match.
@@ -40,7 +43,7 @@ fn local_endpoint(t: &HealthTarget) -> Result<(reqwest::Url, String, u16), Strin
 
 /// Every target's plan; the forwards local URLs need are asked for in one ssh request.
 fn plans(session: &Session, targets: &[HealthTarget]) -> Vec<(HealthTarget, Plan)> {
-    let endpoints: Vec<Option<Result<(reqwest::Url, String, u16), String>>> = targets
+    let endpoints: Vec<Option<Result<Endpoint, String>>> = targets
         .iter()
         .map(|t| (t.route == Route::Local).then(|| local_endpoint(t)))
         .collect();
