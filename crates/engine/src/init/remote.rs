@@ -169,11 +169,10 @@ impl Server for Remote<'_> {
             saved_from(&f.home, &mut notes, |p| {
                 match file::read(self.session, p, None, file::REMOTE_CAP) {
                     Ok(RemoteFile::Data { bytes, .. }) => Ok(Some(bytes)),
-                    Ok(RemoteFile::Missing) => Ok(None),
-                    Ok(RemoteFile::TooLarge { cap }) => {
-                        Err(format!("{}: larger than {} MiB", p.display(), cap >> 20))
-                    }
-                    Ok(other) => Err(format!("{}: {other:?}", p.display())),
+                    Ok(f) => match f.problem() {
+                        Some(why) => Err(format!("{}: {why}", p.display())),
+                        None => Ok(None),
+                    },
                     Err(e) => Err(format!("{}: {e}", p.display())),
                 }
             })

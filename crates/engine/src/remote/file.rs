@@ -46,10 +46,27 @@ pub enum RemoteFile {
     TooLarge {
         cap: u64,
     },
+    /// The answer was not understood (cut short, garbled): why.
+    Failed(String),
     Data {
         bytes: Vec<u8>,
         stamp: Option<Stamp>,
     },
+}
+
+impl RemoteFile {
+    /// Why the file's bytes are not here, for a message (`None`: data, missing or unchanged).
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            RemoteFile::NotRegular => Some("not a regular file".into()),
+            RemoteFile::Unreadable => Some("permission denied".into()),
+            RemoteFile::TooLarge { cap } => {
+                Some(format!("larger than {} MiB, not read over ssh", cap >> 20))
+            }
+            RemoteFile::Failed(why) => Some(why.clone()),
+            RemoteFile::Missing | RemoteFile::Unchanged | RemoteFile::Data { .. } => None,
+        }
+    }
 }
 
 /// Shell lines that read the file named by the shell word `path_word` (already quoted or a
@@ -137,16 +154,12 @@ pub fn saved_read(path: &Path, f: RemoteFile) -> Option<crate::pm2::SavedRead> {
         path: path.clone(),
         reason,
     };
+    if let Some(why) = f.problem() {
+        return Some(unreadable(format!("{}: {why}", path.display())));
+    }
     Some(match f {
         RemoteFile::Unchanged => return None,
         RemoteFile::Missing => SavedRead::Missing { path },
-        RemoteFile::NotRegular => unreadable(format!("{}: not a regular file", path.display())),
-        RemoteFile::Unreadable => unreadable(format!("{}: permission denied", path.display())),
-        RemoteFile::TooLarge { cap } => unreadable(format!(
-            "{}: larger than {} MiB, not read over ssh",
-            path.display(),
-            cap >> 20
-        )),
         RemoteFile::Data { bytes, stamp } => match parse_saved_list(&bytes) {
             Ok((entries, unnamed)) => SavedRead::Read(SavedList {
                 path,
@@ -156,6 +169,8 @@ pub fn saved_read(path: &Path, f: RemoteFile) -> Option<crate::pm2::SavedRead> {
             }),
             Err(e) => unreadable(format!("{}: {e}", path.display())),
         },
+        // Said above.
+        _ => return None,
     })
 }
 

@@ -80,7 +80,8 @@ pub fn parse_all(out: &[u8]) -> Result<Probed, String> {
     let text = String::from_utf8_lossy(text);
     let facts = parse(&text)?;
     let lines: Vec<&str> = text.lines().collect();
-    let dump = file::parse(&lines, data, file::REMOTE_CAP)?;
+    // A garbled saved-list section does not blind the PM2 reading: it says why instead.
+    let dump = file::parse(&lines, data, file::REMOTE_CAP).unwrap_or_else(RemoteFile::Failed);
     let nodes = lines
         .contains(&"nodes=1")
         .then(|| super::nodes::parse(&lines));
@@ -270,6 +271,25 @@ mod tests {
         // Discovery: $PM2_HOME of the remote shell.
         let p = probe_here(None, None, &[("PM2_HOME", dir.path())]);
         assert_eq!(p.facts.home, dir.path());
+    }
+
+    #[test]
+    fn any_cut_of_an_answer_parses_or_fails_without_panicking() {
+        let full = b"Welcome\np2i-probe v2\nhome=/srv/pm2\nrpc=1\nwritable=1\npub=1\npid=77\n\
+alive=0\nlogin=/root\nnodes=1\nnode=13\tnode\t/srv/app\t77 78\tnode s.js\nfile=data\n\
+stat=20 1700000000\np2i-file-data\n[{\"name\":\"api\"}]\xff";
+        for i in 0..=full.len() {
+            if let Ok(p) = parse_all(&full[..i]) {
+                assert!(p.facts.home.is_absolute());
+            }
+        }
+        // Cut before the saved list's bytes: the facts still read.
+        let cut = full.windows(6).position(|w| w == b"stat=2").unwrap();
+        let p = parse_all(&full[..cut]).unwrap();
+        assert!(matches!(p.dump, RemoteFile::Failed(_)), "{:?}", p.dump);
+        let p = parse_all(full).unwrap();
+        assert_eq!(p.nodes.as_ref().map(Vec::len), Some(1));
+        assert!(matches!(p.dump, RemoteFile::Data { .. }));
     }
 
     #[test]
