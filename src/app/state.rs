@@ -86,7 +86,9 @@ impl InputKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    Help,
+    Help {
+        scroll: usize,
+    },
     Timeline {
         scroll: usize,
     },
