@@ -128,7 +128,7 @@ fn caution_command_runs_only_after_typing_the_token() {
         }]
     );
     let rec = app.incident.commands.get(0).unwrap();
-    assert_eq!(rec.start.guard.class, "caution");
+    assert_eq!(rec.start.guard.class, pm2_incident::guard::Class::Caution);
     assert_eq!(rec.start.confirmed_by.as_deref(), Some("oncall"));
     assert!(app.running.contains(&1));
 }

@@ -24,6 +24,14 @@ impl App {
         match msg {
             Msg::Key(k) => return self.key(k),
             Msg::Resize => self.dirty = true,
+            Msg::Interrupted(reason) => {
+                self.record(Event::Interrupted(ev::Interrupted { reason }));
+                self.quit = true;
+            }
+            Msg::WriteFailed { path, error } => {
+                self.flash = Some(format!("cannot write {path}: {error}"));
+                self.dirty = true;
+            }
             Msg::Tick => {
                 self.replay_tick(1);
                 self.dirty = true;
@@ -284,7 +292,7 @@ impl App {
             return;
         }
         let call = &self.assessment.severity;
-        if let Some(sev) = convert::severity(call.level, &call.label) {
+        if let Some(sev) = convert::severity(call) {
             let path = convert::decision_path(call);
             // A proposal is journaled when the severity changes, not at every observation.
             let same = self
@@ -506,7 +514,7 @@ impl App {
         match self.items().get(self.selected).cloned() {
             Some(StepItem::AcceptSeverity) => {
                 let call = self.assessment.severity.clone();
-                match convert::severity(call.level, &call.label) {
+                match convert::severity(&call) {
                     Some(sev) => {
                         self.record(Event::SeverityDecided(SeverityDecided {
                             severity: sev,
@@ -667,7 +675,7 @@ impl App {
                     text: text.clone(),
                     dir: Some(dir),
                     guard: GuardVerdict {
-                        class: "dangerous".into(),
+                        class: Class::Dangerous,
                         reason: v.reason.clone(),
                     },
                     safe_alternative: v.safe_alternative.clone(),
@@ -691,7 +699,7 @@ impl App {
                 });
                 vec![]
             }
-            Class::Safe => self.start(text, dir, "safe", v.reason, None),
+            Class::Safe => self.start(text, dir, Class::Safe, v.reason, None),
         }
     }
 
@@ -716,7 +724,7 @@ impl App {
         &mut self,
         text: String,
         dir: String,
-        class: &str,
+        class: Class,
         reason: String,
         confirmed_by: Option<String>,
     ) -> Vec<Effect> {
@@ -726,10 +734,7 @@ impl App {
             cmd_id,
             text: text.clone(),
             dir: Some(dir.clone()),
-            guard: GuardVerdict {
-                class: class.into(),
-                reason,
-            },
+            guard: GuardVerdict { class, reason },
             confirmed_by,
         }));
         self.running.insert(cmd_id);
@@ -970,7 +975,13 @@ impl App {
                         return vec![];
                     }
                     Some(ConfirmAction::Run) if typed.trim() == token => {
-                        return self.start(text, dir, "caution", reason, Some(self.user.clone()));
+                        return self.start(
+                            text,
+                            dir,
+                            Class::Caution,
+                            reason,
+                            Some(self.user.clone()),
+                        );
                     }
                     Some(ConfirmAction::Run) => {}
                     Some(ConfirmAction::Erase) => {
