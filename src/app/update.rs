@@ -259,12 +259,19 @@ impl App {
     pub fn reassess_quietly(&mut self) {
         let view =
             Pm2View::from_parts(self.processes.as_deref(), self.pm2_daemon, &self.pm2_detail);
-        self.assessment = assess::assess(
+        // The saved list counts too: an inventory that neither runs nor is saved here is
+        // foreign even while the daemon is down (never a false "everything missing" P1).
+        let saved: Vec<String> = match &self.saved {
+            Some(crate::pm2::SavedRead::Read(l)) => l.apps(),
+            _ => vec![],
+        };
+        self.assessment = assess::assess_with_saved(
             &self.rb,
             &Observation {
                 pm2: view,
                 health: &self.health,
             },
+            &saved,
         );
         let down = matches!(
             self.pm2_daemon
