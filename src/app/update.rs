@@ -976,6 +976,7 @@ impl App {
                 token,
                 mut typed,
             } => {
+                let mut effects = vec![];
                 match CONFIRM.action_for(&k) {
                     Some(ConfirmAction::Cancel) => {
                         self.flash = Some("not run".into());
@@ -995,18 +996,7 @@ impl App {
                         typed.pop();
                     }
                     // Keep PM2's evidence first; the confirmation stays open.
-                    Some(ConfirmAction::Evidence) => {
-                        let effects = self.preserve_effect();
-                        self.popup = Some(Popup::Confirm {
-                            text,
-                            dir,
-                            reason,
-                            targets,
-                            token,
-                            typed,
-                        });
-                        return effects;
-                    }
+                    Some(ConfirmAction::Evidence) => effects = self.preserve_effect(),
                     None => typed_char(&k, &mut typed),
                 }
                 self.popup = Some(Popup::Confirm {
@@ -1017,6 +1007,7 @@ impl App {
                     token,
                     typed,
                 });
+                return effects;
             }
             Popup::Input { kind, mut text, .. } => {
                 match INPUT.action_for(&k) {
