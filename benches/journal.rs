@@ -52,9 +52,9 @@ fn event(i: usize) -> Event {
             env: "production".into(),
             status_code: Some(if i % 20 == 1 { 502 } else { 200 }),
             verdict: if i % 20 == 1 {
-                "502 Bad Gateway".into()
+                pm2_incident::health::Verdict::BadGateway { code: 502 }
             } else {
-                "healthy".into()
+                pm2_incident::health::Verdict::Healthy
             },
             up: i % 20 != 1,
             latency_ms: Some(40),
@@ -64,7 +64,7 @@ fn event(i: usize) -> Event {
             text: "pm2 logs flyer-crawler-api --lines 20 --nostream".into(),
             dir: Some("/var/www/flyer-crawler.projectium.com".into()),
             guard: GuardVerdict {
-                class: "safe".into(),
+                class: pm2_incident::guard::Class::Safe,
                 reason: "read-only".into(),
             },
             confirmed_by: None,

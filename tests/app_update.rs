@@ -128,7 +128,7 @@ fn caution_command_runs_only_after_typing_the_token() {
         }]
     );
     let rec = app.incident.commands.get(0).unwrap();
-    assert_eq!(rec.start.guard.class, "caution");
+    assert_eq!(rec.start.guard.class, pm2_incident::guard::Class::Caution);
     assert_eq!(rec.start.confirmed_by.as_deref(), Some("oncall"));
     assert!(app.running.contains(&1));
 }
@@ -586,5 +586,59 @@ fn runbook_cd_lines_move_where_later_commands_run() {
             text: "ls".into(),
             dir: "/var/www/flyer-crawler.projectium.com".into()
         }]
+    );
+}
+
+/// A dead daemon and a saved list of another server's apps: the inventory is foreign, so the
+/// tool says it cannot tell instead of proposing P1 for "every app missing".
+#[test]
+fn a_saved_list_of_other_apps_with_the_daemon_down_is_a_foreign_inventory() {
+    use pm2_incident::pm2::{
+        DaemonState, ProcessStatus, Reading, SavedList, SavedProcess, SavedRead, SourceKind,
+    };
+    let mut app = new_app();
+    let died = Reading {
+        source: SourceKind::Rpc,
+        daemon: DaemonState::DiedUncleanly {
+            last_pid: Some(4242),
+            last_pid_alive: false,
+        },
+        processes: None,
+        warnings: vec![],
+        error: None,
+    };
+    app.update(Msg::Pm2(died), at(1));
+    let saved = |names: &[&str]| {
+        Msg::Saved(SavedRead::Read(SavedList {
+            path: "/home/app/.pm2/dump.pm2".into(),
+            entries: names
+                .iter()
+                .map(|n| SavedProcess {
+                    name: n.to_string(),
+                    namespace: None,
+                    status: ProcessStatus::Online,
+                    exec_mode: None,
+                })
+                .collect(),
+            unnamed: 0,
+            saved_at_ms: None,
+        }))
+    };
+    app.update(saved(&["shop-web", "shop-queue"]), at(2));
+    assert!(
+        app.assessment.scope.fit.is_foreign(),
+        "{:?}",
+        app.assessment.scope.fit
+    );
+    assert_ne!(
+        app.assessment.severity.level,
+        pm2_incident::assess::Level::P1
+    );
+    // The same dead daemon with this inventory's apps saved: judged, and it is P1.
+    app.update(saved(&ALL), at(3));
+    assert!(!app.assessment.scope.fit.is_foreign());
+    assert_eq!(
+        app.assessment.severity.level,
+        pm2_incident::assess::Level::P1
     );
 }

@@ -92,9 +92,9 @@ fn health(url: &str, deployment: &str, code: u16) -> Event {
         env: "production".into(),
         status_code: Some(code),
         verdict: if up {
-            "healthy".into()
+            pm2_incident::health::Verdict::Healthy
         } else {
-            format!("{code} Bad Gateway")
+            pm2_incident::health::Verdict::BadGateway { code }
         },
         up,
         latency_ms: Some(40),
@@ -109,7 +109,7 @@ fn command(s: &mut Script, id: u64, ts: Ts, text: &str, dir: Option<&str>, exit:
             text: text.into(),
             dir: dir.map(str::to_string),
             guard: GuardVerdict {
-                class: "safe".into(),
+                class: pm2_incident::guard::Class::Safe,
                 reason: String::new(),
             },
             confirmed_by: None,

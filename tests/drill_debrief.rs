@@ -75,7 +75,11 @@ impl Script {
                 app: "flyer-crawler-prod".into(),
                 env: env.into(),
                 status_code: Some(if up { 200 } else { 502 }),
-                verdict: if up { "healthy".into() } else { "502".into() },
+                verdict: if up {
+                    pm2_incident::health::Verdict::Healthy
+                } else {
+                    pm2_incident::health::Verdict::BadGateway { code: 502 }
+                },
                 up,
                 latency_ms: Some(3),
             }),
@@ -89,7 +93,7 @@ impl Script {
                 text: text.into(),
                 dir: None,
                 guard: GuardVerdict {
-                    class: "safe".into(),
+                    class: pm2_incident::guard::Class::Safe,
                     reason: String::new(),
                 },
                 confirmed_by: None,
@@ -140,7 +144,7 @@ fn a_good_run_scores_well() {
             text: "pm2 restart all".into(),
             dir: None,
             guard: GuardVerdict {
-                class: "dangerous".into(),
+                class: pm2_incident::guard::Class::Dangerous,
                 reason: "acts on every app".into(),
             },
             safe_alternative: None,
@@ -154,7 +158,7 @@ fn a_good_run_scores_well() {
             text: "echo 'pm2 list' | at now".into(),
             dir: None,
             guard: GuardVerdict {
-                class: "caution".into(),
+                class: pm2_incident::guard::Class::Caution,
                 reason: "it schedules commands to run later".into(),
             },
             confirmed_by: Some("trainee".into()),

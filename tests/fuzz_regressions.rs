@@ -74,6 +74,34 @@ fn package_json_lone_cr_does_not_shift_lines() {
     parse_error(&findings);
 }
 
+/// Lone carriage returns before the scripts: saphyr's span lines count each one, so every
+/// later finding was placed lines past its command (line 26 of a 15-line file). Spans are
+/// now placed by character index, and each finding's line holds its command's first word.
+#[test]
+fn package_json_lone_crs_do_not_shift_findings() {
+    let src = input("lint_package_json-lone-cr-spans");
+    let findings = lint_text(
+        "package.json",
+        &src,
+        FileKind::PackageJson,
+        &GuardContext::default(),
+    );
+    assert_positions_in_file(&src, &findings);
+    let lines: Vec<&str> = src.split('\n').collect();
+    let placed: Vec<_> = findings.iter().filter(|f| f.rule != "parse").collect();
+    assert!(!placed.is_empty(), "{findings:?}");
+    for f in placed {
+        let first = f.command.split_whitespace().next().unwrap_or("");
+        assert!(
+            lines[f.line - 1].contains(first),
+            "line {} ({:?}) does not hold {:?}",
+            f.line,
+            lines[f.line - 1],
+            f.command
+        );
+    }
+}
+
 /// The same rule on hand-made variants: an error after lone CRs lands on the line
 /// counted by `\n` only, at the column of the character that stopped the parser.
 #[test]

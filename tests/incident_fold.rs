@@ -69,9 +69,9 @@ fn an_app_is_down_while_its_health_fails_even_with_processes_online() {
             env: "production".into(),
             status_code: Some(if up { 200 } else { 503 }),
             verdict: if up {
-                "healthy".into()
+                pm2_incident::health::Verdict::Healthy
             } else {
-                "degraded".into()
+                pm2_incident::health::Verdict::Degraded { failing: vec![] }
             },
             up,
             latency_ms: Some(5),
@@ -127,7 +127,7 @@ fn output_is_bounded_per_command_and_the_overflow_counted() {
         text: "pm2 logs --lines 5000 --nostream".into(),
         dir: None,
         guard: GuardVerdict {
-            class: "safe".into(),
+            class: pm2_incident::guard::Class::Safe,
             reason: String::new(),
         },
         confirmed_by: None,
@@ -223,7 +223,7 @@ fn apply_one_by_one_equals_fold_and_replay_seeks_to_any_event() {
                 text: format!("pm2 show app-{i}"),
                 dir: None,
                 guard: GuardVerdict {
-                    class: "safe".into(),
+                    class: pm2_incident::guard::Class::Safe,
                     reason: String::new(),
                 },
                 confirmed_by: None,

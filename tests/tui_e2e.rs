@@ -182,3 +182,73 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
         "one incident, not a new one"
     );
 }
+
+/// A real PM2 whose daemon was SIGKILLed, `respond` in tmux: the PM2 pane says the daemon died,
+/// `E` keeps its evidence (the saved list copied byte for byte, 0600, hashes journaled) and
+/// nothing starts a new daemon.
+#[test]
+fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_and_starts_no_daemon() {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Pm2Fixture::start(&["flyer-crawler-api", "stock-alert-api"]);
+    let site = SandboxSite::new(&fx);
+    assert!(fx.pm2_cmd(&["save"]).status.success());
+    // SAFETY: SIGKILL to the daemon of this test's own throwaway PM2_HOME, by pid.
+    assert_eq!(
+        unsafe { libc::kill(fx.daemon_pid as libc::pid_t, libc::SIGKILL) },
+        0
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pm2_incident::pm2::pid_alive(fx.daemon_pid) {
+        assert!(std::time::Instant::now() < deadline, "daemon survived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("incident.jsonl");
+    let long = Duration::from_secs(30);
+    let tui = Tmux::start(
+        "evid",
+        120,
+        35,
+        &respond_cmd(&fx, &site, &format!("--journal {}", journal.display())),
+    );
+    tui.wait_text("died", long);
+    tui.keys(&["E"]);
+    tui.wait_text("evidence kept in", long);
+    tui.keys(&["q"]);
+    tui.wait_text("EXITED 0", long);
+    drop(tui);
+
+    let kept = events(&journal)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::EvidencePreserved(p) => Some(p),
+            _ => None,
+        })
+        .expect("evidence_preserved journaled");
+    assert!(
+        kept.dir.starts_with(&dir.path().display().to_string()),
+        "{}",
+        kept.dir
+    );
+    let dump = kept
+        .files
+        .iter()
+        .find(|f| f.name == "dump.pm2")
+        .unwrap_or_else(|| panic!("dump.pm2 kept: {kept:?}"));
+    let copy = std::path::Path::new(&kept.dir).join(&dump.name);
+    let bytes = std::fs::read(&copy).unwrap();
+    assert_eq!(bytes, std::fs::read(fx.dir().join("dump.pm2")).unwrap());
+    assert_eq!(hex::encode(Sha256::digest(&bytes)), dump.sha256);
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        !matches!(
+            pm2_incident::pm2::probe_daemon(&fx.home),
+            pm2_incident::pm2::DaemonState::Up { .. }
+        ),
+        "a daemon was started"
+    );
+}

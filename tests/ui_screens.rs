@@ -86,7 +86,7 @@ fn help_is_generated_from_the_keymap() {
     let mut app = new_app();
     app.update(key('?'), at(1));
     let s = screen(&app, 100, 30);
-    for b in pm2_incident::app::KEYMAP {
+    for b in pm2_incident::app::MAIN.bindings {
         assert!(
             s.contains(&b.help[..b.help.len().min(30)]),
             "help lacks {:?}",
@@ -171,4 +171,34 @@ fn over_ssh_the_host_is_shown_where_commands_run() {
     );
     let s = screen(&app, 80, 24);
     assert!(s.lines().next().unwrap().contains("SSH DOWN"), "{s}");
+}
+
+#[test]
+fn help_scrolls_to_every_layer_and_popups_say_their_keys_from_the_same_tables() {
+    let mut app = new_app();
+    app.update(key('?'), at(1));
+    for _ in 0..60 {
+        app.update(key('j'), at(1));
+    }
+    let s = screen(&app, 100, 30);
+    for layer in [
+        pm2_incident::app::keymap::COMPOSE.layer,
+        pm2_incident::app::keymap::SCROLL.layer,
+    ] {
+        assert!(
+            s.contains(&layer.to_uppercase()),
+            "help lacks {layer}:\n{s}"
+        );
+    }
+    assert!(s.contains("record it as sent"), "{s}");
+    // Any key that is not a scroll key closes the help.
+    app.update(key('x'), at(2));
+    assert_eq!(app.popup, None);
+    // The note editor's title is its keymap's hints.
+    app.update(key('n'), at(3));
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains(&pm2_incident::app::keymap::NOTE.hints(" · ")),
+        "{s}"
+    );
 }

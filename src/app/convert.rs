@@ -4,7 +4,7 @@ use crate::assess::{Level, SeverityCall};
 use crate::health::HealthResult;
 use crate::incident::event::{self as ev, AppSummary, DecisionStep, InventorySummary, Severity};
 use crate::pm2::Process;
-use crate::runbook::{inventory::join_url, Inventory};
+use crate::runbook::{inventory::join_url, Inventory, Outcome};
 
 pub fn process_row(p: &Process) -> ev::ProcessRow {
     ev::ProcessRow {
@@ -27,21 +27,19 @@ pub fn health_row(h: &HealthResult) -> ev::HealthResult {
         app: h.target.deployment.clone(),
         env: h.target.environment.as_str().to_string(),
         status_code: h.http_status,
-        verdict: h.verdict.label(),
+        verdict: h.verdict.clone(),
         up: h.verdict.is_healthy(),
         latency_ms: Some(h.latency_ms),
     }
 }
 
-/// The journal's severity for an assessment level (`None` when there is none to record).
-pub fn severity(level: Level, label: &str) -> Option<Severity> {
-    match level {
+/// The journal's severity for a call (`None` when there is none to record).
+pub fn severity(call: &SeverityCall) -> Option<Severity> {
+    match call.level {
         Level::P1 => Some(Severity::P1),
         Level::P2 => Some(Severity::P2),
         Level::P3 => Some(Severity::P3),
-        Level::Unknown if label.to_lowercase().contains("investigate") => {
-            Some(Severity::Investigate)
-        }
+        Level::Unknown if call.outcome == Some(Outcome::Investigate) => Some(Severity::Investigate),
         _ => None,
     }
 }
@@ -110,9 +108,8 @@ pub fn process_from_row(r: &ev::ProcessRow) -> Process {
 }
 
 /// Back from a journal health row (replay). The target comes from the inventory when
-/// it knows the URL; the verdict from its recorded label.
+/// it knows the URL.
 pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
-    use crate::health::Verdict;
     use crate::runbook::inventory::{HealthTarget, Route};
     use crate::runbook::Environment;
     let target = inv
@@ -131,30 +128,10 @@ pub fn health_from_row(r: &ev::HealthResult, inv: &Inventory) -> HealthResult {
             route: Route::Public,
             format: Default::default(),
         });
-    let verdict = match r.verdict.as_str() {
-        "healthy" => Verdict::Healthy,
-        "degraded" => Verdict::Degraded { failing: vec![] },
-        "refused" => Verdict::Refused,
-        "timeout" => Verdict::Timeout,
-        "dns" => Verdict::DnsFailure,
-        "tls" => Verdict::TlsFailure,
-        "not json" => Verdict::NotJson,
-        "error" => Verdict::Error {
-            message: String::new(),
-        },
-        s => match s.parse::<u16>() {
-            Ok(code @ (502..=504)) => Verdict::BadGateway { code },
-            Ok(code) => Verdict::HttpError { code },
-            Err(_) => Verdict::Unhealthy {
-                status: s.to_string(),
-                failing: vec![],
-            },
-        },
-    };
     HealthResult {
         target,
         http_status: r.status_code,
         latency_ms: r.latency_ms.unwrap_or(0),
-        verdict,
+        verdict: r.verdict.clone(),
     }
 }

@@ -11,6 +11,6 @@ pub mod runbook_nav;
 pub mod state;
 pub mod update;
 
-pub use keymap::{Action, Binding, KEYMAP};
+pub use keymap::{Action, Binding, Keymap, MAIN};
 pub use msg::{Effect, Msg};
 pub use state::{App, AppMode, Popup, RemoteView, StepItem, Tab, TerminalEnv};

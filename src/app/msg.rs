@@ -60,6 +60,14 @@ pub enum Msg {
     Indexed(crate::journal::index::Progress),
     /// The journal could not write: the UI says so and keeps working (empty: writing again).
     JournalError(String),
+    /// The session is ending without the responder asking (signal, dropped terminal, a panic):
+    /// journaled, then the app quits.
+    Interrupted(crate::incident::event::InterruptCause),
+    /// A file the app asked to write (`Effect::WriteFile`) could not be written.
+    WriteFailed {
+        path: String,
+        error: String,
+    },
     /// What became of a communication posted to the webhook.
     WebhookPosted {
         comm_id: u64,

@@ -86,7 +86,9 @@ impl InputKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
-    Help,
+    Help {
+        scroll: usize,
+    },
     Timeline {
         scroll: usize,
     },
@@ -424,6 +426,11 @@ impl App {
     }
 
     /// Record an event: applied to the incident now, queued for the journal.
+    /// The runtime drew the current state: nothing to draw until the next change.
+    pub fn drawn(&mut self) {
+        self.dirty = false;
+    }
+
     pub fn record(&mut self, event: Event) {
         // Replay is read-only: nothing is recorded.
         if self.mode == AppMode::Replay {

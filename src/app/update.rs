@@ -2,7 +2,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::convert;
-use super::keymap::{action_for, Action};
+use super::keymap::{Action, MAIN};
 use super::msg::{Effect, Msg};
 use super::state::{App, AppMode, InputKind, Popup, Record, StepItem, Tab, NEXT_UPDATE_MINUTES};
 use crate::assess::{self, Level, Observation, Pm2View};
@@ -24,6 +24,14 @@ impl App {
         match msg {
             Msg::Key(k) => return self.key(k),
             Msg::Resize => self.dirty = true,
+            Msg::Interrupted(reason) => {
+                self.record(Event::Interrupted(ev::Interrupted { reason }));
+                self.quit = true;
+            }
+            Msg::WriteFailed { path, error } => {
+                self.flash = Some(format!("cannot write {path}: {error}"));
+                self.dirty = true;
+            }
             Msg::Tick => {
                 self.replay_tick(1);
                 self.dirty = true;
@@ -260,12 +268,19 @@ impl App {
     pub fn reassess_quietly(&mut self) {
         let view =
             Pm2View::from_parts(self.processes.as_deref(), self.pm2_daemon, &self.pm2_detail);
-        self.assessment = assess::assess(
+        // The saved list counts too: an inventory that neither runs nor is saved here is
+        // foreign even while the daemon is down (never a false "everything missing" P1).
+        let saved: Vec<String> = match &self.saved {
+            Some(crate::pm2::SavedRead::Read(l)) => l.apps(),
+            _ => vec![],
+        };
+        self.assessment = assess::assess_with_saved(
             &self.rb,
             &Observation {
                 pm2: view,
                 health: &self.health,
             },
+            &saved,
         );
         let down = matches!(
             self.pm2_daemon
@@ -293,7 +308,7 @@ impl App {
             return;
         }
         let call = &self.assessment.severity;
-        if let Some(sev) = convert::severity(call.level, &call.label) {
+        if let Some(sev) = convert::severity(call) {
             let path = convert::decision_path(call);
             // A proposal is journaled when the severity changes, not at every observation.
             let same = self
@@ -321,12 +336,12 @@ impl App {
         }
         // The focused runbook pane reads its own keys (Tab and the rest fall through).
         if self.tab == Tab::Runbook {
-            if let Some(a) = super::keymap::runbook_action_for(&k) {
+            if let Some(a) = super::keymap::RUNBOOK.action_for(&k) {
                 self.runbook_key(a);
                 return vec![];
             }
         }
-        let Some(action) = action_for(&k) else {
+        let Some(action) = MAIN.action_for(&k) else {
             return vec![];
         };
         let n_items = self.items().len();
@@ -352,7 +367,7 @@ impl App {
                 self.popup = Some(Popup::Note);
             }
             Action::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
-            Action::Help => self.popup = Some(Popup::Help),
+            Action::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             Action::Cancel => {
                 let effects: Vec<Effect> = self
                     .running
@@ -515,7 +530,7 @@ impl App {
         match self.items().get(self.selected).cloned() {
             Some(StepItem::AcceptSeverity) => {
                 let call = self.assessment.severity.clone();
-                match convert::severity(call.level, &call.label) {
+                match convert::severity(&call) {
                     Some(sev) => {
                         self.record(Event::SeverityDecided(SeverityDecided {
                             severity: sev,
@@ -676,7 +691,7 @@ impl App {
                     text: text.clone(),
                     dir: Some(dir),
                     guard: GuardVerdict {
-                        class: "dangerous".into(),
+                        class: Class::Dangerous,
                         reason: v.reason.clone(),
                     },
                     safe_alternative: v.safe_alternative.clone(),
@@ -700,7 +715,7 @@ impl App {
                 });
                 vec![]
             }
-            Class::Safe => self.start(text, dir, "safe", v.reason, None),
+            Class::Safe => self.start(text, dir, Class::Safe, v.reason, None),
         }
     }
 
@@ -725,7 +740,7 @@ impl App {
         &mut self,
         text: String,
         dir: String,
-        class: &str,
+        class: Class,
         reason: String,
         confirmed_by: Option<String>,
     ) -> Vec<Effect> {
@@ -735,10 +750,7 @@ impl App {
             cmd_id,
             text: text.clone(),
             dir: Some(dir.clone()),
-            guard: GuardVerdict {
-                class: class.into(),
-                reason,
-            },
+            guard: GuardVerdict { class, reason },
             confirmed_by,
         }));
         self.running.insert(cmd_id);
@@ -807,18 +819,24 @@ impl App {
     }
 
     fn compose_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match (ctrl, k.code) {
-            (false, KeyCode::Esc) => {
+        use super::keymap::{ComposeAction as C, COMPOSE};
+        let Some(action) = COMPOSE.action_for(&k) else {
+            if let Some(c) = self.compose.as_mut() {
+                c.area.input(k);
+            }
+            return vec![];
+        };
+        match action {
+            C::Close => {
                 self.popup = None;
                 self.compose = None;
                 self.flash = Some("message closed (saved drafts stay in the journal)".into());
             }
-            (true, KeyCode::Char('s')) => {
+            C::Save => {
                 self.record_draft();
                 self.flash = Some("draft saved to the journal".into());
             }
-            (true, KeyCode::Char('y')) => {
+            C::Copy => {
                 if let Some((_, text)) = self.record_draft() {
                     match crate::comms::clipboard_sequence(&text, self.terminal.in_tmux) {
                         Ok(seq) => {
@@ -832,7 +850,7 @@ impl App {
                     }
                 }
             }
-            (true, KeyCode::Char('o')) => {
+            C::File => {
                 if let Some((comm_id, text)) = self.record_draft() {
                     let dir = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
                     let id = self
@@ -854,7 +872,7 @@ impl App {
                     }];
                 }
             }
-            (true, KeyCode::Char('g')) => {
+            C::Webhook => {
                 if let Some((comm_id, _)) = self.record_draft() {
                     if let Some(c) = self.compose.as_ref() {
                         self.flash = Some("posting to the webhook…".into());
@@ -866,7 +884,7 @@ impl App {
                     }
                 }
             }
-            (true, KeyCode::Char('t')) => {
+            C::Sent => {
                 if let Some((comm_id, _)) = self.record_draft() {
                     self.record(Event::CommSent(ev::CommSent {
                         comm_id,
@@ -879,25 +897,20 @@ impl App {
                         Some("recorded as sent; the header counts down to the next update".into());
                 }
             }
-            _ => {
-                if let Some(c) = self.compose.as_mut() {
-                    c.area.input(k);
-                }
-            }
         }
         vec![]
     }
 
     /// The note editor: Enter starts a new line, Ctrl-S records, Esc discards.
     fn note_key(&mut self, k: KeyEvent) {
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match (ctrl, k.code) {
-            (false, KeyCode::Esc) => {
+        use super::keymap::{NoteAction, NOTE};
+        match NOTE.action_for(&k) {
+            Some(NoteAction::Discard) => {
                 self.note = None;
                 self.popup = None;
                 self.flash = Some("note discarded".into());
             }
-            (true, KeyCode::Char('s')) => {
+            Some(NoteAction::Save) => {
                 let text = self
                     .note
                     .take()
@@ -912,7 +925,7 @@ impl App {
                     self.flash = Some("note recorded".into());
                 }
             }
-            _ => {
+            None => {
                 if let Some(a) = self.note.as_mut() {
                     a.input(k);
                 }
@@ -921,6 +934,10 @@ impl App {
     }
 
     fn popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        use super::keymap::{
+            ConfirmAction, DebriefAction, InputAction, QuitAction, ScrollAction, CONFIRM, DEBRIEF,
+            INPUT, QUIT, SCROLL,
+        };
         if self.popup == Some(Popup::Compose) {
             return self.compose_key(k);
         }
@@ -931,34 +948,35 @@ impl App {
         let Some(popup) = self.popup.take() else {
             return vec![];
         };
-        let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        // A popup taken and not put back is closed.
         match popup {
-            Popup::Help | Popup::Refused { .. } => {
+            Popup::Refused { .. } | Popup::Compose | Popup::Note | Popup::Briefing => {
                 // Any key closes.
             }
-            Popup::Timeline { scroll } => match k.code {
-                KeyCode::Char('j') | KeyCode::Down => {
-                    self.popup = Some(Popup::Timeline { scroll: scroll + 1 })
-                }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    self.popup = Some(Popup::Timeline {
-                        scroll: scroll.saturating_sub(1),
-                    })
-                }
-                _ => {}
+            Popup::Help { scroll } | Popup::Timeline { scroll } => {
+                let lines = match popup {
+                    Popup::Help { .. } => super::keymap::help_row_count(self.replay.is_some()),
+                    _ => self.incident.timeline.len(),
+                };
+                let scroll = match SCROLL.action_for(&k) {
+                    Some(ScrollAction::Down) => (scroll + 1).min(lines.saturating_sub(1)),
+                    Some(ScrollAction::Up) => scroll.saturating_sub(1),
+                    None => return vec![],
+                };
+                self.popup = Some(match popup {
+                    Popup::Help { .. } => Popup::Help { scroll },
+                    _ => Popup::Timeline { scroll },
+                });
+            }
+            Popup::Debrief(lines) => match DEBRIEF.action_for(&k) {
+                Some(DebriefAction::Quit) => return self.quit_now(),
+                // Back to the drill (the debrief is already journaled).
+                None => drop(lines),
             },
-            Popup::Compose | Popup::Note | Popup::Briefing => {}
-            // Any key but q: back to the drill (the debrief is already journaled).
-            Popup::Debrief(_) => {
-                if k.code == KeyCode::Char('q') {
-                    return self.quit_now();
-                }
-            }
-            Popup::QuitConfirm => {
-                if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {
-                    return self.quit_now();
-                }
-            }
+            Popup::QuitConfirm => match QUIT.action_for(&k) {
+                Some(QuitAction::Quit) => return self.quit_now(),
+                None => {}
+            },
             Popup::Confirm {
                 text,
                 dir,
@@ -967,35 +985,28 @@ impl App {
                 token,
                 mut typed,
             } => {
-                if ctrl_c || k.code == KeyCode::Esc {
-                    self.flash = Some("not run".into());
-                    return vec![];
-                }
-                // Ctrl-E: keep PM2's evidence first; the confirmation stays open.
-                let ctrl_e =
-                    k.code == KeyCode::Char('e') && k.modifiers.contains(KeyModifiers::CONTROL);
-                if ctrl_e {
-                    let effects = self.preserve_effect();
-                    self.popup = Some(Popup::Confirm {
-                        text,
-                        dir,
-                        reason,
-                        targets,
-                        token,
-                        typed,
-                    });
-                    return effects;
-                }
-                match k.code {
-                    KeyCode::Enter if typed.trim() == token => {
-                        return self.start(text, dir, "caution", reason, Some(self.user.clone()));
+                let mut effects = vec![];
+                match CONFIRM.action_for(&k) {
+                    Some(ConfirmAction::Cancel) => {
+                        self.flash = Some("not run".into());
+                        return vec![];
                     }
-                    KeyCode::Enter => {}
-                    KeyCode::Backspace => {
+                    Some(ConfirmAction::Run) if typed.trim() == token => {
+                        return self.start(
+                            text,
+                            dir,
+                            Class::Caution,
+                            reason,
+                            Some(self.user.clone()),
+                        );
+                    }
+                    Some(ConfirmAction::Run) => {}
+                    Some(ConfirmAction::Erase) => {
                         typed.pop();
                     }
-                    KeyCode::Char(c) => typed.push(c),
-                    _ => {}
+                    // Keep PM2's evidence first; the confirmation stays open.
+                    Some(ConfirmAction::Evidence) => effects = self.preserve_effect(),
+                    None => typed_char(&k, &mut typed),
                 }
                 self.popup = Some(Popup::Confirm {
                     text,
@@ -1005,18 +1016,16 @@ impl App {
                     token,
                     typed,
                 });
+                return effects;
             }
             Popup::Input { kind, mut text, .. } => {
-                if ctrl_c || k.code == KeyCode::Esc {
-                    return vec![];
-                }
-                match k.code {
-                    KeyCode::Enter => return self.submit_input(kind, text),
-                    KeyCode::Backspace => {
+                match INPUT.action_for(&k) {
+                    Some(InputAction::Cancel) => return vec![],
+                    Some(InputAction::Submit) => return self.submit_input(kind, text),
+                    Some(InputAction::Erase) => {
                         text.pop();
                     }
-                    KeyCode::Char(c) => text.push(c),
-                    _ => {}
+                    None => typed_char(&k, &mut text),
                 }
                 self.popup = Some(Popup::Input {
                     kind,
@@ -1193,8 +1202,8 @@ impl App {
     }
 
     fn replay_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        use super::keymap::{replay_action_for, ReplayAction as R};
-        let Some(a) = replay_action_for(&k) else {
+        use super::keymap::{ReplayAction as R, REPLAY};
+        let Some(a) = REPLAY.action_for(&k) else {
             return vec![];
         };
         let n_items = self.items().len();
@@ -1216,7 +1225,7 @@ impl App {
             }
             R::Timeline => self.popup = Some(Popup::Timeline { scroll: 0 }),
             R::Strip => self.hide_strip = !self.hide_strip,
-            R::Help => self.popup = Some(Popup::Help),
+            R::Help => self.popup = Some(Popup::Help { scroll: 0 }),
             R::NextTab => {
                 let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
                 self.tab = Tab::ALL[(i + 1) % Tab::ALL.len()];
@@ -1242,4 +1251,16 @@ fn cd_target(text: &str) -> Option<String> {
     let plain = rest.starts_with('/')
         && !rest.contains(|c: char| c.is_whitespace() || "'\"$`;&|<>()\\*?".contains(c));
     plain.then(|| rest.to_string())
+}
+
+/// A printable key typed into a one-line field (Ctrl and Alt chords are not text).
+fn typed_char(k: &KeyEvent, into: &mut String) {
+    if let KeyCode::Char(c) = k.code {
+        if !k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            into.push(c);
+        }
+    }
 }

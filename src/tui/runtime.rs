@@ -472,32 +472,30 @@ pub fn run<B: Backend>(
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
         if let Some(message) = crate::tui::terminal::take_panic() {
             // A worker thread panicked: end the session the orderly way.
-            app.record(Event::Interrupted(Interrupted {
-                reason: InterruptCause::Panic { message },
-            }));
+            app.update(
+                Msg::Interrupted(InterruptCause::Panic { message }),
+                Utc::now(),
+            );
             exit_code = 101;
-            app.quit = true;
         }
         if crate::tui::terminal::take_stop()
             && crate::tui::terminal::suspend_until_continued().is_ok()
         {
             // Continued: the shell drew over the screen, so everything is redrawn.
             let _ = terminal.clear();
-            app.dirty = true;
+            app.update(Msg::Resize, Utc::now());
         }
         if let Some(sig) = crate::tui::terminal::take_signal() {
-            app.record(Event::Interrupted(Interrupted {
-                reason: if sig == libc::SIGHUP {
-                    InterruptCause::DroppedConnection
-                } else {
-                    InterruptCause::Signal { signal: sig }
-                },
-            }));
+            let reason = if sig == libc::SIGHUP {
+                InterruptCause::DroppedConnection
+            } else {
+                InterruptCause::Signal { signal: sig }
+            };
+            app.update(Msg::Interrupted(reason), Utc::now());
             for c in workers.cancels.values() {
                 c.cancel();
             }
             exit_code = 128 + sig;
-            app.quit = true;
         }
         if app.quit {
             app.flush_output();
@@ -560,7 +558,10 @@ pub fn run<B: Backend>(
                                     std::io::Write::write_all(&mut f, contents.as_bytes())
                                 });
                         if let Err(e) = written {
-                            app.flash = Some(format!("cannot write {path}: {e}"));
+                            let _ = tx.send(Msg::WriteFailed {
+                                path,
+                                error: e.to_string(),
+                            });
                         }
                     }
                     Effect::PostWebhook {
@@ -600,7 +601,8 @@ pub fn run<B: Backend>(
                         });
                         let _ = tx.send(Msg::Evidence(rec));
                     }
-                    Effect::Quit => app.quit = true,
+                    // `update` has already set `quit`; the loop ends at its next turn.
+                    Effect::Quit => {}
                 }
             }
         }
@@ -609,13 +611,13 @@ pub fn run<B: Backend>(
         if app.dirty && last_draw.elapsed() >= FRAME {
             if terminal.draw(|f| crate::ui::draw(f, &app)).is_err() {
                 // The terminal is gone (dropped SSH without SIGHUP): keep the journal right.
-                app.record(Event::Interrupted(Interrupted {
-                    reason: InterruptCause::DroppedConnection,
-                }));
-                app.quit = true;
+                app.update(
+                    Msg::Interrupted(InterruptCause::DroppedConnection),
+                    Utc::now(),
+                );
                 continue;
             }
-            app.dirty = false;
+            app.drawn();
             last_draw = Instant::now();
         }
     }));

@@ -120,9 +120,9 @@ fn footer(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Some(msg) => Line::from(Span::styled(format!(" {msg}"), th.warn())),
         None => {
             let mut keys = if app.replay.is_some() {
-                keymap::replay_footer()
+                keymap::REPLAY.hints("  ")
             } else {
-                keymap::footer()
+                keymap::MAIN.hints("  ")
             };
             if area.width < WIDE_COLS {
                 keys.push_str("  Tab pane");

@@ -25,10 +25,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         if let Some(a) = &app.note {
             let r = centered(area, 80, 12);
             f.render_widget(Clear, r);
-            let block = Block::default().borders(Borders::ALL).title(Span::styled(
-                " Note for the journal — Enter new line · Ctrl-S save · Esc discard ",
-                th.title(),
-            ));
+            let title = format!(" Note for the journal — {} ", keymap::NOTE.hints(" · "));
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(title, th.title()));
             let inner = block.inner(r);
             f.render_widget(block, r);
             f.render_widget(a, inner);
@@ -39,10 +39,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         if let Some(c) = &app.compose {
             let r = centered(area, 96, area.height.saturating_sub(2));
             f.render_widget(Clear, r);
-            let title = format!(
-                " {} — Ctrl-S save · Ctrl-Y copy · Ctrl-O file · Ctrl-G webhook · Ctrl-T sent · Esc close ",
-                c.subject
-            );
+            let title = format!(" {} — {} ", c.subject, keymap::COMPOSE.hints(" · "));
             let block = Block::default()
                 .borders(Borders::ALL)
                 .title(Span::styled(title, th.title()));
@@ -53,27 +50,34 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         return;
     }
     let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
-        Popup::Help => {
-            let lines = if app.replay.is_some() {
-                keymap::replay_help_lines()
-            } else {
-                keymap::help_lines()
-            };
-            let mut l: Vec<Line> = lines
-                .into_iter()
-                .map(|(k, h)| {
+        Popup::Help { scroll } => {
+            let mut l: Vec<Line> = Vec::new();
+            for (layer, lines) in keymap::help_sections(app.replay.is_some()) {
+                if !l.is_empty() {
+                    l.push(Line::from(""));
+                }
+                l.push(Line::from(Span::styled(layer.to_uppercase(), th.dim())));
+                l.extend(lines.into_iter().map(|(k, h)| {
                     Line::from(vec![
                         Span::styled(format!("{k:<14}"), th.title()),
                         Span::raw(h),
                     ])
-                })
+                }));
+            }
+            // Scrolled, but never past the last page.
+            let page = usize::from(area.height.saturating_sub(2));
+            let l: Vec<Line> = l
+                .into_iter()
+                .skip(
+                    (*scroll)
+                        .min(keymap::help_row_count(app.replay.is_some()).saturating_sub(page)),
+                )
                 .collect();
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled("any key closes", th.dim())));
-            // As tall as the keymap (the terminal caps it).
+            // As tall as the keymap (the terminal caps it; j/k scroll the rest).
             let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
             let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
-            (" Help ".into(), l, 90, h)
+            let title = format!(" Help — {} ", keymap::SCROLL.hints(", "));
+            (title, l, 90, h)
         }
         Popup::Refused {
             text,
@@ -138,7 +142,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 l.push(Line::from(Span::styled(e.clone(), th.bad())));
             }
             l.push(Line::from(Span::styled(
-                "Enter submits, Esc cancels",
+                keymap::INPUT.hints(", "),
                 th.dim(),
             )));
             let title = match (kind, &app.remote) {
@@ -153,7 +157,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             " Quit? ".into(),
             vec![
                 Line::from(format!("{} command(s) still running.", app.running.len())),
-                Line::from("q or y: quit and end them · any other key: stay"),
+                Line::from(keymap::QUIT.hints(" · ")),
             ],
             60,
             5,
@@ -195,7 +199,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 .collect();
             l.push(Line::from(""));
             l.push(Line::from(Span::styled(
-                "q quits · any other key goes back to the drill",
+                keymap::DEBRIEF.hints(" · "),
                 th.dim(),
             )));
             (
@@ -210,11 +214,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
                 .incident
                 .timeline
                 .iter()
-                .skip(*scroll)
+                .skip(
+                    (*scroll).min(
+                        app.incident
+                            .timeline
+                            .len()
+                            .saturating_sub(usize::from(area.height.min(26).saturating_sub(2))),
+                    ),
+                )
                 .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
                 .collect();
             (
-                " Timeline (UTC) — j/k scroll, any other key closes ".into(),
+                format!(" Timeline (UTC) — {} ", keymap::SCROLL.hints(", ")),
                 l,
                 100,
                 26,

@@ -12,26 +12,36 @@ pub struct Tmux {
 impl Tmux {
     /// Start `shell_cmd` in a new detached session of the given size.
     pub fn start(tag: &str, w: u16, h: u16, shell_cmd: &str) -> Tmux {
-        let name = format!("p2i-{tag}-{}", std::process::id());
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &name])
-            .output();
-        let st = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                shell_cmd,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { name }
+        // Unique per call: a test may start the same tag twice, and tmux ends a killed
+        // session asynchronously with respect to a new one of the same name.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("p2i-{tag}-{}-{n}", std::process::id());
+        let mut last_err = String::new();
+        // Two tries: the first session of a test run may race another test starting the
+        // tmux server (the loser sees "server exited unexpectedly").
+        for _ in 0..2 {
+            let out = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    &w.to_string(),
+                    "-y",
+                    &h.to_string(),
+                    shell_cmd,
+                ])
+                .output()
+                .expect("tmux runs");
+            if out.status.success() {
+                return Tmux { name };
+            }
+            last_err = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("tmux new-session failed: {last_err}");
     }
 
     pub fn keys(&self, keys: &[&str]) {

@@ -61,6 +61,10 @@ pub struct SeverityCall {
     pub reasons: Vec<String>,
     /// The step the runbook goes to next.
     pub next_step: Option<String>,
+    /// The decision tree's leaf, when the walk reached one (`Investigate` is a leaf too, which
+    /// `level` cannot tell apart from "cannot determine").
+    #[serde(skip)]
+    pub outcome: Option<Outcome>,
 }
 
 pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
@@ -72,6 +76,7 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
             path: vec![],
             reasons: vec![msg],
             next_step: None,
+            outcome: None,
         };
     }
     let affected: Vec<_> = scope.affected().collect();
@@ -83,6 +88,7 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
             path: vec![],
             reasons: scope.pm2_note.iter().cloned().collect(),
             next_step: None,
+            outcome: None,
         };
     }
     let unexpected_down: Vec<String> = scope
@@ -105,6 +111,7 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
                 path: vec![],
                 reasons: vec![],
                 next_step: None,
+                outcome: None,
             };
         }
     }
@@ -130,6 +137,7 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
                 path,
                 reasons,
                 next_step: Some(leaf.next_step.get_ref().clone()),
+                outcome: Some(leaf.outcome),
             };
         }
         // Validation guarantees every branch resolves and the tree has no loop.
@@ -157,5 +165,6 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
         path,
         reasons,
         next_step: None,
+        outcome: None,
     }
 }

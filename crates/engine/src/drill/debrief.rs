@@ -183,7 +183,7 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
     let cautions_confirmed = inc
         .commands
         .iter()
-        .filter(|c| c.start.guard.class == Class::Caution.as_str())
+        .filter(|c| c.start.guard.class == Class::Caution)
         .map(|c| {
             (
                 secs(c.started_at),

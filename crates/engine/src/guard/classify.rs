@@ -388,6 +388,7 @@ impl<'c> Walker<'c> {
                 }
                 let stdin = (i > 0).then(|| self.feed_of_stages(&p.commands[..i]));
                 let input = self.input_of(cmd, (i > 0).then(|| &p.commands[i - 1]));
+                self.state_redirects(cmd);
                 self.run(cmd, &cmd.words, stdin, &input, None);
             }
         }
@@ -489,6 +490,8 @@ impl<'c> Walker<'c> {
             }
             let name = lit(w);
             let rest = &words[i + 1..];
+            // Writing onto PM2's saved list or home, whatever else the program does.
+            self.state_writes(base(&name), &words[i..], off);
             match base(&name) {
                 "for" => {
                     self.bind_for(rest);
@@ -573,11 +576,10 @@ impl<'c> Walker<'c> {
                     return;
                 }
                 "rm" => {
-                    if rest.iter().any(|w| {
-                        let t = lit(w);
-                        let t = t.trim_end_matches('/');
-                        t.ends_with(".pm2") || t.contains(".pm2/dump")
-                    }) {
+                    if rest
+                        .iter()
+                        .any(|w| super::pm2_state::is_state_path(&lit(w)))
+                    {
                         self.push(
                             Class::Dangerous,
                             "removes PM2's home or saved dump: the saved process list of every app is lost".into(),

@@ -10,6 +10,7 @@ pub mod lint;
 pub mod lint_freeze;
 pub mod names;
 pub mod pm2;
+pub mod pm2_state;
 pub mod runners;
 pub mod shell;
 pub mod verdict;

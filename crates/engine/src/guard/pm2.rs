@@ -312,12 +312,25 @@ impl Walker<'_> {
     fn pm2_targets(&mut self, f: &mut Finding, rest: &[Word], xargs: Option<&Xargs>) {
         let verb = f.verb.clone().unwrap_or_default();
         let (mut pos, only) = positional(rest);
-        match verb.as_str() {
-            "scale" => pos.truncate(1),
-            "sendSignal" => {
-                pos.drain(..pos.len().min(1));
+        // What `scale` and `sendSignal` do to the named app, before the names are judged.
+        let effect = match verb.as_str() {
+            "scale" => {
+                let to_zero = pos.get(1).map(|w| lit(w)).is_some_and(|n| n == "0");
+                pos.truncate(1);
+                to_zero.then_some("`pm2 scale NAME 0` stops every instance of the app")
             }
-            _ => {}
+            "sendSignal" => {
+                let signal = pos.first().and_then(|w| w.literal());
+                pos.drain(..pos.len().min(1));
+                let ends = signal.is_none_or(|s| ending_signal(&s));
+                ends.then_some(
+                    "`pm2 sendSignal` with a signal that ends processes: the app goes down outside PM2's stop and restart logic",
+                )
+            }
+            _ => None,
+        };
+        if let Some(why) = effect {
+            raise(f, Class::Caution, why.to_string());
         }
         // `pm2 reload ecosystem.config.cjs --only NAME` acts on NAME only.
         if let Some(first) = pos.first().and_then(|w| w.literal()) {
@@ -550,6 +563,41 @@ fn push_target(f: &mut Finding, t: &str) {
 }
 
 /// Raise the finding's class; the reason of the worst concern wins.
+/// Signals whose default action ends the process (names with or without `SIG`, or numbers);
+/// an unreadable signal counts as one. USR1/USR2 are left out: apps handle them (log reopen,
+/// the inspector) and that is what `sendSignal` is mostly used for.
+fn ending_signal(s: &str) -> bool {
+    let name = s.trim_start_matches('-').to_ascii_uppercase();
+    let name = name.trim_start_matches("SIG");
+    matches!(
+        name,
+        "KILL"
+            | "TERM"
+            | "INT"
+            | "QUIT"
+            | "HUP"
+            | "ABRT"
+            | "ALRM"
+            | "PIPE"
+            | "SEGV"
+            | "BUS"
+            | "FPE"
+            | "ILL"
+            | "TRAP"
+            | "SYS"
+            | "XCPU"
+            | "XFSZ"
+            | "VTALRM"
+            | "PROF"
+            | "IO"
+            | "POLL"
+            | "PWR"
+            | "STKFLT"
+    ) || name
+        .parse::<u32>()
+        .is_ok_and(|n| n != 0 && !matches!(n, 10 | 12 | 17 | 18 | 19 | 20 | 23 | 28))
+}
+
 fn raise(f: &mut Finding, class: Class, reason: String) {
     if class > f.class || f.reason.is_empty() {
         f.class = f.class.max(class);

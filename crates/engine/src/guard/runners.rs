@@ -591,6 +591,13 @@ pub(super) const RUNNERS: &[Runner] = &[
 
 /// The entry for program `name` (basename) followed by `rest`.
 pub(super) fn lookup(name: &str, rest: &[Word]) -> Option<&'static Runner> {
+    // `runuser -u USER [--] COMMAND` runs a command; without `-u` it is su's form
+    // (`runuser [-l] USER -c TEXT`): the first operand is the user.
+    let name = if name == "runuser" && !rest.iter().any(|w| names_user(&lit(w))) {
+        "su"
+    } else {
+        name
+    };
     RUNNERS.iter().find(|r| {
         r.names.contains(&name)
             && r.sub.len() <= rest.len()
@@ -599,6 +606,11 @@ pub(super) fn lookup(name: &str, rest: &[Word]) -> Option<&'static Runner> {
                 .zip(rest)
                 .all(|(s, w)| w.literal().as_deref() == Some(*s))
     })
+}
+
+/// `-u`, `-uUSER`, `--user`, `--user=USER`.
+fn names_user(t: &str) -> bool {
+    t.starts_with("-u") || t == "--user" || t.starts_with("--user=")
 }
 
 const VERSION_FLAGS: &[&str] = &["--version", "-V", "--help", "-h", "-v", "-version"];
@@ -1083,6 +1095,35 @@ impl Walker<'_> {
 
     /// `find ... -exec CMD {} ;`: the command runs once per file found.
     pub(super) fn find(&mut self, cmd: &SimpleCommand, words: &[Word], off: usize) {
+        let texts: Vec<String> = words.iter().map(lit).collect();
+        if texts.iter().any(|t| t == "-delete") {
+            // The start paths and the name/path patterns say what it reaches.
+            let pm2_state = texts.iter().enumerate().skip(1).any(|(k, t)| {
+                let named = k > 1
+                    && matches!(
+                        texts[k - 1].as_str(),
+                        "-name" | "-iname" | "-path" | "-ipath" | "-wholename"
+                    );
+                let pattern = t.trim_matches(|c| c == '"' || c == '\'');
+                super::pm2_state::is_state_path(t)
+                    || (named
+                        && (pattern.starts_with("dump.pm2")
+                            || matches!(pattern, ".pm2" | "pm2.pid" | "*.pm2" | "dump*")))
+            });
+            let (class, reason) = if pm2_state {
+                (
+                    Class::Dangerous,
+                    "`find -delete` reaches PM2's saved list or home: the record of every app `pm2 resurrect` brings back is lost".to_string(),
+                )
+            } else {
+                (
+                    Class::Caution,
+                    "`find -delete` removes every file it finds: confirm the paths and patterns"
+                        .to_string(),
+                )
+            };
+            self.push(class, reason, None, off, super::classify::joined(words));
+        }
         let mut j = 1;
         while j < words.len() {
             let t = lit(&words[j]);

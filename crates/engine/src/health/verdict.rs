@@ -57,6 +57,21 @@ impl Verdict {
         )
     }
 
+    /// Words for a timeline or a report: `502 Bad Gateway`, `connection refused`, ...
+    pub fn phrase(&self) -> String {
+        match self {
+            Verdict::BadGateway { code: 502 } => "502 Bad Gateway".into(),
+            Verdict::BadGateway { code: 503 } => "503 Service Unavailable".into(),
+            Verdict::BadGateway { code: 504 } => "504 Gateway Timeout".into(),
+            Verdict::BadGateway { code } | Verdict::HttpError { code } => format!("HTTP {code}"),
+            Verdict::NotJson => "not the expected JSON".into(),
+            Verdict::Refused => "connection refused".into(),
+            Verdict::DnsFailure => "DNS failure".into(),
+            Verdict::TlsFailure => "TLS failure".into(),
+            other => other.label(),
+        }
+    }
+
     /// A short word for tables: `healthy`, `degraded`, `502`, `refused`, ...
     pub fn label(&self) -> String {
         match self {
@@ -71,6 +86,83 @@ impl Verdict {
             Verdict::Timeout => "timeout".into(),
             Verdict::Error { .. } => "error".into(),
         }
+    }
+}
+
+/// The journal's form of a verdict: its label. Reading one back gives the verdict the label
+/// names (details a label does not carry, such as a degraded endpoint's failing services, are
+/// not in the journal and come back empty).
+pub mod as_label {
+    use super::Verdict;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Verdict, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.label())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Verdict, D::Error> {
+        let label = std::borrow::Cow::<str>::deserialize(d)?;
+        Ok(from_label(&label))
+    }
+
+    /// The verdict a label names (`Verdict::label`'s inverse where the label says enough).
+    pub fn from_label(s: &str) -> Verdict {
+        match s {
+            "healthy" => Verdict::Healthy,
+            "degraded" => Verdict::Degraded { failing: vec![] },
+            "refused" => Verdict::Refused,
+            "timeout" => Verdict::Timeout,
+            "dns" => Verdict::DnsFailure,
+            "tls" => Verdict::TlsFailure,
+            "not json" => Verdict::NotJson,
+            "error" => Verdict::Error {
+                message: String::new(),
+            },
+            // A status code, alone or followed by its reason phrase ("502 Bad Gateway").
+            s => match s.split(' ').next().unwrap_or(s).parse::<u16>() {
+                Ok(code @ (502..=504)) => Verdict::BadGateway { code },
+                Ok(code) => Verdict::HttpError { code },
+                Err(_) => Verdict::Unhealthy {
+                    status: s.to_string(),
+                    failing: vec![],
+                },
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_reads_back_as_its_verdict() {
+        let all = [
+            Verdict::Healthy,
+            Verdict::Degraded { failing: vec![] },
+            Verdict::Unhealthy {
+                status: "down".into(),
+                failing: vec![],
+            },
+            Verdict::BadGateway { code: 502 },
+            Verdict::BadGateway { code: 504 },
+            Verdict::HttpError { code: 500 },
+            Verdict::NotJson,
+            Verdict::Refused,
+            Verdict::DnsFailure,
+            Verdict::TlsFailure,
+            Verdict::Timeout,
+            Verdict::Error {
+                message: String::new(),
+            },
+        ];
+        for v in all {
+            assert_eq!(as_label::from_label(&v.label()), v);
+        }
+        assert_eq!(
+            as_label::from_label("503 Service Unavailable"),
+            Verdict::BadGateway { code: 503 }
+        );
     }
 }
 

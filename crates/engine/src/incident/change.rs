@@ -62,7 +62,7 @@ mod tests {
             app: "a".into(),
             env: "e".into(),
             status_code: Some(200),
-            verdict: "healthy".into(),
+            verdict: crate::health::Verdict::Healthy,
             up: true,
             latency_ms: Some(5),
         };

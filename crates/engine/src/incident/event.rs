@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::guard::Class;
+use crate::health::Verdict;
 use crate::pm2::DaemonKind;
 
 /// Timestamps are always UTC; the journal stores them with millisecond precision.
@@ -343,8 +345,10 @@ pub struct HealthResult {
     pub env: String,
     #[serde(default)]
     pub status_code: Option<u16>,
-    /// The health module's verdict, e.g. "healthy", "degraded", "502", "timeout".
-    pub verdict: String,
+    /// The health module's verdict, journaled as its label ("healthy", "degraded", "502",
+    /// "timeout", …) as it always was, so old journals read the same.
+    #[serde(with = "crate::health::verdict::as_label")]
+    pub verdict: Verdict,
     /// Whether the verdict counts as the application being up (for downtime).
     pub up: bool,
     #[serde(default)]
@@ -369,11 +373,11 @@ pub struct StepSkipped {
     pub by: String,
 }
 
-/// The guard's verdict carried as plain strings so the journal does not depend on guard types.
+/// The guard's verdict as journaled: its class (written "safe", "caution" or "dangerous") and
+/// the reason in words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuardVerdict {
-    /// "safe", "caution" or "dangerous".
-    pub class: String,
+    pub class: Class,
     #[serde(default)]
     pub reason: String,
 }

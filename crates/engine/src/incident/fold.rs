@@ -285,11 +285,10 @@ impl Incident {
                 });
             }
             Event::HealthResult(h) => {
+                let label = h.verdict.phrase();
                 let verdict = match h.status_code {
-                    Some(c) if !h.verdict.contains(&c.to_string()) => {
-                        format!("{} (HTTP {c})", h.verdict)
-                    }
-                    _ => h.verdict.clone(),
+                    Some(c) if !label.contains(&c.to_string()) => format!("{label} (HTTP {c})"),
+                    _ => label,
                 };
                 let line = format!("Health {} ({}): {verdict} [{}]", h.app, h.env, h.url);
                 self.line(ts, seq, line);

@@ -8,6 +8,8 @@ pub mod import;
 pub mod log;
 pub mod output;
 pub mod report;
+/// Test and benchmark data (the runbook's incident as recorded); not in the shipped binary.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod sample;
 pub mod seek;
 

@@ -518,7 +518,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 hm(c.started_at),
                 code(&c.start.text),
                 cell(c.start.dir.as_deref().unwrap_or("-")),
-                cell(&c.start.guard.class),
+                cell(c.start.guard.class.as_str()),
                 cell(&exit),
                 dur
             );
@@ -539,7 +539,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 "| {} | {} | {} | {} | {alt} |",
                 hm(r.at),
                 code(&g.text),
-                cell(&g.guard.class),
+                cell(g.guard.class.as_str()),
                 cell(&g.guard.reason)
             );
         }

@@ -1,6 +1,8 @@
 //! Sample events: one of every kind (round-trip tests, benches) and the runbook's own incident
 //! (2026-02-17, a deploy ran `pm2 delete all`) as a recorded timeline for fixtures and demos.
 use super::event::*;
+use crate::guard::Class;
+use crate::health::Verdict;
 use chrono::{TimeZone, Utc};
 
 /// 2026-02-17 at the given UTC time.
@@ -64,9 +66,9 @@ pub fn inventory() -> InventorySummary {
     }
 }
 
-fn guard(class: &str, reason: &str) -> GuardVerdict {
+fn guard(class: Class, reason: &str) -> GuardVerdict {
     GuardVerdict {
-        class: class.to_string(),
+        class,
         reason: reason.to_string(),
     }
 }
@@ -110,7 +112,7 @@ pub fn every_kind() -> Vec<Event> {
             app: s("a"),
             env: s("production"),
             status_code: Some(502),
-            verdict: s("502 Bad Gateway"),
+            verdict: Verdict::BadGateway { code: 502 },
             up: false,
             latency_ms: Some(12),
         }),
@@ -148,7 +150,7 @@ pub fn every_kind() -> Vec<Event> {
             cmd_id: 1,
             text: s("pm2 list | grep 'x'"),
             dir: Some(s("/var/www")),
-            guard: guard("safe", "read-only"),
+            guard: guard(Class::Safe, "read-only"),
             confirmed_by: Some(s("u")),
         }),
         Event::OutputLines(OutputLines {
@@ -167,7 +169,7 @@ pub fn every_kind() -> Vec<Event> {
         Event::GuardRefused(GuardRefused {
             text: s("pm2 delete all"),
             dir: Some(s("/")),
-            guard: guard("dangerous", "acts on every process"),
+            guard: guard(Class::Dangerous, "acts on every process"),
             safe_alternative: Some(s("pm2 delete flyer-crawler-api")),
         }),
         Event::SeverityProposed(SeverityProposed {
@@ -269,9 +271,9 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
             env: s(env),
             status_code: Some(code),
             verdict: if up {
-                s("healthy")
+                Verdict::Healthy
             } else {
-                format!("{code} Bad Gateway")
+                Verdict::BadGateway { code }
             },
             up,
             latency_ms: Some(ms),
@@ -304,7 +306,7 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
         ]
     };
     let cmd =
-        |id: u64, text: &str, dir: Option<&str>, class: &str, reason: &str, by: Option<&str>| {
+        |id: u64, text: &str, dir: Option<&str>, class: Class, reason: &str, by: Option<&str>| {
             Event::CommandStarted(CommandStarted {
                 cmd_id: id,
                 text: s(text),
@@ -375,17 +377,17 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
         (at(4, 12, 4), health(prod, "production", 502, false, 31)),
         (at(4, 12, 4), health(test, "test", 502, false, 28)),
         (at(4, 12, 10), Event::StepEntered(step("2.1", "Gather information"))),
-        (at(4, 12, 15), cmd(1, "pm2 list", None, "safe", "read-only", None)),
+        (at(4, 12, 15), cmd(1, "pm2 list", None, Class::Safe, "read-only", None)),
         (at(4, 12, 15), out(1, &["┌────┬───────────┐", "│ id │ name      │", "└────┴───────────┘"])),
         (at(4, 12, 15), done(1, 0, 412)),
-        (at(4, 12, 40), cmd(2, "pm2 jlist > /tmp/pm2-incident-20260217-041240.json", Some("/root"), "safe", "read-only", None)),
+        (at(4, 12, 40), cmd(2, "pm2 jlist > /tmp/pm2-incident-20260217-041240.json", Some("/root"), Class::Safe, "read-only", None)),
         (at(4, 12, 41), done(2, 0, 655)),
         (
             at(4, 13, 5),
             Event::GuardRefused(GuardRefused {
                 text: s("pm2 restart all"),
                 dir: None,
-                guard: guard("dangerous", "acts on every PM2 process, not just the affected app"),
+                guard: guard(Class::Dangerous, "acts on every PM2 process, not just the affected app"),
                 safe_alternative: Some(s("pm2 restart flyer-crawler-api flyer-crawler-worker flyer-crawler-analytics-worker")),
             }),
         ),
@@ -426,7 +428,7 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
         (at(4, 15, 0), Event::StepEntered(step("5.D", "All processes missing"))),
         (
             at(4, 15, 10),
-            cmd(3, "pm2 start ecosystem.config.cjs", Some("/var/www/flyer-crawler.projectium.com"), "safe", "starts named apps from config", None),
+            cmd(3, "pm2 start ecosystem.config.cjs", Some("/var/www/flyer-crawler.projectium.com"), Class::Safe, "starts named apps from config", None),
         ),
         (at(4, 15, 12), out(3, &["[PM2][WARN] Applications flyer-crawler-api, flyer-crawler-worker, flyer-crawler-analytics-worker started"])),
         (at(4, 15, 13), done(3, 0, 2_310)),
@@ -434,14 +436,14 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
         (at(4, 15, 30), health(prod, "production", 200, true, 44)),
         (
             at(4, 16, 0),
-            cmd(4, "pm2 start ecosystem.config.cjs", Some("/var/www/stock-alert.projectium.com"), "safe", "starts named apps from config", None),
+            cmd(4, "pm2 start ecosystem.config.cjs", Some("/var/www/stock-alert.projectium.com"), Class::Safe, "starts named apps from config", None),
         ),
         (at(4, 16, 3), done(4, 0, 2_870)),
         (at(4, 16, 4), obs(all_rows)),
         (at(4, 16, 10), ms(Milestone::Mitigated, None, "production restored")),
         (
             at(4, 17, 0),
-            cmd(5, "pm2 start ecosystem-test.config.cjs", Some("/var/www/flyer-crawler-test.projectium.com"), "safe", "starts named apps from config", None),
+            cmd(5, "pm2 start ecosystem-test.config.cjs", Some("/var/www/flyer-crawler-test.projectium.com"), Class::Safe, "starts named apps from config", None),
         ),
         (at(4, 17, 3), done(5, 0, 2_650)),
         (at(4, 17, 4), obs(everything)),
@@ -451,7 +453,7 @@ pub fn runbook_incident() -> Vec<(Ts, Event)> {
             at(4, 19, 30),
             Event::Resumed(Resumed { user: s("alice"), host: s("projectium"), pid: 23017, after_events: 36, repaired_torn_tail: false }),
         ),
-        (at(4, 20, 0), cmd(6, "pm2 save", None, "caution", "overwrites the saved process list", Some("alice"))),
+        (at(4, 20, 0), cmd(6, "pm2 save", None, Class::Caution, "overwrites the saved process list", Some("alice"))),
         (at(4, 20, 1), done(6, 0, 380)),
         (at(4, 20, 30), tick("All processes show online")),
         (at(4, 20, 31), tick("Health endpoints return healthy")),

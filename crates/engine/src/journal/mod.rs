@@ -8,6 +8,8 @@ pub mod paths;
 pub mod reader;
 pub mod scan;
 pub mod session;
+/// Generated journals for benchmarks and scale tests; not in the shipped binary.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod synth;
 pub mod writer;
 

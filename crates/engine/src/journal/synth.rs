@@ -60,9 +60,9 @@ pub fn cycle_event(i: usize, first_cmd: u64) -> Event {
             env: "production".into(),
             status_code: Some(if i % 20 == 1 { 502 } else { 200 }),
             verdict: if i % 20 == 1 {
-                "502 Bad Gateway".into()
+                crate::health::Verdict::BadGateway { code: 502 }
             } else {
-                "healthy".into()
+                crate::health::Verdict::Healthy
             },
             up: i % 20 != 1,
             latency_ms: Some(40 + (i % 13) as u64),
@@ -72,7 +72,7 @@ pub fn cycle_event(i: usize, first_cmd: u64) -> Event {
             text: "pm2 logs flyer-crawler-api --lines 20 --nostream".into(),
             dir: Some("/var/www/flyer-crawler.projectium.com".into()),
             guard: GuardVerdict {
-                class: "safe".into(),
+                class: crate::guard::Class::Safe,
                 reason: "read-only".into(),
             },
             confirmed_by: None,

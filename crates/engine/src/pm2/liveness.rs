@@ -169,6 +169,10 @@ pub fn probe_daemon_with(home: &Pm2Home, opts: RpcOptions) -> DaemonState {
         },
         Err(RpcError::Refused(_)) => died(pid),
         Err(RpcError::PermissionDenied(socket)) => DaemonState::PermissionDenied { socket },
+        // A connection reset or cut short while `pm2.pid` names a dead process: the daemon died
+        // (a SIGKILL lands between the connect and the reply, or a listener lingers a moment
+        // after its process is gone), not an unexplained error.
+        Err(_) if pid.is_some_and(|p| !pid_alive(p)) => died(pid),
         Err(RpcError::ConnectTimeout(d, _)) | Err(RpcError::ReplyTimeout(d, _)) => {
             DaemonState::Timeout {
                 after_ms: d.as_millis() as u64,
@@ -208,6 +212,31 @@ mod tests {
                 last_pid_alive: false
             }
         );
+    }
+
+    #[test]
+    fn a_connection_cut_before_the_reply_with_a_dead_pid_is_died() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Pm2Home::new(dir.path()).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        std::fs::write(home.pid_file(), format!("{dead}\n")).unwrap();
+        // A listener that hangs up on every connection without answering.
+        let l = std::os::unix::net::UnixListener::bind(home.rpc_socket()).unwrap();
+        let t = std::thread::spawn(move || {
+            for c in l.incoming().take(1) {
+                drop(c);
+            }
+        });
+        assert_eq!(
+            probe_daemon(&home),
+            DaemonState::DiedUncleanly {
+                last_pid: Some(dead),
+                last_pid_alive: false
+            }
+        );
+        t.join().unwrap();
     }
 
     #[test]

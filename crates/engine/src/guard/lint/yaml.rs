@@ -52,7 +52,9 @@ pub fn keyed_pieces(
         match ev {
             Ok((ev, span)) => w.event(ev, span, src, &index),
             Err(e) => {
-                let (line, col) = line_col_at_char(src, e.marker().index());
+                let at = index.byte_of_char(src, e.marker().index());
+                let (line, col) = index.line_col(src, at);
+                let col = col + 1;
                 return (
                     w.out,
                     Some(ParseError {
@@ -263,9 +265,18 @@ impl Walker {
 
 /// Byte offsets of line starts, to turn a marker's line:col into a byte offset.
 struct LineIndex {
+    /// Byte offset where each `\n` line starts.
     starts: Vec<usize>,
+    /// Byte offset of every `CHAR_STEP`th character; empty when the text is ASCII (a char
+    /// index is then a byte offset).
+    checkpoints: Vec<usize>,
 }
 
+const CHAR_STEP: usize = 64;
+
+/// Positions on the file's own `\n` lines. saphyr's marker line also breaks at a lone `\r`
+/// and past the end of input, which named lines the file does not have (found by fuzzing:
+/// `tests/fuzz_regressions.rs`, `fuzz/open`): spans are placed by their char index instead.
 impl LineIndex {
     fn new(src: &str) -> LineIndex {
         let mut starts = vec![0];
@@ -275,37 +286,40 @@ impl LineIndex {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { starts }
+        let checkpoints = if src.is_ascii() {
+            Vec::new()
+        } else {
+            src.char_indices()
+                .step_by(CHAR_STEP)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        LineIndex {
+            starts,
+            checkpoints,
+        }
     }
 
-    /// Byte offset of 1-based `line`, 0-based char `col` (clamped to the text).
-    fn byte(&self, src: &str, line: usize, col: usize) -> usize {
-        let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
+    /// Byte offset of a char index (clamped to the text).
+    fn byte_of_char(&self, src: &str, char_index: usize) -> usize {
+        if self.checkpoints.is_empty() {
+            return char_index.min(src.len());
+        }
+        let Some(&from) = self.checkpoints.get(char_index / CHAR_STEP) else {
             return src.len();
         };
-        src[start..]
+        src[from..]
             .char_indices()
-            .take_while(|(_, c)| *c != '\n')
-            .nth(col)
-            .map(|(i, _)| start + i)
-            .unwrap_or_else(|| start + src[start..].find('\n').unwrap_or(src.len() - start))
+            .nth(char_index % CHAR_STEP)
+            .map_or(src.len(), |(i, _)| from + i)
     }
-}
 
-/// 1-based line and column of a char index, on the file's own `\n` lines. saphyr's
-/// marker line also breaks at a lone `\r` and past the end of input, which named
-/// lines the file does not have (found by fuzzing: `tests/fuzz_regressions.rs`).
-fn line_col_at_char(src: &str, char_index: usize) -> (usize, usize) {
-    let byte = src
-        .char_indices()
-        .nth(char_index)
-        .map_or(src.len(), |(i, _)| i);
-    let before = &src[..byte];
-    let start = before.rfind('\n').map_or(0, |n| n + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[start..].chars().count() + 1,
-    )
+    /// 1-based line and 0-based char column of a byte offset.
+    fn line_col(&self, src: &str, byte: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= byte).max(1);
+        let start = self.starts[line - 1];
+        (line, src[start..byte].chars().count())
+    }
 }
 
 /// Only indentation precedes `pos` on its line.
@@ -320,10 +334,10 @@ fn at_line_start(src: &str, pos: usize) -> bool {
 /// backslashes, the block header line) are skipped; a character the source
 /// does not show (an escape's result) takes the place of its escape.
 fn align(src: &str, index: &LineIndex, span: Span, value: &str, style: ScalarStyle) -> Located {
-    let (mut line, mut col) = (span.start.line(), span.start.col());
-    let mut pos = index.byte(src, line, col);
+    let mut pos = index.byte_of_char(src, span.start.index());
+    let (mut line, mut col) = index.line_col(src, pos);
     let end = index
-        .byte(src, span.end.line(), span.end.col())
+        .byte_of_char(src, span.end.index())
         .max(pos)
         .min(src.len());
     let end = if end == pos { src.len() } else { end };
