@@ -430,72 +430,15 @@ pub fn run<B: Backend>(
         }
     }
     let mut workers = spawn_workers(&app, &world, &tx);
-    let input_tx = tx.clone();
-    spawn_named("input", move || loop {
-        match event::poll(Duration::from_secs(1)) {
-            Ok(true) => {
-                let msg = match event::read() {
-                    Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
-                    Ok(TermEvent::Resize(..)) => Msg::Resize,
-                    Ok(_) => continue,
-                    Err(_) => return,
-                };
-                if input_tx.send(msg).is_err() {
-                    return;
-                }
-            }
-            Ok(false) => {}
-            Err(_) => return,
-        }
-    });
-    let app_env = match &world {
-        World::Live(l) => CommandEnv {
-            vars: l.env.clone(),
-            clear: false,
-            remote: l.remote.clone(),
-        },
-        World::Drill(d) => CommandEnv {
-            vars: d.env(),
-            clear: true,
-            remote: None,
-        },
-        World::Replay { .. } => CommandEnv {
-            vars: vec![],
-            clear: true,
-            remote: None,
-        },
-    };
+    spawn_input(tx.clone());
+    let app_env = command_env(&world);
     let mut last_draw = Instant::now() - FRAME;
     let mut next_tick = Instant::now() + Duration::from_secs(1);
     let mut exit_code = 0;
     crate::tui::terminal::set_catching(true);
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
-        if let Some(message) = crate::tui::terminal::take_panic() {
-            // A worker thread panicked: end the session the orderly way.
-            app.update(
-                Msg::Interrupted(InterruptCause::Panic { message }),
-                Utc::now(),
-            );
-            exit_code = 101;
-        }
-        if crate::tui::terminal::take_stop()
-            && crate::tui::terminal::suspend_until_continued().is_ok()
-        {
-            // Continued: the shell drew over the screen, so everything is redrawn.
-            let _ = terminal.clear();
-            app.update(Msg::Resize, Utc::now());
-        }
-        if let Some(sig) = crate::tui::terminal::take_signal() {
-            let reason = if sig == libc::SIGHUP {
-                InterruptCause::DroppedConnection
-            } else {
-                InterruptCause::Signal { signal: sig }
-            };
-            app.update(Msg::Interrupted(reason), Utc::now());
-            for c in workers.cancels.values() {
-                c.cancel();
-            }
-            exit_code = 128 + sig;
+        if let Some(code) = outside_events(terminal, &mut app, &workers) {
+            exit_code = code;
         }
         if app.quit {
             app.flush_output();
@@ -527,83 +470,7 @@ pub fn run<B: Backend>(
         }
         for m in msgs {
             for effect in app.update(m, Utc::now()) {
-                match effect {
-                    Effect::Run { cmd_id, text, dir } => {
-                        if let Some(c) = run_command(cmd_id, text, dir, &app_env, &tx) {
-                            workers.cancels.insert(cmd_id, c);
-                        }
-                    }
-                    Effect::Cancel { cmd_id } => {
-                        if let Some(c) = workers.cancels.get(&cmd_id) {
-                            c.cancel();
-                        }
-                    }
-                    Effect::RefreshNow => {
-                        for r in [&workers.refresh_pm2, &workers.refresh_health]
-                            .into_iter()
-                            .flatten()
-                        {
-                            let _ = r.send(());
-                        }
-                    }
-                    Effect::Clipboard(seq) => {
-                        use std::io::Write;
-                        let mut out = std::io::stdout();
-                        let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
-                    }
-                    Effect::WriteFile { path, contents } => {
-                        let written =
-                            crate::journal::paths::create_private(std::path::Path::new(&path))
-                                .and_then(|mut f| {
-                                    std::io::Write::write_all(&mut f, contents.as_bytes())
-                                });
-                        if let Err(e) = written {
-                            let _ = tx.send(Msg::WriteFailed {
-                                path,
-                                error: e.to_string(),
-                            });
-                        }
-                    }
-                    Effect::PostWebhook {
-                        comm_id,
-                        subject,
-                        body,
-                    } => {
-                        // Off the UI thread: a slow webhook never freezes the screen.
-                        let t = tx.clone();
-                        std::thread::spawn(move || {
-                            let outcome = crate::comms::webhook::post_blocking(
-                                &|k| std::env::var(k).ok(),
-                                &subject,
-                                &body,
-                                crate::comms::webhook::DEFAULT_TIMEOUT,
-                            );
-                            let _ = t.send(Msg::WebhookPosted { comm_id, outcome });
-                        });
-                    }
-                    Effect::PreserveEvidence { dir } => {
-                        let home = match &world {
-                            // The local stand-in home holds only the forwarded sockets.
-                            World::Live(LiveWorld {
-                                remote: Some(rw), ..
-                            }) => Err(format!(
-                                "not over ssh yet: copy pm2.log, dump.pm2 and pm2.pid from {} on {} yourself",
-                                rw.pm2_home.display(),
-                                rw.session.dest()
-                            )),
-                            World::Live(l) => Ok(l.home.clone()),
-                            World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
-                            World::Replay { .. } => Err("replay: nothing to preserve".into()),
-                        };
-                        let rec = home.and_then(|h| {
-                            crate::evidence::preserve(&h, std::path::Path::new(&dir))
-                                .map_err(|e| e.to_string())
-                        });
-                        let _ = tx.send(Msg::Evidence(rec));
-                    }
-                    // `update` has already set `quit`; the loop ends at its next turn.
-                    Effect::Quit => {}
-                }
+                perform(effect, &mut workers, &app_env, &world, &tx);
             }
         }
         app.flush_output();
@@ -651,6 +518,170 @@ pub fn run<B: Backend>(
         }
     }
     exit_code
+}
+
+/// What arrives from outside the message channel: a worker's panic, a stop (Ctrl-Z) and
+/// continue, a terminating signal. Returns the exit code when the session must end.
+fn outside_events<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    workers: &Workers,
+) -> Option<i32> {
+    let mut exit_code = None;
+    if let Some(message) = crate::tui::terminal::take_panic() {
+        // A worker thread panicked: end the session the orderly way.
+        app.update(
+            Msg::Interrupted(InterruptCause::Panic { message }),
+            Utc::now(),
+        );
+        exit_code = Some(101);
+    }
+    if crate::tui::terminal::take_stop() && crate::tui::terminal::suspend_until_continued().is_ok()
+    {
+        // Continued: the shell drew over the screen, so everything is redrawn.
+        let _ = terminal.clear();
+        app.update(Msg::Resize, Utc::now());
+    }
+    if let Some(sig) = crate::tui::terminal::take_signal() {
+        let reason = if sig == libc::SIGHUP {
+            InterruptCause::DroppedConnection
+        } else {
+            InterruptCause::Signal { signal: sig }
+        };
+        app.update(Msg::Interrupted(reason), Utc::now());
+        for c in workers.cancels.values() {
+            c.cancel();
+        }
+        exit_code = Some(128 + sig);
+    }
+    exit_code
+}
+
+/// Terminal input (keys, resizes) as messages, on its own thread.
+fn spawn_input(input_tx: Sender<Msg>) {
+    spawn_named("input", move || loop {
+        match event::poll(Duration::from_secs(1)) {
+            Ok(true) => {
+                let msg = match event::read() {
+                    Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                    Ok(TermEvent::Resize(..)) => Msg::Resize,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if input_tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => {}
+            Err(_) => return,
+        }
+    });
+}
+
+/// How commands run in this world: the live server's environment (or over ssh), or the drill's
+/// scrubbed one.
+fn command_env(world: &World) -> CommandEnv {
+    match world {
+        World::Live(l) => CommandEnv {
+            vars: l.env.clone(),
+            clear: false,
+            remote: l.remote.clone(),
+        },
+        World::Drill(d) => CommandEnv {
+            vars: d.env(),
+            clear: true,
+            remote: None,
+        },
+        World::Replay { .. } => CommandEnv {
+            vars: vec![],
+            clear: true,
+            remote: None,
+        },
+    }
+}
+
+/// Carries out one effect `update` asked for: start or cancel a command, refresh, write to the
+/// terminal or a file, post a webhook, keep evidence.
+fn perform(
+    effect: Effect,
+    workers: &mut Workers,
+    app_env: &CommandEnv,
+    world: &World,
+    tx: &Sender<Msg>,
+) {
+    match effect {
+        Effect::Run { cmd_id, text, dir } => {
+            if let Some(c) = run_command(cmd_id, text, dir, app_env, tx) {
+                workers.cancels.insert(cmd_id, c);
+            }
+        }
+        Effect::Cancel { cmd_id } => {
+            if let Some(c) = workers.cancels.get(&cmd_id) {
+                c.cancel();
+            }
+        }
+        Effect::RefreshNow => {
+            for r in [&workers.refresh_pm2, &workers.refresh_health]
+                .into_iter()
+                .flatten()
+            {
+                let _ = r.send(());
+            }
+        }
+        Effect::Clipboard(seq) => {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
+        }
+        Effect::WriteFile { path, contents } => {
+            let written = crate::journal::paths::create_private(std::path::Path::new(&path))
+                .and_then(|mut f| std::io::Write::write_all(&mut f, contents.as_bytes()));
+            if let Err(e) = written {
+                let _ = tx.send(Msg::WriteFailed {
+                    path,
+                    error: e.to_string(),
+                });
+            }
+        }
+        Effect::PostWebhook {
+            comm_id,
+            subject,
+            body,
+        } => {
+            // Off the UI thread: a slow webhook never freezes the screen.
+            let t = tx.clone();
+            std::thread::spawn(move || {
+                let outcome = crate::comms::webhook::post_blocking(
+                    &|k| std::env::var(k).ok(),
+                    &subject,
+                    &body,
+                    crate::comms::webhook::DEFAULT_TIMEOUT,
+                );
+                let _ = t.send(Msg::WebhookPosted { comm_id, outcome });
+            });
+        }
+        Effect::PreserveEvidence { dir } => {
+            let home = match world {
+                // The local stand-in home holds only the forwarded sockets.
+                World::Live(LiveWorld {
+                    remote: Some(rw), ..
+                }) => Err(format!(
+                    "not over ssh yet: copy pm2.log, dump.pm2 and pm2.pid from {} on {} yourself",
+                    rw.pm2_home.display(),
+                    rw.session.dest()
+                )),
+                World::Live(l) => Ok(l.home.clone()),
+                World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
+                World::Replay { .. } => Err("replay: nothing to preserve".into()),
+            };
+            let rec = home.and_then(|h| {
+                crate::evidence::preserve(&h, std::path::Path::new(&dir)).map_err(|e| e.to_string())
+            });
+            let _ = tx.send(Msg::Evidence(rec));
+        }
+        // `update` has already set `quit`; the loop ends at its next turn.
+        Effect::Quit => {}
+    }
 }
 
 /// Threads carry names (they show in `top -H` and debuggers).
