@@ -319,6 +319,8 @@ pub struct App {
     pub export_dir: Option<String>,
     /// A drill's scenario (drill mode only).
     pub drill: Option<crate::drill::Scenario>,
+    /// A drill on a real PM2 (`drill --sandbox`): where, and what was injected.
+    pub sandbox: Option<crate::drill::sandbox::Brief>,
     /// Every entry recorded or restored, kept in drills for the debrief.
     pub history: Vec<Entry>,
     /// Deployments running on this server as last read (`None`: not read in this world).
@@ -393,6 +395,7 @@ impl App {
             journal_error: None,
             export_dir: None,
             drill: None,
+            sandbox: None,
             history: Vec::new(),
             deploys: None,
             freeze: None,

@@ -1,9 +1,11 @@
 //! Popups over the screen: help (from the keymap), confirmation, refusal, input, timeline.
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::framed::{self, wrapped};
 use super::theme::Theme;
 use crate::app::{keymap, App, Popup};
 
@@ -98,39 +100,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             l.push(Line::from(Span::styled("any key closes", th.dim())));
             (" Dangerous command ".into(), l, 80, 16)
         }
-        Popup::Confirm {
-            text,
-            dir,
-            reason,
-            targets,
-            token,
-            typed,
-        } => {
-            let l = vec![
-                Line::from(Span::styled("CAUTION — read before running", th.warn())),
-                Line::from(""),
-                Line::from(format!("$ {text}")),
-                Line::from(format!("in {dir}")),
-                Line::from(""),
-                Line::from(reason.clone()),
-                Line::from(format!(
-                    "touches: {}",
-                    if targets.is_empty() {
-                        "-".into()
-                    } else {
-                        targets.join(", ")
-                    }
-                )),
-                Line::from(""),
-                Line::from(vec![
-                    Span::raw("type "),
-                    Span::styled(token.clone(), th.title()),
-                    Span::raw(" and Enter to run, Esc to cancel"),
-                ]),
-                Line::from(format!("> {typed}")),
-            ];
-            (" Confirm ".into(), l, 80, 14)
-        }
+        Popup::Confirm { .. } => return confirm(f, area, p, th),
         Popup::Input { kind, text, error } => {
             let mut l = vec![Line::from(format!("> {text}"))];
             if let Some(e) = error {
@@ -152,26 +122,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             5,
         ),
         Popup::Compose | Popup::Note => return,
-        Popup::Briefing => {
-            let Some(sc) = &app.drill else { return };
-            let mut l = vec![
-                Line::from(Span::styled(sc.title.clone(), th.title())),
-                Line::from(""),
-            ];
-            for para in sc.briefing.trim().split("\n\n") {
-                l.push(Line::from(
-                    para.split_whitespace().collect::<Vec<_>>().join(" "),
-                ));
-                l.push(Line::from(""));
-            }
-            l.push(Line::from(Span::styled(
-                "This is a drill: PM2, the health checks and the shell answer from a simulator. Work through the runbook with the keys in the footer; q ends the drill with a debrief.",
-                th.dim(),
-            )));
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled("any key starts", th.title())));
-            (" DRILL — your page ".into(), l, 90, 22)
-        }
+        Popup::Briefing => return briefing(f, area, app, th),
         Popup::Debrief(lines) => {
             let mut l: Vec<Line> = lines
                 .iter()
@@ -225,4 +176,118 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .wrap(Wrap { trim: false }),
         r,
     );
+}
+
+/// The caution prompt: the reason wraps and, on a small terminal, is cut before the line
+/// where the responder types the token, which always shows.
+fn confirm(f: &mut Frame, area: Rect, p: &Popup, th: &Theme) {
+    let Popup::Confirm {
+        text,
+        dir,
+        reason,
+        targets,
+        token,
+        typed,
+    } = p
+    else {
+        return;
+    };
+    const W: u16 = 80;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let plain = Style::default();
+    let mut head = vec![
+        Line::from(Span::styled("CAUTION — read before running", th.warn())),
+        Line::from(""),
+    ];
+    head.extend(wrapped(&format!("$ {text}"), plain, width));
+    head.extend(wrapped(&format!("in {dir}"), plain, width));
+    head.push(Line::from(""));
+    let touches = wrapped(
+        &format!(
+            "touches: {}",
+            if targets.is_empty() {
+                "-".into()
+            } else {
+                targets.join(", ")
+            }
+        ),
+        plain,
+        width,
+    );
+    let foot = vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("type "),
+            Span::styled(token.clone(), th.title()),
+            Span::raw(" and Enter to run, Esc to cancel"),
+        ]),
+        Line::from(format!("> {typed}")),
+    ];
+    let fixed = head.len()
+        + touches.len()
+        + foot
+            .iter()
+            .map(|l| framed::rows(l, width))
+            .sum::<usize>();
+    let room = usize::from(area.height.saturating_sub(2));
+    let reason = framed::cut(
+        wrapped(reason, plain, width),
+        room.saturating_sub(fixed).max(1),
+        width,
+    );
+    let mut body = head;
+    body.extend(reason);
+    body.extend(touches);
+    framed::draw(f, area, " Confirm ", body, foot, W, th);
+}
+
+/// The drill's page, and what world answers: the simulator, or a real PM2 in a throwaway
+/// home (where, and what was injected into it).
+fn briefing(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let Some(sc) = &app.drill else { return };
+    const W: u16 = 90;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let plain = Style::default();
+    let mut body = vec![
+        Line::from(Span::styled(sc.title.clone(), th.title())),
+        Line::from(""),
+    ];
+    for para in sc.briefing.trim().split("\n\n") {
+        body.extend(wrapped(
+            &para.split_whitespace().collect::<Vec<_>>().join(" "),
+            plain,
+            width,
+        ));
+        body.push(Line::from(""));
+    }
+    let keys = "Work through the runbook with the keys in the footer; q ends the drill with a debrief.";
+    match &app.sandbox {
+        None => body.extend(wrapped(
+            &format!("This is a drill: PM2, the health checks and the shell answer from a simulator. {keys}"),
+            th.dim(),
+            width,
+        )),
+        Some(sb) => {
+            body.extend(wrapped(
+                &format!(
+                    "This is a drill on a real PM2 ({}) in a throwaway home: PM2_HOME={}. Your commands run against it alone; when the drill ends, every process of that home is ended and the home removed. {keys}",
+                    sb.pm2, sb.home
+                ),
+                th.dim(),
+                width,
+            ));
+            if !sb.injected.is_empty() {
+                body.push(Line::from(""));
+                body.extend(wrapped("Injected for real:", th.dim(), width));
+                for i in &sb.injected {
+                    body.extend(wrapped(&format!("- {i}"), th.dim(), width));
+                }
+            }
+        }
+    }
+    let foot = vec![
+        Line::from(""),
+        Line::from(Span::styled("any key starts", th.title())),
+    ];
+    framed::draw(f, area, " DRILL — your page ", body, foot, W, th);
 }
