@@ -7,7 +7,8 @@
 // while PM2's unstable-restart count is below `fast`, else after `run_ms` (the scenario's
 // cadence), by exiting with `exit_code` or by SIGKILL (OOM-style). Unless `persists`, the
 // cause is gone for an instance once PM2 gave up on it, or once PM2 stopped or restarted it
-// on someone's command (the sandbox's `.cured` marker per instance).
+// on someone's command (the sandbox's `.cured` marker per instance). SIGURG is the fault
+// arriving: a running stand-in reads its program and dies the programmed way at once.
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -40,14 +41,15 @@ function crashProgram() {
   return { prog, cured };
 }
 
+function die(prog) {
+  console.error(`${name}: ${prog.reason}`);
+  if (prog.death === 'sigkill') process.kill(process.pid, 'SIGKILL');
+  else process.exit(prog.exit_code);
+}
+
 const crash = crashProgram();
 if (crash) {
   const { prog, cured } = crash;
-  const die = () => {
-    console.error(`${name}: ${prog.reason}`);
-    if (prog.death === 'sigkill') process.kill(process.pid, 'SIGKILL');
-    else process.exit(prog.exit_code);
-  };
   // Stopped or restarted by PM2 on a command while crash-looping: the responder's restart.
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => {
@@ -56,8 +58,12 @@ if (crash) {
     });
   }
   const unstable = Number(process.env.unstable_restarts || 0);
-  setTimeout(die, unstable < prog.fast ? 0 : prog.run_ms);
+  setTimeout(() => die(prog), unstable < prog.fast ? 0 : prog.run_ms);
 } else {
+  process.on('SIGURG', () => {
+    const now = crashProgram();
+    if (now) die(now.prog);
+  });
   serve();
 }
 

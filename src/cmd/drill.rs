@@ -235,8 +235,10 @@ fn run_sandbox(
         &rb.inventory.site,
         Some(sb.brief()),
     );
-    for e in clock.stop() {
-        eprintln!("sandbox: a fault was not injected: {e}");
+    for a in clock.stop() {
+        if let Some(e) = a.error {
+            eprintln!("sandbox: T+{}s {} was not injected: {e}", a.at_ms / 1000, a.what);
+        }
     }
     if args.keep {
         eprintln!("sandbox kept: {dir} (PM2_HOME {})", sb.home.display());

@@ -100,9 +100,14 @@ impl Handle {
                 let text = serde_json::to_string(program).map_err(io::Error::other)?;
                 for n in targets {
                     std::fs::write(self.dir.join("crash").join(n), &text)?;
-                    if cli_ok {
-                        // The restart resets PM2's count: the loop's crashes are its own.
-                        self.pm2(&["restart", n], &self.dir)?;
+                }
+                // The fault arrives: each running instance dies the programmed way (one
+                // not running crashes when it is next started).
+                let ours = super::processes_of_home(&self.home);
+                for pid in self.pids_of(targets) {
+                    if ours.contains(&pid) {
+                        // SAFETY: a signal to an app pid, checked to carry this home.
+                        unsafe { libc::kill(pid as i32, libc::SIGURG) };
                     }
                 }
                 if phase == Phase::Before {
@@ -127,6 +132,23 @@ impl Handle {
             Step::Delete(_) | Step::Stop(_) => {}
         }
         Ok(())
+    }
+
+    /// Pids of the running instances of `names`, read from the daemon's socket (never
+    /// starting one).
+    fn pids_of(&self, names: &[String]) -> Vec<u32> {
+        let reading = crate::pm2::observe(&crate::pm2::SourceArgs {
+            pm2_home: Some(self.home.clone()),
+            timeout_ms: 10_000,
+            ..Default::default()
+        });
+        reading
+            .processes
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| names.contains(&p.name))
+            .filter_map(|p| p.pid)
+            .collect()
     }
 
     /// Until PM2 shows the loop as it stood at the drill's start: given up (`errored`), or

@@ -55,7 +55,9 @@ fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-/// One app entry of a stand-in ecosystem file.
+/// One app entry of a stand-in ecosystem file. No `restart_delay`: with it set, PM2 7 shows
+/// an app it gave up on as `waiting restart` forever instead of `errored` (`God.handleExit`
+/// sets that status after its overlimit check).
 fn app_entry(name: &str, standin: &Path, cwd: &Path, st: &plan::ProcSettings, env: &str) -> String {
     let mode = if st.instances > 1 {
         format!("exec_mode: 'cluster', instances: {}, ", st.instances)
@@ -63,13 +65,12 @@ fn app_entry(name: &str, standin: &Path, cwd: &Path, st: &plan::ProcSettings, en
         String::new()
     };
     format!(
-        "    {{ name: {n}, script: {s}, cwd: {c}, {mode}min_uptime: {mu}, max_restarts: {mr}, restart_delay: {rd},\n      env: {{ {env} }} }},\n",
+        "    {{ name: {n}, script: {s}, cwd: {c}, {mode}min_uptime: {mu}, max_restarts: {mr},\n      env: {{ {env} }} }},\n",
         n = js(name),
         s = js(&standin.display().to_string()),
         c = js(&cwd.display().to_string()),
         mu = st.min_uptime_ms,
         mr = st.max_restarts,
-        rd = plan::RESTART_DELAY_MS,
     )
 }
 

@@ -14,12 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::super::scenario::{InitialDaemon, Scenario};
 use super::super::state::FaultAction;
 
-/// PM2's `restart_delay` for every stand-in (ms): part of a crash loop's cycle.
-pub const RESTART_DELAY_MS: u64 = 200;
 
 /// Added to a crash loop's cycle for `min_uptime`: every crash of the loop must count as
 /// unstable, and PM2 counts only within `min_uptime × max_restarts` of the process's
-/// creation, so the margin also covers the sandbox's own start-up before the loop begins.
+/// creation, so the margin also covers the sandbox's own start-up before the loop begins
+/// (and, for a loop due during the drill, its time).
 const MIN_UPTIME_MARGIN_MS: u64 = 60_000;
 
 /// PM2 settings of one stand-in in the ecosystem file.
@@ -67,7 +66,8 @@ pub struct CrashProgram {
     /// While PM2's unstable-restart count is below this, crash at once (the crashes that
     /// fell before the drill's start).
     pub fast: u32,
-    /// Life of one crashing run at the scenario's cadence (the cycle less PM2's delay).
+    /// Life of one crashing run at the scenario's cadence (PM2 restarts it at once; the
+    /// stand-in's own start-up adds to it).
     pub run_ms: u64,
 }
 
@@ -146,9 +146,10 @@ pub fn plan(s: &Scenario, names: &[String]) -> Plan {
             FaultAction::Stop => Step::Stop(targets),
             FaultAction::KillDaemon => Step::KillDaemon,
             FaultAction::CrashLoop | FaultAction::OomKill => {
+                let margin = MIN_UPTIME_MARGIN_MS + (f.at.max(0) as u64).saturating_mul(1000);
                 for t in &targets {
                     let st = p.settings.entry(t.clone()).or_default();
-                    st.min_uptime_ms = cycle_ms + MIN_UPTIME_MARGIN_MS;
+                    st.min_uptime_ms = st.min_uptime_ms.max(cycle_ms + margin);
                     st.max_restarts = f.limit;
                 }
                 // Crashes that happened before the start (all of them once PM2 gave up).
@@ -175,7 +176,7 @@ pub fn plan(s: &Scenario, names: &[String]) -> Plan {
                         limit: f.limit,
                         persists: f.persists,
                         fast: before.min(u64::from(f.limit)) as u32,
-                        run_ms: cycle_ms.saturating_sub(RESTART_DELAY_MS),
+                        run_ms: cycle_ms,
                     },
                 }
             }
@@ -220,7 +221,7 @@ impl fmt::Display for Step {
                     Death::Exit => format!("a crash loop (exit code {})", program.exit_code),
                     Death::Sigkill => "an OOM-style SIGKILL at every start".to_string(),
                 };
-                let cadence = (program.run_ms + RESTART_DELAY_MS) as f64 / 1000.0;
+                let cadence = program.run_ms as f64 / 1000.0;
                 write!(
                     f,
                     "{what} in {}: one crash every {cadence} s, PM2 gives up after {} unstable restarts{}",
