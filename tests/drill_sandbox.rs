@@ -51,9 +51,11 @@ fn jlist(home: &Path) -> Vec<Process> {
     parse_process_list(&out.stdout).expect("jlist parses")
 }
 
+/// The drill in a tmux pane that outlives the tool (until the test ends it), so a tool that
+/// stops early leaves its `EXITED n` and error on the screen instead of a vanished pane.
 fn start(tmp: &Path, scenario: &str) -> Tmux {
     let cmd = format!(
-        "cd {t}; TMPDIR={t} XDG_STATE_HOME={t}/state {BIN} drill --sandbox {scenario} --pm2 {p} --responder sam ; echo EXITED $?; sleep 60",
+        "cd {t}; TMPDIR={t} XDG_STATE_HOME={t}/state {BIN} drill --sandbox {scenario} --pm2 {p} --responder sam ; echo EXITED $?; sleep 3600",
         t = tmp.display(),
         p = pm2_bin().display()
     );

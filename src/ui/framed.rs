@@ -40,8 +40,14 @@ pub fn cut(mut lines: Vec<Line<'static>>, keep: usize, width: usize) -> Vec<Line
     lines
 }
 
+/// Rows inside a popup's borders at most: the screen's header and key lines stay visible.
+pub fn max_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(4))
+}
+
 /// Draw `body` (already wrapped) above `foot` in a bordered box `w` wide, centred in `area`
-/// and as tall as both need (at most `area`); the body loses its end when space runs out.
+/// and as tall as both need (at most [`max_rows`]); the body loses its end when space runs
+/// out, the footer never.
 pub fn draw(
     f: &mut Frame,
     area: Rect,
@@ -54,7 +60,7 @@ pub fn draw(
     let w = w.min(area.width);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
     let foot_rows: usize = foot.iter().map(|l| rows(l, inner_w)).sum();
-    let room = usize::from(area.height.saturating_sub(2));
+    let room = max_rows(area);
     let body_rows = body.len().min(room.saturating_sub(foot_rows));
     let body = cut(body, body_rows, inner_w);
     let h = u16::try_from(body_rows + foot_rows + 2)

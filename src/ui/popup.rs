@@ -229,7 +229,7 @@ fn confirm(f: &mut Frame, area: Rect, p: &Popup, th: &Theme) {
             .iter()
             .map(|l| framed::rows(l, width))
             .sum::<usize>();
-    let room = usize::from(area.height.saturating_sub(2));
+    let room = framed::max_rows(area);
     let reason = framed::cut(
         wrapped(reason, plain, width),
         room.saturating_sub(fixed).max(1),
