@@ -179,3 +179,40 @@ targets = ["${worker}"]
     );
     assert!(!p.saved);
 }
+
+/// The inventory's own cluster marks say how its apps run in a drill (simulated or
+/// sandbox) when the scenario does not.
+#[test]
+fn the_inventory_marks_which_apps_run_as_a_cluster() {
+    let anchor = "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
+    let inv = pm2_incident::runbook::DEFAULT_INVENTORY.replacen(
+        anchor,
+        &format!("cluster = {{ \"flyer-crawler-worker\" = 3 }}\n{anchor}"),
+        1,
+    );
+    assert_ne!(inv, pm2_incident::runbook::DEFAULT_INVENTORY);
+    let rb = Runbook::parse(
+        Source {
+            name: pm2_incident::runbook::DEFAULT_PROCEDURE_NAME,
+            text: pm2_incident::runbook::DEFAULT_PROCEDURE,
+        },
+        Source {
+            name: "inv.toml",
+            text: &inv,
+        },
+    )
+    .unwrap();
+    let s = pm2_incident::drill::builtin("test-killed", &rb.inventory).unwrap();
+    let p = plan::plan(&s, &inventory_names(&rb.inventory));
+    assert_eq!(p.settings_of("flyer-crawler-worker").instances, 3);
+    // The marks describe the server: the API forks there.
+    assert_eq!(p.settings_of("flyer-crawler-api").instances, 1);
+    // The simulator runs the same (production untouched by this scenario).
+    let st = pm2_incident::drill::sim::new_state(&s, &rb.inventory, "/h", 1_795_000_000_000);
+    let workers = st
+        .procs
+        .iter()
+        .filter(|p| p.name == "flyer-crawler-worker")
+        .count();
+    assert_eq!(workers, 3);
+}
