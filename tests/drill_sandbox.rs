@@ -192,7 +192,10 @@ fn daemon_killed_on_a_real_pm2_and_torn_down() {
     );
     // Its apps ended with it: the drill starts on the outcome, nothing of the home runs.
     let apps: Vec<u32> = before.iter().filter_map(|p| p.pid).collect();
-    assert!(apps.iter().all(|p| !alive(*p as i32)), "apps outlived the daemon");
+    assert!(
+        apps.iter().all(|p| !alive(*p as i32)),
+        "apps outlived the daemon"
+    );
     assert!(processes_of_home(&sb.get().home).is_empty());
     assert_eq!(read_pid(&sb.get().home), pid, "a new daemon was started");
     sb.down();
@@ -222,7 +225,10 @@ fn daemon_killed_end_to_end_on_a_real_pm2() {
     // The fault is real: PM2's daemon pid is dead, nothing of the home runs.
     let dead = read_pid(&home);
     assert!(!alive(dead), "daemon {dead} alive");
-    assert!(processes_of_home(&home).is_empty(), "apps outlived the daemon");
+    assert!(
+        processes_of_home(&home).is_empty(),
+        "apps outlived the daemon"
+    );
     t.keys(&["Space"]);
     t.wait_text("daemon died", Duration::from_secs(30));
     // Evidence first: no pm2 call, so still no daemon and the dead pid in place.
@@ -239,18 +245,26 @@ fn daemon_killed_end_to_end_on_a_real_pm2() {
             l.iter()
                 .any(|p| p.name == n && p.status == ProcessStatus::Online)
         };
-        if online("flyer-crawler-api") && online("flyer-crawler-worker") && online("stock-alert-api")
+        if online("flyer-crawler-api")
+            && online("flyer-crawler-worker")
+            && online("stock-alert-api")
         {
             break;
         }
-        assert!(Instant::now() < until, "production not online in PM2: {l:?}");
+        assert!(
+            Instant::now() < until,
+            "production not online in PM2: {l:?}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_ne!(read_pid(&home), dead);
     t.wait_text("healthy  flyer-crawler-prod", Duration::from_secs(60));
     let (s, r) = finish(&t, tmp.path(), &dir);
     assert!(s.contains("(daemon-killed)"), "{s}");
-    assert!(s.contains("Evidence of the dead daemon preserved at"), "{s}");
+    assert!(
+        s.contains("Evidence of the dead daemon preserved at"),
+        "{s}"
+    );
     assert!(!s.contains("ran with the daemon down"), "{s}");
     assert_eq!(r.scenario, "daemon-killed");
     assert_eq!(r.empty_daemon_starts, 0);

@@ -65,7 +65,9 @@ fn a_crash_loop_keeps_its_cadence_limit_and_the_crashes_before_the_start() {
     assert_eq!(program.run_ms, 4000);
     assert_eq!(program.limit, 15);
     assert_eq!(program.death, Death::Exit);
-    assert!(program.reason.contains("relation \"flyers\" does not exist"));
+    assert!(program
+        .reason
+        .contains("relation \"flyers\" does not exist"));
     let st = p.settings_of("flyer-crawler-api");
     assert_eq!(st.max_restarts, 15);
     // Every crash of the loop counts as unstable (PM2 gives up only then).
@@ -147,7 +149,10 @@ limit = 3
     assert_eq!(program.fast, 0, "no crash of a future fault happened yet");
     let said = plan::describe(&p);
     assert_eq!(said.len(), 2, "{said:?}");
-    assert!(said[0].contains("`pm2 stop` of flyer-crawler-api-test"), "{said:?}");
+    assert!(
+        said[0].contains("`pm2 stop` of flyer-crawler-api-test"),
+        "{said:?}"
+    );
     assert!(said[1].contains("1 more fault"), "{said:?}");
     assert!(!said[1].contains("flyer-crawler-worker"), "{said:?}");
 }
@@ -184,7 +189,8 @@ targets = ["${worker}"]
 /// sandbox) when the scenario does not.
 #[test]
 fn the_inventory_marks_which_apps_run_as_a_cluster() {
-    let anchor = "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
+    let anchor =
+        "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
     let inv = pm2_incident::runbook::DEFAULT_INVENTORY.replacen(
         anchor,
         &format!("cluster = {{ \"flyer-crawler-worker\" = 3 }}\n{anchor}"),

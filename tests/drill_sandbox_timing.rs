@@ -60,7 +60,10 @@ fn a_crash_loop_keeps_its_cadence_in_a_cluster_and_a_restart_cures_it_once_pm2_g
     // loop with the crash of the past counted, and PM2 not given up yet.
     let api = named(&l, API);
     assert_eq!(api.len(), 2, "{l:?}");
-    assert!(api.iter().all(|p| p.exec_mode == Some(ExecMode::Cluster)), "{api:?}");
+    assert!(
+        api.iter().all(|p| p.exec_mode == Some(ExecMode::Cluster)),
+        "{api:?}"
+    );
     assert!(api.iter().all(|p| p.unstable_restarts >= 1), "{api:?}");
     assert!(!all_in(&l, API, ProcessStatus::Errored), "{api:?}");
     assert!(all_in(&l, WORKER, ProcessStatus::Online), "{l:?}");
@@ -69,12 +72,20 @@ fn a_crash_loop_keeps_its_cadence_in_a_cluster_and_a_restart_cures_it_once_pm2_g
     });
     // At least three more runs of 4 s each (the fourth may have begun before the start).
     let took = t0.elapsed();
-    assert!(took >= Duration::from_millis(3 * 4000), "gave up after {took:?}");
-    assert!(named(&l, API).iter().all(|p| p.exit_code == Some(3)), "{l:?}");
+    assert!(
+        took >= Duration::from_millis(3 * 4000),
+        "gave up after {took:?}"
+    );
+    assert!(
+        named(&l, API).iter().all(|p| p.exit_code == Some(3)),
+        "{l:?}"
+    );
     // The cause went with PM2 giving up: a restart brings the API back for real.
     let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
     assert!(sb.get().pm2(&["restart", API], &dir).unwrap());
-    sb.wait_list("the API online again", |l| all_in(l, API, ProcessStatus::Online));
+    sb.wait_list("the API online again", |l| {
+        all_in(l, API, ProcessStatus::Online)
+    });
     let url = sb.get().inventory.deployment[0].local_url.clone().unwrap();
     let until = Instant::now() + Duration::from_secs(60);
     while !http_status(&url, "/api/health/ready").contains("200") {
@@ -103,7 +114,10 @@ fn a_restart_in_the_middle_of_a_loop_cures_a_passing_cause() {
     assert!(sb.get().pm2(&["restart", API], &dir).unwrap());
     let until = Instant::now() + Duration::from_secs(60);
     while !http_status(&url, "/api/health/ready").contains("200") {
-        assert!(Instant::now() < until, "the API never answered 200 after the restart");
+        assert!(
+            Instant::now() < until,
+            "the API never answered 200 after the restart"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     sb.down();

@@ -476,7 +476,8 @@ fn step_roles_are_found_by_role_and_played_once() {
 /// A deployment's `cluster` marks name its own processes with at least one instance.
 #[test]
 fn cluster_marks_name_processes_of_their_deployment() {
-    let anchor = "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
+    let anchor =
+        "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
     let good = edit(
         DEFAULT_INVENTORY,
         anchor,

@@ -114,7 +114,10 @@ fn caution_prompt_keeps_the_token_line_with_a_long_reason() {
         typed: "conf".into(),
     });
     let s = screen(&app, 80, 24);
-    assert!(s.contains("type confirm and Enter to run, Esc to cancel"), "{s}");
+    assert!(
+        s.contains("type confirm and Enter to run, Esc to cancel"),
+        "{s}"
+    );
     assert!(s.contains("> conf"), "{s}");
     assert!(s.contains("touches: -"), "{s}");
     assert!(s.contains('…'), "the cut reason is marked: {s}");

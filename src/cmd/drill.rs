@@ -237,7 +237,11 @@ fn run_sandbox(
     );
     for a in clock.stop() {
         if let Some(e) = a.error {
-            eprintln!("sandbox: T+{}s {} was not injected: {e}", a.at_ms / 1000, a.what);
+            eprintln!(
+                "sandbox: T+{}s {} was not injected: {e}",
+                a.at_ms / 1000,
+                a.what
+            );
         }
     }
     if args.keep {

@@ -223,12 +223,8 @@ fn confirm(f: &mut Frame, area: Rect, p: &Popup, th: &Theme) {
         ]),
         Line::from(format!("> {typed}")),
     ];
-    let fixed = head.len()
-        + touches.len()
-        + foot
-            .iter()
-            .map(|l| framed::rows(l, width))
-            .sum::<usize>();
+    let fixed =
+        head.len() + touches.len() + foot.iter().map(|l| framed::rows(l, width)).sum::<usize>();
     let room = framed::max_rows(area);
     let reason = framed::cut(
         wrapped(reason, plain, width),
@@ -260,7 +256,8 @@ fn briefing(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         ));
         body.push(Line::from(""));
     }
-    let keys = "Work through the runbook with the keys in the footer; q ends the drill with a debrief.";
+    let keys =
+        "Work through the runbook with the keys in the footer; q ends the drill with a debrief.";
     match &app.sandbox {
         None => body.extend(wrapped(
             &format!("This is a drill: PM2, the health checks and the shell answer from a simulator. {keys}"),

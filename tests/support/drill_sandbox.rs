@@ -35,7 +35,10 @@ impl Sbx {
         let sb = self.0.take().unwrap();
         let (home, dir) = (sb.home.clone(), sb.dir.clone());
         sb.teardown().expect("teardown");
-        assert!(processes_of_home(&home).is_empty(), "sandbox processes left");
+        assert!(
+            processes_of_home(&home).is_empty(),
+            "sandbox processes left"
+        );
         assert!(!dir.exists(), "sandbox directory left: {}", dir.display());
     }
 
@@ -47,7 +50,10 @@ impl Sbx {
             if pred(&l) {
                 return l;
             }
-            assert!(Instant::now() < until, "timed out waiting for {what}: {l:?}");
+            assert!(
+                Instant::now() < until,
+                "timed out waiting for {what}: {l:?}"
+            );
             std::thread::sleep(Duration::from_millis(250));
         }
     }

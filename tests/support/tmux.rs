@@ -16,21 +16,31 @@ impl Tmux {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &name])
             .output();
-        let st = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                shell_cmd,
-            ])
-            .status()
-            .expect("tmux runs");
-        assert!(st.success(), "tmux new-session failed");
+        // The tmux server exits with its last session; a session started while it shuts
+        // down fails, and a fresh server then takes it: try again a few times.
+        let mut tries = 0;
+        loop {
+            let st = Command::new("tmux")
+                .args([
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &name,
+                    "-x",
+                    &w.to_string(),
+                    "-y",
+                    &h.to_string(),
+                    shell_cmd,
+                ])
+                .status()
+                .expect("tmux runs");
+            tries += 1;
+            if st.success() {
+                break;
+            }
+            assert!(tries < 10, "tmux new-session failed {tries} times");
+            std::thread::sleep(Duration::from_millis(200));
+        }
         Tmux { name }
     }
 

@@ -140,7 +140,11 @@ fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String, String)> {
             Event::CommandStarted(c) if !alive => {
                 let v = crate::guard::classify(&c.text, &down);
                 if v.reason.contains(STARTS_EMPTY_DAEMON) {
-                    out.push((e.ts, c.text.clone(), "it started a new, empty daemon".into()));
+                    out.push((
+                        e.ts,
+                        c.text.clone(),
+                        "it started a new, empty daemon".into(),
+                    ));
                 } else if v.reason.contains("starts a new PM2 daemon") && !preserved {
                     out.push((
                         e.ts,
@@ -157,7 +161,6 @@ fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String, String)> {
 }
 
 /// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
-
 pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) -> Debrief {
     let inc = fold(entries);
     let start = inc
@@ -562,7 +565,10 @@ impl Debrief {
                 before(self.evidence_before_changes)
             ));
         }
-        match (self.jlist_saved_after_secs, self.evidence_preserved_after_secs) {
+        match (
+            self.jlist_saved_after_secs,
+            self.evidence_preserved_after_secs,
+        ) {
             (Some(s), _) => l.push(format!(
                 "- Initial state saved at {} ({} any change)",
                 mmss(s),

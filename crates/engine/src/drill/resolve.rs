@@ -59,11 +59,13 @@ pub fn resolve(
     }
     substitute(&mut s, &r);
     if s.cluster.is_none() {
-        s.cluster = Some(inventory_cluster(inv).unwrap_or_else(|| match r.get("api") {
-            // No marks: the production API runs in cluster mode, as on the runbook's server.
-            Some(Value::One(api)) => [(api.clone(), 2)].into_iter().collect(),
-            _ => Default::default(),
-        }));
+        s.cluster = Some(
+            inventory_cluster(inv).unwrap_or_else(|| match r.get("api") {
+                // No marks: the production API runs in cluster mode, as on the runbook's server.
+                Some(Value::One(api)) => [(api.clone(), 2)].into_iter().collect(),
+                _ => Default::default(),
+            }),
+        );
     }
     let primary_app = crate::runbook::roles::primary(inv).map(|d| d.app.get_ref().clone());
     for c in &mut s.commit {

@@ -75,7 +75,13 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
         let cluster: Vec<String> = d
             .processes
             .iter()
-            .filter(|p| p.instances > 1 && !p.exec_mode.as_deref().is_some_and(|m| m.starts_with("fork")))
+            .filter(|p| {
+                p.instances > 1
+                    && !p
+                        .exec_mode
+                        .as_deref()
+                        .is_some_and(|m| m.starts_with("fork"))
+            })
             .map(|p| format!("{} = {}", q(&p.name), p.instances))
             .collect();
         if !cluster.is_empty() {

@@ -114,7 +114,13 @@ impl Sandbox {
                         .unwrap_or_default()),
                     cf = js(&crash.display().to_string()),
                 );
-                apps.push_str(&app_entry(&name, &standin, &app_dir, &plan.settings_of(&name), &env));
+                apps.push_str(&app_entry(
+                    &name,
+                    &standin,
+                    &app_dir,
+                    &plan.settings_of(&name),
+                    &env,
+                ));
             }
             let mut text = String::new();
             let _ = write!(

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use super::super::scenario::{InitialDaemon, Scenario};
 use super::super::state::FaultAction;
 
-
 /// Added to a crash loop's cycle for `min_uptime`: every crash of the loop must count as
 /// unstable, and PM2 counts only within `min_uptime × max_restarts` of the process's
 /// creation, so the margin also covers the sandbox's own start-up before the loop begins
