@@ -239,7 +239,7 @@ fn daemon_killed_end_to_end_on_a_real_pm2() {
     run(&t, "pm2 resurrect");
     // Restored for real: a new daemon, and PM2 lists production online.
     let until = Instant::now() + Duration::from_secs(60);
-    loop {
+    let restored = loop {
         let l = jlist(&home);
         let online = |n: &str| {
             l.iter()
@@ -249,17 +249,23 @@ fn daemon_killed_end_to_end_on_a_real_pm2() {
             && online("flyer-crawler-worker")
             && online("stock-alert-api")
         {
-            break;
+            break l;
         }
         assert!(
             Instant::now() < until,
             "production not online in PM2: {l:?}"
         );
         std::thread::sleep(Duration::from_millis(200));
-    }
-    assert_ne!(read_pid(&home), dead);
+    };
+    let daemon = read_pid(&home);
+    assert_ne!(daemon, dead);
     t.wait_text("healthy  flyer-crawler-prod", Duration::from_secs(60));
     let (s, r) = finish(&t, tmp.path(), &dir);
+    // By pid too: the new daemon and the apps it ran are gone.
+    assert!(!alive(daemon), "daemon {daemon} left");
+    for p in restored.iter().filter_map(|p| p.pid) {
+        assert!(!alive(p as i32), "app pid {p} left");
+    }
     assert!(s.contains("(daemon-killed)"), "{s}");
     assert!(
         s.contains("Evidence of the dead daemon preserved at"),
