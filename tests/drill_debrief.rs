@@ -387,6 +387,14 @@ fn evidence_then_resurrect_is_the_way_back_from_a_dead_daemon() {
     );
     assert_eq!(d.evidence_preserved_after_secs, Some(20));
     assert!(d.evidence_before_changes && d.state_saved_before_changes);
+    // The saved list brings test back with production: no start to order.
+    assert_eq!(d.gate_respected, None, "{}", d.gate_note);
+    assert!(
+        d.gate_note
+            .contains("brought production and test back together"),
+        "{}",
+        d.gate_note
+    );
     let md = d.markdown().join("\n");
     assert!(
         md.contains("Evidence of the dead daemon preserved at 00:20 (before any change)"),

@@ -59,7 +59,8 @@ fn start(tmp: &Path, scenario: &str) -> Tmux {
         t = tmp.display(),
         p = pm2_bin().display()
     );
-    Tmux::start(&format!("sbx-{scenario}"), 120, 36, &cmd)
+    // Tall enough for the whole debrief.
+    Tmux::start(&format!("sbx-{scenario}"), 120, 50, &cmd)
 }
 
 /// Type a command at `:`; a caution prompt is confirmed with the token it asks for (its
@@ -272,6 +273,10 @@ fn daemon_killed_end_to_end_on_a_real_pm2() {
         "{s}"
     );
     assert!(!s.contains("ran with the daemon down"), "{s}");
+    assert!(
+        s.contains("Verification gate (production healthy before test): n/a"),
+        "{s}"
+    );
     assert_eq!(r.scenario, "daemon-killed");
     assert_eq!(r.empty_daemon_starts, 0);
     assert!(r.evidence_saved_before_changes);

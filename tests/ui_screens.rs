@@ -176,3 +176,29 @@ fn the_briefing_names_the_world_the_drill_runs_in() {
     assert!(s.contains("answer from a simulator"), "{s}");
     assert!(!s.contains("real PM2"), "{s}");
 }
+
+/// The debrief on a small terminal: what does not fit ends in `…`, j/k scroll it, and the
+/// keys stay in its bottom border.
+#[test]
+fn the_debrief_scrolls_and_keeps_its_keys_on_a_small_terminal() {
+    let mut app = new_app();
+    app.drill = Some(pm2_incident::drill::builtin("delete-all", &app.rb.inventory).unwrap());
+    app.show_debrief();
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Drill debrief: Every app gone"), "{s}");
+    assert!(s.contains("j/k scroll · q quits"), "{s}");
+    assert!(s.contains('…'), "the rest is marked: {s}");
+    assert!(!s.contains("Root cause"), "{s}");
+    for _ in 0..40 {
+        app.update(key('j'), at(2));
+    }
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains("Drill debrief: Every app gone"), "{s}");
+    assert!(s.contains("Expected: delete-all-in-workflow"), "{s}");
+    assert!(s.contains("j/k scroll · q quits"), "{s}");
+    app.update(key('k'), at(3));
+    assert!(matches!(
+        app.popup,
+        Some(pm2_incident::app::Popup::Debrief { scroll, .. }) if scroll > 0
+    ));
+}

@@ -118,8 +118,11 @@ pub enum Popup {
     Note,
     /// A drill's briefing: the page the trainee got.
     Briefing,
-    /// A drill's debrief (Markdown lines); q quits.
-    Debrief(Vec<String>),
+    /// A drill's debrief (Markdown lines) from row `scroll`; j/k scroll, q quits.
+    Debrief {
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }
 
 /// A communication being written: the runbook's template, prefilled from the incident.

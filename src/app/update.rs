@@ -447,7 +447,7 @@ impl App {
             author: "drill".into(),
             text: lines.join("\n"),
         }));
-        self.popup = Some(Popup::Debrief(lines));
+        self.popup = Some(Popup::Debrief { lines, scroll: 0 });
     }
 
     /// The first severity decision acknowledges the incident (for time-to-acknowledge).
@@ -939,12 +939,20 @@ impl App {
                 _ => {}
             },
             Popup::Compose | Popup::Note | Popup::Briefing => {}
-            // Any key but q: back to the drill (the debrief is already journaled).
-            Popup::Debrief(_) => {
-                if k.code == KeyCode::Char('q') {
-                    return self.quit_now();
+            // j/k scroll; q quits; any other key: back to the drill (the debrief is
+            // already journaled).
+            Popup::Debrief { lines, scroll } => match k.code {
+                KeyCode::Char('q') => return self.quit_now(),
+                KeyCode::Char('j') | KeyCode::Down => {
+                    let scroll = (scroll + 1).min(lines.len().saturating_sub(1));
+                    self.popup = Some(Popup::Debrief { lines, scroll });
                 }
-            }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    let scroll = scroll.saturating_sub(1);
+                    self.popup = Some(Popup::Debrief { lines, scroll });
+                }
+                _ => {}
+            },
             Popup::QuitConfirm => {
                 if matches!(k.code, KeyCode::Char('q') | KeyCode::Char('y')) {
                     return self.quit_now();

@@ -45,18 +45,25 @@ pub fn max_rows(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(4))
 }
 
-/// Draw `body` (already wrapped) above `foot` in a bordered box `w` wide, centred in `area`
-/// and as tall as both need (at most [`max_rows`]); the body loses its end when space runs
-/// out, the footer never.
-pub fn draw(
-    f: &mut Frame,
-    area: Rect,
-    title: &str,
-    body: Vec<Line<'static>>,
-    foot: Vec<Line<'static>>,
-    w: u16,
-    th: &Theme,
-) {
+/// What a popup shows: its title, the body (already wrapped), the footer lines under it, and
+/// a hint in its bottom border.
+pub struct Framed {
+    pub title: &'static str,
+    pub body: Vec<Line<'static>>,
+    pub foot: Vec<Line<'static>>,
+    pub hint: Option<&'static str>,
+}
+
+/// Draw a [`Framed`] in a bordered box `w` wide, centred in `area` and as tall as it needs
+/// (at most [`max_rows`] inside); the body loses its end when space runs out, the footer and
+/// the hint never.
+pub fn draw(f: &mut Frame, area: Rect, fr: Framed, w: u16, th: &Theme) {
+    let Framed {
+        title,
+        body,
+        foot,
+        hint,
+    } = fr;
     let w = w.min(area.width);
     let inner_w = usize::from(w.saturating_sub(2)).max(1);
     let foot_rows: usize = foot.iter().map(|l| rows(l, inner_w)).sum();
@@ -73,9 +80,12 @@ pub fn draw(
         height: h,
     };
     f.render_widget(Clear, r);
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title.to_string(), th.title()));
+        .title(Span::styled(title, th.title()));
+    if let Some(h) = hint {
+        block = block.title_bottom(Span::styled(h, th.dim()));
+    }
     let inner = block.inner(r);
     f.render_widget(block, r);
     let foot_h = u16::try_from(foot_rows)

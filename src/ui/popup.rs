@@ -123,32 +123,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         ),
         Popup::Compose | Popup::Note => return,
         Popup::Briefing => return briefing(f, area, app, th),
-        Popup::Debrief(lines) => {
-            let mut l: Vec<Line> = lines
-                .iter()
-                .map(|t| {
-                    if t.starts_with('#') {
-                        Line::from(Span::styled(
-                            t.trim_start_matches('#').trim().to_string(),
-                            th.title(),
-                        ))
-                    } else {
-                        Line::from(t.clone())
-                    }
-                })
-                .collect();
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled(
-                "q quits · any other key goes back to the drill",
-                th.dim(),
-            )));
-            (
-                " Drill debrief ".into(),
-                l,
-                100,
-                area.height.saturating_sub(2),
-            )
-        }
+        Popup::Debrief { lines, scroll } => return debrief(f, area, lines, *scroll, th),
         Popup::Timeline { scroll } => {
             let l: Vec<Line> = app
                 .incident
@@ -234,7 +209,13 @@ fn confirm(f: &mut Frame, area: Rect, p: &Popup, th: &Theme) {
     let mut body = head;
     body.extend(reason);
     body.extend(touches);
-    framed::draw(f, area, " Confirm ", body, foot, W, th);
+    let fr = framed::Framed {
+        title: " Confirm ",
+        body,
+        foot,
+        hint: None,
+    };
+    framed::draw(f, area, fr, W, th);
 }
 
 /// The drill's page, and what world answers: the simulator, or a real PM2 in a throwaway
@@ -286,5 +267,33 @@ fn briefing(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         Line::from(""),
         Line::from(Span::styled("any key starts", th.title())),
     ];
-    framed::draw(f, area, " DRILL — your page ", body, foot, W, th);
+    let fr = framed::Framed {
+        title: " DRILL — your page ",
+        body,
+        foot,
+        hint: None,
+    };
+    framed::draw(f, area, fr, W, th);
+}
+
+/// The drill's debrief from row `scroll`: whatever does not fit ends in `…`; the keys (j/k
+/// scroll) show in the bottom border.
+fn debrief(f: &mut Frame, area: Rect, lines: &[String], scroll: usize, th: &Theme) {
+    const W: u16 = 100;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let body: Vec<Line<'static>> = lines
+        .iter()
+        .flat_map(|t| match t.strip_prefix('#') {
+            Some(h) => wrapped(h.trim_start_matches('#').trim(), th.title(), width),
+            None => wrapped(t, Style::default(), width),
+        })
+        .collect();
+    let skip = scroll.min(body.len().saturating_sub(1));
+    let fr = framed::Framed {
+        title: " Drill debrief ",
+        body: body.into_iter().skip(skip).collect(),
+        foot: vec![],
+        hint: Some(" j/k scroll · q quits · any other key goes back to the drill "),
+    };
+    framed::draw(f, area, fr, W, th);
 }

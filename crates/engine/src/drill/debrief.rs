@@ -407,8 +407,17 @@ fn gate(
     let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
     let mut prod_healthy_at: Option<Ts> = None;
     let mut test_started_at: Option<Ts> = None;
+    let mut alive = true;
+    // `pm2 resurrect` over a dead daemon: the saved list comes back whole, the plan's way back.
+    let mut resurrected_at: Option<Ts> = None;
     for e in entries.iter().filter(|e| e.ts >= start) {
         match &e.event {
+            Event::DaemonState(d) => alive = d.alive,
+            Event::CommandStarted(c)
+                if !alive && test_started_at.is_none() && c.text.contains("pm2 resurrect") =>
+            {
+                resurrected_at.get_or_insert(e.ts);
+            }
             Event::HealthResult(h) if h.env == "production" => {
                 prod.insert(h.url.clone(), h.up);
                 if prod_healthy_at.is_none() && prod.values().all(|u| *u) {
@@ -432,6 +441,15 @@ fn gate(
         .iter()
         .any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
     let Some(ts) = test_started_at else {
+        if let Some(r) = resurrected_at {
+            return (
+                None,
+                format!(
+                    "`pm2 resurrect` at {} brought production and test back together from the saved list (the way back from a dead daemon: no start to order)",
+                    mmss((r - start).num_seconds())
+                ),
+            );
+        }
         if test_restored {
             return (
                 None,

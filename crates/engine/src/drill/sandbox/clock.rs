@@ -46,10 +46,7 @@ impl Clock {
                         std::thread::sleep(Duration::from_millis(100));
                     }
                     let after_ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    let error = h
-                        .apply(&t.step, Phase::During, &plan)
-                        .err()
-                        .map(|e| e.to_string());
+                    let error = h.apply(&t.step, Phase::During).err().map(|e| e.to_string());
                     done.push(Applied {
                         at_ms: t.at_ms,
                         after_ms,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::plan::{CrashProgram, Plan, Step};
+use super::plan::{CrashProgram, Step};
 use crate::pm2::{DaemonState, Pm2Home, ProcessStatus};
 
 /// How long a fault of the past may take to show (a loaded machine runs PM2 slowly).
@@ -82,7 +82,7 @@ impl Handle {
             .then_some(pid)
     }
 
-    pub fn apply(&self, step: &Step, phase: Phase, plan: &Plan) -> io::Result<()> {
+    pub fn apply(&self, step: &Step, phase: Phase) -> io::Result<()> {
         // During the drill a `pm2` command would start a daemon the responder has not.
         let cli_ok = phase == Phase::Before || self.daemon_up();
         match step {
@@ -111,7 +111,7 @@ impl Handle {
                     }
                 }
                 if phase == Phase::Before {
-                    self.wait_loop(targets, program, plan)?;
+                    self.wait_loop(targets, program)?;
                 }
             }
             Step::KillDaemon => {
@@ -152,23 +152,15 @@ impl Handle {
     }
 
     /// Until PM2 shows the loop as it stood at the drill's start: given up (`errored`), or
-    /// every instance past the crashes that fell before the start.
-    fn wait_loop(&self, targets: &[String], p: &CrashProgram, plan: &Plan) -> io::Result<()> {
+    /// every instance past the crashes that fell before the start. A target PM2 does not
+    /// list has nothing to show (it crashes when someone starts it).
+    fn wait_loop(&self, targets: &[String], p: &CrashProgram) -> io::Result<()> {
         let until = Instant::now() + SHOW_TIMEOUT;
         loop {
             let list = self.jlist()?;
-            let done = targets.iter().all(|n| {
-                let mine: Vec<_> = list.iter().filter(|x| &x.name == n).collect();
-                let want = plan.settings_of(n).instances as usize;
-                mine.len() >= want
-                    && mine.iter().all(|x| {
-                        if p.errored_by_start() {
-                            x.status == ProcessStatus::Errored
-                        } else {
-                            x.status == ProcessStatus::Errored
-                                || x.unstable_restarts >= u64::from(p.fast)
-                        }
-                    })
+            let done = list.iter().filter(|x| targets.contains(&x.name)).all(|x| {
+                x.status == ProcessStatus::Errored
+                    || (!p.errored_by_start() && x.unstable_restarts >= u64::from(p.fast))
             });
             if done {
                 return Ok(());

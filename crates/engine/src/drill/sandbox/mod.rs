@@ -201,7 +201,7 @@ impl Sandbox {
     pub fn inject(&self) -> io::Result<()> {
         let h = self.handle();
         for step in &self.plan.before {
-            h.apply(step, inject::Phase::Before, &self.plan)?;
+            h.apply(step, inject::Phase::Before)?;
         }
         Ok(())
     }
