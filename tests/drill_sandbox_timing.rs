@@ -44,6 +44,22 @@ fn http_status(url: &str, path: &str) -> String {
     out.lines().next().unwrap_or("").to_string()
 }
 
+/// Until the deployment's stand-in answers 200 on its ready path (a serving run).
+fn wait_healthy(sb: &Sbx) {
+    let url = sb.get().inventory.deployment[0].local_url.clone().unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while !http_status(&url, "/api/health/ready").contains("200") {
+        assert!(Instant::now() < until, "{url} never answered 200");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `pm2 restart NAME` in the sandbox, as the responder would.
+fn restart(sb: &Sbx, name: &str) {
+    let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
+    assert!(sb.get().pm2(&["restart", name], &dir).unwrap());
+}
+
 #[test]
 fn a_crash_loop_keeps_its_cadence_in_a_cluster_and_a_restart_cures_it_once_pm2_gave_up() {
     let rb = Runbook::embedded().unwrap();
@@ -81,17 +97,11 @@ fn a_crash_loop_keeps_its_cadence_in_a_cluster_and_a_restart_cures_it_once_pm2_g
         "{l:?}"
     );
     // The cause went with PM2 giving up: a restart brings the API back for real.
-    let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
-    assert!(sb.get().pm2(&["restart", API], &dir).unwrap());
+    restart(&sb, API);
     sb.wait_list("the API online again", |l| {
         all_in(l, API, ProcessStatus::Online)
     });
-    let url = sb.get().inventory.deployment[0].local_url.clone().unwrap();
-    let until = Instant::now() + Duration::from_secs(60);
-    while !http_status(&url, "/api/health/ready").contains("200") {
-        assert!(Instant::now() < until, "the API never answered 200");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_healthy(&sb);
     sb.down();
 }
 
@@ -110,16 +120,8 @@ fn a_restart_in_the_middle_of_a_loop_cures_a_passing_cause() {
     let l = sb.get().jlist().unwrap();
     assert!(!all_in(&l, API, ProcessStatus::Errored), "{l:?}");
     assert!(!http_status(&url, "/api/health/ready").contains("200"));
-    let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
-    assert!(sb.get().pm2(&["restart", API], &dir).unwrap());
-    let until = Instant::now() + Duration::from_secs(60);
-    while !http_status(&url, "/api/health/ready").contains("200") {
-        assert!(
-            Instant::now() < until,
-            "the API never answered 200 after the restart"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    restart(&sb, API);
+    wait_healthy(&sb);
     sb.down();
 }
 
@@ -140,8 +142,7 @@ fn an_oom_kill_of_the_past_left_the_worker_errored_by_sigkill_and_a_restart_cure
         .count();
     assert_eq!(kills, 15, "{log}");
     assert!(log.contains("too many unstable restarts (15)"), "{log}");
-    let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
-    assert!(sb.get().pm2(&["restart", WORKER], &dir).unwrap());
+    restart(&sb, WORKER);
     sb.wait_list("the worker online again", |l| {
         all_in(l, WORKER, ProcessStatus::Online)
     });
@@ -160,8 +161,7 @@ fn a_persistent_cause_crashes_again_after_a_restart() {
     let l = sb.get().jlist().unwrap();
     assert!(all_in(&l, WORKER, ProcessStatus::Errored), "{l:?}");
     let before = named(&l, WORKER)[0].restarts;
-    let dir = std::path::PathBuf::from(&sb.get().inventory.deployment[0].dir);
-    assert!(sb.get().pm2(&["restart", WORKER], &dir).unwrap());
+    restart(&sb, WORKER);
     sb.wait_list("the worker errored again after more crashes", |l| {
         all_in(l, WORKER, ProcessStatus::Errored)
             && named(l, WORKER).iter().all(|p| p.restarts > before)
