@@ -176,9 +176,12 @@ pub fn run(args: &DrillArgs) -> i32 {
         None,
     );
     if !args.keep {
-        if let Ok(env) = Arc::try_unwrap(env) {
-            let _ = env.remove();
-        }
+        // The runtime's poller may still hold the world for a moment after the screens end
+        // (`Arc::try_unwrap` then fails): the directory goes either way.
+        let _ = match Arc::try_unwrap(env) {
+            Ok(env) => env.remove(),
+            Err(env) => std::fs::remove_dir_all(&env.dir),
+        };
     }
     code
 }
