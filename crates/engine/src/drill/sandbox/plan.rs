@@ -189,14 +189,11 @@ pub fn plan(s: &Scenario, names: &[String]) -> Plan {
             });
         }
     }
-    if s.initial.daemon == InitialDaemon::Killed {
+    // The daemon dies last (once): the other faults of the past happened while it ran.
+    let kill = s.initial.daemon == InitialDaemon::Killed || p.before.contains(&Step::KillDaemon);
+    p.before.retain(|s| *s != Step::KillDaemon);
+    if kill {
         p.before.push(Step::KillDaemon);
-    }
-    // The daemon dies last: the faults before it happened while it ran.
-    if let Some(i) = p.before.iter().position(|s| *s == Step::KillDaemon) {
-        let k = p.before.remove(i);
-        p.before.retain(|s| *s != Step::KillDaemon);
-        p.before.push(k);
     }
     p
 }
