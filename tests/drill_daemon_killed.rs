@@ -31,7 +31,7 @@ fn pm2_list_in_the_daemon_killed_drill_asks_first_and_the_debrief_counts_it() {
     let eff = app.update(code(KeyCode::Enter), at(4));
     assert_eq!(eff.len(), 1, "{eff:?}");
     app.show_debrief();
-    let Some(Popup::Debrief(lines)) = app.popup.clone() else {
+    let Some(Popup::Debrief { lines, .. }) = app.popup.clone() else {
         panic!("{:?}", app.popup)
     };
     assert!(

@@ -354,3 +354,73 @@ fn root_cause_words_match_per_cause() {
         "oom-killer"
     ));
 }
+
+/// With the daemon dead: preserving its evidence (`E`) is the initial state saved, and
+/// `pm2 resurrect` after it is the way back; before it, it is counted (it overwrote the
+/// dead daemon's traces), and `pm2 list` always is (it starts an empty daemon).
+#[test]
+fn evidence_then_resurrect_is_the_way_back_from_a_dead_daemon() {
+    let rb = Runbook::embedded().unwrap();
+    let sc = drill::builtin("daemon-killed", &rb.inventory).unwrap();
+    let dead = |s: &mut Script, secs: i64| {
+        s.at(
+            secs,
+            Event::DaemonState(DaemonState::new(
+                pm2_incident::pm2::DaemonKind::Died,
+                "daemon died uncleanly".into(),
+            )),
+        );
+    };
+    let evidence = Event::EvidencePreserved(EvidencePreserved {
+        dir: "/state/DRILL-1.evidence".into(),
+        files: vec![],
+        missing: vec![],
+        pid: String::new(),
+        node_processes: vec![],
+    });
+
+    let mut good = Script::new();
+    dead(&mut good, 2);
+    good.at(20, evidence.clone());
+    good.cmd(40, 1, "pm2 resurrect");
+    let d = drill::debrief(&sc, &rb, &good.entries, t0() + Duration::seconds(90));
+    assert!(
+        d.empty_daemon_starts.is_empty(),
+        "{:?}",
+        d.empty_daemon_starts
+    );
+    assert_eq!(d.evidence_preserved_after_secs, Some(20));
+    assert!(d.evidence_before_changes && d.state_saved_before_changes);
+    // The saved list brings test back with production: no start to order.
+    assert_eq!(d.gate_respected, None, "{}", d.gate_note);
+    assert!(
+        d.gate_note
+            .contains("brought production and test back together"),
+        "{}",
+        d.gate_note
+    );
+    let md = d.markdown().join("\n");
+    assert!(
+        md.contains("Evidence of the dead daemon preserved at 00:20 (before any change)"),
+        "{md}"
+    );
+    assert!(!md.contains("Initial state NOT saved"), "{md}");
+
+    let mut hasty = Script::new();
+    dead(&mut hasty, 2);
+    hasty.cmd(10, 1, "pm2 list");
+    hasty.cmd(15, 2, "pm2 resurrect");
+    hasty.at(20, evidence);
+    let d = drill::debrief(&sc, &rb, &hasty.entries, t0() + Duration::seconds(90));
+    let whys: Vec<&str> = d.empty_daemon_starts.iter().map(|e| e.2.as_str()).collect();
+    assert_eq!(
+        whys,
+        [
+            "it started a new, empty daemon",
+            "it started a new daemon before the dead one's evidence was preserved"
+        ]
+    );
+    assert!(!d.evidence_before_changes);
+    let md = d.markdown().join("\n");
+    assert!(md.contains("preserved at 00:20 (AFTER any change)"), "{md}");
+}

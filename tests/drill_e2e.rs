@@ -75,6 +75,8 @@ fn newcomer_runs_the_runbook_incident_drill_to_the_debrief() {
     t.keys(&["Enter"]);
     t.wait_text("REFUSED", long);
     t.keys(&["Escape"]);
+    // Escape and q arriving together read as Alt-q: q once the refusal has closed.
+    t.wait_for("the refusal closed", long, |s| !s.contains("REFUSED"));
     // End: the debrief.
     t.keys(&["q"]);
     let s = t.wait_text("Drill debrief", long);

@@ -136,6 +136,8 @@ fn short_drill(state: &Path, tmp: &Path, scenario: &str, who: &str, restore: boo
         t.keys(&["l"]);
     }
     t.wait_text("Classify Severity", long);
+    // Enter accepts once the first reading gave the assessment something to propose.
+    t.wait_text("Enter: accept P1", long);
     t.keys(&["Enter"]);
     t.wait_text("Critical", long);
     if restore {

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pm2_incident::drill::sandbox::processes_of_home;
+use pm2_incident::drill::sandbox::{processes_of_home, Sandbox};
 use pm2_incident::pm2::{parse_process_list, Process, ProcessStatus};
+use support::drill_sandbox::{alive, Sbx};
 use support::pm2_fixture::pm2_bin;
 use support::tmux::Tmux;
 
@@ -50,50 +51,44 @@ fn jlist(home: &Path) -> Vec<Process> {
     parse_process_list(&out.stdout).expect("jlist parses")
 }
 
-/// Running (a zombie is dead: it only waits for its parent to read its status).
-fn alive(pid: i32) -> Option<String> {
-    let st = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let state = st.lines().find(|l| l.starts_with("State:"))?.to_string();
-    (!state.contains("zombie")).then(|| st.lines().take(8).collect::<Vec<_>>().join("; "))
-}
-
+/// The drill in a tmux pane that outlives the tool (until the test ends it), so a tool that
+/// stops early leaves its `EXITED n` and error on the screen instead of a vanished pane.
 fn start(tmp: &Path, scenario: &str) -> Tmux {
     let cmd = format!(
-        "cd {t}; TMPDIR={t} XDG_STATE_HOME={t}/state {BIN} drill --sandbox {scenario} --pm2 {p} --responder sam ; echo EXITED $?; sleep 60",
+        "cd {t}; TMPDIR={t} XDG_STATE_HOME={t}/state {BIN} drill --sandbox {scenario} --pm2 {p} --responder sam ; echo EXITED $?; sleep 3600",
         t = tmp.display(),
         p = pm2_bin().display()
     );
-    Tmux::start(&format!("sbx-{scenario}"), 120, 36, &cmd)
+    // Tall enough for the whole debrief.
+    Tmux::start(&format!("sbx-{scenario}"), 120, 50, &cmd)
 }
 
-/// Type a command at `:`; a caution prompt is confirmed with its token: the first
-/// target it touches, or `confirm` (read from the `touches:` line, which stays on screen
-/// when a long reason pushes the `type … and Enter` line out of the popup).
+/// Type a command at `:`; a caution prompt is confirmed with the token it asks for (its
+/// `type TOKEN and Enter` line shows however long the reason).
 fn run(t: &Tmux, cmd: &str) {
     t.keys(&[":"]);
     t.type_text(cmd);
     t.keys(&["Enter"]);
-    let (s, _) = t.wait_for("ran or asked", Duration::from_secs(30), |s| {
+    let (s, _) = t.wait_for("ran or asked", Duration::from_secs(60), |s| {
         s.contains("exit 0") || s.contains("CAUTION")
     });
     if s.contains("CAUTION") {
-        let touches = s
+        let token = s
             .lines()
-            .find_map(|l| l.split("touches: ").nth(1))
-            .expect("the popup shows what the command touches");
-        let first = touches
-            .trim_end_matches(['│', ' '])
-            .split(", ")
-            .next()
-            .unwrap();
-        let token = if first == "-" { "confirm" } else { first };
+            .find_map(|l| {
+                let rest = l.split("│type ").nth(1)?;
+                rest.split(" and Enter to run").next()
+            })
+            .unwrap_or_else(|| panic!("no token line in the prompt:\n{s}"));
         t.type_text(token);
         t.keys(&["Enter"]);
-        t.wait_text("exit 0", Duration::from_secs(30));
+        t.wait_text("exit 0", Duration::from_secs(60));
     }
 }
 
-fn finish(t: &Tmux, tmp: &Path, dir: &Path) -> pm2_incident::drill::history::Record {
+/// Quit to the debrief (returned with the drill's history record), quit the tool, and check
+/// that nothing of the sandbox is left.
+fn finish(t: &Tmux, tmp: &Path, dir: &Path) -> (String, pm2_incident::drill::history::Record) {
     let long = Duration::from_secs(30);
     t.keys(&["q"]);
     let s = t.wait_text("Drill debrief", long);
@@ -113,7 +108,7 @@ fn finish(t: &Tmux, tmp: &Path, dir: &Path) -> pm2_incident::drill::history::Rec
     let h =
         pm2_incident::drill::history::read(&tmp.join("state/pm2-incident/drills.jsonl")).unwrap();
     assert_eq!(h.records.len(), 1);
-    h.records[0].clone()
+    (s, h.records[0].clone())
 }
 
 #[test]
@@ -154,7 +149,7 @@ fn delete_all_on_a_real_pm2() {
         std::thread::sleep(Duration::from_millis(200));
     }
     t.wait_text("healthy  flyer-crawler-prod", Duration::from_secs(30));
-    let r = finish(&t, tmp.path(), &dir);
+    let (_, r) = finish(&t, tmp.path(), &dir);
     assert_eq!(r.world, pm2_incident::drill::history::World::Sandbox);
     assert_eq!(r.scenario, "delete-all");
     assert!(r
@@ -164,50 +159,125 @@ fn delete_all_on_a_real_pm2() {
 }
 
 /// The daemon-killed fault without the screens: the real daemon dies by SIGKILL (its
-/// pid file names a dead process and the tool's reader says so), the apps it ran are
-/// orphans still holding their ports, and teardown ends them all by home.
+/// pid file names a dead process and the tool's reader says so), its apps end with it (their
+/// IPC channel closes, as measured on PM2 7) before the drill starts, and teardown leaves
+/// nothing of the home.
 #[test]
 fn daemon_killed_on_a_real_pm2_and_torn_down() {
     let rb = pm2_incident::runbook::Runbook::embedded().unwrap();
     let s = pm2_incident::drill::builtin("daemon-killed", &rb.inventory).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let sb = pm2_incident::drill::sandbox::Sandbox::create(&rb.inventory, tmp.path(), &pm2_bin())
-        .unwrap();
-    sb.start().unwrap();
-    let before = jlist(&sb.home);
-    assert_eq!(before.len(), 7, "{before:?}");
-    sb.inject(&s).unwrap();
-    let pid: i32 = std::fs::read_to_string(sb.home.join("pm2.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    while let Some(st) = alive(pid) {
-        assert!(Instant::now() < until, "daemon {pid} still alive: {st}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let sb = Sbx(Some(
+        Sandbox::create(&rb.inventory, &s, tmp.path(), &pm2_bin()).unwrap(),
+    ));
+    sb.get().start().unwrap();
+    let before = jlist(&sb.get().home);
+    // Seven processes, the production API as a cluster of two.
+    assert_eq!(before.len(), 8, "{before:?}");
+    let pid = read_pid(&sb.get().home);
+    sb.get().inject().unwrap();
+    assert!(!alive(pid), "daemon {pid} still alive");
     // The tool's own reader sees it as dead (never starting a daemon).
     let reading = pm2_incident::pm2::source::observe(&pm2_incident::pm2::source::SourceArgs {
-        pm2_home: Some(sb.home.clone()),
+        pm2_home: Some(sb.get().home.clone()),
         timeout_ms: 3000,
         ..Default::default()
     });
     assert!(
-        !matches!(reading.daemon, pm2_incident::pm2::DaemonState::Up { .. }),
+        matches!(
+            reading.daemon,
+            pm2_incident::pm2::DaemonState::DiedUncleanly { .. }
+        ),
         "{:?}",
         reading.daemon
     );
-    // Its apps outlive it (orphans), as on a real server.
-    let orphans: Vec<u32> = before.iter().filter_map(|p| p.pid).collect();
+    // Its apps ended with it: the drill starts on the outcome, nothing of the home runs.
+    let apps: Vec<u32> = before.iter().filter_map(|p| p.pid).collect();
     assert!(
-        orphans.iter().any(|p| alive(*p as i32).is_some()),
-        "no orphan left running"
+        apps.iter().all(|p| !alive(*p as i32)),
+        "apps outlived the daemon"
     );
-    let home = sb.home.clone();
-    let dir = sb.dir.clone();
-    sb.teardown().unwrap();
+    assert!(processes_of_home(&sb.get().home).is_empty());
+    assert_eq!(read_pid(&sb.get().home), pid, "a new daemon was started");
+    sb.down();
+}
+
+fn read_pid(home: &Path) -> i32 {
+    std::fs::read_to_string(home.join("pm2.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The trap scenario end to end on a real PM2: the daemon is really dead when the drill
+/// starts, the responder preserves the evidence before any `pm2` call (no daemon is started
+/// by it), `pm2 resurrect` brings the saved list back for real, the debrief says so, and
+/// nothing of the sandbox is left.
+#[test]
+fn daemon_killed_end_to_end_on_a_real_pm2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = start(tmp.path(), "daemon-killed");
+    let dir = sandbox_dir(tmp.path());
+    let home = dir.join("h");
+    let s = t.wait_text("any key starts", Duration::from_secs(180));
+    assert!(s.contains("real PM2"), "{s}");
+    assert!(s.contains("kill -9"), "{s}");
+    // The fault is real: PM2's daemon pid is dead, nothing of the home runs.
+    let dead = read_pid(&home);
+    assert!(!alive(dead), "daemon {dead} alive");
+    assert!(
+        processes_of_home(&home).is_empty(),
+        "apps outlived the daemon"
+    );
+    t.keys(&["Space"]);
+    t.wait_text("daemon died", Duration::from_secs(30));
+    // Evidence first: no pm2 call, so still no daemon and the dead pid in place.
+    t.keys(&["E"]);
+    t.wait_text("evidence kept", Duration::from_secs(30));
+    assert_eq!(read_pid(&home), dead, "a pm2 call started a daemon");
     assert!(processes_of_home(&home).is_empty());
-    assert!(orphans.iter().all(|p| alive(*p as i32).is_none()));
-    assert!(!dir.exists());
+    run(&t, "pm2 resurrect");
+    // Restored for real: a new daemon, and PM2 lists production online.
+    let until = Instant::now() + Duration::from_secs(60);
+    let restored = loop {
+        let l = jlist(&home);
+        let online = |n: &str| {
+            l.iter()
+                .any(|p| p.name == n && p.status == ProcessStatus::Online)
+        };
+        if online("flyer-crawler-api")
+            && online("flyer-crawler-worker")
+            && online("stock-alert-api")
+        {
+            break l;
+        }
+        assert!(
+            Instant::now() < until,
+            "production not online in PM2: {l:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let daemon = read_pid(&home);
+    assert_ne!(daemon, dead);
+    t.wait_text("healthy  flyer-crawler-prod", Duration::from_secs(60));
+    let (s, r) = finish(&t, tmp.path(), &dir);
+    // By pid too: the new daemon and the apps it ran are gone.
+    assert!(!alive(daemon), "daemon {daemon} left");
+    for p in restored.iter().filter_map(|p| p.pid) {
+        assert!(!alive(p as i32), "app pid {p} left");
+    }
+    assert!(s.contains("(daemon-killed)"), "{s}");
+    assert!(
+        s.contains("Evidence of the dead daemon preserved at"),
+        "{s}"
+    );
+    assert!(!s.contains("ran with the daemon down"), "{s}");
+    assert!(
+        s.contains("Verification gate (production healthy before test): n/a"),
+        "{s}"
+    );
+    assert_eq!(r.scenario, "daemon-killed");
+    assert_eq!(r.empty_daemon_starts, 0);
+    assert!(r.evidence_saved_before_changes);
 }

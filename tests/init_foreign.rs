@@ -180,6 +180,12 @@ fn init_then_snapshot_on_a_server_it_has_never_seen() {
         written.contains("shop-web: 2 instance(s), cluster mode"),
         "{written}"
     );
+    // The cluster is marked for drills of this server (and loads: `runbook check` below).
+    assert_eq!(
+        shop["cluster"]["shop-web"].as_integer(),
+        Some(2),
+        "{written}"
+    );
     assert!(
         written.contains("shop-queue: 1 instance(s), fork mode, no port"),
         "{written}"

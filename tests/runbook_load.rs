@@ -472,3 +472,48 @@ fn step_roles_are_found_by_role_and_played_once() {
     );
     assert!(parse(&unknown, DEFAULT_INVENTORY).is_err());
 }
+
+/// A deployment's `cluster` marks name its own processes with at least one instance.
+#[test]
+fn cluster_marks_name_processes_of_their_deployment() {
+    let anchor =
+        "config = \"ecosystem.config.cjs\"\ndir = \"/var/www/flyer-crawler.projectium.com\"";
+    let good = edit(
+        DEFAULT_INVENTORY,
+        anchor,
+        &format!("cluster = {{ \"flyer-crawler-api\" = 4 }}\n{anchor}"),
+    );
+    let rb = parse(DEFAULT_PROCEDURE, &good).unwrap_or_else(|e| panic!("{e:#?}"));
+    let marks: Vec<(String, u32)> = rb.inventory.deployment[0]
+        .cluster()
+        .map(|(k, v)| (k.clone(), v))
+        .collect();
+    assert_eq!(marks, [("flyer-crawler-api".to_string(), 4)]);
+    // A glob process is marked by a name it matches.
+    let glob = edit(
+        DEFAULT_INVENTORY,
+        "config_note",
+        "cluster = { \"stock-alert-api\" = 2 }\nconfig_note",
+    );
+    parse(DEFAULT_PROCEDURE, &glob).unwrap_or_else(|e| panic!("{e:#?}"));
+    let other = edit(
+        DEFAULT_INVENTORY,
+        anchor,
+        &format!("cluster = {{ \"stock-alert-api\" = 2 }}\n{anchor}"),
+    );
+    expect_one(
+        parse(DEFAULT_PROCEDURE, &other),
+        &at(I, &other, "cluster = ", 0, 10),
+        "cluster: `stock-alert-api` is not a process of `flyer-crawler-prod`",
+    );
+    let zero = edit(
+        DEFAULT_INVENTORY,
+        anchor,
+        &format!("cluster = {{ \"flyer-crawler-api\" = 0 }}\n{anchor}"),
+    );
+    expect_one(
+        parse(DEFAULT_PROCEDURE, &zero),
+        &at(I, &zero, "cluster = ", 0, 10),
+        "has 0 instances",
+    );
+}

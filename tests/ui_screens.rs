@@ -202,3 +202,110 @@ fn help_scrolls_to_every_layer_and_popups_say_their_keys_from_the_same_tables() 
         "{s}"
     );
 }
+
+/// A caution prompt whose reason is longer than the screen: the reason wraps and is cut
+/// with `…`, the line that names what to type and the typed text always show.
+#[test]
+fn caution_prompt_keeps_the_token_line_with_a_long_reason() {
+    let mut app = new_app();
+    let apps: Vec<String> = (1..=80).map(|i| format!("billing-worker-{i:02}")).collect();
+    app.popup = Some(pm2_incident::app::Popup::Confirm {
+        text: "pm2 resurrect".into(),
+        dir: "/var/www/flyer-crawler.projectium.com".into(),
+        reason: format!(
+            "`pm2 resurrect` starts the saved list: {}; PM2's daemon died: it also starts a new PM2 daemon (preserve the evidence first)",
+            apps.join(", ")
+        ),
+        targets: vec![],
+        token: "confirm".into(),
+        typed: "conf".into(),
+    });
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("type confirm and Enter to run, Esc to cancel"),
+        "{s}"
+    );
+    assert!(s.contains("> conf"), "{s}");
+    assert!(s.contains("touches: -"), "{s}");
+    assert!(s.contains('…'), "the cut reason is marked: {s}");
+    assert!(s.lines().all(|l| l.chars().count() <= 80));
+    insta::assert_snapshot!("confirm_long_reason_80x24", s);
+}
+
+/// The daemon-killed trap's own prompt at 80x24 (the reason names why `pm2 list` is a
+/// state change): all of it shows, token line included.
+#[test]
+fn the_empty_daemon_prompt_fits_80x24() {
+    use pm2_incident::drill::{self, sim};
+    let mut app = new_app();
+    let s = drill::builtin("daemon-killed", &app.rb.inventory).unwrap();
+    let st = sim::new_state(&s, &app.rb.inventory, "/h", 1_795_000_000_000);
+    app.drill = Some(s);
+    app.update(pm2_incident::app::Msg::Pm2(drill::snapshot(&st)), at(1));
+    app.update(key(':'), at(2));
+    type_str(&mut app, "pm2 list", at(2));
+    app.update(code(KeyCode::Enter), at(3));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("CAUTION"), "{s}");
+    assert!(s.contains("and Enter to run, Esc to cancel"), "{s}");
+    assert!(s.contains("state is lost"), "{s}");
+    assert!(!s.contains('…'), "nothing needed cutting: {s}");
+}
+
+fn briefed(sandbox: Option<pm2_incident::drill::sandbox::Brief>) -> App {
+    let mut app = new_app();
+    app.drill = Some(pm2_incident::drill::builtin("daemon-killed", &app.rb.inventory).unwrap());
+    app.sandbox = sandbox;
+    app.popup = Some(pm2_incident::app::Popup::Briefing);
+    app
+}
+
+/// A sandbox drill's page says what answers: a real PM2, in which throwaway home, and what
+/// was injected into it; a simulated one says simulator.
+#[test]
+fn the_briefing_names_the_world_the_drill_runs_in() {
+    let app = briefed(Some(pm2_incident::drill::sandbox::Brief {
+        home: "/tmp/p2i-sbx-Ab12Cd/h".into(),
+        pm2: "/opt/pm2-npm/node_modules/pm2/bin/pm2".into(),
+        injected: vec!["`kill -9` of the PM2 daemon".into()],
+    }));
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("real PM2"), "{s}");
+    assert!(s.contains("PM2_HOME=/tmp/p2i-sbx-Ab12Cd/h"), "{s}");
+    assert!(s.contains("- `kill -9` of the PM2 daemon"), "{s}");
+    assert!(!s.contains("simulator"), "{s}");
+    assert!(s.contains("any key starts"), "{s}");
+    insta::assert_snapshot!("briefing_sandbox_100x30", s);
+    // Small terminal: the page is cut, the key to start is not.
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("any key starts"), "{s}");
+    let s = screen(&briefed(None), 100, 30);
+    assert!(s.contains("answer from a simulator"), "{s}");
+    assert!(!s.contains("real PM2"), "{s}");
+}
+
+/// The debrief on a small terminal: what does not fit ends in `…`, j/k scroll it, and the
+/// keys stay in its bottom border.
+#[test]
+fn the_debrief_scrolls_and_keeps_its_keys_on_a_small_terminal() {
+    let mut app = new_app();
+    app.drill = Some(pm2_incident::drill::builtin("delete-all", &app.rb.inventory).unwrap());
+    app.show_debrief();
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Drill debrief: Every app gone"), "{s}");
+    assert!(s.contains("j/k scroll · q quits"), "{s}");
+    assert!(s.contains('…'), "the rest is marked: {s}");
+    assert!(!s.contains("Root cause"), "{s}");
+    for _ in 0..40 {
+        app.update(key('j'), at(2));
+    }
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains("Drill debrief: Every app gone"), "{s}");
+    assert!(s.contains("Expected: delete-all-in-workflow"), "{s}");
+    assert!(s.contains("j/k scroll · q quits"), "{s}");
+    app.update(key('k'), at(3));
+    assert!(matches!(
+        app.popup,
+        Some(pm2_incident::app::Popup::Debrief { scroll, .. }) if scroll > 0
+    ));
+}

@@ -719,6 +719,8 @@ pub const SCROLL: Keymap<ScrollAction> = Keymap {
 /// The drill debrief.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DebriefAction {
+    Down,
+    Up,
     Quit,
 }
 impl KeyAction for DebriefAction {}
@@ -726,12 +728,26 @@ impl KeyAction for DebriefAction {}
 pub const DEBRIEF: Keymap<DebriefAction> = Keymap {
     layer: "drill debrief",
     otherwise: Some("any other key goes back to the drill"),
-    bindings: &[bind(
-        &[KeyCode::Char('q')],
-        DebriefAction::Quit,
-        "q quits",
-        "end the drill",
-    )],
+    bindings: &[
+        bind(
+            &[KeyCode::Char('j'), KeyCode::Down],
+            DebriefAction::Down,
+            "j/k scroll",
+            "scroll down",
+        ),
+        bind(
+            &[KeyCode::Char('k'), KeyCode::Up],
+            DebriefAction::Up,
+            "",
+            "scroll up",
+        ),
+        bind(
+            &[KeyCode::Char('q')],
+            DebriefAction::Quit,
+            "q quits",
+            "end the drill",
+        ),
+    ],
 };
 
 /// Every layer's help, in the order the help popup shows them: the screen's own keys first.

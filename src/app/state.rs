@@ -120,8 +120,11 @@ pub enum Popup {
     Note,
     /// A drill's briefing: the page the trainee got.
     Briefing,
-    /// A drill's debrief (Markdown lines); q quits.
-    Debrief(Vec<String>),
+    /// A drill's debrief (Markdown lines) from row `scroll`; j/k scroll, q quits.
+    Debrief {
+        lines: Vec<String>,
+        scroll: usize,
+    },
 }
 
 /// A communication being written: the runbook's template, prefilled from the incident.
@@ -330,6 +333,8 @@ pub struct App {
     pub export_dir: Option<String>,
     /// A drill's scenario (drill mode only).
     pub drill: Option<crate::drill::Scenario>,
+    /// A drill on a real PM2 (`drill --sandbox`): where, and what was injected.
+    pub sandbox: Option<crate::drill::sandbox::Brief>,
     /// Every entry recorded or restored, kept in drills for the debrief.
     pub history: Vec<Entry>,
     /// Deployments running on this server as last read (`None`: not read in this world).
@@ -406,6 +411,7 @@ impl App {
             journal_error: None,
             export_dir: None,
             drill: None,
+            sandbox: None,
             history: Vec::new(),
             deploys: None,
             freeze: None,

@@ -471,7 +471,7 @@ impl App {
             author: "drill".into(),
             text: lines.join("\n"),
         }));
-        self.popup = Some(Popup::Debrief(lines));
+        self.popup = Some(Popup::Debrief { lines, scroll: 0 });
     }
 
     /// The first severity decision acknowledges the incident (for time-to-acknowledge).
@@ -968,11 +968,16 @@ impl App {
                     _ => Popup::Timeline { scroll },
                 });
             }
-            Popup::Debrief(lines) => match DEBRIEF.action_for(&k) {
-                Some(DebriefAction::Quit) => return self.quit_now(),
-                // Back to the drill (the debrief is already journaled).
-                None => drop(lines),
-            },
+            Popup::Debrief { lines, scroll } => {
+                let scroll = match DEBRIEF.action_for(&k) {
+                    Some(DebriefAction::Quit) => return self.quit_now(),
+                    Some(DebriefAction::Down) => (scroll + 1).min(lines.len().saturating_sub(1)),
+                    Some(DebriefAction::Up) => scroll.saturating_sub(1),
+                    // Back to the drill (the debrief is already journaled).
+                    None => return vec![],
+                };
+                self.popup = Some(Popup::Debrief { lines, scroll });
+            }
             Popup::QuitConfirm => match QUIT.action_for(&k) {
                 Some(QuitAction::Quit) => return self.quit_now(),
                 None => {}

@@ -173,12 +173,15 @@ pub fn run(args: &DrillArgs) -> i32 {
         scenario,
         &dir,
         &rb.inventory.site,
-        drill::history::World::Simulated,
+        None,
     );
     if !args.keep {
-        if let Ok(env) = Arc::try_unwrap(env) {
-            let _ = env.remove();
-        }
+        // The runtime's poller may still hold the world for a moment after the screens end
+        // (`Arc::try_unwrap` then fails): the directory goes either way.
+        let _ = match Arc::try_unwrap(env) {
+            Ok(env) => env.remove(),
+            Err(env) => std::fs::remove_dir_all(&env.dir),
+        };
     }
     code
 }
@@ -199,11 +202,11 @@ fn run_sandbox(
         "sandbox: starting a real PM2 ({}) in a throwaway home…",
         pm2.display()
     );
-    let sb = match Sandbox::create(&rb.inventory, &std::env::temp_dir(), &pm2) {
+    let sb = match Sandbox::create(&rb.inventory, &scenario, &std::env::temp_dir(), &pm2) {
         Ok(sb) => sb,
         Err(e) => return fail(format!("cannot set up the sandbox: {e}")),
     };
-    let ready = sb.start().and_then(|()| sb.inject(&scenario));
+    let ready = sb.start().and_then(|()| sb.inject());
     if let Err(e) = ready {
         let _ = sb.teardown();
         return fail(format!("sandbox: {e}"));
@@ -224,6 +227,8 @@ fn run_sandbox(
         env: sb.env(),
         remote: None,
     });
+    // The scenario's clock runs from the drill's start (its faults with `at` >= 0).
+    let clock = sb.start_clock();
     let code = drive(
         args,
         Arc::new(sb_rb),
@@ -231,8 +236,17 @@ fn run_sandbox(
         scenario,
         &dir,
         &rb.inventory.site,
-        drill::history::World::Sandbox,
+        Some(sb.brief()),
     );
+    for a in clock.stop() {
+        if let Some(e) = a.error {
+            eprintln!(
+                "sandbox: T+{}s {} was not injected: {e}",
+                a.at_ms / 1000,
+                a.what
+            );
+        }
+    }
     if args.keep {
         eprintln!("sandbox kept: {dir} (PM2_HOME {})", sb.home.display());
         return code;
@@ -251,8 +265,12 @@ fn drive(
     scenario: drill::Scenario,
     dir: &str,
     site: &str,
-    kind: drill::history::World,
+    sandbox: Option<drill::sandbox::Brief>,
 ) -> i32 {
+    let kind = match sandbox {
+        Some(_) => drill::history::World::Sandbox,
+        None => drill::history::World::Simulated,
+    };
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
     let mut id = format!("DRILL-{}-{}", scenario.id(), now.format("%Y%m%d-%H%M%S"));
@@ -287,6 +305,7 @@ fn drive(
     let mut app = App::new(drill_rb, AppMode::Drill, &me.user, dir, now);
     crate::cmd::session::configure(&mut app);
     app.drill = Some(scenario.clone());
+    app.sandbox = sandbox;
     app.export_dir = path.parent().map(|d| d.display().to_string());
     match crate::journal::read(&path) {
         Ok(outcome) => app.restore(&outcome.entries),

@@ -2,6 +2,7 @@
 //! Wide terminals (100x30 and up) show every pane; narrow ones show one pane at a
 //! time as tabs. Each region is one small function in its own file.
 pub mod fleet;
+mod framed;
 mod header;
 mod health_pane;
 pub mod layout;

@@ -1,9 +1,11 @@
 //! Popups over the screen: help (from the keymap), confirmation, refusal, input, timeline.
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::framed::{self, wrapped};
 use super::theme::Theme;
 use crate::app::state::InputKind;
 use crate::app::{keymap, App, Popup};
@@ -49,189 +51,111 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
         return;
     }
-    let (title, lines, w, h): (String, Vec<Line>, u16, u16) = match p {
-        Popup::Help { scroll } => {
-            let mut l: Vec<Line> = Vec::new();
-            for (layer, lines) in keymap::help_sections(app.replay.is_some()) {
-                if !l.is_empty() {
+    let (title, lines, w, h): (String, Vec<Line>, u16, u16) =
+        match p {
+            Popup::Help { scroll } => {
+                let mut l: Vec<Line> = Vec::new();
+                for (layer, lines) in keymap::help_sections(app.replay.is_some()) {
+                    if !l.is_empty() {
+                        l.push(Line::from(""));
+                    }
+                    l.push(Line::from(Span::styled(layer.to_uppercase(), th.dim())));
+                    l.extend(lines.into_iter().map(|(k, h)| {
+                        Line::from(vec![
+                            Span::styled(format!("{k:<14}"), th.title()),
+                            Span::raw(h),
+                        ])
+                    }));
+                }
+                // Scrolled, but never past the last page.
+                let page = usize::from(area.height.saturating_sub(2));
+                let l: Vec<Line> = l
+                    .into_iter()
+                    .skip(
+                        (*scroll)
+                            .min(keymap::help_row_count(app.replay.is_some()).saturating_sub(page)),
+                    )
+                    .collect();
+                // As tall as the keymap (the terminal caps it; j/k scroll the rest).
+                let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
+                let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+                let title = format!(" Help — {} ", keymap::SCROLL.hints(", "));
+                (title, l, 90, h)
+            }
+            Popup::Refused {
+                text,
+                reason,
+                alternative,
+            } => {
+                let mut l = vec![
+                    Line::from(Span::styled(
+                        "REFUSED — this command is never run by pm2-incident",
+                        th.bad(),
+                    )),
+                    Line::from(""),
+                    Line::from(format!("$ {text}")),
+                    Line::from(""),
+                    Line::from(reason.clone()),
+                ];
+                if let Some(alt) = alternative {
                     l.push(Line::from(""));
+                    l.push(Line::from(Span::styled("Safe alternative:", th.title())));
+                    l.push(Line::from(alt.clone()));
                 }
-                l.push(Line::from(Span::styled(layer.to_uppercase(), th.dim())));
-                l.extend(lines.into_iter().map(|(k, h)| {
-                    Line::from(vec![
-                        Span::styled(format!("{k:<14}"), th.title()),
-                        Span::raw(h),
-                    ])
-                }));
-            }
-            // Scrolled, but never past the last page.
-            let page = usize::from(area.height.saturating_sub(2));
-            let l: Vec<Line> = l
-                .into_iter()
-                .skip(
-                    (*scroll)
-                        .min(keymap::help_row_count(app.replay.is_some()).saturating_sub(page)),
-                )
-                .collect();
-            // As tall as the keymap (the terminal caps it; j/k scroll the rest).
-            let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
-            let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
-            let title = format!(" Help — {} ", keymap::SCROLL.hints(", "));
-            (title, l, 90, h)
-        }
-        Popup::Refused {
-            text,
-            reason,
-            alternative,
-        } => {
-            let mut l = vec![
-                Line::from(Span::styled(
-                    "REFUSED — this command is never run by pm2-incident",
-                    th.bad(),
-                )),
-                Line::from(""),
-                Line::from(format!("$ {text}")),
-                Line::from(""),
-                Line::from(reason.clone()),
-            ];
-            if let Some(alt) = alternative {
                 l.push(Line::from(""));
-                l.push(Line::from(Span::styled("Safe alternative:", th.title())));
-                l.push(Line::from(alt.clone()));
+                l.push(Line::from(Span::styled("any key closes", th.dim())));
+                (" Dangerous command ".into(), l, 80, 16)
             }
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled("any key closes", th.dim())));
-            (" Dangerous command ".into(), l, 80, 16)
-        }
-        Popup::Confirm {
-            text,
-            dir,
-            reason,
-            targets,
-            token,
-            typed,
-        } => {
-            let l = vec![
-                Line::from(Span::styled("CAUTION — read before running", th.warn())),
-                Line::from(""),
-                Line::from(format!("$ {text}")),
-                Line::from(app.run_location(dir)),
-                Line::from(""),
-                Line::from(reason.clone()),
-                Line::from(format!(
-                    "touches: {}",
-                    if targets.is_empty() {
-                        "-".into()
-                    } else {
-                        targets.join(", ")
-                    }
-                )),
-                Line::from(""),
-                Line::from(vec![
-                    Span::raw("type "),
-                    Span::styled(token.clone(), th.title()),
-                    Span::raw(" and Enter to run, Esc to cancel"),
-                ]),
-                Line::from(format!("> {typed}")),
-            ];
-            (" Confirm ".into(), l, 80, 14)
-        }
-        Popup::Input { kind, text, error } => {
-            let mut l = vec![Line::from(format!("> {text}"))];
-            if let Some(e) = error {
-                l.push(Line::from(Span::styled(e.clone(), th.bad())));
-            }
-            l.push(Line::from(Span::styled(
-                keymap::INPUT.hints(", "),
-                th.dim(),
-            )));
-            let title = match (kind, &app.remote) {
-                (InputKind::Command, Some(r)) => {
-                    format!(" Run a command on {} (guarded, journaled) ", r.host)
+            Popup::Confirm { .. } => return confirm(f, area, app, p, th),
+            Popup::Input { kind, text, error } => {
+                let mut l = vec![Line::from(format!("> {text}"))];
+                if let Some(e) = error {
+                    l.push(Line::from(Span::styled(e.clone(), th.bad())));
                 }
-                _ => format!(" {} ", kind.title()),
-            };
-            (title, l, 80, 6)
-        }
-        Popup::QuitConfirm => (
-            " Quit? ".into(),
-            vec![
-                Line::from(format!("{} command(s) still running.", app.running.len())),
-                Line::from(keymap::QUIT.hints(" · ")),
-            ],
-            60,
-            5,
-        ),
-        Popup::Compose | Popup::Note => return,
-        Popup::Briefing => {
-            let Some(sc) = &app.drill else { return };
-            let mut l = vec![
-                Line::from(Span::styled(sc.title.clone(), th.title())),
-                Line::from(""),
-            ];
-            for para in sc.briefing.trim().split("\n\n") {
-                l.push(Line::from(
-                    para.split_whitespace().collect::<Vec<_>>().join(" "),
-                ));
-                l.push(Line::from(""));
-            }
-            l.push(Line::from(Span::styled(
-                "This is a drill: PM2, the health checks and the shell answer from a simulator. Work through the runbook with the keys in the footer; q ends the drill with a debrief.",
-                th.dim(),
-            )));
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled("any key starts", th.title())));
-            (" DRILL — your page ".into(), l, 90, 22)
-        }
-        Popup::Debrief(lines) => {
-            let mut l: Vec<Line> = lines
-                .iter()
-                .map(|t| {
-                    if t.starts_with('#') {
-                        Line::from(Span::styled(
-                            t.trim_start_matches('#').trim().to_string(),
-                            th.title(),
-                        ))
-                    } else {
-                        Line::from(t.clone())
+                l.push(Line::from(Span::styled(
+                    keymap::INPUT.hints(", "),
+                    th.dim(),
+                )));
+                let title = match (kind, &app.remote) {
+                    (InputKind::Command, Some(r)) => {
+                        format!(" Run a command on {} (guarded, journaled) ", r.host)
                     }
-                })
-                .collect();
-            l.push(Line::from(""));
-            l.push(Line::from(Span::styled(
-                keymap::DEBRIEF.hints(" · "),
-                th.dim(),
-            )));
-            (
-                " Drill debrief ".into(),
-                l,
-                100,
-                area.height.saturating_sub(2),
-            )
-        }
-        Popup::Timeline { scroll } => {
-            let l: Vec<Line> = app
-                .incident
-                .timeline
-                .iter()
-                .skip(
-                    (*scroll).min(
-                        app.incident
-                            .timeline
-                            .len()
-                            .saturating_sub(usize::from(area.height.min(26).saturating_sub(2))),
-                    ),
+                    _ => format!(" {} ", kind.title()),
+                };
+                (title, l, 80, 6)
+            }
+            Popup::QuitConfirm => (
+                " Quit? ".into(),
+                vec![
+                    Line::from(format!("{} command(s) still running.", app.running.len())),
+                    Line::from(keymap::QUIT.hints(" · ")),
+                ],
+                60,
+                5,
+            ),
+            Popup::Compose | Popup::Note => return,
+            Popup::Briefing => return briefing(f, area, app, th),
+            Popup::Debrief { lines, scroll } => return debrief(f, area, lines, *scroll, th),
+            Popup::Timeline { scroll } => {
+                let l: Vec<Line> =
+                    app.incident
+                        .timeline
+                        .iter()
+                        .skip(
+                            (*scroll).min(app.incident.timeline.len().saturating_sub(usize::from(
+                                area.height.min(26).saturating_sub(2),
+                            ))),
+                        )
+                        .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
+                        .collect();
+                (
+                    format!(" Timeline (UTC) — {} ", keymap::SCROLL.hints(", ")),
+                    l,
+                    100,
+                    26,
                 )
-                .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
-                .collect();
-            (
-                format!(" Timeline (UTC) — {} ", keymap::SCROLL.hints(", ")),
-                l,
-                100,
-                26,
-            )
-        }
-    };
+            }
+        };
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let block = Block::default()
@@ -243,4 +167,149 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             .wrap(Wrap { trim: false }),
         r,
     );
+}
+
+/// The caution prompt: the reason wraps and, on a small terminal, is cut before the line
+/// where the responder types the token, which always shows.
+fn confirm(f: &mut Frame, area: Rect, app: &App, p: &Popup, th: &Theme) {
+    let Popup::Confirm {
+        text,
+        dir,
+        reason,
+        targets,
+        token,
+        typed,
+    } = p
+    else {
+        return;
+    };
+    const W: u16 = 80;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let plain = Style::default();
+    let mut head = vec![
+        Line::from(Span::styled("CAUTION — read before running", th.warn())),
+        Line::from(""),
+    ];
+    head.extend(wrapped(&format!("$ {text}"), plain, width));
+    head.extend(wrapped(&app.run_location(dir), plain, width));
+    head.push(Line::from(""));
+    let touches = wrapped(
+        &format!(
+            "touches: {}",
+            if targets.is_empty() {
+                "-".into()
+            } else {
+                targets.join(", ")
+            }
+        ),
+        plain,
+        width,
+    );
+    let foot = vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("type "),
+            Span::styled(token.clone(), th.title()),
+            Span::raw(" and Enter to run, Esc to cancel"),
+        ]),
+        Line::from(format!("> {typed}")),
+    ];
+    let fixed =
+        head.len() + touches.len() + foot.iter().map(|l| framed::rows(l, width)).sum::<usize>();
+    let room = framed::max_rows(area);
+    let reason = framed::cut(
+        wrapped(reason, plain, width),
+        room.saturating_sub(fixed).max(1),
+        width,
+    );
+    let mut body = head;
+    body.extend(reason);
+    body.extend(touches);
+    let fr = framed::Framed {
+        title: " Confirm ",
+        body,
+        foot,
+        hint: None,
+    };
+    framed::draw(f, area, fr, W, th);
+}
+
+/// The drill's page, and what world answers: the simulator, or a real PM2 in a throwaway
+/// home (where, and what was injected into it).
+fn briefing(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    let Some(sc) = &app.drill else { return };
+    const W: u16 = 90;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let plain = Style::default();
+    let mut body = vec![
+        Line::from(Span::styled(sc.title.clone(), th.title())),
+        Line::from(""),
+    ];
+    for para in sc.briefing.trim().split("\n\n") {
+        body.extend(wrapped(
+            &para.split_whitespace().collect::<Vec<_>>().join(" "),
+            plain,
+            width,
+        ));
+        body.push(Line::from(""));
+    }
+    let keys =
+        "Work through the runbook with the keys in the footer; q ends the drill with a debrief.";
+    match &app.sandbox {
+        None => body.extend(wrapped(
+            &format!("This is a drill: PM2, the health checks and the shell answer from a simulator. {keys}"),
+            th.dim(),
+            width,
+        )),
+        Some(sb) => {
+            body.extend(wrapped(
+                &format!(
+                    "This is a drill on a real PM2 ({}) in a throwaway home: PM2_HOME={}. Your commands run against it alone; when the drill ends, every process of that home is ended and the home removed. {keys}",
+                    sb.pm2, sb.home
+                ),
+                th.dim(),
+                width,
+            ));
+            if !sb.injected.is_empty() {
+                body.push(Line::from(""));
+                body.extend(wrapped("Injected for real:", th.dim(), width));
+                for i in &sb.injected {
+                    body.extend(wrapped(&format!("- {i}"), th.dim(), width));
+                }
+            }
+        }
+    }
+    let foot = vec![
+        Line::from(""),
+        Line::from(Span::styled("any key starts", th.title())),
+    ];
+    let fr = framed::Framed {
+        title: " DRILL — your page ",
+        body,
+        foot,
+        hint: None,
+    };
+    framed::draw(f, area, fr, W, th);
+}
+
+/// The drill's debrief from row `scroll`: whatever does not fit ends in `…`; the keys (j/k
+/// scroll) show in the bottom border.
+fn debrief(f: &mut Frame, area: Rect, lines: &[String], scroll: usize, th: &Theme) {
+    const W: u16 = 100;
+    let width = usize::from(W.min(area.width).saturating_sub(2)).max(1);
+    let body: Vec<Line<'static>> = lines
+        .iter()
+        .flat_map(|t| match t.strip_prefix('#') {
+            Some(h) => wrapped(h.trim_start_matches('#').trim(), th.title(), width),
+            None => wrapped(t, Style::default(), width),
+        })
+        .collect();
+    let skip = scroll.min(body.len().saturating_sub(1));
+    let fr = framed::Framed {
+        title: " Drill debrief ",
+        body: body.into_iter().skip(skip).collect(),
+        foot: vec![],
+        hint: Some(format!(" {} ", keymap::DEBRIEF.hints(" · "))),
+    };
+    framed::draw(f, area, fr, W, th);
 }

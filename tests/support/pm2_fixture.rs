@@ -330,19 +330,8 @@ impl Pm2Fixture {
 
     /// Pids of every process whose environment names this fixture's PM2_HOME.
     pub fn processes_of_this_home(&self) -> Vec<u32> {
-        let needle = format!("PM2_HOME={}", self.tmp.path().display());
-        let me = std::process::id();
-        let Ok(rd) = std::fs::read_dir("/proc") else {
-            return vec![];
-        };
-        rd.flatten()
-            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| *pid != me)
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ"))
-                    .map(|env| env.split(|b| *b == 0).any(|kv| kv == needle.as_bytes()))
-                    .unwrap_or(false)
-            })
+        pm2_incident::drill::sandbox::processes_of_home(self.tmp.path())
+            .into_iter()
             .filter(|pid| pid_alive(*pid))
             .collect()
     }

@@ -17,10 +17,10 @@ impl Tmux {
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("p2i-{tag}-{}-{n}", std::process::id());
+        // The tmux server exits with its last session; a session started while it shuts
+        // down fails, and a fresh server then takes it: try again a few times.
         let mut last_err = String::new();
-        // Two tries: the first session of a test run may race another test starting the
-        // tmux server (the loser sees "server exited unexpectedly").
-        for _ in 0..2 {
+        for _ in 0..10 {
             let out = Command::new("tmux")
                 .args([
                     "new-session",
@@ -39,9 +39,9 @@ impl Tmux {
                 return Tmux { name };
             }
             last_err = String::from_utf8_lossy(&out.stderr).into_owned();
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("tmux new-session failed: {last_err}");
+        panic!("tmux new-session failed 10 times: {last_err}");
     }
 
     pub fn keys(&self, keys: &[&str]) {

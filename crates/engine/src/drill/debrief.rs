@@ -47,14 +47,22 @@ pub struct Debrief {
     pub gate_note: String,
     /// (seconds, command, why refused).
     pub dangerous: Vec<(i64, String, String)>,
-    /// (seconds, command): `pm2` commands run while the daemon was down (each started an
-    /// empty daemon and overwrote the dead one's traces).
-    pub empty_daemon_starts: Vec<(i64, String)>,
+    /// (seconds, command, what it did): `pm2` commands run while the daemon was down that
+    /// started an empty daemon, or started one before the dead daemon's evidence was
+    /// preserved (overwriting its traces).
+    pub empty_daemon_starts: Vec<(i64, String, String)>,
     /// Caution commands the trainee confirmed and ran: (seconds, command, why
     /// the guard asked).
     pub cautions_confirmed: Vec<(i64, String, String)>,
+    /// The initial state saved (`pm2 jlist > …`) or, with the daemon dead, its evidence.
     pub state_saved_after_secs: Option<i64>,
     pub state_saved_before_changes: bool,
+    /// When the dead daemon's evidence was preserved (`E`), and whether before any change.
+    pub evidence_preserved_after_secs: Option<i64>,
+    pub evidence_before_changes: bool,
+    /// When a `pm2 jlist > …` saved the initial state, and whether before any change.
+    pub jlist_saved_after_secs: Option<i64>,
+    pub jlist_before_changes: bool,
     pub comms_drafted: usize,
     /// (seconds, channel, subject).
     pub comms_sent: Vec<(i64, String, String)>,
@@ -110,10 +118,10 @@ fn is_save_command(text: &str) -> bool {
     text.contains("pm2 jlist >") || text.contains("pm2 jlist>") || text.contains("incident-state-")
 }
 
-/// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
 /// Commands started while the last daemon state said down that the guard's daemon rule
-/// judges as starting an empty daemon.
-fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String)> {
+/// judges as starting an empty daemon (`pm2 list`: always a mistake), or as starting a
+/// daemon (`pm2 resurrect`: the way back, once the evidence is preserved).
+fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String, String)> {
     use crate::guard::daemon::{DaemonObs, Pm2Context, STARTS_EMPTY_DAEMON};
     let down = crate::guard::GuardContext {
         pm2: Some(Pm2Context {
@@ -123,16 +131,27 @@ fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String)> {
         ..Default::default()
     };
     let mut alive = true;
+    let mut preserved = false;
     let mut out = vec![];
     for e in entries {
         match &e.event {
             Event::DaemonState(d) => alive = d.alive,
+            Event::EvidencePreserved(_) => preserved = true,
             Event::CommandStarted(c) if !alive => {
                 let v = crate::guard::classify(&c.text, &down);
-                if v.reason.contains(STARTS_EMPTY_DAEMON)
-                    || v.reason.contains("starts a new PM2 daemon")
-                {
-                    out.push((e.ts, c.text.clone()));
+                if v.reason.contains(STARTS_EMPTY_DAEMON) {
+                    out.push((
+                        e.ts,
+                        c.text.clone(),
+                        "it started a new, empty daemon".into(),
+                    ));
+                } else if v.reason.contains("starts a new PM2 daemon") && !preserved {
+                    out.push((
+                        e.ts,
+                        c.text.clone(),
+                        "it started a new daemon before the dead one's evidence was preserved"
+                            .into(),
+                    ));
                 }
             }
             _ => {}
@@ -141,6 +160,7 @@ fn empty_daemon_starts(entries: &[Entry]) -> Vec<(Ts, String)> {
     out
 }
 
+/// Debrief a drill from its journal entries, at `now`. `rb` is the drill's runbook.
 pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) -> Debrief {
     let inc = fold(entries);
     let start = inc
@@ -192,11 +212,16 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
             )
         })
         .collect();
-    let saved = inc
+    let jlist_saved = inc
         .commands
         .iter()
         .find(|c| is_save_command(&c.start.text))
         .map(|c| c.started_at);
+    let evidence = entries
+        .iter()
+        .find(|e| matches!(e.event, Event::EvidencePreserved(_)))
+        .map(|e| e.ts);
+    let saved = jlist_saved.into_iter().chain(evidence).min();
     let first_change = inc
         .commands
         .iter()
@@ -218,7 +243,7 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
     let named = texts.iter().find(|t| mentions_cause(t, rc)).cloned();
     let empty_daemon_starts = empty_daemon_starts(entries)
         .into_iter()
-        .map(|(t, c)| (secs(t), c))
+        .map(|(t, c, why)| (secs(t), c, why))
         .collect();
     Debrief {
         empty_daemon_starts,
@@ -234,16 +259,25 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
         dangerous,
         cautions_confirmed,
         state_saved_after_secs: saved.map(secs),
-        state_saved_before_changes: match (saved, first_change) {
-            (Some(s), Some(c)) => s <= c,
-            (Some(_), None) => true,
-            _ => false,
-        },
+        evidence_preserved_after_secs: evidence.map(secs),
+        jlist_saved_after_secs: jlist_saved.map(secs),
+        jlist_before_changes: before_changes(jlist_saved, first_change),
+        state_saved_before_changes: before_changes(saved, first_change),
+        evidence_before_changes: before_changes(evidence, first_change),
         comms_drafted: inc.comms.len(),
         comms_sent,
         expected_root_cause: rc.to_string(),
         root_cause_named: named.is_some(),
         root_cause_text: named.or_else(|| inc.root_cause.as_ref().map(|r| r.text.clone())),
+    }
+}
+
+/// Whether something done at `at` came before the first change (`false` when never done).
+fn before_changes(at: Option<Ts>, first_change: Option<Ts>) -> bool {
+    match (at, first_change) {
+        (Some(s), Some(c)) => s <= c,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
@@ -373,8 +407,17 @@ fn gate(
     let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
     let mut prod_healthy_at: Option<Ts> = None;
     let mut test_started_at: Option<Ts> = None;
+    let mut alive = true;
+    // `pm2 resurrect` over a dead daemon: the saved list comes back whole, the plan's way back.
+    let mut resurrected_at: Option<Ts> = None;
     for e in entries.iter().filter(|e| e.ts >= start) {
         match &e.event {
+            Event::DaemonState(d) => alive = d.alive,
+            Event::CommandStarted(c)
+                if !alive && test_started_at.is_none() && c.text.contains("pm2 resurrect") =>
+            {
+                resurrected_at.get_or_insert(e.ts);
+            }
             Event::HealthResult(h) if h.env == "production" => {
                 prod.insert(h.url.clone(), h.up);
                 if prod_healthy_at.is_none() && prod.values().all(|u| *u) {
@@ -398,6 +441,15 @@ fn gate(
         .iter()
         .any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
     let Some(ts) = test_started_at else {
+        if let Some(r) = resurrected_at {
+            return (
+                None,
+                format!(
+                    "`pm2 resurrect` at {} brought production and test back together from the saved list (the way back from a dead daemon: no start to order)",
+                    mmss((r - start).num_seconds())
+                ),
+            );
+        }
         if test_restored {
             return (
                 None,
@@ -506,9 +558,9 @@ impl Debrief {
         if self.empty_daemon_starts.is_empty() {
             l.push("- No `pm2` command started an empty daemon over a dead one".into());
         }
-        for (s, text) in &self.empty_daemon_starts {
+        for (s, text, why) in &self.empty_daemon_starts {
             l.push(format!(
-                "- {} `{text}` ran with the daemon down: it started a new, empty daemon",
+                "- {} `{text}` ran with the daemon down: {why}",
                 mmss(*s)
             ));
         }
@@ -523,17 +575,27 @@ impl Debrief {
         for (s, text, why) in &self.cautions_confirmed {
             l.push(format!("- {}: confirmed `{text}` — {why}", mmss(*s)));
         }
-        match self.state_saved_after_secs {
-            Some(s) => l.push(format!(
+        let before = |b: bool| if b { "before" } else { "AFTER" };
+        if let Some(s) = self.evidence_preserved_after_secs {
+            l.push(format!(
+                "- Evidence of the dead daemon preserved at {} ({} any change)",
+                mmss(s),
+                before(self.evidence_before_changes)
+            ));
+        }
+        match (
+            self.jlist_saved_after_secs,
+            self.evidence_preserved_after_secs,
+        ) {
+            (Some(s), _) => l.push(format!(
                 "- Initial state saved at {} ({} any change)",
                 mmss(s),
-                if self.state_saved_before_changes {
-                    "before"
-                } else {
-                    "AFTER"
-                }
+                before(self.jlist_before_changes)
             )),
-            None => l.push(
+            // With the daemon dead the evidence is the initial state (`pm2 jlist` would
+            // start an empty daemon).
+            (None, Some(_)) => {}
+            (None, None) => l.push(
                 "- Initial state NOT saved (`pm2 jlist > /tmp/pm2-incident-....json`)".into(),
             ),
         }

@@ -59,11 +59,13 @@ pub fn resolve(
     }
     substitute(&mut s, &r);
     if s.cluster.is_none() {
-        // The production API runs in cluster mode, as on the runbook's server.
-        s.cluster = Some(match r.get("api") {
-            Some(Value::One(api)) => [(api.clone(), 2)].into_iter().collect(),
-            _ => Default::default(),
-        });
+        s.cluster = Some(
+            inventory_cluster(inv).unwrap_or_else(|| match r.get("api") {
+                // No marks: the production API runs in cluster mode, as on the runbook's server.
+                Some(Value::One(api)) => [(api.clone(), 2)].into_iter().collect(),
+                _ => Default::default(),
+            }),
+        );
     }
     let primary_app = crate::runbook::roles::primary(inv).map(|d| d.app.get_ref().clone());
     for c in &mut s.commit {
@@ -85,6 +87,17 @@ pub fn resolve(
         }
     }
     Ok(s)
+}
+
+/// The cluster instances the inventory marks, by the names drills run (`None`: no marks).
+fn inventory_cluster(inv: &Inventory) -> Option<std::collections::BTreeMap<String, u32>> {
+    let marks: std::collections::BTreeMap<String, u32> = inv
+        .deployment
+        .iter()
+        .flat_map(|d| d.cluster())
+        .map(|(name, n)| (super::scenario::concrete_name(name), n.max(1)))
+        .collect();
+    (!marks.is_empty()).then_some(marks)
 }
 
 fn spanned_list(l: &mut Option<Spanned<Vec<String>>>, r: &Roles) {

@@ -72,6 +72,22 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
             let _ = writeln!(o, "#   {}: {}", p.name, what.join(", "));
         }
         let _ = writeln!(o, "processes = [{}]", names.join(", "));
+        let cluster: Vec<String> = d
+            .processes
+            .iter()
+            .filter(|p| {
+                p.instances > 1
+                    && !p
+                        .exec_mode
+                        .as_deref()
+                        .is_some_and(|m| m.starts_with("fork"))
+            })
+            .map(|p| format!("{} = {}", q(&p.name), p.instances))
+            .collect();
+        if !cluster.is_empty() {
+            let _ = writeln!(o, "# Cluster mode, instances as PM2 runs them.");
+            let _ = writeln!(o, "cluster = {{ {} }}", cluster.join(", "));
+        }
         match &d.config {
             Some(c) => {
                 let _ = writeln!(o, "# The ecosystem file that declares them.");

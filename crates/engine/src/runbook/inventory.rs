@@ -164,12 +164,23 @@ pub struct Deployment {
     /// How the ready endpoint answers (default: the runbook's `{data:{status}}`).
     #[serde(default)]
     pub health_format: HealthFormat,
+    /// Processes PM2 runs in cluster mode, with their instances (`cluster =
+    /// { "flyer-crawler-api" = 2 }`); the others run in fork mode. Drills run them so.
+    #[serde(default)]
+    pub cluster: Option<Spanned<std::collections::BTreeMap<String, u32>>>,
 }
 
 impl Deployment {
     /// The public base URL, when the inventory gives one.
     pub fn public(&self) -> Option<&str> {
         Some(self.public_url.as_str()).filter(|u| !u.trim().is_empty())
+    }
+
+    /// Cluster instances per process name the inventory marks (empty: every process forks).
+    pub fn cluster(&self) -> impl Iterator<Item = (&String, u32)> {
+        self.cluster
+            .iter()
+            .flat_map(|c| c.get_ref().iter().map(|(k, v)| (k, *v)))
     }
 
     /// The base URL health checks and the runbook's `curl` lines use: public, else local.

@@ -318,6 +318,31 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
                 ));
             }
         }
+        if let Some(c) = &d.cluster {
+            for (name, n) in c.get_ref() {
+                let listed = d
+                    .processes
+                    .get_ref()
+                    .iter()
+                    .any(|p| p == name || glob_match(p, name));
+                if !listed {
+                    errors.push(src.error(
+                        c.span().start,
+                        format!(
+                            "cluster: `{name}` is not a process of `{}` (its processes: {})",
+                            d.id.get_ref(),
+                            d.processes.get_ref().join(", ")
+                        ),
+                    ));
+                }
+                if *n == 0 {
+                    errors.push(src.error(
+                        c.span().start,
+                        format!("cluster: `{name}` has 0 instances (at least 1)"),
+                    ));
+                }
+            }
+        }
         for (what, url) in [
             ("public_url", d.public().map(|_| &d.public_url)),
             ("local_url", d.local_url.as_ref()),

@@ -1,19 +1,35 @@
 //! `drill --sandbox`: the scenario on a real PM2 in a throwaway `PM2_HOME`. Each
 //! inventory process becomes a small Node stand-in (`assets/sandbox/standin.js`) started
-//! from an ecosystem file written per deployment; the fault is injected with the real
-//! `pm2` CLI against that home only; teardown ends every process whose environment
-//! names that home (by pid), then removes the directory.
+//! from an ecosystem file written per deployment, in cluster mode where the scenario runs
+//! it so; the faults are injected with the real `pm2` CLI and real signals against that
+//! home only, those of the past before the drill starts (`plan`), those due during it by a
+//! clock thread (`clock`); teardown ends every process whose environment names that home
+//! (by pid), then removes the directory.
+pub mod clock;
+mod inject;
+pub mod plan;
+
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::scenario::{concrete_name, Scenario};
-use super::state::FaultAction;
 use crate::runbook::Inventory;
+use plan::Plan;
 
-const STANDIN: &str = include_str!("../../../../assets/sandbox/standin.js");
+const STANDIN: &str = include_str!("../../../../../assets/sandbox/standin.js");
+
+/// What the responder is told about the sandbox in the briefing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Brief {
+    /// The throwaway `PM2_HOME`.
+    pub home: String,
+    /// The `pm2` CLI running there.
+    pub pm2: String,
+    /// The faults injected before the start, and how many are still to come.
+    pub injected: Vec<String>,
+}
 
 /// A sandbox PM2 server built from an inventory.
 #[derive(Debug)]
@@ -25,6 +41,8 @@ pub struct Sandbox {
     pub pm2: PathBuf,
     /// The inventory with each deployment's dir, URLs and ports moved into the sandbox.
     pub inventory: Inventory,
+    /// The scenario on this PM2: settings, faults before and during the drill.
+    pub plan: Plan,
 }
 
 fn free_port() -> io::Result<u16> {
@@ -37,10 +55,30 @@ fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
+/// One app entry of a stand-in ecosystem file. No `restart_delay`: with it set, PM2 7 shows
+/// an app it gave up on as `waiting restart` forever instead of `errored` (`God.handleExit`
+/// sets that status after its overlimit check).
+fn app_entry(name: &str, standin: &Path, cwd: &Path, st: &plan::ProcSettings, env: &str) -> String {
+    let mode = if st.instances > 1 {
+        format!("exec_mode: 'cluster', instances: {}, ", st.instances)
+    } else {
+        String::new()
+    };
+    format!(
+        "    {{ name: {n}, script: {s}, cwd: {c}, {mode}min_uptime: {mu}, max_restarts: {mr},\n      env: {{ {env} }} }},\n",
+        n = js(name),
+        s = js(&standin.display().to_string()),
+        c = js(&cwd.display().to_string()),
+        mu = st.min_uptime_ms,
+        mr = st.max_restarts,
+    )
+}
+
 impl Sandbox {
-    /// Write the stand-ins, ecosystem files and the sandbox inventory under a new
-    /// private directory in `base` (keep `base` short: PM2's socket paths must fit 107 bytes).
-    pub fn create(inv: &Inventory, base: &Path, pm2: &Path) -> io::Result<Sandbox> {
+    /// Write the stand-ins, ecosystem files and the sandbox inventory for scenario `s`
+    /// under a new private directory in `base` (keep `base` short: PM2's socket paths must
+    /// fit 107 bytes).
+    pub fn create(inv: &Inventory, s: &Scenario, base: &Path, pm2: &Path) -> io::Result<Sandbox> {
         let dir = crate::safe_fs::mkdtemp_in(base, "p2i-sbx-")?;
         let home = dir.join("h");
         let bin = dir.join("bin");
@@ -50,6 +88,7 @@ impl Sandbox {
         std::os::unix::fs::symlink(pm2, bin.join("pm2"))?;
         let standin = dir.join("standin.js");
         std::fs::write(&standin, STANDIN)?;
+        let plan = plan::plan(s, &super::scenario::inventory_names(inv));
         let mut sb = inv.clone();
         for (i, d) in sb.deployment.iter_mut().enumerate() {
             let app_dir = dir.join("apps").join(i.to_string());
@@ -64,12 +103,9 @@ impl Sandbox {
                 } else {
                     String::new()
                 };
-                let _ = writeln!(
-                    apps,
-                    "    {{ name: {n}, script: {s}, cwd: {c}, min_uptime: 2000, max_restarts: 15, restart_delay: 200,\n      env: {{ {port_env}STANDIN_NAME: {n}, READY_PATH: {r}, PING_PATH: {pi}, HEALTH_FORMAT: {f}, CRASH_FLAG: {cf} }} }},",
+                let env = format!(
+                    "{port_env}STANDIN_NAME: {n}, READY_PATH: {r}, PING_PATH: {pi}, HEALTH_FORMAT: {f}, CRASH_FLAG: {cf}",
                     n = js(&name),
-                    s = js(&standin.display().to_string()),
-                    c = js(&app_dir.display().to_string()),
                     r = js(&d.ready_path),
                     pi = js(&d.ping_path),
                     f = js(&serde_json::to_value(d.health_format)
@@ -78,11 +114,21 @@ impl Sandbox {
                         .unwrap_or_default()),
                     cf = js(&crash.display().to_string()),
                 );
+                apps.push_str(&app_entry(
+                    &name,
+                    &standin,
+                    &app_dir,
+                    &plan.settings_of(&name),
+                    &env,
+                ));
             }
-            std::fs::write(
-                app_dir.join(&d.config),
-                format!("// sandbox stand-ins for {}\nmodule.exports = {{\n  apps: [\n{apps}  ],\n}};\n", d.id.get_ref()),
-            )?;
+            let mut text = String::new();
+            let _ = write!(
+                text,
+                "// sandbox stand-ins for {}\nmodule.exports = {{\n  apps: [\n{apps}  ],\n}};\n",
+                d.id.get_ref()
+            );
+            std::fs::write(app_dir.join(&d.config), text)?;
             d.dir = app_dir.display().to_string();
             // No NGINX in the sandbox: health goes straight to the stand-in's port.
             d.public_url = String::new();
@@ -93,36 +139,31 @@ impl Sandbox {
             home,
             pm2: pm2.to_path_buf(),
             inventory: sb,
+            plan,
         })
     }
 
     /// Environment for every `pm2` run in the sandbox (and the responder's commands).
     pub fn env(&self) -> Vec<(String, String)> {
-        let path = std::env::var("PATH").unwrap_or_default();
-        vec![
-            ("PM2_HOME".into(), self.home.display().to_string()),
-            (
-                "PATH".into(),
-                format!("{}:{path}", self.dir.join("bin").display()),
-            ),
-        ]
+        self.handle().env()
+    }
+
+    /// What the sandbox's threads need to act on it.
+    fn handle(&self) -> inject::Handle {
+        inject::Handle {
+            dir: self.dir.clone(),
+            home: self.home.clone(),
+            pm2: self.pm2.clone(),
+        }
     }
 
     /// Run the sandbox's `pm2` with `args` in `cwd`; output is dropped (it can carry env).
     pub fn pm2(&self, args: &[&str], cwd: &Path) -> io::Result<bool> {
-        let mut c = Command::new(&self.pm2);
-        c.args(args)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in self.env() {
-            c.env(k, v);
-        }
-        Ok(c.status()?.success())
+        self.handle().pm2(args, cwd)
     }
 
-    /// Start every deployment, wait for each health endpoint, then `pm2 save`.
+    /// Start every deployment, wait for each health endpoint, take away what the scenario
+    /// does not run at first, then `pm2 save` (when the scenario saved).
     pub fn start(&self) -> io::Result<()> {
         for d in &self.inventory.deployment {
             if !self.pm2(&["start", &d.config], Path::new(&d.dir))? {
@@ -135,10 +176,17 @@ impl Sandbox {
         for d in &self.inventory.deployment {
             if let Some(u) = &d.local_url {
                 let addr = u.trim_start_matches("http://").to_string();
-                wait_tcp(&addr, Duration::from_secs(20))?;
+                wait_tcp(&addr, Duration::from_secs(60))?;
             }
         }
-        self.pm2(&["save", "--force"], &self.dir)?;
+        for n in self.names() {
+            if !self.plan.initially.contains(&n) {
+                self.pm2(&["delete", &n], &self.dir)?;
+            }
+        }
+        if self.plan.saved {
+            self.pm2(&["save", "--force"], &self.dir)?;
+        }
         Ok(())
     }
 
@@ -147,99 +195,35 @@ impl Sandbox {
         super::scenario::inventory_names(&self.inventory)
     }
 
-    /// Apply the scenario's faults for real, in time order (all before the drill starts).
-    pub fn inject(&self, s: &Scenario) -> io::Result<()> {
-        let mut faults: Vec<_> = s.fault.iter().collect();
-        faults.sort_by_key(|f| f.at);
-        let mut kill_daemon = s.initial.daemon == super::scenario::InitialDaemon::Killed;
-        for f in faults {
-            let targets: Vec<String> = if f.targets().iter().any(|t| t == "all") {
-                // Each process by name: this tool never sends `all` to a PM2, even a sandbox's.
-                self.names()
-            } else {
-                f.targets().to_vec()
-            };
-            match f.action {
-                FaultAction::Delete | FaultAction::Stop => {
-                    let verb = if f.action == FaultAction::Delete {
-                        "delete"
-                    } else {
-                        "stop"
-                    };
-                    for t in &targets {
-                        self.pm2(&[verb, t], &self.dir)?;
-                    }
-                }
-                FaultAction::CrashLoop | FaultAction::OomKill => {
-                    for t in &targets {
-                        let reason = if f.reason.is_empty() {
-                            "crash"
-                        } else {
-                            &f.reason
-                        };
-                        std::fs::write(self.dir.join("crash").join(t), reason)?;
-                        self.pm2(&["restart", t], &self.dir)?;
-                    }
-                    self.wait_errored(&targets, Duration::from_secs(60))?;
-                    if !f.persists {
-                        // The cause is gone once PM2 gave up: a restart brings it back.
-                        for t in &targets {
-                            let _ = std::fs::remove_file(self.dir.join("crash").join(t));
-                        }
-                    }
-                }
-                FaultAction::KillDaemon => kill_daemon = true,
-            }
-        }
-        if kill_daemon {
-            let pid = self
-                .daemon_pid()
-                .ok_or_else(|| io::Error::other("no pm2.pid"))?;
-            // SAFETY: a signal to the sandbox daemon's own pid, read from its home.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    /// Apply the faults of the past for real, in time order, each waited for until it
+    /// shows (PM2 gave up on a crash loop, or its crashes before the start happened; the
+    /// daemon's pid dead and its apps gone).
+    pub fn inject(&self) -> io::Result<()> {
+        let h = self.handle();
+        for step in &self.plan.before {
+            h.apply(step, inject::Phase::Before)?;
         }
         Ok(())
     }
 
-    fn daemon_pid(&self) -> Option<u32> {
-        std::fs::read_to_string(self.home.join("pm2.pid"))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+    /// What the briefing says: where the PM2 runs, what was injected, what is to come.
+    pub fn brief(&self) -> Brief {
+        Brief {
+            home: self.home.display().to_string(),
+            pm2: self.pm2.display().to_string(),
+            injected: plan::describe(&self.plan),
+        }
     }
 
-    /// PM2's own list in the sandbox home (allow-listed fields only).
+    /// Start the clock of the faults due during the drill (from now).
+    pub fn start_clock(&self) -> clock::Clock {
+        clock::Clock::start(self.handle(), self.plan.clone())
+    }
+
+    /// PM2's own list in the sandbox home (allow-listed fields only). Starts a daemon when
+    /// none runs, like any `pm2` command.
     pub fn jlist(&self) -> io::Result<Vec<crate::pm2::Process>> {
-        let mut c = Command::new(&self.pm2);
-        c.arg("jlist")
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in self.env() {
-            c.env(k, v);
-        }
-        let out = c.output()?;
-        crate::pm2::parse_process_list(&out.stdout).map_err(|e| io::Error::other(e.to_string()))
-    }
-
-    fn wait_errored(&self, names: &[String], timeout: Duration) -> io::Result<()> {
-        let until = Instant::now() + timeout;
-        while Instant::now() < until {
-            let list = self.jlist()?;
-            let done = names.iter().all(|n| {
-                list.iter()
-                    .filter(|p| &p.name == n)
-                    .all(|p| p.status == crate::pm2::ProcessStatus::Errored)
-            });
-            if done {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        Err(io::Error::other(
-            "the crash loop did not reach errored in time",
-        ))
+        self.handle().jlist()
     }
 
     /// Pids of live processes whose environment names this sandbox's home.
@@ -254,7 +238,7 @@ impl Sandbox {
                 // SAFETY: a signal to a pid whose environment carries this sandbox's home.
                 unsafe { libc::kill(pid as i32, sig) };
             }
-            let until = Instant::now() + Duration::from_secs(3);
+            let until = Instant::now() + Duration::from_secs(5);
             while Instant::now() < until && !self.processes().is_empty() {
                 std::thread::sleep(Duration::from_millis(100));
             }
