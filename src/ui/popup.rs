@@ -21,152 +21,186 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// A popup drawn as a plain paragraph in a box: its title, lines and size.
+struct Plain<'a> {
+    title: String,
+    lines: Vec<Line<'a>>,
+    w: u16,
+    h: u16,
+}
+
+/// Each popup is drawn by its own function; the plain ones share the boxed paragraph.
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let Some(p) = &app.popup else { return };
-    if *p == Popup::Note {
-        if let Some(a) = &app.note {
-            let r = centered(area, 80, 12);
-            f.render_widget(Clear, r);
-            let title = format!(" Note for the journal — {} ", keymap::NOTE.hints(" · "));
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(title, th.title()));
-            let inner = block.inner(r);
-            f.render_widget(block, r);
-            f.render_widget(a, inner);
-        }
-        return;
-    }
-    if *p == Popup::Compose {
-        if let Some(c) = &app.compose {
-            let r = centered(area, 96, area.height.saturating_sub(2));
-            f.render_widget(Clear, r);
-            let title = format!(" {} — {} ", c.subject, keymap::COMPOSE.hints(" · "));
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(title, th.title()));
-            let inner = block.inner(r);
-            f.render_widget(block, r);
-            f.render_widget(&c.area, inner);
-        }
-        return;
-    }
-    let (title, lines, w, h): (String, Vec<Line>, u16, u16) =
-        match p {
-            Popup::Help { scroll } => {
-                let mut l: Vec<Line> = Vec::new();
-                for (layer, lines) in keymap::help_sections(app.replay.is_some()) {
-                    if !l.is_empty() {
-                        l.push(Line::from(""));
-                    }
-                    l.push(Line::from(Span::styled(layer.to_uppercase(), th.dim())));
-                    l.extend(lines.into_iter().map(|(k, h)| {
-                        Line::from(vec![
-                            Span::styled(format!("{k:<14}"), th.title()),
-                            Span::raw(h),
-                        ])
-                    }));
-                }
-                // Scrolled, but never past the last page.
-                let page = usize::from(area.height.saturating_sub(2));
-                let l: Vec<Line> = l
-                    .into_iter()
-                    .skip(
-                        (*scroll)
-                            .min(keymap::help_row_count(app.replay.is_some()).saturating_sub(page)),
-                    )
-                    .collect();
-                // As tall as the keymap (the terminal caps it; j/k scroll the rest).
-                let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
-                let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
-                let title = format!(" Help — {} ", keymap::SCROLL.hints(", "));
-                (title, l, 90, h)
-            }
-            Popup::Refused {
-                text,
-                reason,
-                alternative,
-            } => {
-                let mut l = vec![
-                    Line::from(Span::styled(
-                        "REFUSED — this command is never run by pm2-incident",
-                        th.bad(),
-                    )),
-                    Line::from(""),
-                    Line::from(format!("$ {text}")),
-                    Line::from(""),
-                    Line::from(reason.clone()),
-                ];
-                if let Some(alt) = alternative {
-                    l.push(Line::from(""));
-                    l.push(Line::from(Span::styled("Safe alternative:", th.title())));
-                    l.push(Line::from(alt.clone()));
-                }
-                l.push(Line::from(""));
-                l.push(Line::from(Span::styled("any key closes", th.dim())));
-                (" Dangerous command ".into(), l, 80, 16)
-            }
-            Popup::Confirm { .. } => return confirm(f, area, app, p, th),
-            Popup::Input { kind, text, error } => {
-                let mut l = vec![Line::from(format!("> {text}"))];
-                if let Some(e) = error {
-                    l.push(Line::from(Span::styled(e.clone(), th.bad())));
-                }
-                l.push(Line::from(Span::styled(
-                    keymap::INPUT.hints(", "),
-                    th.dim(),
-                )));
-                let title = match (kind, &app.remote) {
-                    (InputKind::Command, Some(r)) => {
-                        format!(" Run a command on {} (guarded, journaled) ", r.host)
-                    }
-                    _ => format!(" {} ", kind.title()),
-                };
-                (title, l, 80, 6)
-            }
-            Popup::QuitConfirm => (
-                " Quit? ".into(),
-                vec![
-                    Line::from(format!("{} command(s) still running.", app.running.len())),
-                    Line::from(keymap::QUIT.hints(" · ")),
-                ],
-                60,
-                5,
-            ),
-            Popup::Compose | Popup::Note => return,
-            Popup::Briefing => return briefing(f, area, app, th),
-            Popup::Debrief { lines, scroll } => return debrief(f, area, lines, *scroll, th),
-            Popup::Timeline { scroll } => {
-                let l: Vec<Line> =
-                    app.incident
-                        .timeline
-                        .iter()
-                        .skip(
-                            (*scroll).min(app.incident.timeline.len().saturating_sub(usize::from(
-                                area.height.min(26).saturating_sub(2),
-                            ))),
-                        )
-                        .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
-                        .collect();
-                (
-                    format!(" Timeline (UTC) — {} ", keymap::SCROLL.hints(", ")),
-                    l,
-                    100,
-                    26,
-                )
-            }
-        };
-    let r = centered(area, w, h);
+    let plain = match p {
+        Popup::Note => return note(f, area, app, th),
+        Popup::Compose => return compose(f, area, app, th),
+        Popup::Confirm { .. } => return confirm(f, area, app, p, th),
+        Popup::Briefing => return briefing(f, area, app, th),
+        Popup::Debrief { lines, scroll } => return debrief(f, area, lines, *scroll, th),
+        Popup::Help { scroll } => help(area, app, *scroll, th),
+        Popup::Refused {
+            text,
+            reason,
+            alternative,
+        } => refused(text, reason, alternative.as_deref(), th),
+        Popup::Input { kind, text, error } => input(app, kind, text, error.as_deref(), th),
+        Popup::QuitConfirm => Plain {
+            title: " Quit? ".into(),
+            lines: vec![
+                Line::from(format!("{} command(s) still running.", app.running.len())),
+                Line::from(keymap::QUIT.hints(" · ")),
+            ],
+            w: 60,
+            h: 5,
+        },
+        Popup::Timeline { scroll } => timeline(area, app, *scroll),
+    };
+    let r = centered(area, plain.w, plain.h);
     f.render_widget(Clear, r);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(title, th.title()));
+        .title(Span::styled(plain.title, th.title()));
     f.render_widget(
-        Paragraph::new(lines)
+        Paragraph::new(plain.lines)
             .block(block)
             .wrap(Wrap { trim: false }),
         r,
     );
+}
+
+/// A text editor in a titled box (the note and the message editors).
+fn editor_box<W: ratatui::widgets::Widget>(
+    f: &mut Frame,
+    r: Rect,
+    title: String,
+    editor: W,
+    th: &Theme,
+) {
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, th.title()));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    f.render_widget(editor, inner);
+}
+
+fn note(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    if let Some(a) = &app.note {
+        let title = format!(" Note for the journal — {} ", keymap::NOTE.hints(" · "));
+        editor_box(f, centered(area, 80, 12), title, a, th);
+    }
+}
+
+fn compose(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
+    if let Some(c) = &app.compose {
+        let r = centered(area, 96, area.height.saturating_sub(2));
+        let title = format!(" {} — {} ", c.subject, keymap::COMPOSE.hints(" · "));
+        editor_box(f, r, title, &c.area, th);
+    }
+}
+
+/// Every layer's keys, one section each, scrolled but never past the last page.
+fn help<'a>(area: Rect, app: &App, scroll: usize, th: &Theme) -> Plain<'a> {
+    let mut l: Vec<Line> = Vec::new();
+    for (layer, lines) in keymap::help_sections(app.replay.is_some()) {
+        if !l.is_empty() {
+            l.push(Line::from(""));
+        }
+        l.push(Line::from(Span::styled(layer.to_uppercase(), th.dim())));
+        l.extend(lines.into_iter().map(|(k, h)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<14}"), th.title()),
+                Span::raw(h),
+            ])
+        }));
+    }
+    let page = usize::from(area.height.saturating_sub(2));
+    let last = keymap::help_row_count(app.replay.is_some()).saturating_sub(page);
+    let l: Vec<Line> = l.into_iter().skip(scroll.min(last)).collect();
+    // As tall as the keymap (the terminal caps it; j/k scroll the rest).
+    let rows: usize = l.iter().map(|x| x.width().div_ceil(88).max(1)).sum();
+    Plain {
+        title: format!(" Help — {} ", keymap::SCROLL.hints(", ")),
+        lines: l,
+        w: 90,
+        h: u16::try_from(rows + 2).unwrap_or(u16::MAX),
+    }
+}
+
+fn refused<'a>(text: &str, reason: &str, alternative: Option<&str>, th: &Theme) -> Plain<'a> {
+    let mut l = vec![
+        Line::from(Span::styled(
+            "REFUSED — this command is never run by pm2-incident",
+            th.bad(),
+        )),
+        Line::from(""),
+        Line::from(format!("$ {text}")),
+        Line::from(""),
+        Line::from(reason.to_string()),
+    ];
+    if let Some(alt) = alternative {
+        l.push(Line::from(""));
+        l.push(Line::from(Span::styled("Safe alternative:", th.title())));
+        l.push(Line::from(alt.to_string()));
+    }
+    l.push(Line::from(""));
+    l.push(Line::from(Span::styled("any key closes", th.dim())));
+    Plain {
+        title: " Dangerous command ".into(),
+        lines: l,
+        w: 80,
+        h: 16,
+    }
+}
+
+fn input<'a>(
+    app: &App,
+    kind: &InputKind,
+    text: &str,
+    error: Option<&str>,
+    th: &Theme,
+) -> Plain<'a> {
+    let mut l = vec![Line::from(format!("> {text}"))];
+    if let Some(e) = error {
+        l.push(Line::from(Span::styled(e.to_string(), th.bad())));
+    }
+    l.push(Line::from(Span::styled(
+        keymap::INPUT.hints(", "),
+        th.dim(),
+    )));
+    let title = match (kind, &app.remote) {
+        (InputKind::Command, Some(r)) => {
+            format!(" Run a command on {} (guarded, journaled) ", r.host)
+        }
+        _ => format!(" {} ", kind.title()),
+    };
+    Plain {
+        title,
+        lines: l,
+        w: 80,
+        h: 6,
+    }
+}
+
+/// The incident timeline from row `scroll`, never past the last page.
+fn timeline<'a>(area: Rect, app: &App, scroll: usize) -> Plain<'a> {
+    let page = usize::from(area.height.min(26).saturating_sub(2));
+    let last = app.incident.timeline.len().saturating_sub(page);
+    let l: Vec<Line> = app
+        .incident
+        .timeline
+        .iter()
+        .skip(scroll.min(last))
+        .map(|t| Line::from(format!("{}  {}", t.ts.format("%H:%M:%S"), t.text)))
+        .collect();
+    Plain {
+        title: format!(" Timeline (UTC) — {} ", keymap::SCROLL.hints(", ")),
+        lines: l,
+        w: 100,
+        h: 26,
+    }
 }
 
 /// The caution prompt: the reason wraps and, on a small terminal, is cut before the line
