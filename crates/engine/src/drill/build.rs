@@ -9,10 +9,32 @@ use crate::runbook::Inventory;
 const DAY_MS: i64 = 86_400_000;
 /// The state at `start_ms`, with faults due by then already applied.
 pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> SimState {
+    let mut st = fresh_state(s, inv, home, start_ms);
+    unit_started(&mut st);
+    launch_initial(&mut st, s, start_ms);
+    if s.initial.saved {
+        let mut names: Vec<String> = Vec::new();
+        for p in &st.procs {
+            if !names.contains(&p.name) {
+                names.push(p.name.clone());
+            }
+        }
+        st.dump = Some(names);
+    }
+    routine_logs(&mut st, start_ms);
+    st.faults = faults(s, start_ms);
+    clue_logs(&mut st, s, start_ms);
+    st.commits = commits(s, inv, start_ms);
+    advance(&mut st, start_ms);
+    st
+}
+
+/// The site and a daemon that has run for the scenario's uptime; no processes yet.
+fn fresh_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> SimState {
     let deployments = site(s, inv);
     let uptime_ms = s.initial.uptime_s * 1000;
     let daemon_start = start_ms - uptime_ms - 60_000;
-    let mut st = SimState {
+    SimState {
         scenario: s.id().to_string(),
         start_ms,
         now_ms: i64::MIN,
@@ -46,7 +68,12 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         free: s.free.clone().unwrap_or_else(|| DEFAULT_FREE.to_string()),
         commits: Vec::new(),
         workflow_runs: s.workflow_runs.clone(),
-    };
+    }
+}
+
+/// The PM2 unit's start in the journal and the daemon's banner in pm2.log.
+fn unit_started(st: &mut SimState) {
+    let daemon_start = st.daemon.started_ms;
     let unit = st.pm2_service.clone();
     st.log(
         daemon_start - 2_000,
@@ -58,7 +85,13 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         LogSource::Unit(unit.clone()),
         format!("Started {unit}.service - PM2 process manager."),
     );
-    daemon_banner(&mut st, daemon_start);
+    daemon_banner(st, daemon_start);
+}
+
+/// The processes as they ran before the drill (inventory order), with the scenario's
+/// per-process restarts and states.
+fn launch_initial(st: &mut SimState, s: &Scenario, start_ms: i64) {
+    let uptime_ms = s.initial.uptime_s * 1000;
     // Initial processes, in inventory order.
     let wanted: Vec<String> = match &s.initial.processes {
         Some(p) => p.get_ref().clone(),
@@ -80,12 +113,12 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         .collect();
     let started = start_ms - uptime_ms;
     for (dep, name) in &order {
-        let ids = launch(&mut st, dep, name, started);
+        let ids = launch(st, dep, name, started);
         for id in ids {
             let Some(i) = st.procs.iter().position(|p| p.pm_id == id) else {
                 continue;
             };
-            step_proc(&mut st, i, started + LAUNCH_MS);
+            step_proc(st, i, started + LAUNCH_MS);
             if let Some(o) = s.initial.process.iter().find(|o| o.name.get_ref() == name) {
                 let p = &mut st.procs[i];
                 p.restarts = o.restarts;
@@ -109,16 +142,10 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
             }
         }
     }
-    if s.initial.saved {
-        let mut names: Vec<String> = Vec::new();
-        for p in &st.procs {
-            if !names.contains(&p.name) {
-                names.push(p.name.clone());
-            }
-        }
-        st.dump = Some(names);
-    }
-    // Routine history so the logs are not empty.
+}
+
+/// Routine history so the logs are not empty.
+fn routine_logs(st: &mut SimState, start_ms: i64) {
     for p in st.procs.clone() {
         if p.status == SimStatus::Online && p.instance_no == 0 {
             for k in 1..=3 {
@@ -127,6 +154,10 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
             }
         }
     }
+}
+
+/// The scenario's faults at absolute times (a killed daemon two minutes before the start).
+fn faults(s: &Scenario, start_ms: i64) -> Vec<Fault> {
     let mut faults: Vec<Fault> = s
         .fault
         .iter()
@@ -162,7 +193,11 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         });
     }
     faults.sort_by_key(|f| f.at_ms);
-    st.faults = faults;
+    faults
+}
+
+/// The scenario's clues as log lines in their sources.
+fn clue_logs(st: &mut SimState, s: &Scenario, start_ms: i64) {
     for c in &s.clue {
         let source = match c.source.get_ref() {
             ClueSource::Pm2 => LogSource::Pm2,
@@ -183,10 +218,14 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
         };
         st.log(start_ms + c.at * 1000, source, c.text.clone());
     }
+}
+
+/// The git history the drill shows (the scenario's, or a default one), newest first.
+fn commits(s: &Scenario, inv: &Inventory, start_ms: i64) -> Vec<Commit> {
     let primary_app = crate::runbook::roles::primary(inv)
         .map(|d| d.app.get_ref().clone())
         .unwrap_or_default();
-    st.commits = if s.commit.is_empty() {
+    let mut commits = if s.commit.is_empty() {
         default_commits(start_ms, &primary_app)
     } else {
         s.commit
@@ -200,9 +239,8 @@ pub fn new_state(s: &Scenario, inv: &Inventory, home: &str, start_ms: i64) -> Si
             })
             .collect()
     };
-    st.commits.sort_by_key(|c| std::cmp::Reverse(c.at_ms));
-    advance(&mut st, start_ms);
-    st
+    commits.sort_by_key(|c| std::cmp::Reverse(c.at_ms));
+    commits
 }
 
 fn site(s: &Scenario, inv: &Inventory) -> Vec<SiteDeployment> {
