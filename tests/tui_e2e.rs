@@ -185,9 +185,10 @@ fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
 
 /// A real PM2 whose daemon was SIGKILLed, `respond` in tmux: the PM2 pane says the daemon died,
 /// `E` keeps its evidence (the saved list copied byte for byte, 0600, hashes journaled) and
-/// nothing starts a new daemon.
+/// nothing starts a new daemon; after `pm2 resurrect` the event bus follows the new daemon.
 #[test]
-fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_and_starts_no_daemon() {
+fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_starts_no_daemon_and_follows_the_resurrected_one(
+) {
     use sha2::{Digest, Sha256};
     use std::os::unix::fs::PermissionsExt;
     let fx = Pm2Fixture::start(&["flyer-crawler-api", "stock-alert-api"]);
@@ -215,6 +216,16 @@ fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_and_starts_no_daemon() {
     tui.wait_text("died", long);
     tui.keys(&["E"]);
     tui.wait_text("evidence kept in", long);
+    assert!(
+        !matches!(
+            pm2_incident::pm2::probe_daemon(&fx.home),
+            pm2_incident::pm2::DaemonState::Up { .. }
+        ),
+        "a daemon was started"
+    );
+    // The responder brings the saved list back: the event bus follows the new daemon.
+    assert!(fx.pm2_cmd(&["resurrect"]).status.success());
+    tui.wait_text("bus reconnected", long);
     tui.keys(&["q"]);
     tui.wait_text("EXITED 0", long);
     drop(tui);
@@ -243,12 +254,5 @@ fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_and_starts_no_daemon() {
     assert_eq!(
         std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
         0o600
-    );
-    assert!(
-        !matches!(
-            pm2_incident::pm2::probe_daemon(&fx.home),
-            pm2_incident::pm2::DaemonState::Up { .. }
-        ),
-        "a daemon was started"
     );
 }

@@ -230,7 +230,9 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         let bus = EventSubscriber::spawn(&home, SubscriberOptions::default());
         let mut connected = true;
         while let Ok(m) = bus.receiver().recv() {
-            // Say "closed" once per outage, not once per reconnect attempt.
+            // Say "closed" once per outage, not once per reconnect attempt, and say when it is
+            // back (a new daemon after `pm2 resurrect`), so "bus closed" does not stay on screen.
+            let was_connected = connected;
             match &m {
                 BusMsg::Connected => connected = true,
                 BusMsg::Disconnected { .. } if !connected => continue,
@@ -246,6 +248,11 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
                     process: "PM2".into(),
                     event: "bus closed".into(),
                     detail: reason,
+                },
+                BusMsg::Connected if !was_connected => Msg::Pm2Bus {
+                    process: "PM2".into(),
+                    event: "bus reconnected".into(),
+                    detail: String::new(),
                 },
                 _ => continue,
             };
