@@ -1,68 +1,117 @@
-//! An append-only list that is cheap to clone: full chunks are frozen behind `Arc` and shared
-//! between clones; only the open tail is copied. Replay keeps a snapshot of the Incident every
-//! N events, so cloning must not cost O(everything recorded so far).
+//! An append-only list that is cheap to clone: a two-level persistent vector. Elements sit in
+//! frozen leaves of [`LEAF`] behind `Arc`, leaves in frozen blocks of [`BRANCH`] behind `Arc`;
+//! only the open leaf (< `LEAF` elements) and the open block's leaf pointers (< `BRANCH`) are
+//! copied by a clone, plus one pointer per full block. Replay keeps a snapshot of the Incident
+//! every N events, so a clone must cost neither O(everything recorded) nor a deep copy of a
+//! large tail (measured in BENCHMARKS.md, issue #19).
 use std::sync::Arc;
 
-const CHUNK: usize = 256;
+/// Elements per frozen leaf: the most a clone deep-copies.
+const LEAF: usize = 32;
+/// Leaves per frozen block.
+const BRANCH: usize = 64;
+const BLOCK: usize = LEAF * BRANCH;
+
+type Leaf<T> = Arc<Vec<T>>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Log<T> {
-    sealed: Vec<Arc<Vec<T>>>,
+    /// Full blocks of `BRANCH` full leaves.
+    blocks: Vec<Arc<Vec<Leaf<T>>>>,
+    /// The open block: fewer than `BRANCH` full leaves.
+    leaves: Vec<Leaf<T>>,
+    /// The open leaf: fewer than `LEAF` elements.
     tail: Vec<T>,
 }
 
 impl<T> Default for Log<T> {
     fn default() -> Self {
         Log {
-            sealed: Vec::new(),
+            blocks: Vec::new(),
+            leaves: Vec::new(),
             tail: Vec::new(),
         }
     }
 }
 
+/// Where element `i` is: in a full block, in the open block, or in the open leaf.
+enum Slot {
+    Block(usize, usize, usize),
+    Open(usize, usize),
+    Tail(usize),
+}
+
 impl<T: Clone> Log<T> {
     pub fn push(&mut self, v: T) {
         self.tail.push(v);
-        if self.tail.len() == CHUNK {
-            self.sealed.push(Arc::new(std::mem::take(&mut self.tail)));
+        if self.tail.len() == LEAF {
+            self.leaves.push(Arc::new(std::mem::take(&mut self.tail)));
+            if self.leaves.len() == BRANCH {
+                self.blocks.push(Arc::new(std::mem::take(&mut self.leaves)));
+            }
         }
     }
 
     pub fn len(&self) -> usize {
-        self.sealed.len() * CHUNK + self.tail.len()
+        self.blocks.len() * BLOCK + self.leaves.len() * LEAF + self.tail.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    fn slot(&self, i: usize) -> Slot {
+        let full = self.blocks.len() * BLOCK;
+        if i < full {
+            return Slot::Block(i / BLOCK, i % BLOCK / LEAF, i % LEAF);
+        }
+        let i = i - full;
+        if i < self.leaves.len() * LEAF {
+            Slot::Open(i / LEAF, i % LEAF)
+        } else {
+            Slot::Tail(i - self.leaves.len() * LEAF)
+        }
+    }
+
     pub fn get(&self, i: usize) -> Option<&T> {
-        match self.sealed.get(i / CHUNK) {
-            Some(chunk) => chunk.get(i % CHUNK),
-            None => self.tail.get(i - self.sealed.len() * CHUNK),
+        match self.slot(i) {
+            Slot::Block(b, l, e) => self.blocks[b][l].get(e),
+            Slot::Open(l, e) => self.leaves[l].get(e),
+            Slot::Tail(e) => self.tail.get(e),
         }
     }
 
-    /// Mutable access; a frozen chunk shared with a snapshot is copied first (copy on write).
+    /// Mutable access; a frozen leaf (or block) shared with a clone is copied first (copy on
+    /// write), so earlier snapshots never change.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        let sealed_len = self.sealed.len() * CHUNK;
-        match self.sealed.get_mut(i / CHUNK) {
-            Some(chunk) => Arc::make_mut(chunk).get_mut(i % CHUNK),
-            None => self.tail.get_mut(i - sealed_len),
+        match self.slot(i) {
+            Slot::Block(b, l, e) => {
+                Arc::make_mut(&mut Arc::make_mut(&mut self.blocks[b])[l]).get_mut(e)
+            }
+            Slot::Open(l, e) => Arc::make_mut(&mut self.leaves[l]).get_mut(e),
+            Slot::Tail(e) => self.tail.get_mut(e),
         }
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.sealed
-            .iter()
-            .flat_map(|c| c.iter())
-            .chain(self.tail.iter())
     }
 
     pub fn last(&self) -> Option<&T> {
-        self.tail
-            .last()
-            .or_else(|| self.sealed.last().and_then(|c| c.last()))
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    pub fn last_mut(&mut self) -> Option<&mut T> {
+        self.len().checked_sub(1).and_then(|i| self.get_mut(i))
+    }
+
+    pub fn first(&self) -> Option<&T> {
+        self.get(0)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.iter())
+            .chain(self.leaves.iter())
+            .flat_map(|l| l.iter())
+            .chain(self.tail.iter())
     }
 }
 
@@ -74,20 +123,33 @@ impl<'a, T: Clone> IntoIterator for &'a Log<T> {
     }
 }
 
-/// A map from id to position that is cheap to clone, like [`Log`]: frozen segments of `CHUNK`
-/// insertions behind `Arc`, plus an open tail. Lookups search the newest first (output follows
-/// the command it belongs to closely), so a hit is almost always in the tail. A later insert of
-/// the same id wins, as in a plain map.
+impl<T: Clone> FromIterator<T> for Log<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(it: I) -> Self {
+        let mut l = Log::default();
+        for v in it {
+            l.push(v);
+        }
+        l
+    }
+}
+
+/// Segments of an [`IdIndex`]: frozen maps of `SEGMENT` insertions.
+const SEGMENT: usize = 256;
+
+/// A map from id to position that is cheap to clone, like [`Log`]: frozen segments of
+/// `SEGMENT` insertions behind `Arc`, plus an open tail. Lookups search the newest first (output
+/// follows the command it belongs to closely), so a hit is almost always in the tail. A later
+/// insert of the same id wins, as in a plain map.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdIndex {
-    sealed: Vec<Arc<std::collections::BTreeMap<u64, usize>>>,
+    sealed: Log<Arc<std::collections::BTreeMap<u64, usize>>>,
     tail: std::collections::BTreeMap<u64, usize>,
 }
 
 impl IdIndex {
     pub fn insert(&mut self, id: u64, at: usize) {
         self.tail.insert(id, at);
-        if self.tail.len() == CHUNK {
+        if self.tail.len() == SEGMENT {
             self.sealed.push(Arc::new(std::mem::take(&mut self.tail)));
         }
     }
@@ -121,28 +183,42 @@ mod tests {
     }
 
     #[test]
-    fn behaves_like_a_vec_and_clones_share_frozen_chunks() {
+    fn behaves_like_a_vec_across_leaves_and_blocks() {
         let mut l = Log::default();
         let mut v = Vec::new();
-        for i in 0..(CHUNK * 3 + 10) {
+        // Past two full blocks, so every slot kind is exercised.
+        for i in 0..(BLOCK * 2 + LEAF * 3 + 5) {
+            assert_eq!(l.len(), v.len());
+            assert_eq!(l.last(), v.last());
             l.push(i);
             v.push(i);
         }
-        assert_eq!(l.len(), v.len());
         assert!(l.iter().copied().eq(v.iter().copied()));
-        assert_eq!(l.get(CHUNK + 1), Some(&(CHUNK + 1)));
-        assert_eq!(l.get(l.len()), None);
-        assert_eq!(l.last(), v.last());
+        assert!(l.iter().rev().copied().eq(v.iter().rev().copied()));
+        for i in (0..=v.len()).step_by(7).chain([v.len() - 1, v.len()]) {
+            assert_eq!(l.get(i), v.get(i), "index {i}");
+        }
+        let collected: Log<usize> = v.iter().copied().collect();
+        assert_eq!(collected, l);
+    }
+
+    #[test]
+    fn clones_share_frozen_parts_and_copy_on_write() {
+        let mut l: Log<usize> = (0..(BLOCK + LEAF * 2 + 3)).collect();
         let snapshot = l.clone();
-        assert!(Arc::ptr_eq(&l.sealed[0], &snapshot.sealed[0]));
-        *l.get_mut(5).unwrap() = 999;
-        assert_eq!(
-            snapshot.get(5),
-            Some(&5),
-            "copy on write leaves the snapshot alone"
-        );
-        assert_eq!(l.get(5), Some(&999));
-        *l.get_mut(l.len() - 1).unwrap() = 7;
+        assert!(Arc::ptr_eq(&l.blocks[0], &snapshot.blocks[0]));
+        assert!(Arc::ptr_eq(&l.leaves[0], &snapshot.leaves[0]));
+        for i in [5, BLOCK + 1, l.len() - 1] {
+            *l.get_mut(i).unwrap() = 999_999;
+            assert_eq!(snapshot.get(i), Some(&i), "the snapshot keeps element {i}");
+            assert_eq!(l.get(i), Some(&999_999));
+        }
+        *l.last_mut().unwrap() = 7;
         assert_eq!(l.last(), Some(&7));
+        assert_eq!(snapshot.last(), Some(&(snapshot.len() - 1)));
+        assert!(
+            Arc::ptr_eq(&l.blocks[0].get(1).unwrap(), &snapshot.blocks[0][1]),
+            "untouched leaves stay shared"
+        );
     }
 }
