@@ -6,9 +6,33 @@ use pm2_incident::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
 use pm2_incident::journal::index::{index, FileSource, Progress};
 use pm2_incident::journal::line::{decode, hash};
 use pm2_incident::journal::scan::ScanOptions;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
+
+/// Live heap bytes, to split the index's memory into its parts (RSS alone cannot).
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size(), Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live_mb() -> f64 {
+    LIVE.load(Relaxed) as f64 / 1048576.0
+}
 
 fn peak_rss_mb() -> f64 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -64,6 +88,20 @@ fn main() -> ExitCode {
                 r.every(),
                 peak_rss_mb()
             );
+            let last = r.last().clone();
+            let with_index = live_mb();
+            let marks = r.len() * std::mem::size_of::<pm2_incident::incident::seek::Mark>();
+            println!(
+                "held: {} marks of {} B; timeline {} x {} B; commands {} x {} B; notes {}; outages {}",
+                r.len(),
+                std::mem::size_of::<pm2_incident::incident::seek::Mark>(),
+                last.timeline.len(),
+                std::mem::size_of::<pm2_incident::incident::fold::TimelineEntry>(),
+                last.commands.len(),
+                std::mem::size_of::<pm2_incident::incident::fold::CommandRecord>(),
+                last.notes.len(),
+                last.availability.apps.iter().map(|a| a.outages.len()).sum::<usize>()
+            );
             // Seeks to pseudo-random events (a jump: nearest snapshot, then the events after it).
             let mut rng = 0x9e3779b97f4a7c15u64;
             let mut times: Vec<f64> = (0..seeks)
@@ -89,6 +127,15 @@ fn main() -> ExitCode {
                     peak_rss_mb()
                 );
             }
+            // What the replay holds beyond its final state: marks, snapshots' own parts.
+            drop(r);
+            let state = live_mb();
+            println!(
+                "live heap: {with_index:.0} MB indexed = final state {state:.0} MB + marks {:.0} MB + snapshots and the rest {:.0} MB",
+                marks as f64 / 1048576.0,
+                with_index - state - marks as f64 / 1048576.0
+            );
+            drop(last);
         }
         "decode" => {
             let bytes = std::fs::read(path).unwrap_or_default();

@@ -53,7 +53,7 @@ fn without_an_inventory_each_process_name_is_an_application() {
     assert_eq!(api.downtime_ms(at(4, 5, 0), None), 120_000);
     assert_eq!(api.up, Some(false));
     assert_eq!(worker.downtime_ms(at(4, 5, 0), None), 90_000);
-    let lines: Vec<&str> = inc.timeline.iter().map(|t| t.text.as_str()).collect();
+    let lines: Vec<&str> = inc.timeline.iter().map(|t| &*t.text).collect();
     assert!(
         lines.contains(&"worker is DOWN") && lines.contains(&"worker is UP"),
         "{lines:?}"

@@ -125,6 +125,13 @@ impl Availability {
         }
     }
 
+    /// Freezes the open end of every outage list (see [`Log::seal`]).
+    pub fn seal(&mut self) {
+        for a in &mut self.apps {
+            a.outages.seal();
+        }
+    }
+
     pub fn get(&self, label: &str) -> Option<&AppState> {
         self.apps.iter().find(|a| a.label == label)
     }

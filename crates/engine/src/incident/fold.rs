@@ -156,7 +156,38 @@ pub struct CommRecord {
 pub struct TimelineEntry {
     pub ts: Ts,
     pub seq: u64,
-    pub text: String,
+    /// Shared with the entries just before that say the same (see [`RecentTexts`]): there is
+    /// about one entry per event, and a long degraded period says the same things over and
+    /// over (BENCHMARKS.md, issue #19).
+    pub text: Arc<str>,
+}
+
+/// The last few distinct timeline texts, so a repeated line shares its text. A cache, not part
+/// of the incident's value: it never makes two incidents differ.
+#[derive(Debug, Clone, Default)]
+struct RecentTexts {
+    texts: [Option<Arc<str>>; RECENT_TEXTS],
+    next: usize,
+}
+
+const RECENT_TEXTS: usize = 32;
+
+impl RecentTexts {
+    fn share(&mut self, text: String) -> Arc<str> {
+        if let Some(t) = self.texts.iter().flatten().find(|t| ***t == *text) {
+            return Arc::clone(t);
+        }
+        let t: Arc<str> = Arc::from(text);
+        self.texts[self.next] = Some(Arc::clone(&t));
+        self.next = (self.next + 1) % RECENT_TEXTS;
+        t
+    }
+}
+
+impl PartialEq for RecentTexts {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,6 +242,7 @@ pub struct Incident {
     pub action_items: Vec<ActionItem>,
     pub lessons: Vec<Lesson>,
     pub timeline: Log<TimelineEntry>,
+    recent_texts: RecentTexts,
     pub availability: Availability,
 }
 
@@ -232,6 +264,21 @@ impl Incident {
         self.cmd_index
             .get(&cmd_id)
             .and_then(|&i| self.commands.get(i))
+    }
+
+    /// Freezes the open end of every growing list, so a clone made now shares all of it (a
+    /// replay snapshot then costs a few pointers per list; see `incident::log`).
+    pub fn seal(&mut self) {
+        self.pm2_events.seal();
+        self.commands.seal();
+        self.cmd_index.seal();
+        self.refusals.seal();
+        self.severity_history.seal();
+        self.notes.seal();
+        self.interruptions.seal();
+        self.resumes.seal();
+        self.timeline.seal();
+        self.availability.seal();
     }
 
     /// Applies one entry. Total: any event in any order is accepted (a journal may start mid-way
@@ -686,6 +733,7 @@ impl Incident {
     }
 
     fn line(&mut self, ts: Ts, seq: u64, text: String) {
+        let text = self.recent_texts.share(text);
         self.timeline.push(TimelineEntry { ts, seq, text });
     }
 
