@@ -247,3 +247,64 @@ fn jlist_dump_opens_with_the_assessment_applied() {
         app.assessment.severity
     );
 }
+
+/// A journal file replays with command output left in the file (offsets in the folded state)
+/// and read back for the screen: the same screens as the replay of the events in memory.
+#[test]
+fn a_replayed_file_reads_command_output_back_for_the_screen() {
+    use pm2_incident::journal::index::Progress;
+    let live = live_session();
+    let entries = entries_of(&live);
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("session.jsonl");
+    let mut w = pm2_incident::journal::Writer::create(&path).unwrap();
+    for e in &entries {
+        w.append(e.ts, e.event.clone()).unwrap();
+    }
+    drop(w);
+    let args = pm2_incident::cmd::replay::ReplayArgs {
+        file: path,
+        follow: false,
+        source: Default::default(),
+    };
+    let (mut file, progress) = pm2_incident::cmd::replay::open(&args).expect("the journal opens");
+    file.color = false;
+    if let Some(rx) = progress {
+        while let Ok(p) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            let done = matches!(p, Progress::Done(_));
+            file.update(Msg::Indexed(p), at(0));
+            if done {
+                break;
+            }
+        }
+    }
+    let mut memory = App::new(file.rb.clone(), AppMode::Replay, "replay", "/", at(0));
+    memory.color = false;
+    memory.start_replay(entries.clone(), false);
+    let ran = entries
+        .iter()
+        .position(|e| matches!(e.event, Event::CommandFinished(_)))
+        .expect("the session ran a command");
+    let mut shown_output = false;
+    for n in [ran + 1, ran + 2, entries.len()] {
+        for app in [&mut file, &mut memory] {
+            app.replay_seek(n);
+        }
+        // The folded state keeps only where the output is; the screen has the lines.
+        let state = file.replay.as_ref().unwrap().cursor.state();
+        assert!(state
+            .commands
+            .iter()
+            .any(|c| !c.output_in_journal.is_empty() && c.output.is_empty()));
+        let (a, b) = (screen(&memory, 100, 30), screen(&file, 100, 30));
+        assert_eq!(
+            a[1..],
+            b[1..],
+            "after {n} events\nmemory:\n{}\nfile:\n{}",
+            a.join("\n"),
+            b.join("\n")
+        );
+        shown_output |= b.join("\n").contains("[flyer-crawler-api] launched");
+    }
+    assert!(shown_output, "the command's output was read back and shown");
+}

@@ -4,7 +4,7 @@ use chrono::Duration;
 use pm2_incident::incident::event::*;
 use pm2_incident::incident::fold::OUTPUT_LINE_LIMIT;
 use pm2_incident::incident::sample::{self, at, row};
-use pm2_incident::incident::seek::{Cursor, Replay};
+use pm2_incident::incident::seek::{Builder, Cursor, Replay};
 use pm2_incident::incident::{fold, Entry, Incident};
 
 fn entries(evs: Vec<(Ts, Event)>) -> Vec<Entry> {
@@ -53,7 +53,7 @@ fn without_an_inventory_each_process_name_is_an_application() {
     assert_eq!(api.downtime_ms(at(4, 5, 0), None), 120_000);
     assert_eq!(api.up, Some(false));
     assert_eq!(worker.downtime_ms(at(4, 5, 0), None), 90_000);
-    let lines: Vec<&str> = inc.timeline.iter().map(|t| t.text.as_str()).collect();
+    let lines: Vec<&str> = inc.timeline.iter().map(|t| &*t.text).collect();
     assert!(
         lines.contains(&"worker is DOWN") && lines.contains(&"worker is UP"),
         "{lines:?}"
@@ -245,14 +245,33 @@ fn apply_one_by_one_equals_fold_and_replay_seeks_to_any_event() {
     // Every checkpoint spacing gives the same states (1: a snapshot per event; larger than
     // the journal: no snapshot but the start).
     for every in [1, 2, 7, 128, 256, 1000, es.len() + 1] {
-        seek_matches_fold(&es, every);
+        seek_matches_fold(&es, Replay::new(es.to_vec(), every), every);
+    }
+    // A snapshot budget: the spacing doubles (and snapshots are dropped) as the journal grows,
+    // and every state is still the full fold's, through the builder or grown event by event.
+    for (every, budget) in [(1, 2), (1, 5), (3, 4), (64, 3)] {
+        let replay = Replay::built(es.to_vec(), Builder::new(every).max_snapshots(budget));
+        assert!(
+            replay.snapshots() <= budget,
+            "every {every}, budget {budget}"
+        );
+        assert!(replay.every() > every, "the spacing grew past {every}");
+        assert_eq!(replay.snapshots(), es.len() / replay.every() + 1);
+        seek_matches_fold(&es, replay, every);
+        let mut grown = Replay::built(Vec::new(), Builder::new(every).max_snapshots(budget));
+        for e in &es {
+            grown.push(e.clone());
+        }
+        assert!(grown.snapshots() <= budget);
+        seek_matches_fold(&es, grown, every);
     }
 }
 
-fn seek_matches_fold(es: &[pm2_incident::incident::Entry], every: usize) {
-    let replay = Replay::new(es.to_vec(), every);
+fn seek_matches_fold(es: &[pm2_incident::incident::Entry], replay: Replay, every: usize) {
     let mut rng = 0x9e3779b97f4a7c15u64;
     let mut points = vec![0, 1, every - 1, every, every + 1, es.len() - 1, es.len()];
+    let now = replay.every(); // the spacing after any doubling
+    points.extend([now - 1, now, now + 1, 2 * now + 1]);
     for _ in 0..25 {
         rng ^= rng << 13;
         rng ^= rng >> 7;

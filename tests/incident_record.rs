@@ -27,7 +27,7 @@ fn timeline(app: &App) -> Vec<String> {
     app.incident
         .timeline
         .iter()
-        .map(|t| t.text.clone())
+        .map(|t| t.text.to_string())
         .collect()
 }
 

@@ -416,6 +416,27 @@ impl App {
         });
     }
 
+    /// In a replay of a file, the output of the command the step pane shows is read back
+    /// from the journal (the folded state keeps only where it is). Nothing to do otherwise.
+    pub fn read_shown_output(&mut self) {
+        let Some(r) = self.replay.as_ref() else {
+            return;
+        };
+        let Some(i) = self.shown_command() else {
+            return;
+        };
+        if self
+            .incident
+            .commands
+            .get(i)
+            .is_some_and(|c| !c.output_in_journal.is_empty())
+        {
+            if let Some(rec) = self.incident.commands.get_mut(i) {
+                r.replay.hydrate(rec);
+            }
+        }
+    }
+
     /// Show the incident as of the cursor: its state, the PM2 list and health it
     /// had recorded then, and what `assess` made of them.
     pub fn sync_from_cursor(&mut self) {
@@ -481,6 +502,7 @@ impl App {
         }
         self.incident = inc;
         self.reassess_quietly();
+        self.read_shown_output();
         self.dirty = true;
     }
 }

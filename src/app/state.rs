@@ -497,6 +497,29 @@ impl App {
         self.incident.step_state(id)
     }
 
+    /// The command whose output the step pane shows (index into the incident's commands): the
+    /// selected command's last run; else (nothing selected that runs) the latest command; else
+    /// whatever is still running.
+    pub fn shown_command(&self) -> Option<usize> {
+        let selected = match self.items().get(self.selected) {
+            Some(StepItem::Command { text, .. }) => Some(text.clone()),
+            Some(StepItem::Plan(i)) => self.plan().items.get(*i).map(|p| p.command.clone()),
+            _ => None,
+        };
+        let cmds = &self.incident.commands;
+        let latest = cmds.len().checked_sub(1);
+        let run = selected.as_ref().and_then(|t| {
+            cmds.iter()
+                .rev()
+                .position(|c| &c.start.text == t)
+                .map(|back| cmds.len() - 1 - back)
+        });
+        run.or(match selected {
+            None => latest,
+            Some(_) => latest.filter(|&i| cmds.get(i).is_some_and(|c| c.finished.is_none())),
+        })
+    }
+
     /// The selectable items of the current step, in display order.
     pub fn items(&self) -> Vec<StepItem> {
         let step = self.current_step();

@@ -17,6 +17,13 @@ use crate::runbook::Risk;
 
 impl App {
     pub fn update(&mut self, msg: Msg, now: Ts) -> Vec<Effect> {
+        let fx = self.handle(msg, now);
+        // A replayed file keeps command output in the journal: read back what is on screen.
+        self.read_shown_output();
+        fx
+    }
+
+    fn handle(&mut self, msg: Msg, now: Ts) -> Vec<Effect> {
         // Replay's clock is the journal's, set by the cursor.
         if self.mode != AppMode::Replay {
             self.now = now;

@@ -76,28 +76,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let items = app.items();
     // Once per frame: the guard's verdict is shown for every command of the step.
     let ctx = app.guard_context();
-    let selected_cmd = match items.get(app.selected) {
-        Some(StepItem::Command { text, .. }) => Some(text.clone()),
-        Some(StepItem::Plan(i)) => app.plan().items.get(*i).map(|p| p.command.clone()),
-        _ => None,
-    };
-    let run = selected_cmd.as_ref().and_then(|t| {
-        app.incident
-            .commands
-            .iter()
-            .rev()
-            .find(|c| &c.start.text == t)
-    });
-    let latest = app.incident.commands.last();
-    // The selected command's last run; else (nothing selected that runs) the latest
-    // command; else whatever is still running.
-    let show = run.or_else(|| {
-        if selected_cmd.is_none() {
-            latest
-        } else {
-            latest.filter(|c| c.finished.is_none())
-        }
-    });
+    let show = app
+        .shown_command()
+        .and_then(|i| app.incident.commands.get(i));
     let (top, bottom) = if show.is_some() && area.height > 16 {
         let parts = Layout::default()
             .direction(Direction::Vertical)

@@ -2,6 +2,7 @@
 //! outage intervals the report turns into downtime. An application is down when any of its
 //! processes is missing or not online, or any of its health checks fails.
 use super::event::{HealthResult, InventorySummary, ProcessRow, Ts};
+use super::log::Log;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +24,9 @@ pub struct AppState {
     pub up: Option<bool>,
     /// When the state was first known (an app already down then was down since before it).
     pub first_known: Option<Ts>,
-    pub outages: Vec<Outage>,
+    /// Every outage in order: one per transition to down, for the whole journal (a
+    /// persistent list, so replay snapshots share it).
+    pub outages: Log<Outage>,
 }
 
 impl AppState {
@@ -43,7 +46,7 @@ impl AppState {
             health_up: BTreeMap::new(),
             up: None,
             first_known: None,
-            outages: Vec::new(),
+            outages: Log::default(),
         }
     }
 
@@ -119,6 +122,13 @@ impl Availability {
             if !self.apps.iter().any(|x| x.label == st.label) {
                 self.apps.push(st);
             }
+        }
+    }
+
+    /// Freezes the open end of every outage list (see [`Log::seal`]).
+    pub fn seal(&mut self) {
+        for a in &mut self.apps {
+            a.outages.seal();
         }
     }
 

@@ -15,15 +15,37 @@ pub struct OutputLine {
     pub text: Arc<str>,
 }
 
+/// Output lines left in the journal file: the first `lines` lines of the `output_lines` event
+/// whose line starts at byte `offset` (a replay or report of a file keeps these instead of the
+/// text, so memory does not grow with the output; see [`Incident::apply_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputRef {
+    pub offset: u64,
+    pub lines: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandRecord {
     pub started_at: Ts,
     pub seq: u64,
     pub start: CommandStarted,
+    /// Output kept in memory (live sessions, drills, in-memory replays).
     pub output: Vec<OutputLine>,
+    /// Output kept as places in the journal (folds of a file by offset); read back on demand
+    /// with `seek::Replay::read_output`.
+    pub output_in_journal: Vec<OutputRef>,
+    /// Lines those places stand for.
+    pub output_in_journal_lines: usize,
     /// Lines beyond the bound: counted by the writer (in `finished`) or by the fold.
     pub output_dropped: u64,
     pub finished: Option<(Ts, CommandFinished)>,
+}
+
+impl CommandRecord {
+    /// Output lines kept (in memory or in the journal), at most [`OUTPUT_LINE_LIMIT`].
+    pub fn output_kept(&self) -> usize {
+        self.output.len() + self.output_in_journal_lines
+    }
 }
 
 /// What happened at a runbook step, as the record shows it.
@@ -134,7 +156,38 @@ pub struct CommRecord {
 pub struct TimelineEntry {
     pub ts: Ts,
     pub seq: u64,
-    pub text: String,
+    /// Shared with the entries just before that say the same (see [`RecentTexts`]): there is
+    /// about one entry per event, and a long degraded period says the same things over and
+    /// over (BENCHMARKS.md, issue #19).
+    pub text: Arc<str>,
+}
+
+/// The last few distinct timeline texts, so a repeated line shares its text. A cache, not part
+/// of the incident's value: it never makes two incidents differ.
+#[derive(Debug, Clone, Default)]
+struct RecentTexts {
+    texts: [Option<Arc<str>>; RECENT_TEXTS],
+    next: usize,
+}
+
+const RECENT_TEXTS: usize = 32;
+
+impl RecentTexts {
+    fn share(&mut self, text: String) -> Arc<str> {
+        if let Some(t) = self.texts.iter().flatten().find(|t| ***t == *text) {
+            return Arc::clone(t);
+        }
+        let t: Arc<str> = Arc::from(text);
+        self.texts[self.next] = Some(Arc::clone(&t));
+        self.next = (self.next + 1) % RECENT_TEXTS;
+        t
+    }
+}
+
+impl PartialEq for RecentTexts {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +226,7 @@ pub struct Incident {
     pub severity: Option<Timed<SeverityDecided>>,
     /// Every change of proposed or decided severity, in order (repeats of the same proposal,
     /// written by earlier versions at every observation, are not changes).
-    pub severity_history: Vec<SeverityChange>,
+    pub severity_history: Log<SeverityChange>,
     pub checklist: BTreeMap<String, bool>,
     pub notes: Log<Timed<Note>>,
     pub comms: Vec<CommRecord>,
@@ -189,6 +242,7 @@ pub struct Incident {
     pub action_items: Vec<ActionItem>,
     pub lessons: Vec<Lesson>,
     pub timeline: Log<TimelineEntry>,
+    recent_texts: RecentTexts,
     pub availability: Availability,
 }
 
@@ -212,9 +266,31 @@ impl Incident {
             .and_then(|&i| self.commands.get(i))
     }
 
+    /// Freezes the open end of every growing list, so a clone made now shares all of it (a
+    /// replay snapshot then costs a few pointers per list; see `incident::log`).
+    pub fn seal(&mut self) {
+        self.pm2_events.seal();
+        self.commands.seal();
+        self.cmd_index.seal();
+        self.refusals.seal();
+        self.severity_history.seal();
+        self.notes.seal();
+        self.interruptions.seal();
+        self.resumes.seal();
+        self.timeline.seal();
+        self.availability.seal();
+    }
+
     /// Applies one entry. Total: any event in any order is accepted (a journal may start mid-way
     /// or reference a command whose start was lost); nothing here panics.
     pub fn apply(&mut self, entry: &Entry) {
+        self.apply_at(entry, None);
+    }
+
+    /// [`Incident::apply`] for an entry read from a journal file at byte `offset`: command
+    /// output is then recorded as that offset ([`OutputRef`]) rather than copied, since the
+    /// file can give it back. Everything else is the same fold.
+    pub fn apply_at(&mut self, entry: &Entry, offset: Option<u64>) {
         let ts = entry.ts;
         self.events += 1;
         self.first_ts.get_or_insert(ts);
@@ -362,6 +438,8 @@ impl Incident {
                     seq,
                     start: c.clone(),
                     output: Vec::new(),
+                    output_in_journal: Vec::new(),
+                    output_in_journal_lines: 0,
                     output_dropped: 0,
                     finished: None,
                 });
@@ -371,15 +449,24 @@ impl Incident {
                     let Some(rec) = self.commands.get_mut(i) else {
                         return;
                     };
-                    for l in &o.lines {
-                        if rec.output.len() < OUTPUT_LINE_LIMIT {
-                            rec.output.push(OutputLine {
+                    let room = OUTPUT_LINE_LIMIT.saturating_sub(rec.output_kept());
+                    let kept = o.lines.len().min(room);
+                    rec.output_dropped += (o.lines.len() - kept) as u64;
+                    match offset {
+                        Some(offset) if kept > 0 => {
+                            rec.output_in_journal.push(OutputRef {
+                                offset,
+                                lines: kept as u32,
+                            });
+                            rec.output_in_journal_lines += kept;
+                        }
+                        Some(_) => {}
+                        None => rec
+                            .output
+                            .extend(o.lines[..kept].iter().map(|l| OutputLine {
                                 stream: o.stream,
                                 text: Arc::from(l.as_str()),
-                            });
-                        } else {
-                            rec.output_dropped += 1;
-                        }
+                            })),
                     }
                 }
             }
@@ -645,6 +732,7 @@ impl Incident {
     }
 
     fn line(&mut self, ts: Ts, seq: u64, text: String) {
+        let text = self.recent_texts.share(text);
         self.timeline.push(TimelineEntry { ts, seq, text });
     }
 

@@ -3,14 +3,19 @@
 //! (time, byte offset, kind, what the timeline strip needs); events themselves come from a
 //! [`Source`] on demand (the journal file, or a Vec in tests and for dumps). A snapshot of the
 //! folded Incident is kept every `every` events; seeking clones the nearest earlier snapshot and
-//! applies at most `every - 1` events read from the source.
+//! applies at most `every - 1` events read from the source. The number of snapshots is bounded
+//! ([`MAX_SNAPSHOTS`]): past it the spacing doubles and every other snapshot is dropped, so
+//! memory stays flat however long the journal while a seek reads a few thousand events at most.
 use super::event::{Entry, Event, Ts};
-use super::fold::Incident;
+use super::fold::{CommandRecord, Incident, OutputLine};
 use std::collections::{BTreeMap, HashMap};
 
-/// Sized so a seek (read + decode + apply up to `every - 1` events, one clone) stays well under
-/// 5 ms on a 1M-event journal (BENCHMARKS.md).
+/// The spacing a replay starts with: a seek applies at most this many events minus one.
 pub const DEFAULT_CHECKPOINT_EVERY: usize = 256;
+/// Snapshots kept at most. Each costs a few KB (its Incident shares everything frozen with the
+/// others, see `incident::log`), so this bounds the index's memory; at 1M events the spacing
+/// is then 1024 and a seek still stays under 5 ms (BENCHMARKS.md, issue #19).
+pub const MAX_SNAPSHOTS: usize = 1024;
 
 /// What navigation and the timeline strip need to know about an event without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +54,9 @@ pub struct Mark {
     /// Byte offset of the event's line in its file (0 for in-memory sources).
     pub offset: u64,
     pub kind: Kind,
-    /// Processes online as of this event (last observation).
-    pub online: u32,
+    /// Processes online as of this event (last observation; saturates at u16::MAX). A u16
+    /// keeps a mark at 24 bytes: 24 MB of marks at 1M events.
+    pub online: u16,
     /// Some health endpoint failing as of this event.
     pub down: bool,
 }
@@ -58,7 +64,7 @@ pub struct Mark {
 /// Running state that turns events into [`Mark`]s (the strip's online count and failing set).
 #[derive(Debug, Clone, Default)]
 pub struct Marker {
-    online: u32,
+    online: u16,
     failing: HashMap<String, bool>,
     down: usize,
 }
@@ -67,7 +73,8 @@ impl Marker {
     pub fn mark(&mut self, e: &Entry, offset: u64) -> Mark {
         match &e.event {
             Event::Pm2Observation(o) => {
-                self.online = o.processes.iter().filter(|p| p.is_online()).count() as u32
+                let n = o.processes.iter().filter(|p| p.is_online()).count();
+                self.online = u16::try_from(n).unwrap_or(u16::MAX)
             }
             Event::HealthResult(h) => {
                 let was = self.failing.insert(h.url.clone(), !h.up).unwrap_or(false);
@@ -89,6 +96,16 @@ impl Marker {
 /// readable events), given the byte offset of entry `from`.
 pub trait Source: Send {
     fn read(&self, from: usize, to: usize, offset: u64) -> Vec<Entry>;
+    /// The entries whose lines start at these byte offsets, in order (`None` where a line can no
+    /// longer be read). Only file sources are asked: in-memory folds keep output in place.
+    fn read_at(&self, offsets: &[u64]) -> Vec<Option<Entry>> {
+        vec![None; offsets.len()]
+    }
+    /// True for a journal file: entries are folded with their offsets (output stays in the
+    /// file), here and by the [`Builder`] that indexes it (`Builder::located`).
+    fn located(&self) -> bool {
+        false
+    }
     /// The events themselves when they are held in memory (they can then grow one by one).
     fn memory(&mut self) -> Option<&mut Vec<Entry>> {
         None
@@ -111,15 +128,35 @@ pub struct Chunk {
     pub marks: Vec<Mark>,
     /// (index of the event, step id) for every `step_entered` in the chunk.
     pub steps: Vec<(usize, String)>,
-    /// State after `k * every` events, for the k reached in this chunk, in order.
-    pub snapshots: Vec<Incident>,
+    /// The snapshot spacing as of the end of this chunk: the replay thins the snapshots it
+    /// already has to it (it only ever doubles).
+    pub every: usize,
+    /// (n, state after the first n events) for the multiples n of `every` reached in this
+    /// chunk, in order.
+    pub snapshots: Vec<(usize, Incident)>,
     pub last: Incident,
+}
+
+impl Chunk {
+    fn empty(every: usize) -> Chunk {
+        Chunk {
+            marks: Vec::new(),
+            steps: Vec::new(),
+            every,
+            snapshots: Vec::new(),
+            last: Incident::default(),
+        }
+    }
 }
 
 /// Builds [`Chunk`]s from entries in order (used by the file indexer and by [`Replay::new`]).
 #[derive(Debug, Clone)]
 pub struct Builder {
     every: usize,
+    max_snapshots: usize,
+    /// Entries come with their byte offsets in a journal file: command output is kept as those
+    /// offsets, read back when shown (see [`Incident::apply_at`]).
+    located: bool,
     count: usize,
     inc: Incident,
     marker: Marker,
@@ -127,19 +164,30 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// A builder for entries held in memory (offsets are not meaningful).
     pub fn new(every: usize) -> Builder {
+        let every = every.max(1);
         Builder {
-            every: every.max(1),
+            every,
+            max_snapshots: MAX_SNAPSHOTS,
+            located: false,
             count: 0,
             inc: Incident::default(),
             marker: Marker::default(),
-            pending: Chunk {
-                marks: Vec::new(),
-                steps: Vec::new(),
-                snapshots: Vec::new(),
-                last: Incident::default(),
-            },
+            pending: Chunk::empty(every),
         }
+    }
+
+    /// Entries pushed with their real byte offsets in the journal file.
+    pub fn located(mut self) -> Builder {
+        self.located = true;
+        self
+    }
+
+    /// At most `n` snapshots (at least 2: the start and one more).
+    pub fn max_snapshots(mut self, n: usize) -> Builder {
+        self.max_snapshots = n.max(2);
+        self
     }
 
     pub fn every(&self) -> usize {
@@ -157,28 +205,30 @@ impl Builder {
     }
 
     pub fn push(&mut self, e: &Entry, offset: u64) {
-        self.inc.apply(e);
+        self.inc.apply_at(e, self.located.then_some(offset));
         self.pending.marks.push(self.marker.mark(e, offset));
         if let Event::StepEntered(s) = &e.event {
             self.pending.steps.push((self.count, s.step.clone()));
         }
         self.count += 1;
         if self.count % self.every == 0 {
-            self.pending.snapshots.push(self.inc.clone());
+            // Sealed first: the snapshot shares every list whole, copying no element.
+            self.inc.seal();
+            self.pending.snapshots.push((self.count, self.inc.clone()));
+            // Snapshots held so far (the start's included): past the budget, double the
+            // spacing; the replay drops the snapshots in between when it gets this chunk.
+            if self.count / self.every + 1 > self.max_snapshots {
+                self.every *= 2;
+                let every = self.every;
+                self.pending.snapshots.retain(|(n, _)| n % every == 0);
+            }
         }
     }
 
     /// The chunk of events pushed since the last take.
     pub fn take(&mut self) -> Chunk {
-        let mut c = std::mem::replace(
-            &mut self.pending,
-            Chunk {
-                marks: Vec::new(),
-                steps: Vec::new(),
-                snapshots: Vec::new(),
-                last: Incident::default(),
-            },
-        );
+        let mut c = std::mem::replace(&mut self.pending, Chunk::empty(self.every));
+        c.every = self.every;
         c.last = self.inc.clone();
         c
     }
@@ -199,7 +249,11 @@ pub struct Replay {
 impl Replay {
     /// A replay of events held in memory (tests, dumps, small journals).
     pub fn new(entries: Vec<Entry>, every: usize) -> Self {
-        let mut b = Builder::new(every);
+        Replay::built(entries, Builder::new(every))
+    }
+
+    /// [`Replay::new`] with a builder of one's own (a snapshot budget, in tests).
+    pub fn built(entries: Vec<Entry>, mut b: Builder) -> Self {
         for e in &entries {
             b.push(e, 0);
         }
@@ -223,13 +277,34 @@ impl Replay {
         }
     }
 
-    /// Adds the next piece of index (built by a [`Builder`] with the same spacing).
+    /// Adds the next piece of index (built by a [`Builder`] that started with the same spacing).
     pub fn extend(&mut self, c: Chunk) {
+        if c.every > self.every {
+            // The builder doubled its spacing: keep the snapshots at multiples of the new one.
+            let ratio = c.every / self.every;
+            let mut k = 0;
+            self.snapshots.retain(|_| {
+                k += 1;
+                (k - 1) % ratio == 0
+            });
+            self.every = c.every;
+        }
         self.marks.extend(c.marks);
         self.steps.extend(c.steps);
-        self.snapshots.extend(c.snapshots);
+        let every = self.every;
+        self.snapshots.extend(
+            c.snapshots
+                .into_iter()
+                .filter(|(n, _)| n % every == 0)
+                .map(|(_, inc)| inc),
+        );
         self.last = c.last;
         debug_assert_eq!(self.snapshots.len(), self.marks.len() / self.every + 1);
+    }
+
+    /// Snapshots held (the start's included).
+    pub fn snapshots(&self) -> usize {
+        self.snapshots.len()
     }
 
     pub fn every(&self) -> usize {
@@ -268,6 +343,15 @@ impl Replay {
         self.source.read(from, to, self.marks[from].offset)
     }
 
+    /// Applies entries `from..to` to `inc`, as the builder did: with their offsets when the
+    /// source is a file (output stays there), so a state is the same however it was reached.
+    fn apply_range(&self, inc: &mut Incident, from: usize, to: usize) {
+        let located = self.source.located();
+        for (i, e) in (from..).zip(self.read(from, to)) {
+            inc.apply_at(&e, located.then(|| self.marks[i].offset));
+        }
+    }
+
     /// The state after everything indexed.
     pub fn last(&self) -> &Incident {
         &self.last
@@ -281,10 +365,58 @@ impl Replay {
         }
         let k = (n / self.every).min(self.snapshots.len() - 1);
         let mut inc = self.snapshots[k].clone();
-        for e in self.read(k * self.every, n) {
-            inc.apply(&e);
-        }
+        self.apply_range(&mut inc, k * self.every, n);
         inc
+    }
+
+    /// The output of a command folded from a file (kept as offsets, see
+    /// [`Incident::apply_at`]) read back from the journal: the same lines an in-memory fold
+    /// keeps. A line that can no longer be read is said so, never left out silently.
+    pub fn read_output(&self, rec: &CommandRecord) -> Vec<OutputLine> {
+        let offsets: Vec<u64> = rec.output_in_journal.iter().map(|r| r.offset).collect();
+        let mut out = Vec::with_capacity(rec.output_kept());
+        out.extend(rec.output.iter().cloned());
+        for (r, e) in rec
+            .output_in_journal
+            .iter()
+            .zip(self.source.read_at(&offsets))
+        {
+            match e.map(|e| e.event) {
+                Some(Event::OutputLines(o)) if o.cmd_id == rec.start.cmd_id => {
+                    out.extend(o.lines.iter().take(r.lines as usize).map(|l| OutputLine {
+                        stream: o.stream,
+                        text: std::sync::Arc::from(l.as_str()),
+                    }))
+                }
+                _ => out.push(OutputLine {
+                    stream: super::event::Stream::Stderr,
+                    text: std::sync::Arc::from(format!(
+                        "[pm2-incident: {} output line(s) at byte {} of the journal could not be read back: the file changed]",
+                        r.lines, r.offset
+                    )),
+                }),
+            }
+        }
+        out
+    }
+
+    /// Replaces a command's output places with the lines themselves (what the screen shows).
+    pub fn hydrate(&self, rec: &mut CommandRecord) {
+        if rec.output_in_journal.is_empty() {
+            return;
+        }
+        rec.output = self.read_output(rec);
+        rec.output_in_journal.clear();
+        rec.output_in_journal_lines = 0;
+    }
+
+    /// [`Replay::hydrate`] for every command: the state as an in-memory fold has it (tests).
+    pub fn hydrate_all(&self, inc: &mut Incident) {
+        for i in 0..inc.commands.len() {
+            if let Some(rec) = inc.commands.get_mut(i) {
+                self.hydrate(rec);
+            }
+        }
     }
 
     /// Appends an entry to an in-memory replay (tests; a file-backed replay grows by chunks).
@@ -303,9 +435,7 @@ impl Replay {
     pub fn seek(&self, cursor: &mut Cursor, n: usize) {
         let n = n.min(self.marks.len());
         if n >= cursor.pos && n - cursor.pos < self.every {
-            for e in self.read(cursor.pos, n) {
-                cursor.state.apply(&e);
-            }
+            self.apply_range(&mut cursor.state, cursor.pos, n);
         } else {
             cursor.state = self.state_at(n);
         }
@@ -328,5 +458,16 @@ impl Cursor {
 
     pub fn state(&self) -> &Incident {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_stays_small() {
+        // One per event, always in memory: 24 MB at 1M events.
+        assert_eq!(std::mem::size_of::<Mark>(), 24);
     }
 }

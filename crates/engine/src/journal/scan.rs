@@ -14,7 +14,7 @@ use std::path::Path;
 /// the reader's memory with it (the writer's largest events are far below).
 pub const MAX_LINE: usize = 64 * 1024 * 1024;
 /// Bytes read per batch: large enough to keep both cores busy, small enough to stay flat.
-const BATCH: usize = 4 * 1024 * 1024;
+const BATCH: usize = 1024 * 1024;
 
 /// The order-dependent half of reading a journal: links, sequence numbers and line numbers.
 #[derive(Debug, Clone)]

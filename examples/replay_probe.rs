@@ -1,0 +1,171 @@
+//! Measures the replay index of a journal the way `replay` builds it (same code, no terminal):
+//!   replay_probe index FILE [SEEKS]  — index to the end; time, snapshots, peak RSS, seek times
+//!   replay_probe decode FILE         — one thread: hash only, decode only (where time goes)
+//! Numbers go to BENCHMARKS.md (issue #19); inputs from `scripts/gen-journal`.
+use pm2_incident::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
+use pm2_incident::journal::index::{index, FileSource, Progress};
+use pm2_incident::journal::line::{decode, hash};
+use pm2_incident::journal::scan::ScanOptions;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Instant;
+
+/// Live heap bytes, to split the index's memory into its parts (RSS alone cannot).
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size(), Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn live_mb() -> f64 {
+    LIVE.load(Relaxed) as f64 / 1048576.0
+}
+
+fn peak_rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(mode), Some(file)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: replay_probe index FILE [SEEKS] | replay_probe decode FILE");
+        return ExitCode::from(2);
+    };
+    let path = Path::new(file);
+    match mode.as_str() {
+        "index" => {
+            let seeks: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(200);
+            let t = Instant::now();
+            let mut r =
+                Replay::from_source(Box::new(FileSource::new(path)), DEFAULT_CHECKPOINT_EVERY);
+            let mut first = None;
+            let mut failed = None;
+            index(
+                path,
+                DEFAULT_CHECKPOINT_EVERY,
+                false,
+                ScanOptions::default(),
+                |p| {
+                    match p {
+                        Progress::Chunk { chunk, .. } => {
+                            r.extend(*chunk);
+                            first.get_or_insert(t.elapsed());
+                        }
+                        Progress::Done(_) => {}
+                        Progress::Failed(e) => failed = Some(e),
+                    }
+                    true
+                },
+            );
+            if let Some(e) = failed {
+                eprintln!("replay_probe: {e}");
+                return ExitCode::from(1);
+            }
+            let all = t.elapsed();
+            println!(
+                "{file}: {} events; first chunk {:.0} ms; indexed in {:.2} s; {} snapshots every {}; peak RSS {:.0} MB",
+                r.len(),
+                first.unwrap_or_default().as_secs_f64() * 1e3,
+                all.as_secs_f64(),
+                r.snapshots(),
+                r.every(),
+                peak_rss_mb()
+            );
+            let last = r.last().clone();
+            let with_index = live_mb();
+            let marks = r.len() * std::mem::size_of::<pm2_incident::incident::seek::Mark>();
+            println!(
+                "held: {} marks of {} B; timeline {} x {} B; commands {} x {} B; notes {}; outages {}",
+                r.len(),
+                std::mem::size_of::<pm2_incident::incident::seek::Mark>(),
+                last.timeline.len(),
+                std::mem::size_of::<pm2_incident::incident::fold::TimelineEntry>(),
+                last.commands.len(),
+                std::mem::size_of::<pm2_incident::incident::fold::CommandRecord>(),
+                last.notes.len(),
+                last.availability.apps.iter().map(|a| a.outages.len()).sum::<usize>()
+            );
+            // Seeks to pseudo-random events (a jump: nearest snapshot, then the events after it).
+            let mut rng = 0x9e3779b97f4a7c15u64;
+            let mut times: Vec<f64> = (0..seeks)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let n = (rng % (r.len() as u64 + 1)) as usize;
+                    let mut c = Cursor::default();
+                    let t = Instant::now();
+                    r.seek(&mut c, n);
+                    std::hint::black_box(c.state().events);
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            times.sort_by(|a, b| a.total_cmp(b));
+            if !times.is_empty() {
+                println!(
+                    "seek ({seeks} random jumps): median {:.2} ms, p99 {:.2} ms, max {:.2} ms; peak RSS {:.0} MB",
+                    times[times.len() / 2],
+                    times[times.len() * 99 / 100],
+                    times[times.len() - 1],
+                    peak_rss_mb()
+                );
+            }
+            // What the replay holds beyond its final state: marks, snapshots' own parts.
+            drop(r);
+            let state = live_mb();
+            println!(
+                "live heap: {with_index:.0} MB indexed = final state {state:.0} MB + marks {:.0} MB + snapshots and the rest {:.0} MB",
+                marks as f64 / 1048576.0,
+                with_index - state - marks as f64 / 1048576.0
+            );
+            drop(last);
+        }
+        "decode" => {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            let lines: Vec<&[u8]> = bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .collect();
+            let t = Instant::now();
+            let mut h = 0usize;
+            for l in &lines {
+                h += hash(l).len();
+            }
+            let th = t.elapsed();
+            let t = Instant::now();
+            let mut ok = 0usize;
+            for l in &lines {
+                ok += usize::from(decode(l).is_ok());
+            }
+            let td = t.elapsed();
+            println!(
+                "{file}: {} lines; hash {:.2} s; decode {:.2} s ({ok} ok, {h})",
+                lines.len(),
+                th.as_secs_f64(),
+                td.as_secs_f64()
+            );
+        }
+        _ => {
+            eprintln!("replay_probe: unknown mode {mode:?}");
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
