@@ -1,0 +1,255 @@
+//! oxc's parse of a JavaScript/TypeScript source, and what happens when it
+//! fails: the error's place and oxc's message, and as much of the file as can
+//! still be read (the file with the failing lines blanked, else line by line).
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::Program;
+use oxc_parser::{ParseOptions, Parser, ParserReturn};
+use oxc_span::SourceType;
+
+/// The language a source is parsed as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// JavaScript, CommonJS or ES module (decided by the content), JSX allowed.
+    #[default]
+    Js,
+    /// TypeScript (`.ts`, `.cts`, `.mts`).
+    Ts,
+    /// TypeScript with JSX (`.tsx`).
+    Tsx,
+}
+
+impl Dialect {
+    /// By file name; anything that is not TypeScript is read as JavaScript.
+    pub fn of_path(name: &str) -> Dialect {
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "ts" | "cts" | "mts" => Dialect::Ts,
+            "tsx" => Dialect::Tsx,
+            _ => Dialect::Js,
+        }
+    }
+
+    fn source_type(self) -> SourceType {
+        match self {
+            Dialect::Js => SourceType::unambiguous().with_jsx(true),
+            Dialect::Ts => SourceType::ts(),
+            Dialect::Tsx => SourceType::tsx(),
+        }
+    }
+}
+
+/// A parsed part of the source: `text` starts at byte `base` of the whole source,
+/// and the program's spans are offsets into `text`.
+pub struct Piece<'a> {
+    pub base: usize,
+    pub text: &'a str,
+    pub program: Program<'a>,
+}
+
+/// How much of a source that did not parse cleanly was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// oxc recovered from the error: the whole file was read.
+    Whole,
+    /// These lines (1-based) were blanked; the rest parsed and was read.
+    Skipping(Vec<usize>),
+    /// Each line was parsed on its own (a line's parts before and after an error
+    /// too): constructs spanning lines are not seen as such.
+    LineByLine,
+    /// Nothing could be read.
+    Nothing,
+}
+
+/// The first syntax error of a source, and how the rest was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Byte offset of the error in the source.
+    pub offset: usize,
+    /// oxc's message.
+    pub message: String,
+    pub read: Read,
+}
+
+impl Failure {
+    /// What was done after the error, for messages.
+    pub fn what_was_read(&self) -> String {
+        match &self.read {
+            Read::Whole => "the parser recovered and the whole file was read".into(),
+            Read::Skipping(lines) => {
+                let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                let s = if lines.len() == 1 { "" } else { "s" };
+                format!(
+                    "line{s} {} skipped, the rest of the file read",
+                    lines.join(", ")
+                )
+            }
+            Read::LineByLine => "the file was read line by line, so a command split across lines or inside a multi-line construct may be missed".into(),
+            Read::Nothing => "nothing in the file was checked".into(),
+        }
+    }
+}
+
+/// Blanked-line retries before reading line by line (each is a full parse).
+const BLANK_TRIES: usize = 4;
+/// Parses spent on one line when reading line by line (its parts around errors).
+const LINE_PARSES: usize = 8;
+
+/// Parse `src`; on a syntax error oxc cannot recover from, read what can be read.
+pub fn parse<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) -> (Vec<Piece<'a>>, Option<Failure>) {
+    let r = run(alloc, src, dialect);
+    let first = first_error(&r, src);
+    if !r.panicked {
+        let failure = first.map(|(offset, message)| Failure {
+            offset,
+            message,
+            read: Read::Whole,
+        });
+        return (vec![whole(src, r.program)], failure);
+    }
+    let (offset, message) = first.unwrap_or((0, "the parser stopped".into()));
+    if let Some((program, lines)) = blanking(alloc, src, dialect, offset) {
+        let failure = Failure {
+            offset,
+            message,
+            read: Read::Skipping(lines),
+        };
+        return (vec![whole(src, program)], Some(failure));
+    }
+    (
+        line_by_line(alloc, src, dialect),
+        Some(Failure {
+            offset,
+            message,
+            read: Read::LineByLine,
+        }),
+    )
+}
+
+/// Each line of `src` parsed on its own.
+pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) -> Vec<Piece<'a>> {
+    let mut out = vec![];
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let end = start + line.trim_end_matches(['\n', '\r']).len();
+        let mut budget = LINE_PARSES;
+        salvage(alloc, src, dialect, start, end, &mut budget, &mut out);
+        start += line.len();
+    }
+    out
+}
+
+fn whole<'a>(src: &'a str, program: Program<'a>) -> Piece<'a> {
+    Piece {
+        base: 0,
+        text: src,
+        program,
+    }
+}
+
+fn run<'a>(alloc: &'a Allocator, text: &'a str, dialect: Dialect) -> ParserReturn<'a> {
+    let options = ParseOptions {
+        // CommonJS files and `node -e` programs may `return` at the top level.
+        allow_return_outside_function: true,
+        preserve_parens: false,
+        // Only needed by semantic analysis, which the guard does not run.
+        enable_ident_hashes: false,
+        ..ParseOptions::default()
+    };
+    Parser::new(alloc, text, dialect.source_type())
+        .with_options(options)
+        .parse()
+}
+
+/// The first error's start (a char boundary of `text`, at most its length) and message.
+fn first_error(r: &ParserReturn, text: &str) -> Option<(usize, String)> {
+    let d = r.diagnostics.errors().next()?;
+    let label = d
+        .labels
+        .iter()
+        .find(|l| l.primary())
+        .or_else(|| d.labels.first());
+    let offset = label.map_or(0, |l| l.offset() as usize);
+    Some((floor_boundary(text, offset), d.message.to_string()))
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The source with the error's line blanked (spaces: offsets stay), again for
+/// the next error, up to `BLANK_TRIES` lines: the program and the blanked lines.
+fn blanking<'a>(
+    alloc: &'a Allocator,
+    src: &'a str,
+    dialect: Dialect,
+    mut offset: usize,
+) -> Option<(Program<'a>, Vec<usize>)> {
+    let mut text = src.to_string();
+    let mut lines = vec![];
+    for _ in 0..BLANK_TRIES {
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        if text[start..end].trim().is_empty() {
+            // Nothing left to blank there (the error is at the end of the input).
+            return None;
+        }
+        let blank = " ".repeat(end - start);
+        text.replace_range(start..end, &blank);
+        lines.push(src[..start].matches('\n').count() + 1);
+        let copy = alloc.alloc_str(&text);
+        let r = run(alloc, copy, dialect);
+        if !r.panicked {
+            lines.sort_unstable();
+            return Some((r.program, lines));
+        }
+        offset = first_error(&r, copy)?.0;
+    }
+    None
+}
+
+/// Parse `src[start..end]`; on an unrecoverable error, the parts before and after
+/// it, while `budget` parses remain.
+fn salvage<'a>(
+    alloc: &'a Allocator,
+    src: &'a str,
+    dialect: Dialect,
+    start: usize,
+    end: usize,
+    budget: &mut usize,
+    out: &mut Vec<Piece<'a>>,
+) {
+    let text = &src[start..end];
+    if text.trim().is_empty() || *budget == 0 {
+        return;
+    }
+    *budget -= 1;
+    let r = run(alloc, text, dialect);
+    if !r.panicked {
+        out.push(Piece {
+            base: start,
+            text,
+            program: r.program,
+        });
+        return;
+    }
+    let Some((at, _)) = first_error(&r, text) else {
+        return;
+    };
+    // The part before the error (when shorter than the whole), then the part
+    // after the character the error is at.
+    if at > 0 && at < text.len() {
+        salvage(alloc, src, dialect, start, start + at, budget, out);
+    }
+    let skip = text[at..].chars().next().map_or(1, char::len_utf8);
+    if at + skip < text.len() {
+        salvage(alloc, src, dialect, start + at + skip, end, budget, out);
+    }
+}

@@ -1,0 +1,328 @@
+//! The judging pass over a parsed piece: every call that runs a command and
+//! every PM2 command string standing anywhere else (a script map `{ stop: 'pm2
+//! kill' }`, an array of steps) is handed to the shell layer, at the place it
+//! is written. A computed part gets its feed from the loop around it: a loop
+//! over the process list filtered by name is the runbook's safe pattern, an
+//! unfiltered one its dangerous pattern.
+
+use std::collections::HashMap;
+
+use oxc_ast::ast::{
+    BinaryOperator, CallExpression, Expression, StringLiteral,
+    TSLiteralType, TaggedTemplateExpression, TemplateLiteral,
+};
+use oxc_ast::AstKind;
+use oxc_ast_visit::{walk, Visit};
+use oxc_span::{GetSpan, Span};
+
+use super::bindings::{last_of_sequence, Bindings};
+use super::calls;
+use super::strings::{source, string_items, template, Seg};
+use crate::guard::classify::analyze;
+use crate::guard::names::js_name_filter;
+use crate::guard::verdict::{Feed, Finding, GuardContext};
+
+/// Array methods whose callback runs once per element.
+const LOOP_FNS: &[&str] = &[
+    "forEach", "map", "filter", "flatMap", "some", "every", "reduce",
+];
+
+/// Calls whose string arguments are text to show or compare, not to run.
+const TEXT_FNS: &[&str] = &[
+    "log",
+    "info",
+    "warn",
+    "error",
+    "debug",
+    "trace",
+    "print",
+    "println",
+    "write",
+    "writeln",
+    "echo",
+    "Error",
+    "TypeError",
+    "assert",
+    "equal",
+    "strictEqual",
+    "deepEqual",
+    "includes",
+    "startsWith",
+    "endsWith",
+    "indexOf",
+    "match",
+    "test",
+    "replace",
+    "replaceAll",
+    "describe",
+    "it",
+    "t",
+    "alert",
+    "confirm",
+    "question",
+    "prompt",
+    "notify",
+    "send",
+    "reply",
+    "json",
+];
+
+pub struct Judge<'a, 'c> {
+    /// The piece's text, and where it starts in the whole source.
+    text: &'a str,
+    base: usize,
+    b: &'c Bindings,
+    ctx: &'c GuardContext,
+    /// The nodes around the one being visited, outermost first.
+    stack: Vec<AstKind<'a>>,
+    /// Inside this many judged calls: their own strings are not judged again.
+    covered: usize,
+    pub out: Vec<Finding>,
+}
+
+/// The loop around a command: the literal items it iterates, if it does, and
+/// where its statement starts (the conditions between there and the command
+/// are where a name filter is written).
+struct Loop {
+    items: Option<Vec<String>>,
+    from: u32,
+}
+
+impl<'a, 'c> Judge<'a, 'c> {
+    pub fn new(text: &'a str, base: usize, b: &'c Bindings, ctx: &'c GuardContext) -> Self {
+        Judge {
+            text,
+            base,
+            b,
+            ctx,
+            stack: vec![],
+            covered: 0,
+            out: vec![],
+        }
+    }
+
+    /// Classify a command written at `span` and record its findings there.
+    fn judge(&mut self, segs: &[Seg], span: Span) {
+        let around = self.loop_around(span.start);
+        let mut vars = HashMap::new();
+        let mut cmd = String::new();
+        for (n, seg) in segs.iter().enumerate() {
+            match seg {
+                Seg::Lit(s) => cmd.push_str(s),
+                Seg::Expr(e) => {
+                    let var = format!("__js_expr_{n}");
+                    cmd.push_str(&format!("${{{var}}}"));
+                    vars.insert(var, self.feed(around.as_ref(), e, span.start));
+                }
+            }
+        }
+        let command = source(self.text, span);
+        for mut f in analyze(&cmd, self.ctx, &vars) {
+            f.offset = self.base + span.start as usize;
+            f.command = command.to_string();
+            self.out.push(f);
+        }
+    }
+
+    fn feed(&self, around: Option<&Loop>, expr: &str, at: u32) -> Feed {
+        match around {
+            None => Feed::Unknown(format!("the JS expression `{expr}`")),
+            Some(Loop {
+                items: Some(items), ..
+            }) => Feed::Literal(items.clone()),
+            Some(_) if !self.b.reads_list => {
+                Feed::Unknown(format!("the JS expression `{expr}` inside a loop"))
+            }
+            Some(l) => Feed::PmList {
+                filter: js_name_filter(
+                    self.text
+                        .get(l.from as usize..at as usize)
+                        .unwrap_or_default(),
+                ),
+            },
+        }
+    }
+
+    /// The innermost loop around offset `at`: an array method's callback, or
+    /// the header or body of a `for`/`while` statement.
+    fn loop_around(&self, at: u32) -> Option<Loop> {
+        for (i, kind) in self.stack.iter().enumerate().rev() {
+            let items = match kind {
+                AstKind::CallExpression(c) if at >= c.callee.span().end => {
+                    let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression()
+                    else {
+                        continue;
+                    };
+                    if !LOOP_FNS.contains(&m.property.name.as_str()) {
+                        continue;
+                    }
+                    self.items_of(&m.object)
+                }
+                AstKind::ForOfStatement(f) => self.items_of(&f.right),
+                AstKind::ForInStatement(_)
+                | AstKind::ForStatement(_)
+                | AstKind::WhileStatement(_)
+                | AstKind::DoWhileStatement(_) => None,
+                _ => continue,
+            };
+            return Some(Loop {
+                items,
+                from: self.statement_start(i),
+            });
+        }
+        None
+    }
+
+    fn items_of(&self, e: &Expression) -> Option<Vec<String>> {
+        match e.get_inner_expression() {
+            Expression::Identifier(id) => self.b.arrays.get(id.name.as_str()).cloned(),
+            other => string_items(other),
+        }
+    }
+
+    /// Start of the statement holding the loop at stack index `i` (the loop
+    /// call itself when a function boundary comes first).
+    fn statement_start(&self, i: usize) -> u32 {
+        let own = self.stack[i].span().start;
+        if is_statement(&self.stack[i]) {
+            return own;
+        }
+        for kind in self.stack[..i].iter().rev() {
+            if is_statement(kind) {
+                return kind.span().start;
+            }
+            if matches!(
+                kind,
+                AstKind::ArrowFunctionExpression(_) | AstKind::Function(_)
+            ) {
+                return own;
+            }
+        }
+        own
+    }
+
+    /// The string being visited is an argument of a display/compare call, a
+    /// comparison operand, a thrown message or a `case` label: someone reads it,
+    /// nothing runs it.
+    fn shown_or_compared(&self) -> bool {
+        for kind in self.stack.iter().rev() {
+            match kind {
+                AstKind::ParenthesizedExpression(_)
+                | AstKind::ConditionalExpression(_)
+                | AstKind::LogicalExpression(_)
+                | AstKind::TemplateLiteral(_)
+                | AstKind::SequenceExpression(_) => continue,
+                AstKind::BinaryExpression(b) => match b.operator {
+                    BinaryOperator::Addition => continue,
+                    op => {
+                        return matches!(
+                            op,
+                            BinaryOperator::Equality
+                                | BinaryOperator::StrictEquality
+                                | BinaryOperator::Inequality
+                                | BinaryOperator::StrictInequality
+                        )
+                    }
+                },
+                AstKind::ThrowStatement(_) | AstKind::SwitchCase(_) => return true,
+                AstKind::CallExpression(c) => return shows(&c.callee),
+                AstKind::NewExpression(n) => return shows(&n.callee),
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// A string standing on its own that is a PM2 command line.
+    fn free_string(&mut self, segs: &[Seg], span: Span) {
+        if self.covered == 0 && is_command(segs) && !self.shown_or_compared() {
+            self.judge(segs, span);
+        }
+    }
+}
+
+/// A callee whose arguments are text to show or compare.
+fn shows(callee: &Expression) -> bool {
+    let name = match last_of_sequence(callee) {
+        Expression::Identifier(id) => id.name.as_str(),
+        Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+        _ => return false,
+    };
+    TEXT_FNS.contains(&name)
+}
+
+fn is_statement(kind: &AstKind) -> bool {
+    matches!(
+        kind,
+        AstKind::ExpressionStatement(_)
+            | AstKind::VariableDeclaration(_)
+            | AstKind::ReturnStatement(_)
+            | AstKind::IfStatement(_)
+            | AstKind::ThrowStatement(_)
+            | AstKind::ForStatement(_)
+            | AstKind::ForInStatement(_)
+            | AstKind::ForOfStatement(_)
+            | AstKind::WhileStatement(_)
+            | AstKind::DoWhileStatement(_)
+            | AstKind::ExportNamedDeclaration(_)
+            | AstKind::ExportDefaultDeclaration(_)
+    )
+}
+
+/// A string whose literal start is a PM2 command line (`pm2 stop all`, `npx pm2
+/// kill`): judged wherever it stands, since something runs it. A string bound to
+/// a name and run later through `exec(name)` is judged at that call as well; the
+/// string's own finding marks where it is written.
+fn is_command(segs: &[Seg]) -> bool {
+    let Some(Seg::Lit(s)) = segs.first() else {
+        return false;
+    };
+    let t = s.trim_start();
+    let t = t
+        .strip_prefix("npx ")
+        .or_else(|| t.strip_prefix("sudo "))
+        .unwrap_or(t);
+    t.starts_with("pm2 ") && t.split_whitespace().count() >= 2
+}
+
+impl<'a> Visit<'a> for Judge<'a, '_> {
+    fn enter_node(&mut self, kind: AstKind<'a>) {
+        self.stack.push(kind);
+    }
+
+    fn leave_node(&mut self, _kind: AstKind<'a>) {
+        self.stack.pop();
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        let judged = calls::of_call(it, self.b, self.text)
+            .map(|segs| self.judge(&segs, it.span))
+            .is_some();
+        self.covered += usize::from(judged);
+        walk::walk_call_expression(self, it);
+        self.covered -= usize::from(judged);
+    }
+
+    fn visit_tagged_template_expression(&mut self, it: &TaggedTemplateExpression<'a>) {
+        let judged = calls::of_tag(it, self.b, self.text)
+            .map(|segs| self.judge(&segs, it.span))
+            .is_some();
+        self.covered += usize::from(judged);
+        walk::walk_tagged_template_expression(self, it);
+        self.covered -= usize::from(judged);
+    }
+
+    fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
+        self.free_string(&[Seg::Lit(it.value.as_str().to_string())], it.span);
+        walk::walk_string_literal(self, it);
+    }
+
+    fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
+        let segs = template(it, self.text);
+        self.free_string(&segs, it.span);
+        walk::walk_template_literal(self, it);
+    }
+
+    // A type (`type Cmd = 'pm2 kill'`) is never run.
+    fn visit_ts_literal_type(&mut self, _it: &TSLiteralType<'a>) {}
+}
