@@ -170,7 +170,13 @@ pub fn lint_text(
                 let r = js::read(&chunk.text, js::Dialect::of_path(label), ctx);
                 if let Some(e) = r.failure {
                     let (line, col) = chunk.position(e.offset);
-                    out.push(parse_error(label, line, col, &e.message, &e.what_was_read()));
+                    out.push(parse_error(
+                        label,
+                        line,
+                        col,
+                        &e.message,
+                        &e.what_was_read(),
+                    ));
                 }
                 r.findings
             }

@@ -272,10 +272,9 @@ fn unbound<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
 /// `(0, f)` (how compilers call an imported function) → `f`.
 pub fn last_of_sequence<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
     match e.get_inner_expression() {
-        Expression::SequenceExpression(s) => s
-            .expressions
-            .last()
-            .map_or(e, |l| l.get_inner_expression()),
+        Expression::SequenceExpression(s) => {
+            s.expressions.last().map_or(e, |l| l.get_inner_expression())
+        }
         other => other,
     }
 }
@@ -297,7 +296,9 @@ impl<'a> Visit<'a> for Gather<'_> {
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let Some(init) = &it.init {
             match &it.id {
-                BindingPattern::BindingIdentifier(id) => self.b.bind(id.name.as_str(), init, self.text),
+                BindingPattern::BindingIdentifier(id) => {
+                    self.b.bind(id.name.as_str(), init, self.text)
+                }
                 pattern => self.b.destructure(pattern, init),
             }
         }
@@ -325,7 +326,8 @@ impl<'a> Visit<'a> for Gather<'_> {
                 }
                 ImportDeclarationSpecifier::ImportSpecifier(s) => {
                     let key = s.imported.name();
-                    self.b.take(key.as_str(), s.local.name.as_str(), pm2, runners);
+                    self.b
+                        .take(key.as_str(), s.local.name.as_str(), pm2, runners);
                 }
                 _ => {}
             }
@@ -361,8 +363,8 @@ impl<'a> Visit<'a> for Gather<'_> {
     }
 
     fn visit_static_member_expression(&mut self, it: &oxc_ast::ast::StaticMemberExpression<'a>) {
-        self.b.reads_list |= matches!(it.property.name.as_str(), "list" | "describe")
-            && self.b.is_pm2(&it.object);
+        self.b.reads_list |=
+            matches!(it.property.name.as_str(), "list" | "describe") && self.b.is_pm2(&it.object);
         walk::walk_static_member_expression(self, it);
     }
 }

@@ -7,22 +7,29 @@ use oxc_ast::ast::{
     Argument, ArrayExpressionElement, CallExpression, Expression, ObjectPropertyKind,
     TaggedTemplateExpression,
 };
-use oxc_span::GetSpan;
+use oxc_span::{GetSpan, Span};
 
 use super::bindings::{last_of_sequence, Bindings, Runner};
 use super::strings::{literal, source, string_segs, strip_words, template, Seg};
 use crate::guard::shell::quote;
 
-/// The command a call runs, if it runs one the guard can read.
-pub fn of_call(c: &CallExpression, b: &Bindings, text: &str) -> Option<Vec<Seg>> {
+/// The command a call runs, if it runs one the guard can read, and where the
+/// call is written: from the PM2 receiver (`pm2.delete(...)`), or from the
+/// runner's own name (`require('child_process').execSync(...)` at `execSync`).
+pub fn of_call(c: &CallExpression, b: &Bindings, text: &str) -> Option<(Vec<Seg>, Span)> {
     if let Some(m) = b.pm2_method(&c.callee) {
-        return Some(api(&m, &c.arguments, text));
+        return Some((api(&m, &c.arguments, text), c.span));
     }
-    match b.runner(&c.callee)? {
+    let segs = match b.runner(&c.callee)? {
         Runner::Shell if program_and_args(&c.arguments) => argv(&c.arguments, b, text),
         Runner::Shell => command_line(&c.arguments, b, text),
         Runner::Argv => argv(&c.arguments, b, text),
-    }
+    }?;
+    let start = match c.callee.get_inner_expression() {
+        Expression::StaticMemberExpression(m) => m.property.span.start,
+        _ => c.span.start,
+    };
+    Some((segs, Span::new(start, c.span.end)))
 }
 
 /// zx's and execa's template form: `` $`pm2 delete ${name}` ``, `` $.sync`...` ``,

@@ -86,7 +86,7 @@ fn judge(pieces: &[Piece], ctx: &GuardContext) -> Vec<Finding> {
     let b = Bindings::of(pieces);
     let mut out = vec![];
     for p in pieces {
-        let mut j = Judge::new(p.text, p.base, &b, ctx);
+        let mut j = Judge::new(p, &b, ctx);
         j.visit_program(&p.program);
         out.append(&mut j.out);
     }
@@ -104,9 +104,7 @@ const STACK_BASE: usize = 1 << 20;
 /// the system will not give such a stack. The memory is only reserved: pages
 /// are used as deep as the source actually nests.
 fn on_stack_for<T: Send>(len: usize, f: impl FnOnce() -> T + Send) -> Option<T> {
-    let size = len
-        .checked_mul(STACK_PER_BYTE)?
-        .checked_add(STACK_BASE)?;
+    let size = len.checked_mul(STACK_PER_BYTE)?.checked_add(STACK_BASE)?;
     std::thread::scope(|s| {
         let h = std::thread::Builder::new()
             .name("js-parse".into())
@@ -120,7 +118,9 @@ fn on_stack_for<T: Send>(len: usize, f: impl FnOnce() -> T + Send) -> Option<T> 
 /// A syntax error as a guard finding: what could not be read is not safe.
 fn failure_finding(src: &str, f: &Failure) -> Finding {
     let start = src[..f.offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = src[f.offset..].find('\n').map_or(src.len(), |i| f.offset + i);
+    let end = src[f.offset..]
+        .find('\n')
+        .map_or(src.len(), |i| f.offset + i);
     Finding {
         class: Class::Caution,
         reason: format!(

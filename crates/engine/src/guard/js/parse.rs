@@ -42,12 +42,21 @@ impl Dialect {
     }
 }
 
-/// A parsed part of the source: `text` starts at byte `base` of the whole source,
-/// and the program's spans are offsets into `text`.
+/// A parsed part of the source. The program's spans are offsets into `text`,
+/// whose byte `shift` is byte `base` of the whole source (`shift` is the length
+/// of a wrapper put around a line: `({` for a line of an object literal).
 pub struct Piece<'a> {
     pub base: usize,
+    pub shift: usize,
     pub text: &'a str,
     pub program: Program<'a>,
+}
+
+impl Piece<'_> {
+    /// Offset in the whole source of offset `at` of `text`.
+    pub fn offset(&self, at: u32) -> usize {
+        (self.base + at as usize).saturating_sub(self.shift)
+    }
 }
 
 /// How much of a source that did not parse cleanly was read.
@@ -96,10 +105,14 @@ impl Failure {
 /// Blanked-line retries before reading line by line (each is a full parse).
 const BLANK_TRIES: usize = 4;
 /// Parses spent on one line when reading line by line (its parts around errors).
-const LINE_PARSES: usize = 8;
+const LINE_PARSES: usize = 12;
 
 /// Parse `src`; on a syntax error oxc cannot recover from, read what can be read.
-pub fn parse<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) -> (Vec<Piece<'a>>, Option<Failure>) {
+pub fn parse<'a>(
+    alloc: &'a Allocator,
+    src: &'a str,
+    dialect: Dialect,
+) -> (Vec<Piece<'a>>, Option<Failure>) {
     let r = run(alloc, src, dialect);
     let first = first_error(&r, src);
     if !r.panicked {
@@ -129,7 +142,9 @@ pub fn parse<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) -> (Vec<P
     )
 }
 
-/// Each line of `src` parsed on its own.
+/// Each line of `src` parsed on its own: as statements, else as a member of an
+/// object literal or an element of an array (a line of a multi-line literal),
+/// else in parts around its errors.
 pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) -> Vec<Piece<'a>> {
     let mut out = vec![];
     let mut start = 0;
@@ -145,6 +160,7 @@ pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) ->
 fn whole<'a>(src: &'a str, program: Program<'a>) -> Piece<'a> {
     Piece {
         base: 0,
+        shift: 0,
         text: src,
         program,
     }
@@ -215,8 +231,13 @@ fn blanking<'a>(
     None
 }
 
-/// Parse `src[start..end]`; on an unrecoverable error, the parts before and after
-/// it, while `budget` parses remain.
+/// How a line that is not a statement may still be read: as an object member
+/// (`stop: 'pm2 kill',`) or an array element (`'pm2 delete all',`).
+const WRAPPERS: [(&str, &str); 2] = [("({", "\n})"), ("[", "\n]")];
+
+/// Parse `src[start..end]` (alone, else wrapped); on an unrecoverable error, the
+/// parts before it, inside the bracket it left open, and after it, while
+/// `budget` parses remain.
 fn salvage<'a>(
     alloc: &'a Allocator,
     src: &'a str,
@@ -235,21 +256,55 @@ fn salvage<'a>(
     if !r.panicked {
         out.push(Piece {
             base: start,
+            shift: 0,
             text,
             program: r.program,
         });
         return;
     }
-    let Some((at, _)) = first_error(&r, text) else {
+    let error = first_error(&r, text);
+    for (open, close) in WRAPPERS {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let wrapped = alloc.alloc_str(&format!("{open}{text}{close}"));
+        let r = run(alloc, wrapped, dialect);
+        if !r.panicked {
+            out.push(Piece {
+                base: start,
+                shift: open.len(),
+                text: wrapped,
+                program: r.program,
+            });
+            return;
+        }
+    }
+    let Some((at, _)) = error else {
         return;
     };
-    // The part before the error (when shorter than the whole), then the part
-    // after the character the error is at.
     if at > 0 && at < text.len() {
         salvage(alloc, src, dialect, start, start + at, budget, out);
+    }
+    // `{ stop: 'pm2 kill',` at the end of a line: what follows the open bracket.
+    if let Some(o) = opened(&r, text, at) {
+        salvage(alloc, src, dialect, start + o + 1, start + at, budget, out);
     }
     let skip = text[at..].chars().next().map_or(1, char::len_utf8);
     if at + skip < text.len() {
         salvage(alloc, src, dialect, start + at + skip, end, budget, out);
     }
+}
+
+/// The bracket left open before an error at `at`: the one oxc labels "Opened
+/// here", else the last one before the error.
+fn opened(r: &ParserReturn, text: &str, at: usize) -> Option<usize> {
+    let labelled = r.diagnostics.errors().next().and_then(|d| {
+        d.labels
+            .iter()
+            .find(|l| !l.primary() && l.label() == Some("Opened here"))
+            .map(|l| l.offset() as usize)
+    });
+    let o = labelled.or_else(|| text[..at].rfind(['{', '[', '(']))?;
+    (o < at && text.is_char_boundary(o) && text.is_char_boundary(o + 1)).then_some(o)
 }

@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use oxc_ast::ast::{
-    ArrayExpressionElement, BinaryOperator, Expression, TemplateLiteral,
-};
+use oxc_ast::ast::{ArrayExpressionElement, BinaryOperator, Expression, TemplateLiteral};
 use oxc_span::{GetSpan, Span};
 
 /// One part of a command string.
@@ -110,9 +108,7 @@ pub fn string_segs(
         Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
             let mut out = vec![];
             concat(e, text, &mut out);
-            out.iter()
-                .any(|s| matches!(s, Seg::Lit(_)))
-                .then_some(out)
+            out.iter().any(|s| matches!(s, Seg::Lit(_))).then_some(out)
         }
         _ => None,
     }
@@ -182,9 +178,12 @@ pub fn string_items(e: &Expression) -> Option<Vec<String>> {
         .iter()
         .map(|el| match el {
             ArrayExpressionElement::StringLiteral(s) => Some(s.value.as_str().to_string()),
-            ArrayExpressionElement::TemplateLiteral(t) if t.expressions.is_empty() => {
-                Some(template(t, "").into_iter().map(|s| seg_text(&[s])).collect())
-            }
+            ArrayExpressionElement::TemplateLiteral(t) if t.expressions.is_empty() => Some(
+                template(t, "")
+                    .into_iter()
+                    .map(|s| seg_text(&[s]))
+                    .collect(),
+            ),
             _ => None,
         })
         .collect()

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use oxc_ast::ast::{
-    BinaryOperator, CallExpression, Expression, StringLiteral,
-    TSLiteralType, TaggedTemplateExpression, TemplateLiteral,
+    BinaryOperator, CallExpression, Expression, StringLiteral, TSLiteralType,
+    TaggedTemplateExpression, TemplateLiteral,
 };
 use oxc_ast::AstKind;
 use oxc_ast_visit::{walk, Visit};
@@ -17,7 +17,8 @@ use oxc_span::{GetSpan, Span};
 
 use super::bindings::{last_of_sequence, Bindings};
 use super::calls;
-use super::strings::{source, string_items, template, Seg};
+use super::parse::Piece;
+use super::strings::{seg_text, source, string_items, template, Seg};
 use crate::guard::classify::analyze;
 use crate::guard::names::js_name_filter;
 use crate::guard::verdict::{Feed, Finding, GuardContext};
@@ -68,9 +69,9 @@ const TEXT_FNS: &[&str] = &[
 ];
 
 pub struct Judge<'a, 'c> {
-    /// The piece's text, and where it starts in the whole source.
+    /// The piece parsed (its text, and where that is in the whole source).
+    piece: &'c Piece<'a>,
     text: &'a str,
-    base: usize,
     b: &'c Bindings,
     ctx: &'c GuardContext,
     /// The nodes around the one being visited, outermost first.
@@ -89,10 +90,10 @@ struct Loop {
 }
 
 impl<'a, 'c> Judge<'a, 'c> {
-    pub fn new(text: &'a str, base: usize, b: &'c Bindings, ctx: &'c GuardContext) -> Self {
+    pub fn new(piece: &'c Piece<'a>, b: &'c Bindings, ctx: &'c GuardContext) -> Self {
         Judge {
-            text,
-            base,
+            piece,
+            text: piece.text,
             b,
             ctx,
             stack: vec![],
@@ -118,7 +119,7 @@ impl<'a, 'c> Judge<'a, 'c> {
         }
         let command = source(self.text, span);
         for mut f in analyze(&cmd, self.ctx, &vars) {
-            f.offset = self.base + span.start as usize;
+            f.offset = self.piece.offset(span.start);
             f.command = command.to_string();
             self.out.push(f);
         }
@@ -225,7 +226,7 @@ impl<'a, 'c> Judge<'a, 'c> {
                     }
                 },
                 AstKind::ThrowStatement(_) | AstKind::SwitchCase(_) => return true,
-                AstKind::CallExpression(c) => return shows(&c.callee),
+                AstKind::CallExpression(c) => return shows(&c.callee) || on_regex(&c.callee),
                 AstKind::NewExpression(n) => return shows(&n.callee),
                 _ => return false,
             }
@@ -251,6 +252,12 @@ fn shows(callee: &Expression) -> bool {
     TEXT_FNS.contains(&name)
 }
 
+/// `/pm2 delete all/.exec(text)`: text matched against a regular expression.
+fn on_regex(callee: &Expression) -> bool {
+    matches!(callee.get_inner_expression(), Expression::StaticMemberExpression(m)
+        if matches!(m.object.get_inner_expression(), Expression::RegExpLiteral(_)))
+}
+
 fn is_statement(kind: &AstKind) -> bool {
     matches!(
         kind,
@@ -269,20 +276,34 @@ fn is_statement(kind: &AstKind) -> bool {
     )
 }
 
-/// A string whose literal start is a PM2 command line (`pm2 stop all`, `npx pm2
-/// kill`): judged wherever it stands, since something runs it. A string bound to
-/// a name and run later through `exec(name)` is judged at that call as well; the
-/// string's own finding marks where it is written.
+/// A string that holds a PM2 or kill command line (`pm2 stop all`, `npx pm2
+/// kill`, `cd /srv && pm2 reload all`, `kill -9 $(cat ~/.pm2/pm2.pid)`): judged
+/// wherever it stands, since something runs it. Only a first look: a command
+/// word where a command starts; the shell layer decides what the text does. A
+/// string bound to a name and run later through `exec(name)` is judged at that
+/// call as well; the string's own finding marks where it is written.
 fn is_command(segs: &[Seg]) -> bool {
-    let Some(Seg::Lit(s)) = segs.first() else {
-        return false;
-    };
-    let t = s.trim_start();
-    let t = t
-        .strip_prefix("npx ")
-        .or_else(|| t.strip_prefix("sudo "))
-        .unwrap_or(t);
-    t.starts_with("pm2 ") && t.split_whitespace().count() >= 2
+    let text = seg_text(segs);
+    text.split(['&', '|', ';', '\n', '(', '`']).any(|part| {
+        let mut words = part
+            .split_whitespace()
+            .skip_while(|w| matches!(*w, "sudo" | "npx" | "nohup" | "exec") || is_assignment(w));
+        let program = words.next().map(|w| w.rsplit('/').next().unwrap_or(w));
+        match (program, words.next()) {
+            (Some("pm2" | "pkill" | "killall"), Some(_)) => true,
+            (Some("kill"), Some(a)) => {
+                a.starts_with(['-', '$', '%']) || a.starts_with(|c: char| c.is_ascii_digit())
+            }
+            _ => false,
+        }
+    })
+}
+
+/// `NAME=value` before a command.
+fn is_assignment(w: &str) -> bool {
+    w.split_once('=').is_some_and(|(k, _)| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 impl<'a> Visit<'a> for Judge<'a, '_> {
@@ -296,7 +317,7 @@ impl<'a> Visit<'a> for Judge<'a, '_> {
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         let judged = calls::of_call(it, self.b, self.text)
-            .map(|segs| self.judge(&segs, it.span))
+            .map(|(segs, span)| self.judge(&segs, span))
             .is_some();
         self.covered += usize::from(judged);
         walk::walk_call_expression(self, it);
@@ -318,8 +339,19 @@ impl<'a> Visit<'a> for Judge<'a, '_> {
     }
 
     fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
-        let segs = template(it, self.text);
-        self.free_string(&segs, it.span);
+        // The literal parts first (computed parts empty): nested templates would
+        // copy their text once per level.
+        let mut probe = vec![];
+        for q in &it.quasis {
+            let lit = q.value.cooked.as_ref().unwrap_or(&q.value.raw);
+            probe.push(Seg::Lit(lit.as_str().to_string()));
+            probe.push(Seg::Expr(String::new()));
+        }
+        probe.pop();
+        if is_command(&probe) {
+            let segs = template(it, self.text);
+            self.free_string(&segs, it.span);
+        }
         walk::walk_template_literal(self, it);
     }
 
