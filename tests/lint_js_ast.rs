@@ -250,7 +250,7 @@ fn a_parse_error_is_a_finding_and_the_rest_is_read() {
     assert!(
         parse[0]
             .message
-            .contains("lines 2, 4, 6 skipped, the rest of the file read"),
+            .contains("lines 2, 4, 6 read on their own, the rest of the file as a whole"),
         "{}",
         parse[0].message
     );

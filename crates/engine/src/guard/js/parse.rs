@@ -64,7 +64,8 @@ impl Piece<'_> {
 pub enum Read {
     /// oxc recovered from the error: the whole file was read.
     Whole,
-    /// These lines (1-based) were blanked; the rest parsed and was read.
+    /// These lines (1-based) were read on their own (as in `LineByLine`), the
+    /// rest of the file as a whole.
     Skipping(Vec<usize>),
     /// Each line was parsed on its own (a line's parts before and after an error
     /// too): constructs spanning lines are not seen as such.
@@ -92,8 +93,9 @@ impl Failure {
                 let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
                 let s = if lines.len() == 1 { "" } else { "s" };
                 format!(
-                    "line{s} {} skipped, the rest of the file read",
-                    lines.join(", ")
+                    "line{s} {} read on {}own, the rest of the file as a whole",
+                    lines.join(", "),
+                    if lines.len() == 1 { "its " } else { "their " }
                 )
             }
             Read::LineByLine => "the file was read line by line, so a command split across lines or inside a multi-line construct may be missed".into(),
@@ -105,7 +107,7 @@ impl Failure {
 /// Blanked-line retries before reading line by line (each is a full parse).
 const BLANK_TRIES: usize = 4;
 /// Parses spent on one line when reading line by line (its parts around errors).
-const LINE_PARSES: usize = 12;
+const LINE_PARSES: usize = 24;
 
 /// Parse `src`; on a syntax error oxc cannot recover from, read what can be read.
 pub fn parse<'a>(
@@ -125,12 +127,27 @@ pub fn parse<'a>(
     }
     let (offset, message) = first.unwrap_or((0, "the parser stopped".into()));
     if let Some((program, lines)) = blanking(alloc, src, dialect, offset) {
+        let mut pieces = vec![whole(src, program)];
+        for &n in &lines {
+            let (start, end) = line_range(src, n);
+            let mut budget = LINE_PARSES;
+            salvage(
+                alloc,
+                src,
+                dialect,
+                start,
+                end,
+                true,
+                &mut budget,
+                &mut pieces,
+            );
+        }
         let failure = Failure {
             offset,
             message,
             read: Read::Skipping(lines),
         };
-        return (vec![whole(src, program)], Some(failure));
+        return (pieces, Some(failure));
     }
     (
         line_by_line(alloc, src, dialect),
@@ -151,10 +168,21 @@ pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) ->
     for line in src.split_inclusive('\n') {
         let end = start + line.trim_end_matches(['\n', '\r']).len();
         let mut budget = LINE_PARSES;
-        salvage(alloc, src, dialect, start, end, &mut budget, &mut out);
+        salvage(alloc, src, dialect, start, end, true, &mut budget, &mut out);
         start += line.len();
     }
     out
+}
+
+/// Byte range of line `n` (1-based) without its line break.
+fn line_range(src: &str, n: usize) -> (usize, usize) {
+    let start = src
+        .match_indices('\n')
+        .nth(n.wrapping_sub(2))
+        .map_or(0, |(i, _)| i + 1);
+    let start = if n <= 1 { 0 } else { start };
+    let end = src[start..].find('\n').map_or(src.len(), |i| start + i);
+    (start, src[start..end].trim_end_matches('\r').len() + start)
 }
 
 fn whole<'a>(src: &'a str, program: Program<'a>) -> Piece<'a> {
@@ -235,15 +263,18 @@ fn blanking<'a>(
 /// (`stop: 'pm2 kill',`) or an array element (`'pm2 delete all',`).
 const WRAPPERS: [(&str, &str); 2] = [("({", "\n})"), ("[", "\n]")];
 
-/// Parse `src[start..end]` (alone, else wrapped); on an unrecoverable error, the
-/// parts before it, inside the bracket it left open, and after it, while
-/// `budget` parses remain.
+/// Parse `src[start..end]` (alone, else wrapped when `wrap`: a whole line or
+/// what follows an open bracket); on an unrecoverable error, the parts before
+/// it, inside the bracket it left open, and from it on, while `budget` parses
+/// remain (each part is shorter than the text: this ends).
+#[allow(clippy::too_many_arguments)]
 fn salvage<'a>(
     alloc: &'a Allocator,
     src: &'a str,
     dialect: Dialect,
     start: usize,
     end: usize,
+    wrap: bool,
     budget: &mut usize,
     out: &mut Vec<Piece<'a>>,
 ) {
@@ -263,7 +294,7 @@ fn salvage<'a>(
         return;
     }
     let error = first_error(&r, text);
-    for (open, close) in WRAPPERS {
+    for (open, close) in WRAPPERS.into_iter().filter(|_| wrap) {
         if *budget == 0 {
             return;
         }
@@ -284,15 +315,30 @@ fn salvage<'a>(
         return;
     };
     if at > 0 && at < text.len() {
-        salvage(alloc, src, dialect, start, start + at, budget, out);
+        salvage(alloc, src, dialect, start, start + at, false, budget, out);
     }
     // `{ stop: 'pm2 kill',` at the end of a line: what follows the open bracket.
     if let Some(o) = opened(&r, text, at) {
-        salvage(alloc, src, dialect, start + o + 1, start + at, budget, out);
+        salvage(
+            alloc,
+            src,
+            dialect,
+            start + o + 1,
+            start + at,
+            true,
+            budget,
+            out,
+        );
     }
-    let skip = text[at..].chars().next().map_or(1, char::len_utf8);
-    if at + skip < text.len() {
-        salvage(alloc, src, dialect, start + at + skip, end, budget, out);
+    // What follows, from the token the error is at (or past the character, when
+    // the error is at the start).
+    let from = if at > 0 {
+        at
+    } else {
+        text.chars().next().map_or(1, char::len_utf8)
+    };
+    if from < text.len() {
+        salvage(alloc, src, dialect, start + from, end, false, budget, out);
     }
 }
 
