@@ -163,7 +163,7 @@ impl Builder {
             self.pending.steps.push((self.count, s.step.clone()));
         }
         self.count += 1;
-        if self.count % self.every == 0 {
+        if self.count.is_multiple_of(self.every) {
             self.pending.snapshots.push(self.inc.clone());
         }
     }

@@ -16,7 +16,7 @@ pub enum Seg {
 }
 
 /// The text of a piece's span (spans from oxc are on character boundaries).
-pub fn source<'t>(text: &'t str, span: Span) -> &'t str {
+pub fn source(text: &str, span: Span) -> &str {
     text.get(span.start as usize..span.end as usize)
         .unwrap_or_default()
 }
