@@ -174,15 +174,14 @@ pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) ->
     out
 }
 
-/// Byte range of line `n` (1-based) without its line break.
+/// Byte range of line `n` (1-based), without its line break.
 fn line_range(src: &str, n: usize) -> (usize, usize) {
-    let start = src
-        .match_indices('\n')
-        .nth(n.wrapping_sub(2))
-        .map_or(0, |(i, _)| i + 1);
-    let start = if n <= 1 { 0 } else { start };
-    let end = src[start..].find('\n').map_or(src.len(), |i| start + i);
-    (start, src[start..end].trim_end_matches('\r').len() + start)
+    let start = match n.checked_sub(2) {
+        None => 0,
+        Some(k) => src.match_indices('\n').nth(k).map_or(src.len(), |(i, _)| i + 1),
+    };
+    let line = src[start..].split('\n').next().unwrap_or("");
+    (start, start + line.trim_end_matches('\r').len())
 }
 
 fn whole<'a>(src: &'a str, program: Program<'a>) -> Piece<'a> {
