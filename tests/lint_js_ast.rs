@@ -437,3 +437,60 @@ proptest! {
         }
     }
 }
+
+/// Name filters come from the conditions the command is under, read from the AST.
+#[test]
+fn name_filters_are_the_conditions_around_the_command() {
+    use pm2_incident::guard::js::name_filter;
+    let f = name_filter("if (prodProcesses.includes(p.name)) x();").unwrap();
+    assert!(f.explicit);
+    assert_eq!(f.text, "prodProcesses.includes(p.name)");
+    let f = name_filter("if (p.name && p.name.endsWith('-test')) x();").unwrap();
+    assert!(!f.explicit);
+    assert_eq!(f.text, "p.name.endsWith('-test')");
+    assert!(name_filter("if (p.pm2_env.status === 'errored') x();").is_none());
+    assert!(name_filter("if (!p.name.endsWith('-test')) x();").is_none());
+    assert!(name_filter("if (p.name !== 'x') x();").is_none());
+    assert!(name_filter("if (!keep.includes(p.name)) x();").is_none());
+    assert!(
+        name_filter("p.name === 'flyer-crawler-api'")
+            .unwrap()
+            .explicit
+    );
+    assert!(!name_filter("/-test$/.test(p.name)").unwrap().explicit);
+    assert!(name_filter("KEEP.indexOf(p.name) !== -1").unwrap().explicit);
+    assert!(name_filter("KEEP.indexOf(p.name) === -1").is_none());
+    assert!(
+        name_filter("// p.name === 'x'\nconst s = \"p.name.endsWith('-test')\";").is_none(),
+        "comments and strings are not conditions"
+    );
+
+    // Through lint: where the command stands decides.
+    let head = "const list = JSON.parse(execSync('pm2 jlist'));\n";
+    let worst = |body: &str| {
+        lint("cleanup.js", &format!("{head}{body}"))
+            .iter()
+            .filter(|f| f.rule == "guard")
+            .map(|f| f.class)
+            .max()
+            .unwrap_or(Class::Safe)
+    };
+    let cases: &[(&str, Class)] = &[
+        ("list.forEach((p) => { if (KEEP.includes(p.name)) exec('pm2 delete ' + p.pm_id); });", Class::Safe),
+        // The else branch runs for every name NOT kept.
+        ("list.forEach((p) => { if (KEEP.includes(p.name)) {} else exec('pm2 delete ' + p.pm_id); });", D),
+        // `||` lets the errored apps through whatever their name.
+        ("list.forEach((p) => { if (p.pm2_env.status === 'errored' || p.name.endsWith('-test')) exec('pm2 delete ' + p.pm_id); });", D),
+        ("list.forEach((p) => { if (p.pm2_env.status === 'errored' && p.name.endsWith('-test')) exec('pm2 delete ' + p.pm_id); });", Class::Safe),
+        // An early exit on the negated test is a filter.
+        ("for (const p of list) {\n  if (!KEEP.includes(p.name)) continue;\n  exec(`pm2 delete ${p.pm_id}`);\n}", Class::Safe),
+        ("for (const p of list) {\n  if (KEEP.includes(p.name)) continue;\n  exec(`pm2 delete ${p.pm_id}`);\n}", D),
+        ("list.filter(({ name }) => name.startsWith('api-')).forEach((p) => exec('pm2 delete ' + p.pm_id));", Class::Safe),
+        ("list.filter(function (p) { return KEEP.indexOf(p.name) !== -1; }).forEach((p) => exec('pm2 delete ' + p.pm_id));", Class::Safe),
+        ("list.forEach((p) => p.name === 'api' && exec('pm2 delete ' + p.pm_id));", Class::Safe),
+        ("list.forEach((p) => p.name === 'api' ? null : exec('pm2 delete ' + p.pm_id));", D),
+    ];
+    for (body, want) in cases {
+        assert_eq!(worst(body), *want, "{body}");
+    }
+}

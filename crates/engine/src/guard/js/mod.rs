@@ -11,6 +11,7 @@
 
 mod bindings;
 mod calls;
+mod filter;
 mod parse;
 mod strings;
 mod walk;
@@ -20,7 +21,7 @@ use oxc_ast_visit::Visit;
 
 pub use parse::{Dialect, Failure, Read};
 
-use super::verdict::{Class, Finding, GuardContext};
+use super::verdict::{Class, Finding, GuardContext, NameFilter};
 use bindings::Bindings;
 use parse::Piece;
 use walk::Judge;
@@ -80,6 +81,23 @@ pub fn read(src: &str, dialect: Dialect, ctx: &GuardContext) -> JsRead {
             read,
         }),
     }
+}
+
+/// The name filter a JavaScript program applies anywhere (a `node -e` program
+/// reading `pm2 jlist` in a pipeline): the weakest test of a name that is not
+/// negated. `None` also when the program does not parse.
+pub fn name_filter(src: &str) -> Option<NameFilter> {
+    on_stack_for(src.len(), || {
+        let alloc = Allocator::default();
+        let (pieces, _) = parse::parse(&alloc, src, Dialect::Js);
+        let mut t = filter::Tests::default();
+        for p in &pieces {
+            t.text = p.text;
+            t.visit_program(&p.program);
+        }
+        t.found
+    })
+    .flatten()
 }
 
 fn judge(pieces: &[Piece], ctx: &GuardContext) -> Vec<Finding> {

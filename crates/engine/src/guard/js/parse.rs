@@ -178,7 +178,10 @@ pub fn line_by_line<'a>(alloc: &'a Allocator, src: &'a str, dialect: Dialect) ->
 fn line_range(src: &str, n: usize) -> (usize, usize) {
     let start = match n.checked_sub(2) {
         None => 0,
-        Some(k) => src.match_indices('\n').nth(k).map_or(src.len(), |(i, _)| i + 1),
+        Some(k) => src
+            .match_indices('\n')
+            .nth(k)
+            .map_or(src.len(), |(i, _)| i + 1),
     };
     let line = src[start..].split('\n').next().unwrap_or("");
     (start, start + line.trim_end_matches('\r').len())

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use oxc_ast::ast::{
-    BinaryOperator, CallExpression, Expression, StringLiteral, TSLiteralType,
+    BinaryOperator, CallExpression, Expression, LogicalOperator, StringLiteral, TSLiteralType,
     TaggedTemplateExpression, TemplateLiteral,
 };
 use oxc_ast::AstKind;
@@ -17,11 +17,11 @@ use oxc_span::{GetSpan, Span};
 
 use super::bindings::{last_of_sequence, Bindings};
 use super::calls;
+use super::filter;
 use super::parse::Piece;
 use super::strings::{seg_text, source, string_items, template, Seg};
 use crate::guard::classify::analyze;
-use crate::guard::names::js_name_filter;
-use crate::guard::verdict::{Feed, Finding, GuardContext};
+use crate::guard::verdict::{Feed, Finding, GuardContext, NameFilter};
 
 /// Array methods whose callback runs once per element.
 const LOOP_FNS: &[&str] = &[
@@ -82,11 +82,10 @@ pub struct Judge<'a, 'c> {
 }
 
 /// The loop around a command: the literal items it iterates, if it does, and
-/// where its statement starts (the conditions between there and the command
-/// are where a name filter is written).
+/// the name filter on the way from the loop to the command.
 struct Loop {
     items: Option<Vec<String>>,
-    from: u32,
+    filter: Option<NameFilter>,
 }
 
 impl<'a, 'c> Judge<'a, 'c> {
@@ -113,7 +112,7 @@ impl<'a, 'c> Judge<'a, 'c> {
                 Seg::Expr(e) => {
                     let var = format!("__js_expr_{n}");
                     cmd.push_str(&format!("${{{var}}}"));
-                    vars.insert(var, self.feed(around.as_ref(), e, span.start));
+                    vars.insert(var, self.feed(around.as_ref(), e));
                 }
             }
         }
@@ -125,7 +124,7 @@ impl<'a, 'c> Judge<'a, 'c> {
         }
     }
 
-    fn feed(&self, around: Option<&Loop>, expr: &str, at: u32) -> Feed {
+    fn feed(&self, around: Option<&Loop>, expr: &str) -> Feed {
         match around {
             None => Feed::Unknown(format!("the JS expression `{expr}`")),
             Some(Loop {
@@ -135,11 +134,7 @@ impl<'a, 'c> Judge<'a, 'c> {
                 Feed::Unknown(format!("the JS expression `{expr}` inside a loop"))
             }
             Some(l) => Feed::PmList {
-                filter: js_name_filter(
-                    self.text
-                        .get(l.from as usize..at as usize)
-                        .unwrap_or_default(),
-                ),
+                filter: l.filter.clone(),
             },
         }
     }
@@ -148,7 +143,7 @@ impl<'a, 'c> Judge<'a, 'c> {
     /// the header or body of a `for`/`while` statement.
     fn loop_around(&self, at: u32) -> Option<Loop> {
         for (i, kind) in self.stack.iter().enumerate().rev() {
-            let items = match kind {
+            let (items, receiver) = match kind {
                 AstKind::CallExpression(c) if at >= c.callee.span().end => {
                     let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression()
                     else {
@@ -157,21 +152,55 @@ impl<'a, 'c> Judge<'a, 'c> {
                     if !LOOP_FNS.contains(&m.property.name.as_str()) {
                         continue;
                     }
-                    self.items_of(&m.object)
+                    (
+                        self.items_of(&m.object),
+                        filter::of_receiver(&m.object, self.text),
+                    )
                 }
-                AstKind::ForOfStatement(f) => self.items_of(&f.right),
+                AstKind::ForOfStatement(f) => (
+                    self.items_of(&f.right),
+                    filter::of_receiver(&f.right, self.text),
+                ),
                 AstKind::ForInStatement(_)
                 | AstKind::ForStatement(_)
                 | AstKind::WhileStatement(_)
-                | AstKind::DoWhileStatement(_) => None,
+                | AstKind::DoWhileStatement(_) => (None, None),
                 _ => continue,
             };
             return Some(Loop {
                 items,
-                from: self.statement_start(i),
+                filter: filter::narrower(receiver, self.guards(i + 1, at)),
             });
         }
         None
+    }
+
+    /// The name filter the conditions from stack index `from` inward put on
+    /// the code at `at`: `if` tests it is under, `cond && ...`, `cond ? ... :`,
+    /// and early `return`/`continue` on a negated test before it.
+    fn guards(&self, from: usize, at: u32) -> Option<NameFilter> {
+        let inside = |s: Span| s.start <= at && at < s.end;
+        let mut f = None;
+        for kind in &self.stack[from..] {
+            let g = match kind {
+                AstKind::IfStatement(s) if inside(s.consequent.span()) => {
+                    filter::of_condition(&s.test, self.text)
+                }
+                AstKind::LogicalExpression(l)
+                    if l.operator == LogicalOperator::And && inside(l.right.span()) =>
+                {
+                    filter::of_condition(&l.left, self.text)
+                }
+                AstKind::ConditionalExpression(c) if inside(c.consequent.span()) => {
+                    filter::of_condition(&c.test, self.text)
+                }
+                AstKind::BlockStatement(b) => filter::of_early_exits(&b.body, at, self.text),
+                AstKind::FunctionBody(b) => filter::of_early_exits(&b.statements, at, self.text),
+                _ => None,
+            };
+            f = filter::narrower(f, g);
+        }
+        f
     }
 
     fn items_of(&self, e: &Expression) -> Option<Vec<String>> {
@@ -179,27 +208,6 @@ impl<'a, 'c> Judge<'a, 'c> {
             Expression::Identifier(id) => self.b.arrays.get(id.name.as_str()).cloned(),
             other => string_items(other),
         }
-    }
-
-    /// Start of the statement holding the loop at stack index `i` (the loop
-    /// call itself when a function boundary comes first).
-    fn statement_start(&self, i: usize) -> u32 {
-        let own = self.stack[i].span().start;
-        if is_statement(&self.stack[i]) {
-            return own;
-        }
-        for kind in self.stack[..i].iter().rev() {
-            if is_statement(kind) {
-                return kind.span().start;
-            }
-            if matches!(
-                kind,
-                AstKind::ArrowFunctionExpression(_) | AstKind::Function(_)
-            ) {
-                return own;
-            }
-        }
-        own
     }
 
     /// The string being visited is an argument of a display/compare call, a
@@ -256,24 +264,6 @@ fn shows(callee: &Expression) -> bool {
 fn on_regex(callee: &Expression) -> bool {
     matches!(callee.get_inner_expression(), Expression::StaticMemberExpression(m)
         if matches!(m.object.get_inner_expression(), Expression::RegExpLiteral(_)))
-}
-
-fn is_statement(kind: &AstKind) -> bool {
-    matches!(
-        kind,
-        AstKind::ExpressionStatement(_)
-            | AstKind::VariableDeclaration(_)
-            | AstKind::ReturnStatement(_)
-            | AstKind::IfStatement(_)
-            | AstKind::ThrowStatement(_)
-            | AstKind::ForStatement(_)
-            | AstKind::ForInStatement(_)
-            | AstKind::ForOfStatement(_)
-            | AstKind::WhileStatement(_)
-            | AstKind::DoWhileStatement(_)
-            | AstKind::ExportNamedDeclaration(_)
-            | AstKind::ExportDefaultDeclaration(_)
-    )
 }
 
 /// A string that holds a PM2 or kill command line (`pm2 stop all`, `npx pm2
