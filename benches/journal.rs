@@ -37,7 +37,7 @@ fn event(i: usize) -> Event {
                     row(
                         k as u32,
                         n,
-                        if (i / 10 + k) % 7 == 0 {
+                        if (i / 10 + k).is_multiple_of(7) {
                             "errored"
                         } else {
                             "online"

@@ -273,7 +273,11 @@ fn property_every_finding_points_at_its_command() {
             let c = rng.pick(&cmds);
             let n = if noisy { rng.pick(&noise) } else { "" };
             let pad = " ".repeat((rng.next() % 3) as usize);
-            let anchor = if rng.next() % 4 == 0 { "&x " } else { "" };
+            let anchor = if rng.next().is_multiple_of(4) {
+                "&x "
+            } else {
+                ""
+            };
             let step = match rng.next() % 6 {
                 0 => format!("      - run: {anchor}|\n          echo {n}\n          {pad}{c}\n"),
                 1 => format!("      - run: {anchor}>\n          {c}\n          {pad}--x{n}\n"),

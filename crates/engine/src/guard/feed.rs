@@ -3,8 +3,9 @@
 //! the runbook's dangerous pattern.
 
 use super::classify::{base, is_pm2_path, joined, lit, Input, Walker};
+use super::js;
 use super::kill::pattern_scope;
-use super::names::{jq_name_filter, js_name_filter, STATUS_WORDS};
+use super::names::{jq_name_filter, STATUS_WORDS};
 use super::shell::{Script, SimpleCommand, SrcMap, Word};
 use super::verdict::{Feed, NameFilter, ProcSet};
 
@@ -150,7 +151,7 @@ impl Walker<'_> {
                         .iter()
                         .position(|a| a == "-e" || a == "--eval" || a == "-p")
                     {
-                        if let Some(f) = args_lit.get(p + 1).and_then(|c| js_name_filter(c)) {
+                        if let Some(f) = args_lit.get(p + 1).and_then(|c| js::name_filter(c)) {
                             filter = Some(f);
                         }
                     }

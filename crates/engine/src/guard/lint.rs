@@ -97,7 +97,7 @@ pub fn detect_kind(path: &Path, content: &str) -> Option<FileKind> {
     match ext {
         "yml" | "yaml" => Some(FileKind::Workflow),
         "sh" | "bash" | "zsh" | "ksh" => Some(FileKind::Shell),
-        "js" | "cjs" | "mjs" | "ts" | "cts" | "mts" => Some(FileKind::Js),
+        "js" | "cjs" | "mjs" | "jsx" | "ts" | "cts" | "mts" | "tsx" => Some(FileKind::Js),
         _ => {
             let first = content.lines().next().unwrap_or("");
             if !first.starts_with("#!") {
@@ -140,7 +140,13 @@ pub fn lint_text(
             }
             let mut pieces: Vec<Located> = keyed.into_iter().map(|(_, p)| p).collect();
             if let Some(e) = err {
-                out.push(parse_error(label, &e));
+                out.push(parse_error(
+                    label,
+                    e.line,
+                    e.col,
+                    &e.message,
+                    "what follows this point was read line by line and may be incomplete",
+                ));
                 // Past the error the structure is unknown: read the rest line by
                 // line (the finding above says the file was not fully parsed).
                 if kind == FileKind::Workflow {
@@ -157,16 +163,27 @@ pub fn lint_text(
         FileKind::Shell | FileKind::Js => vec![Located::whole(content)],
     };
     let deploy = deploy_kind(label);
-    let found: Vec<(&Located, Finding)> = chunks
-        .iter()
-        .flat_map(|chunk| {
-            let findings = match kind {
-                FileKind::Js => js::scan(&chunk.text, ctx),
-                _ => analyze(&chunk.text, ctx, &HashMap::new()),
-            };
-            findings.into_iter().map(move |f| (chunk, f))
-        })
-        .collect();
+    let mut found: Vec<(&Located, Finding)> = vec![];
+    for chunk in &chunks {
+        let findings = match kind {
+            FileKind::Js => {
+                let r = js::read(&chunk.text, js::Dialect::of_path(label), ctx);
+                if let Some(e) = r.failure {
+                    let (line, col) = chunk.position(e.offset);
+                    out.push(parse_error(
+                        label,
+                        line,
+                        col,
+                        &e.message,
+                        &e.what_was_read(),
+                    ));
+                }
+                r.findings
+            }
+            _ => analyze(&chunk.text, ctx, &HashMap::new()),
+        };
+        found.extend(findings.into_iter().map(|f| (chunk, f)));
+    }
     if !script_names.is_empty() {
         out.extend(npm_chains(label, &chunks, &script_names, &found));
     }
@@ -289,19 +306,17 @@ fn npm_chains(
     out
 }
 
-/// A syntax error as a finding: the file was not (fully) checked, and says so.
-fn parse_error(label: &str, e: &yaml::ParseError) -> LintFinding {
+/// A syntax error as a finding: the file was not (fully) checked, and says so
+/// (`then`: how the rest of the file was read).
+fn parse_error(label: &str, line: usize, col: usize, message: &str, then: &str) -> LintFinding {
     LintFinding {
         file: label.into(),
-        line: e.line,
-        col: e.col,
+        line,
+        col,
         severity: Severity::Error,
         class: Class::Caution,
         rule: "parse",
-        message: format!(
-            "cannot parse this file ({}); what follows this point was read line by line and may be incomplete",
-            e.message
-        ),
+        message: format!("cannot parse this file ({message}); {then}"),
         command: String::new(),
         safe_alternative: None,
     }

@@ -1,4 +1,5 @@
-//! Name matching (inventory/scope globs) and name-filter detection in jq and JS text.
+//! Name matching (inventory/scope globs) and name-filter detection in jq programs
+//! (JavaScript's is read from its AST: `guard::js`).
 
 use super::verdict::{GuardContext, NameFilter};
 use globset::Glob;
@@ -113,136 +114,9 @@ fn mentions_field(s: &str, field: &str) -> bool {
     })
 }
 
-/// A JS condition that selects processes by name: `list.includes(p.name)`,
-/// `p.name.endsWith('-test')`, `p.name === 'x'`... Negated tests (`!p.name...`,
-/// `!==`) select *everything else* and do not count.
-pub fn js_name_filter(js: &str) -> Option<NameFilter> {
-    let t: String = js.chars().filter(|c| !c.is_whitespace()).collect();
-    let b = t.as_bytes();
-    let mut best: Option<NameFilter> = None;
-    for (i, _) in t.match_indices(".name") {
-        let after = &t[i + 5..];
-        if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
-        }
-        let chain = ident_chain_start(b, i);
-        let before = &t[..chain];
-        // `xs.includes(p.name)`: the list is the receiver; look for `!` before it.
-        let list_call = [".includes(", ".has(", ".indexOf("]
-            .iter()
-            .find(|k| before.ends_with(**k))
-            .map(|k| before.len() - k.len());
-        let regex_test = before.ends_with(".test(");
-        let negated = match list_call.or(regex_test.then(|| before.len() - 6)) {
-            Some(recv_end) => {
-                let s = ident_chain_start(b, recv_end);
-                (s > 0 && b[s - 1] == b'!') || after.starts_with(")===-1")
-            }
-            None => before.ends_with('!'),
-        };
-        let explicit_cmp = (before.ends_with("==") && !before.ends_with("!=="))
-            && !before.ends_with("!=")
-            || (after.starts_with("==") && !after.starts_with("=>"));
-        let pattern_call = [
-            ".endsWith(",
-            ".startsWith(",
-            ".match(",
-            ".includes(",
-            ".indexOf(",
-            ".search(",
-            ".test(",
-        ]
-        .iter()
-        .any(|k| after.starts_with(k));
-        if negated || after.starts_with("!=") {
-            continue;
-        }
-        let explicit = if list_call.is_some() || explicit_cmp {
-            true
-        } else if pattern_call || regex_test {
-            false
-        } else {
-            continue;
-        };
-        // Show the test itself: from the receiver (or `p.name`) to its closing paren.
-        let lo = list_call
-            .or(regex_test.then(|| before.len() - 6))
-            .map(|e| ident_chain_start(b, e))
-            .unwrap_or(chain);
-        let hi = close_of_call(&t, i + 5);
-        let text = t[floor_char(&t, lo)..floor_char(&t, hi)].to_string();
-        // Keep the weaker (pattern) filter when both appear: review rules need it.
-        if best.as_ref().is_none_or(|f| f.explicit && !explicit) {
-            best = Some(NameFilter { explicit, text });
-        }
-    }
-    best
-}
-
-/// End of the expression after `.name`: past a method call's `)` or a comparison's operand.
-fn close_of_call(t: &str, from: usize) -> usize {
-    let b = t.as_bytes();
-    let mut depth = 0i32;
-    let mut j = from;
-    while j < b.len() {
-        match b[j] {
-            b'(' => depth += 1,
-            b')' if depth == 0 => return j + 1, // the enclosing call (`includes(p.name)`)
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return j + 1;
-                }
-            }
-            b'&' | b'|' | b';' | b'{' | b',' if depth == 0 => return j,
-            _ => {}
-        }
-        j += 1;
-    }
-    b.len().min(from + 40)
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ident_chain_start(b: &[u8], mut i: usize) -> usize {
-    while i > 0
-        && (b[i - 1].is_ascii_alphanumeric()
-            || b[i - 1] == b'_'
-            || b[i - 1] == b'.'
-            || b[i - 1] == b'$')
-    {
-        i -= 1;
-    }
-    i
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn js_filters() {
-        let f = js_name_filter("if (prodProcesses.includes(p.name)) {").unwrap();
-        assert!(f.explicit);
-        let f = js_name_filter("if (p.name && p.name.endsWith('-test')) {").unwrap();
-        assert!(!f.explicit);
-        assert!(f.text.contains("-test"));
-        assert!(js_name_filter("if (p.pm2_env.status === 'errored')").is_none());
-        assert!(js_name_filter("if (!p.name.endsWith('-test'))").is_none());
-        assert!(js_name_filter("if (p.name !== 'x')").is_none());
-        assert!(js_name_filter("if (!keep.includes(p.name))").is_none());
-        assert!(
-            js_name_filter("p.name === 'flyer-crawler-api'")
-                .unwrap()
-                .explicit
-        );
-        assert!(!js_name_filter("/-test$/.test(p.name)").unwrap().explicit);
-    }
 
     #[test]
     fn jq_filters() {

@@ -211,7 +211,7 @@ impl Builder {
             self.pending.steps.push((self.count, s.step.clone()));
         }
         self.count += 1;
-        if self.count % self.every == 0 {
+        if self.count.is_multiple_of(self.every) {
             // Sealed first: the snapshot shares every list whole, copying no element.
             self.inc.seal();
             self.pending.snapshots.push((self.count, self.inc.clone()));

@@ -45,7 +45,7 @@ pub fn cycle_event(i: usize, first_cmd: u64) -> Event {
                 .iter()
                 .enumerate()
                 .map(|(k, n)| {
-                    let status = if (i / 10 + k) % 7 == 0 {
+                    let status = if (i / 10 + k).is_multiple_of(7) {
                         "errored"
                     } else {
                         "online"
@@ -153,7 +153,11 @@ pub fn write_jlist_dump<W: Write>(w: W, target: u64, env_vars: usize) -> io::Res
             r#"{sep}{{"pid":{pid},"name":"{name}-{i}","pm2_env":{{{env},"env":{{{env}}},"name":"{name}-{i}","namespace":"default","pm_id":{i},"status":"{status}","exec_mode":"fork_mode","restart_time":{i},"unstable_restarts":0,"pm_uptime":1795894251013,"created_at":1795894251000,"axm_monitor":{{"Heap Size":{{"value":"9.73","unit":"MiB"}}}}}},"pm_id":{i},"monit":{{"memory":56455168,"cpu":0.3}}}}"#,
             sep = if i == 0 { "" } else { "," },
             pid = 1000 + i,
-            status = if i % 5 == 0 { "errored" } else { "online" },
+            status = if i.is_multiple_of(5) {
+                "errored"
+            } else {
+                "online"
+            },
         );
         w.write_all(p.as_bytes())?;
         bytes += p.len() as u64;
