@@ -34,6 +34,16 @@ fn events(journal: &Path) -> Vec<Event> {
     out.entries.into_iter().map(|e| e.event).collect()
 }
 
+/// Whether the journal so far records the event bus coming back (a torn last line is fine:
+/// the journal is being written).
+fn bus_reconnected(journal: &Path) -> bool {
+    pm2_incident::journal::read(journal).is_ok_and(|out| {
+        out.entries.iter().any(|e| {
+            matches!(&e.event, Event::Pm2Event(p) if p.process == "PM2" && p.event == "bus reconnected")
+        })
+    })
+}
+
 #[test]
 fn respond_shows_live_pm2_runs_commands_and_survives_sighup() {
     let apps: Vec<&str> = ALL_APPS
@@ -225,7 +235,17 @@ fn evidence_key_on_a_killed_daemon_keeps_the_saved_list_starts_no_daemon_and_fol
     );
     // The responder brings the saved list back: the event bus follows the new daemon.
     assert!(fx.pm2_cmd(&["resurrect"]).status.success());
-    tui.wait_text("bus reconnected", long);
+    // The pane's one "last event" line is soon overwritten by the resurrected apps' own events,
+    // so wait on the record, which keeps every one.
+    let deadline = std::time::Instant::now() + long;
+    while !bus_reconnected(&journal) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 'bus reconnected' journaled in {long:?}; screen:\n{}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     tui.keys(&["q"]);
     tui.wait_text("EXITED 0", long);
     drop(tui);
