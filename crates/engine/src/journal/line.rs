@@ -60,7 +60,10 @@ pub struct Decoded {
 
 /// Decodes one line; the error says what is wrong without echoing the content.
 pub fn decode(line: &[u8]) -> Result<Decoded, String> {
-    fast_decode(line).map_or_else(|| slow_decode(line).map_err(|e| value_free(&e)), Ok)
+    // The writer's own shape in one pass; then any key order, typed; then the precise error.
+    super::fast::decode(line)
+        .or_else(|| typed_decode(line))
+        .map_or_else(|| slow_decode(line).map_err(|e| value_free(&e)), Ok)
 }
 
 /// serde's messages quote the offending value (`invalid type: string "hunter2", expected u64`,
@@ -118,10 +121,10 @@ struct Envelope<'a> {
     kind: Cow<'a, str>,
 }
 
-/// The common case, a well-formed line of a known kind, without building a `Value` tree
+/// A well-formed line of a known kind in any key order, without building a `Value` tree
 /// (serde ignores the envelope keys when reading the event). Anything else returns None and
 /// goes the slow way, which also produces the precise error.
-fn fast_decode(line: &[u8]) -> Option<Decoded> {
+fn typed_decode(line: &[u8]) -> Option<Decoded> {
     let env: Envelope = serde_json::from_slice(line).ok()?;
     if !KNOWN_KINDS.contains(&env.kind.as_ref()) {
         return None;

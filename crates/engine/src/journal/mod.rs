@@ -1,5 +1,6 @@
 //! The journal file: append-only JSONL, one event per line, each line chained to the one before
 //! by SHA-256. `line` is the pure format; `writer`, `reader`, `lock` and `import` do the I/O.
+mod fast;
 pub mod import;
 pub mod index;
 pub mod line;

@@ -226,23 +226,17 @@ pub fn scan_on<R: Read>(
     }))
 }
 
-/// Streams the journal at `path` (a regular file, within the input size cap).
+/// Streams the journal at `path` (a regular file). A journal streams in fixed memory (a
+/// batch and one line at most, [`MAX_LINE`]), so the whole-file input cap
+/// (`PM2_INCIDENT_MAX_SIZE`, for files read whole) does not apply: a week-long journal is
+/// larger than any sensible cap.
 pub fn scan_path(
     path: &Path,
     opts: ScanOptions,
     each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
 ) -> Result<ReadOutcome, JournalError> {
-    let (file, size) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
-    let limit = crate::safe_fs::max_input_size()?;
-    if size > limit {
-        return Err(crate::safe_fs::InputError::TooLarge {
-            path: path.display().to_string(),
-            size,
-            limit,
-        }
-        .into());
-    }
-    scan(file.take(limit), opts, each).map_err(|e| JournalError::io(path, e))
+    let (file, _) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    scan(file, opts, each).map_err(|e| JournalError::io(path, e))
 }
 
 /// Folds the journal at `path` while streaming it: the Incident and the outcome (no entries).
