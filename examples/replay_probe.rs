@@ -1,5 +1,5 @@
 //! Measures the replay index of a journal the way `replay` builds it (same code, no terminal):
-//!   replay_probe index FILE [SEEKS]  — index to the end; time, snapshots, peak RSS, seek times
+//!   replay_probe index FILE [SEEKS [THREADS]] — index to the end; time, snapshots, peak RSS, seek times
 //!   replay_probe decode FILE         — one thread: hash only, decode only (where time goes)
 //! Numbers go to BENCHMARKS.md (issue #19); inputs from `scripts/gen-journal`.
 use pm2_incident::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
@@ -155,11 +155,36 @@ fn main() -> ExitCode {
                 ok += usize::from(decode(l).is_ok());
             }
             let td = t.elapsed();
+            let entries: Vec<_> = lines
+                .iter()
+                .filter_map(|l| decode(l).ok())
+                .map(|d| pm2_incident::incident::Entry {
+                    seq: d.seq,
+                    ts: d.ts,
+                    event: d.event,
+                })
+                .collect();
+            let t = Instant::now();
+            let mut inc = pm2_incident::incident::Incident::default();
+            for (i, e) in entries.iter().enumerate() {
+                inc.apply_at(e, Some(i as u64));
+            }
+            let ta = t.elapsed();
+            let t = Instant::now();
+            let mut b =
+                pm2_incident::incident::seek::Builder::new(DEFAULT_CHECKPOINT_EVERY).located();
+            for (i, e) in entries.iter().enumerate() {
+                b.push(e, i as u64);
+            }
+            std::hint::black_box(b.take());
+            let tb = t.elapsed();
             println!(
-                "{file}: {} lines; hash {:.2} s; decode {:.2} s ({ok} ok, {h})",
+                "{file}: {} lines; hash {:.2} s; decode {:.2} s ({ok} ok, {h}); apply {:.2} s; index builder {:.2} s",
                 lines.len(),
                 th.as_secs_f64(),
-                td.as_secs_f64()
+                td.as_secs_f64(),
+                ta.as_secs_f64(),
+                tb.as_secs_f64()
             );
         }
         _ => {

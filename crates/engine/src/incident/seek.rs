@@ -77,7 +77,11 @@ impl Marker {
                 self.online = u16::try_from(n).unwrap_or(u16::MAX)
             }
             Event::HealthResult(h) => {
-                let was = self.failing.insert(h.url.clone(), !h.up).unwrap_or(false);
+                // Looked up first: the same few URLs come back at every health round.
+                let was = match self.failing.get_mut(&h.url) {
+                    Some(f) => std::mem::replace(f, !h.up),
+                    None => self.failing.insert(h.url.clone(), !h.up).unwrap_or(false),
+                };
                 self.down = self.down + usize::from(!h.up) - usize::from(was);
             }
             _ => {}
