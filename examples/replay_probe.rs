@@ -15,10 +15,12 @@ use std::time::Instant;
 /// Live heap bytes, to split the index's memory into its parts (RSS alone cannot).
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Relaxed);
+        let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
+        PEAK.fetch_max(now, Relaxed);
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -29,6 +31,10 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+fn peak_heap_mb() -> f64 {
+    PEAK.load(Relaxed) as f64 / 1048576.0
+}
 
 fn live_mb() -> f64 {
     LIVE.load(Relaxed) as f64 / 1048576.0
@@ -137,6 +143,31 @@ fn main() -> ExitCode {
             );
             drop(last);
         }
+        "report" => {
+            let t = Instant::now();
+            let (inc, _, mut timeline) =
+                match pm2_incident::journal::report::fold(path, ScanOptions::default()) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        eprintln!("replay_probe: {e}");
+                        return ExitCode::from(1);
+                    }
+                };
+            let folded = t.elapsed();
+            let heap = live_mb();
+            let t = Instant::now();
+            let mut sink = std::io::sink();
+            let _ = pm2_incident::incident::report::render_to(&mut sink, &inc, &mut timeline);
+            println!(
+                "{file}: folded in {:.2} s (live heap {heap:.0} MB, peak {:.0} MB: {} commands, {} notes); rendered in {:.2} s; peak RSS {:.0} MB",
+                folded.as_secs_f64(),
+                peak_heap_mb(),
+                inc.commands.len(),
+                inc.notes.len(),
+                t.elapsed().as_secs_f64(),
+                peak_rss_mb()
+            );
+        }
         "decode" => {
             let bytes = std::fs::read(path).unwrap_or_default();
             let lines: Vec<&[u8]> = bytes
@@ -167,7 +198,7 @@ fn main() -> ExitCode {
             let t = Instant::now();
             let mut inc = pm2_incident::incident::Incident::default();
             for (i, e) in entries.iter().enumerate() {
-                inc.apply_at(e, Some(i as u64));
+                inc.apply_at(e, pm2_incident::incident::fold::OutputAt::Journal(i as u64));
             }
             let ta = t.elapsed();
             let t = Instant::now();

@@ -1,17 +1,52 @@
 //! The runbook's "Incident Report Template" (Post-Incident Review) filled from an Incident.
 //! Pure: the same Incident always renders the same Markdown (golden-tested).
 use super::event::*;
-use super::fold::{exit_text, Incident};
+use super::fold::{exit_text, Incident, TimelineEntry};
 use std::fmt::Write;
 
 /// Renders the postmortem. An incident that is still open is reported as of its last event.
 pub fn render(inc: &Incident) -> String {
-    // Everything in a report comes from recorded data (process names, command output, notes):
-    // escaped once here, whether it goes to a terminal or a file someone will `cat`.
-    crate::sanitize::escape_controls(&render_unescaped(inc)).into_owned()
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and the timeline comes from memory.
+    let _ = render_to(&mut out, inc, &mut InMemory(inc));
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn render_unescaped(inc: &Incident) -> String {
+/// The timeline a report prints, in time order: from the Incident in memory, or, for a journal
+/// too long to hold, spooled to disk while it was folded (`journal::report`).
+pub trait Timeline {
+    /// Earliest and latest time, `None` when there is no entry.
+    fn span(&self) -> Option<(Ts, Ts)>;
+    /// Every entry by (time, seq), entries with the same both in recording order.
+    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()>;
+}
+
+/// The timeline of an Incident held whole.
+pub struct InMemory<'a>(pub &'a Incident);
+
+impl Timeline for InMemory<'_> {
+    fn span(&self) -> Option<(Ts, Ts)> {
+        let t = &self.0.timeline;
+        Some((t.iter().map(|t| t.ts).min()?, t.iter().map(|t| t.ts).max()?))
+    }
+
+    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()> {
+        let mut rows: Vec<_> = self.0.timeline.iter().collect();
+        // Back-dated milestones (e.g. impact start from monitoring) sort to when they
+        // happened; the sort is stable, so ties keep recording order.
+        rows.sort_by_key(|r| (r.ts, r.seq));
+        rows.into_iter().for_each(f);
+        Ok(())
+    }
+}
+
+/// [`render`] written out as it goes, with the timeline from `timeline` (the Incident's own
+/// is not read). Memory holds one section at a time, never the whole report.
+pub fn render_to(
+    w: &mut dyn std::io::Write,
+    inc: &Incident,
+    timeline: &mut dyn Timeline,
+) -> std::io::Result<()> {
     let mut o = String::new();
     let opened = inc.opened.as_ref().map(|t| &t.value);
     let drill = inc.is_drill();
@@ -26,7 +61,8 @@ fn render_unescaped(inc: &Incident) -> String {
         o.push_str("> **DRILL**: a training exercise against a simulated server. Its times are for the debrief and are excluded from incident metrics.\n\n");
     }
     overview(&mut o, inc, opened);
-    timeline(&mut o, inc);
+    flush(w, &mut o)?;
+    timeline_section(w, &mut o, timeline)?;
     impact(&mut o, inc, drill);
     root_cause(&mut o, inc);
     resolution(&mut o, inc);
@@ -35,8 +71,25 @@ fn render_unescaped(inc: &Incident) -> String {
     action_items(&mut o, inc);
     lessons(&mut o, inc);
     communications(&mut o, inc);
-    appendix(&mut o, inc);
-    o
+    appendix(w, &mut o, inc)?;
+    flush(w, &mut o)
+}
+
+/// [`flush`] once a good piece has built up (long tables are written as they are rendered).
+fn spill(w: &mut dyn std::io::Write, o: &mut String) -> std::io::Result<()> {
+    if o.len() > 64 * 1024 {
+        flush(w, o)?;
+    }
+    Ok(())
+}
+
+/// Writes what was rendered so far. Everything in a report comes from recorded data (process
+/// names, command output, notes): escaped here, whether it goes to a terminal or a file
+/// someone will `cat` (the escape is per character, so piece by piece is the same).
+fn flush(w: &mut dyn std::io::Write, o: &mut String) -> std::io::Result<()> {
+    w.write_all(crate::sanitize::escape_controls(o).as_bytes())?;
+    o.clear();
+    Ok(())
 }
 
 fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
@@ -132,27 +185,32 @@ fn severity_cell(inc: &Incident) -> String {
     s
 }
 
-fn timeline(o: &mut String, inc: &Incident) {
+fn timeline_section(
+    w: &mut dyn std::io::Write,
+    o: &mut String,
+    timeline: &mut dyn Timeline,
+) -> std::io::Result<()> {
     o.push_str("## Timeline\n\n");
-    if inc.timeline.is_empty() {
+    let Some((first, last)) = timeline.span() else {
         o.push_str("No events recorded.\n\n");
-        return;
-    }
-    let mut rows: Vec<_> = inc.timeline.iter().collect();
-    // Back-dated milestones (e.g. impact start from monitoring) sort to when they happened.
-    rows.sort_by_key(|r| (r.ts, r.seq));
-    let multi_day =
-        rows.first().map(|r| r.ts.date_naive()) != rows.last().map(|r| r.ts.date_naive());
-    let fmt = if multi_day {
+        return Ok(());
+    };
+    let fmt = if first.date_naive() != last.date_naive() {
         "%Y-%m-%d %H:%M:%S"
     } else {
         "%H:%M:%S"
     };
     o.push_str("| Time (UTC) | Event |\n| --- | --- |\n");
-    for r in rows {
+    let mut failed = Ok(());
+    timeline.each(&mut |r| {
         let _ = writeln!(o, "| {} | {} |", r.ts.format(fmt), cell(&r.text));
-    }
+        if failed.is_ok() {
+            failed = spill(w, o);
+        }
+    })?;
+    failed?;
     o.push('\n');
+    Ok(())
 }
 
 fn impact(o: &mut String, inc: &Incident, drill: bool) {
@@ -493,7 +551,7 @@ fn communications(o: &mut String, inc: &Incident) {
     o.push('\n');
 }
 
-fn appendix(o: &mut String, inc: &Incident) {
+fn appendix(w: &mut dyn std::io::Write, o: &mut String, inc: &Incident) -> std::io::Result<()> {
     o.push_str("## Appendix\n\n### Commands run\n\n");
     if inc.commands.is_empty() {
         o.push_str("No commands were run.\n\n");
@@ -522,6 +580,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 cell(&exit),
                 dur
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -542,6 +601,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 cell(&g.guard.class),
                 cell(&g.guard.reason)
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -567,6 +627,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 inline(&n.value.author),
                 inline(&n.value.text)
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -587,6 +648,7 @@ fn appendix(o: &mut String, inc: &Incident) {
             inc.resumes.len()
         );
     }
+    Ok(())
 }
 
 /// Start of the incident for the overview: the first recorded event or an earlier impact start.

@@ -7,7 +7,7 @@
 //! ([`MAX_SNAPSHOTS`]): past it the spacing doubles and every other snapshot is dropped, so
 //! memory stays flat however long the journal while a seek reads a few thousand events at most.
 use super::event::{Entry, Event, Ts};
-use super::fold::{CommandRecord, Incident, OutputLine};
+use super::fold::{CommandRecord, Incident, OutputAt, OutputLine};
 use std::collections::{BTreeMap, HashMap};
 
 /// The spacing a replay starts with: a seek applies at most this many events minus one.
@@ -16,6 +16,15 @@ pub const DEFAULT_CHECKPOINT_EVERY: usize = 256;
 /// others, see `incident::log`), so this bounds the index's memory; at 1M events the spacing
 /// is then 1024 and a seek still stays under 5 ms (BENCHMARKS.md, issue #19).
 pub const MAX_SNAPSHOTS: usize = 1024;
+
+/// Output of a file's entry stays in the file; of an in-memory entry, in memory.
+fn output_at(located: bool, offset: u64) -> OutputAt {
+    if located {
+        OutputAt::Journal(offset)
+    } else {
+        OutputAt::Memory
+    }
+}
 
 /// What navigation and the timeline strip need to know about an event without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +218,7 @@ impl Builder {
     }
 
     pub fn push(&mut self, e: &Entry, offset: u64) {
-        self.inc.apply_at(e, self.located.then_some(offset));
+        self.inc.apply_at(e, output_at(self.located, offset));
         self.pending.marks.push(self.marker.mark(e, offset));
         if let Event::StepEntered(s) = &e.event {
             self.pending.steps.push((self.count, s.step.clone()));
@@ -352,7 +361,7 @@ impl Replay {
     fn apply_range(&self, inc: &mut Incident, from: usize, to: usize) {
         let located = self.source.located();
         for (i, e) in (from..).zip(self.read(from, to)) {
-            inc.apply_at(&e, located.then(|| self.marks[i].offset));
+            inc.apply_at(&e, output_at(located, self.marks[i].offset));
         }
     }
 

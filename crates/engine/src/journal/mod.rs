@@ -7,6 +7,7 @@ pub mod line;
 pub mod lock;
 pub mod paths;
 pub mod reader;
+pub mod report;
 pub mod scan;
 pub mod session;
 pub mod synth;

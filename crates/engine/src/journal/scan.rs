@@ -370,21 +370,6 @@ pub fn scan_path(
     scan(file, opts, each).map_err(|e| JournalError::io(path, e))
 }
 
-/// Folds the journal at `path` while streaming it: the Incident and the outcome (no entries).
-pub fn fold_path(
-    path: &Path,
-    opts: ScanOptions,
-) -> Result<(crate::incident::Incident, ReadOutcome), JournalError> {
-    let mut inc = crate::incident::Incident::default();
-    let out = scan_path(path, opts, |s| {
-        if let Some(e) = &s.entry {
-            inc.apply(e);
-        }
-        ControlFlow::Continue(())
-    })?;
-    Ok((inc, out))
-}
-
 /// True when the file's first non-blank byte opens a JSON array: a raw `pm2 jlist` dump rather
 /// than a journal. Reads only the file's start.
 pub fn is_jlist_dump(path: &Path) -> Result<bool, JournalError> {
