@@ -63,23 +63,34 @@ fn main() -> ExitCode {
                 Replay::from_source(Box::new(FileSource::new(path)), DEFAULT_CHECKPOINT_EVERY);
             let mut first = None;
             let mut failed = None;
-            index(
-                path,
-                DEFAULT_CHECKPOINT_EVERY,
-                false,
-                ScanOptions::default(),
-                |p| {
-                    match p {
-                        Progress::Chunk { chunk, .. } => {
-                            r.extend(*chunk);
-                            first.get_or_insert(t.elapsed());
-                        }
-                        Progress::Done(_) => {}
-                        Progress::Failed(e) => failed = Some(e),
-                    }
+            let opts = match args.get(3).and_then(|s| s.parse().ok()) {
+                Some(threads) => ScanOptions { threads },
+                None => ScanOptions::default(),
+            };
+            let mut take = |p: Progress| match p {
+                Progress::Chunk { chunk, .. } => {
+                    r.extend(*chunk);
+                    first.get_or_insert(t.elapsed());
+                }
+                Progress::Done(_) => {}
+                Progress::Failed(e) => failed = Some(e),
+            };
+            if std::env::var_os("PROBE_THREADED").is_some() {
+                // As the app does: the index on its own thread, chunks taken on this one.
+                let (tx, rx) = std::sync::mpsc::channel();
+                let p = path.to_path_buf();
+                std::thread::spawn(move || {
+                    index(&p, DEFAULT_CHECKPOINT_EVERY, false, opts, |m| {
+                        tx.send(m).is_ok()
+                    })
+                });
+                rx.into_iter().for_each(&mut take);
+            } else {
+                index(path, DEFAULT_CHECKPOINT_EVERY, false, opts, |m| {
+                    take(m);
                     true
-                },
-            );
+                });
+            }
             if let Some(e) = failed {
                 eprintln!("replay_probe: {e}");
                 return ExitCode::from(1);

@@ -173,9 +173,16 @@ fn scan_more(
     opts: ScanOptions,
     send: &mut impl FnMut(Progress) -> bool,
 ) -> Result<Option<(Option<TornTail>, u64)>, JournalError> {
-    // No whole-file size cap: the journal streams (see `scan::scan_path`).
+    // No whole-file size cap: the journal streams (see `scan::scan_path`). Only the marks'
+    // 40-bit offsets bound it.
     let (mut f, size) =
         crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    if size >= crate::incident::seek::MAX_OFFSET {
+        return Err(JournalError::Invalid {
+            path: path.display().to_string(),
+            message: format!("{size} bytes: replay indexes journals up to 1 TiB"),
+        });
+    }
     if size < chain.complete_len() {
         return Err(JournalError::Invalid {
             path: path.display().to_string(),
