@@ -2,6 +2,7 @@
 //! Pure: the same Incident always renders the same Markdown (golden-tested).
 use super::event::*;
 use super::fold::{exit_text, Incident, TimelineEntry};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Renders the postmortem. An incident that is still open is reported as of its last event.
@@ -195,15 +196,16 @@ fn timeline_section(
         o.push_str("No events recorded.\n\n");
         return Ok(());
     };
-    let fmt = if first.date_naive() != last.date_naive() {
-        "%Y-%m-%d %H:%M:%S"
-    } else {
-        "%H:%M:%S"
-    };
+    let dated = first.date_naive() != last.date_naive();
     o.push_str("| Time (UTC) | Event |\n| --- | --- |\n");
     let mut failed = Ok(());
     timeline.each(&mut |r| {
-        let _ = writeln!(o, "| {} | {} |", r.ts.format(fmt), cell(&r.text));
+        let date = if dated {
+            r.ts.format("%Y-%m-%d ").to_string()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(o, "| {date}{} | {} |", hm(r.ts), cell(&r.text));
         if failed.is_ok() {
             failed = spill(w, o);
         }
@@ -219,7 +221,7 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
         if s.is_empty() {
             "Not recorded".to_string()
         } else {
-            inline(s)
+            inline(s).into_owned()
         }
     };
     let _ = writeln!(
@@ -428,7 +430,7 @@ fn steps(o: &mut String, inc: &Incident) {
     }
     let name = |p: &super::fold::StepProgress| {
         if p.title.is_empty() {
-            inline(&p.step)
+            inline(&p.step).into_owned()
         } else {
             format!("{} {}", inline(&p.step), inline(&p.title))
         }
@@ -675,8 +677,12 @@ fn impact_start(inc: &Incident) -> (Option<Ts>, &'static str) {
     (first_down, "first observed down")
 }
 
+/// `HH:MM:SS` (a leap second is :60, as strftime writes it). By hand: it is written for every
+/// row of the timeline and of the commands, and strftime re-reads its pattern each time.
 fn hm(t: Ts) -> String {
-    t.format("%H:%M:%S").to_string()
+    use chrono::Timelike;
+    let leap = u32::from(t.nanosecond() >= 1_000_000_000);
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second() + leap)
 }
 
 /// First 12 characters (by char: the journal is untrusted input, never slice bytes).
@@ -712,13 +718,20 @@ pub fn fmt_ms(ms: u64) -> String {
 }
 
 /// One line of text safe inside Markdown prose.
-fn inline(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+fn inline(s: &str) -> Cow<'_, str> {
+    if s.contains(['\r', '\n']) {
+        Cow::Owned(s.replace(['\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Text safe inside a table cell.
-fn cell(s: &str) -> String {
-    inline(s).replace('|', "\\|")
+fn cell(s: &str) -> Cow<'_, str> {
+    match inline(s) {
+        c if c.contains('|') => Cow::Owned(c.replace('|', "\\|")),
+        c => c,
+    }
 }
 
 /// A command inside a table cell as code, exactly as run (pipes escaped for the table).
@@ -740,6 +753,20 @@ mod tests {
         assert_eq!(hours_minutes(7_500_000), "2 hours 5 minutes");
         assert_eq!(short_hash("ééééééééééééé"), "éééééééééééé…");
         assert_eq!(short_hash("abc"), "abc");
+    }
+
+    #[test]
+    fn times_are_written_as_strftime_writes_them() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let day = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap();
+        for (h, m, s, nano) in [
+            (0, 0, 0, 0),
+            (4, 12, 9, 999_000_000),
+            (23, 59, 59, 1_500_000_000),
+        ] {
+            let t = Utc.from_utc_datetime(&day.and_hms_nano_opt(h, m, s, nano).unwrap());
+            assert_eq!(hm(t), t.format("%H:%M:%S").to_string(), "{t:?}");
+        }
     }
 
     #[test]

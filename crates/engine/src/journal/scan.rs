@@ -92,6 +92,11 @@ impl Chain {
         entry
     }
 
+    /// SHA-256 of the last line linked (what the next line's `prev` must be).
+    pub fn last_hash(&self) -> &str {
+        &self.expected_prev
+    }
+
     /// 1-based number of the last line linked.
     pub fn lineno(&self) -> usize {
         self.lineno
@@ -346,11 +351,11 @@ fn link_batch(
         let (h, d) = decoded
             .next()
             .unwrap_or_else(|| (hash(&b.data[s..e]), Err("not decoded".to_string())));
-        let entry = chain.link((e - s + 1) as u64, h.clone(), d);
+        let entry = chain.link((e - s + 1) as u64, h, d);
         each(Scanned {
             offset: b.offset + s as u64,
             line: chain.lineno(),
-            hash: &h,
+            hash: chain.last_hash(),
             entry,
         })?;
     }
