@@ -1,5 +1,5 @@
 //! Measures the replay index of a journal the way `replay` builds it (same code, no terminal):
-//!   replay_probe index FILE [SEEKS]  — index to the end; time, snapshots, peak RSS, seek times
+//!   replay_probe index FILE [SEEKS [THREADS]] — index to the end; time, snapshots, peak RSS, seek times
 //!   replay_probe decode FILE         — one thread: hash only, decode only (where time goes)
 //! Numbers go to BENCHMARKS.md (issue #19); inputs from `scripts/gen-journal`.
 use pm2_incident::incident::seek::{Cursor, Replay, DEFAULT_CHECKPOINT_EVERY};
@@ -15,10 +15,12 @@ use std::time::Instant;
 /// Live heap bytes, to split the index's memory into its parts (RSS alone cannot).
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Relaxed);
+        let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
+        PEAK.fetch_max(now, Relaxed);
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -29,6 +31,10 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+fn peak_heap_mb() -> f64 {
+    PEAK.load(Relaxed) as f64 / 1048576.0
+}
 
 fn live_mb() -> f64 {
     LIVE.load(Relaxed) as f64 / 1048576.0
@@ -57,23 +63,34 @@ fn main() -> ExitCode {
                 Replay::from_source(Box::new(FileSource::new(path)), DEFAULT_CHECKPOINT_EVERY);
             let mut first = None;
             let mut failed = None;
-            index(
-                path,
-                DEFAULT_CHECKPOINT_EVERY,
-                false,
-                ScanOptions::default(),
-                |p| {
-                    match p {
-                        Progress::Chunk { chunk, .. } => {
-                            r.extend(*chunk);
-                            first.get_or_insert(t.elapsed());
-                        }
-                        Progress::Done(_) => {}
-                        Progress::Failed(e) => failed = Some(e),
-                    }
+            let opts = match args.get(3).and_then(|s| s.parse().ok()) {
+                Some(threads) => ScanOptions { threads },
+                None => ScanOptions::default(),
+            };
+            let mut take = |p: Progress| match p {
+                Progress::Chunk { chunk, .. } => {
+                    r.extend(*chunk);
+                    first.get_or_insert(t.elapsed());
+                }
+                Progress::Done(_) => {}
+                Progress::Failed(e) => failed = Some(e),
+            };
+            if std::env::var_os("PROBE_THREADED").is_some() {
+                // As the app does: the index on its own thread, chunks taken on this one.
+                let (tx, rx) = std::sync::mpsc::channel();
+                let p = path.to_path_buf();
+                std::thread::spawn(move || {
+                    index(&p, DEFAULT_CHECKPOINT_EVERY, false, opts, |m| {
+                        tx.send(m).is_ok()
+                    })
+                });
+                rx.into_iter().for_each(&mut take);
+            } else {
+                index(path, DEFAULT_CHECKPOINT_EVERY, false, opts, |m| {
+                    take(m);
                     true
-                },
-            );
+                });
+            }
             if let Some(e) = failed {
                 eprintln!("replay_probe: {e}");
                 return ExitCode::from(1);
@@ -137,6 +154,31 @@ fn main() -> ExitCode {
             );
             drop(last);
         }
+        "report" => {
+            let t = Instant::now();
+            let (inc, _, mut timeline) =
+                match pm2_incident::journal::report::fold(path, ScanOptions::default()) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        eprintln!("replay_probe: {e}");
+                        return ExitCode::from(1);
+                    }
+                };
+            let folded = t.elapsed();
+            let heap = live_mb();
+            let t = Instant::now();
+            let mut sink = std::io::sink();
+            let _ = pm2_incident::incident::report::render_to(&mut sink, &inc, &mut timeline);
+            println!(
+                "{file}: folded in {:.2} s (live heap {heap:.0} MB, peak {:.0} MB: {} commands, {} notes); rendered in {:.2} s; peak RSS {:.0} MB",
+                folded.as_secs_f64(),
+                peak_heap_mb(),
+                inc.commands.len(),
+                inc.notes.len(),
+                t.elapsed().as_secs_f64(),
+                peak_rss_mb()
+            );
+        }
         "decode" => {
             let bytes = std::fs::read(path).unwrap_or_default();
             let lines: Vec<&[u8]> = bytes
@@ -155,11 +197,36 @@ fn main() -> ExitCode {
                 ok += usize::from(decode(l).is_ok());
             }
             let td = t.elapsed();
+            let entries: Vec<_> = lines
+                .iter()
+                .filter_map(|l| decode(l).ok())
+                .map(|d| pm2_incident::incident::Entry {
+                    seq: d.seq,
+                    ts: d.ts,
+                    event: d.event,
+                })
+                .collect();
+            let t = Instant::now();
+            let mut inc = pm2_incident::incident::Incident::default();
+            for (i, e) in entries.iter().enumerate() {
+                inc.apply_at(e, pm2_incident::incident::fold::OutputAt::Journal(i as u64));
+            }
+            let ta = t.elapsed();
+            let t = Instant::now();
+            let mut b =
+                pm2_incident::incident::seek::Builder::new(DEFAULT_CHECKPOINT_EVERY).located();
+            for (i, e) in entries.iter().enumerate() {
+                b.push(e, i as u64);
+            }
+            std::hint::black_box(b.take());
+            let tb = t.elapsed();
             println!(
-                "{file}: {} lines; hash {:.2} s; decode {:.2} s ({ok} ok, {h})",
+                "{file}: {} lines; hash {:.2} s; decode {:.2} s ({ok} ok, {h}); apply {:.2} s; index builder {:.2} s",
                 lines.len(),
                 th.as_secs_f64(),
-                td.as_secs_f64()
+                td.as_secs_f64(),
+                ta.as_secs_f64(),
+                tb.as_secs_f64()
             );
         }
         _ => {

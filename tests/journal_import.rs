@@ -148,3 +148,36 @@ fn dump_from_a_real_pm2_keeps_its_canary_out() {
         "{names:?}"
     );
 }
+
+/// The dump is read as it streams: cut anywhere or with a byte changed, it opens or fails
+/// with an error naming the file, never a panic, and no error quotes the dump (its env holds
+/// secrets).
+#[test]
+fn a_cut_or_damaged_dump_fails_cleanly_without_quoting_it() {
+    let bytes = std::fs::read(dump()).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains(CANARY));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pm2-incident-20260217-041240.json");
+    let step = (bytes.len() / 200).max(1);
+    let mut failed = 0;
+    for cut in (1..bytes.len()).step_by(step) {
+        for damage in [None, Some(b'"'), Some(b'}'), Some(b'9')] {
+            let mut b = bytes[..cut].to_vec();
+            if let Some(x) = damage {
+                b.extend_from_slice(&bytes[cut..]);
+                b[cut] = x;
+            }
+            std::fs::write(&p, &b).unwrap();
+            match load_any(&p) {
+                Ok(_) => {}
+                Err(e) => {
+                    failed += 1;
+                    let e = e.to_string();
+                    assert!(e.contains("pm2-incident-20260217-041240.json"), "{e}");
+                    assert!(!e.contains(CANARY), "{e}");
+                }
+            }
+        }
+    }
+    assert!(failed > 100, "cut dumps are errors ({failed})");
+}

@@ -67,9 +67,9 @@ impl ReplayState {
         let p = self.pos();
         let marks = self.replay.marks();
         if p == 0 {
-            marks.first().map(|m| m.ts)
+            marks.first().map(|m| m.ts())
         } else {
-            marks.get(p - 1).map(|m| m.ts)
+            marks.get(p - 1).map(|m| m.ts())
         }
     }
 
@@ -99,9 +99,9 @@ impl ReplayState {
         let marks = self.replay.marks();
         let i = marks.partition_point(|m| {
             if strictly_after {
-                m.ts <= when
+                m.ts() <= when
             } else {
-                m.ts < when
+                m.ts() < when
             }
         });
         if strictly_after {
@@ -316,7 +316,7 @@ impl App {
             .replay
             .marks()
             .first()
-            .map(|m| m.ts)
+            .map(|m| m.ts())
             .ok_or("empty journal")?;
         let when: Ts = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
             t.with_timezone(&chrono::Utc)

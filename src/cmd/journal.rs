@@ -46,21 +46,22 @@ pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
         );
         2
     };
-    // A journal is folded while it streams (memory flat in its length); a dump is one reading.
+    // A journal is folded while it streams, its timeline spooled (memory bounded in its
+    // length); a dump is one reading. The report is written out as it is rendered.
     let dump = match crate::journal::scan::is_jlist_dump(path) {
         Ok(d) => d,
         Err(e) => return fail(e),
     };
-    let mut md = String::new();
     let mut tampered = false;
-    if dump {
+    let written = if dump {
         let loaded = match load_any(path) {
             Ok(l) => l,
             Err(e) => return fail(e),
         };
-        md.push_str(&report::render(&fold(loaded.entries())));
+        let md = report::render(&fold(loaded.entries()));
+        write_out(path, out, &mut |w| w.write_all(md.as_bytes()))
     } else {
-        let (inc, r) = match crate::journal::scan::fold_path(
+        let (inc, r, mut timeline) = match crate::journal::report::fold(
             path,
             crate::journal::scan::ScanOptions::default(),
         ) {
@@ -76,16 +77,12 @@ pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
                 t.line
             );
         }
-        md.push_str(&tamper_warning(&r));
         tampered = !r.problems.is_empty();
-        md.push_str(&report::render(&inc));
-        md.push_str(&head_section(&r, inc.events as usize));
-    }
-    let written = match out {
-        None => std::io::stdout()
-            .write_all(md.as_bytes())
-            .map_err(|e| format!("stdout: {e}")),
-        Some(o) => write_private(path, o, md.as_bytes()),
+        write_out(path, out, &mut |w| {
+            w.write_all(tamper_warning(&r).as_bytes())?;
+            report::render_to(w, &inc, &mut timeline)?;
+            w.write_all(head_section(&r, inc.events as usize).as_bytes())
+        })
     };
     match written {
         Ok(()) if tampered && !allow_tampered => {
@@ -97,6 +94,23 @@ pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
             eprintln!("pm2-incident report: {e}");
             2
         }
+    }
+}
+
+/// Writes the report to stdout, or to `out` (see [`write_private`]).
+fn write_out(
+    input: &Path,
+    out: Option<&Path>,
+    body: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    match out {
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            body(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| format!("stdout: {e}"))
+        }
+        Some(o) => write_private(input, o, body),
     }
 }
 
@@ -132,9 +146,13 @@ fn head_section(r: &crate::journal::ReadOutcome, events: usize) -> String {
     )
 }
 
-/// Writes `bytes` to `out` (0600) via a temp file and rename, so an existing report is replaced
-/// whole; refuses to overwrite the journal it was made from.
-fn write_private(input: &Path, out: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Writes the report to `out` (0600) via a temp file and rename, so an existing report is
+/// replaced whole; refuses to overwrite the journal it was made from.
+fn write_private(
+    input: &Path,
+    out: &Path,
+    body: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
     if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize()) {
         if a == b {
             return Err(format!(
@@ -152,7 +170,12 @@ fn write_private(input: &Path, out: &Path, bytes: &[u8]) -> Result<(), String> {
     ));
     let _ = std::fs::remove_file(&tmp);
     let res = create_private(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_data()))
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            body(&mut w)?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.sync_data()
+        })
         .and_then(|_| std::fs::rename(&tmp, out));
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);

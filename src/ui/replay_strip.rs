@@ -22,9 +22,10 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
     let (Some(first), Some(last)) = (marks.first(), marks.last()) else {
         return (vec![], vec![], vec![], None);
     };
-    let span = (last.ts - first.ts).num_milliseconds().max(1) as f64;
+    let (first, last) = (first.ts(), last.ts());
+    let span = (last - first).num_milliseconds().max(1) as f64;
     let col = |ts: chrono::DateTime<chrono::Utc>| {
-        (((ts - first.ts).num_milliseconds() as f64 / span) * (width.saturating_sub(1)) as f64)
+        (((ts - first).num_milliseconds() as f64 / span) * (width.saturating_sub(1)) as f64)
             as usize
     };
     let mut online = vec![0u64; width];
@@ -34,15 +35,15 @@ pub fn columns(app: &App, width: usize) -> (Vec<u64>, Vec<bool>, Vec<char>, Opti
     let mut failing = false;
     let mut last_col = 0;
     for m in marks {
-        let c = col(m.ts).min(width - 1);
+        let c = col(m.ts()).min(width - 1);
         // Carry the last known values across empty columns.
         for k in last_col..c {
             online[k + 1] = online[k + 1].max(current_online);
             down[k + 1] |= failing;
         }
         last_col = c;
-        current_online = u64::from(m.online);
-        failing = m.down;
+        current_online = u64::from(m.online());
+        failing = m.down();
         match m.kind {
             Kind::Command => marks_line[c] = 'c',
             Kind::Refused => marks_line[c] = '!',

@@ -1,6 +1,7 @@
 //! Scope: per deployment, the expected processes against what PM2 reports, and
 //! the health verdicts of its endpoints.
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 use super::fit::{inventory_fit, InventoryFit};
 use super::observation::{Observation, Pm2View};
@@ -174,11 +175,19 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
         Pm2View::Unreadable { reason } => (&[], false, Some(reason.to_string())),
     };
     let mut claimed = vec![false; listed.len()];
+    // The instances of each name, in list order: looked up, not searched (a dump may list
+    // thousands of processes).
+    let mut by_name: HashMap<&str, Vec<&Process>> = HashMap::new();
+    for p in listed {
+        by_name.entry(p.name.as_str()).or_default().push(p);
+    }
+    let instances = |name: &str| by_name.get(name).into_iter().flatten().copied();
     let mut deployments = Vec::new();
     for d in &inv.deployment {
         let mut processes = Vec::new();
         for pattern in d.processes.get_ref() {
             let mut names: Vec<&str> = Vec::new();
+            let mut seen = HashSet::new();
             for (i, p) in listed.iter().enumerate() {
                 let hit = if is_glob(pattern) {
                     glob_match(pattern, &p.name)
@@ -192,7 +201,7 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
                             == Some(d.id.get_ref()))
                 {
                     claimed[i] = true;
-                    if !names.contains(&p.name.as_str()) {
+                    if seen.insert(p.name.as_str()) {
                         names.push(&p.name);
                     }
                 }
@@ -212,7 +221,7 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
                 });
             }
             for name in names {
-                processes.push(group(name, listed.iter().filter(|p| p.name == name)));
+                processes.push(group(name, instances(name)));
             }
         }
         let health = obs
@@ -234,9 +243,10 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
         });
     }
     let mut unexpected: Vec<ProcessScope> = Vec::new();
+    let mut seen = HashSet::new();
     for (i, p) in listed.iter().enumerate() {
-        if !claimed[i] && !unexpected.iter().any(|u| u.name == p.name) {
-            unexpected.push(group(&p.name, listed.iter().filter(|q| q.name == p.name)));
+        if !claimed[i] && seen.insert(p.name.as_str()) {
+            unexpected.push(group(&p.name, instances(&p.name)));
         }
     }
     let live = matches!(obs.pm2, Pm2View::Listed(_)).then_some(listed);

@@ -3,7 +3,8 @@
 //! processes is missing or not online, or any of its health checks fails.
 use super::event::{HealthResult, InventorySummary, ProcessRow, Ts};
 use super::log::Log;
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outage {
@@ -153,32 +154,46 @@ impl Availability {
                 app.processes_up = Some(each_present && all_online);
             }
         } else {
+            // By name, in order of first appearance: several instances (cluster mode) share a
+            // name, and all must be online. Hashed: a dump may list thousands of processes.
+            let mut all_online: HashMap<&str, bool> = HashMap::with_capacity(rows.len());
+            let mut names = Vec::new();
+            for r in rows {
+                match all_online.entry(r.name.as_str()) {
+                    Entry::Occupied(mut e) => *e.get_mut() &= r.is_online(),
+                    Entry::Vacant(e) => {
+                        e.insert(r.is_online());
+                        names.push(r.name.as_str());
+                    }
+                }
+            }
             for app in &mut self.apps {
                 // A process that vanished from the list counts as down.
-                if app.processes_up.is_some() && !rows.iter().any(|r| r.name == app.name) {
+                if app.processes_up.is_some() && !all_online.contains_key(app.name.as_str()) {
                     app.processes_up = Some(false);
                 }
             }
-            for r in rows {
-                let idx = match self
-                    .apps
-                    .iter()
-                    .position(|a| a.name == r.name && a.env.is_empty())
-                {
-                    Some(i) => i,
+            // Each name's app is the first one of that name without an environment.
+            let mut app_of: HashMap<String, usize> = HashMap::new();
+            for (i, a) in self
+                .apps
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.env.is_empty())
+            {
+                app_of.entry(a.name.clone()).or_insert(i);
+            }
+            for name in names {
+                let idx = match app_of.get(name) {
+                    Some(&i) => i,
                     None => {
                         self.apps
-                            .push(AppState::new(&r.name, "", vec![r.name.clone()], vec![]));
+                            .push(AppState::new(name, "", vec![name.to_string()], vec![]));
+                        app_of.insert(name.to_string(), self.apps.len() - 1);
                         self.apps.len() - 1
                     }
                 };
-                let app = &mut self.apps[idx];
-                // Several instances (cluster mode) share a name: all must be online.
-                let all = rows
-                    .iter()
-                    .filter(|x| x.name == r.name)
-                    .all(|x| x.is_online());
-                app.processes_up = Some(all);
+                self.apps[idx].processes_up = Some(all_online[name]);
             }
         }
         self.settle_all(ts)

@@ -24,6 +24,17 @@ pub struct OutputRef {
     pub lines: u32,
 }
 
+/// Where a fold keeps command output (see [`Incident::apply_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputAt {
+    /// Line by line in memory (live sessions, drills, in-memory replays).
+    Memory,
+    /// As places in the journal: the entry's line starts at this byte (replay of a file).
+    Journal(u64),
+    /// Counted, not kept (a report, which prints none of it).
+    Counted,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommandRecord {
     pub started_at: Ts,
@@ -34,7 +45,8 @@ pub struct CommandRecord {
     /// Output kept as places in the journal (folds of a file by offset); read back on demand
     /// with `seek::Replay::read_output`.
     pub output_in_journal: Vec<OutputRef>,
-    /// Lines those places stand for.
+    /// Lines left in the journal: those places stand for them (or, folded for a report, they
+    /// were only counted).
     pub output_in_journal_lines: usize,
     /// Lines beyond the bound: counted by the writer (in `finished`) or by the fold.
     pub output_dropped: u64,
@@ -284,13 +296,13 @@ impl Incident {
     /// Applies one entry. Total: any event in any order is accepted (a journal may start mid-way
     /// or reference a command whose start was lost); nothing here panics.
     pub fn apply(&mut self, entry: &Entry) {
-        self.apply_at(entry, None);
+        self.apply_at(entry, OutputAt::Memory);
     }
 
-    /// [`Incident::apply`] for an entry read from a journal file at byte `offset`: command
-    /// output is then recorded as that offset ([`OutputRef`]) rather than copied, since the
-    /// file can give it back. Everything else is the same fold.
-    pub fn apply_at(&mut self, entry: &Entry, offset: Option<u64>) {
+    /// [`Incident::apply`], saying where command output is kept: in memory, as the place of
+    /// the entry in its journal file ([`OutputRef`]: the file can give it back), or only
+    /// counted. Everything else is the same fold.
+    pub fn apply_at(&mut self, entry: &Entry, at: OutputAt) {
         let ts = entry.ts;
         self.events += 1;
         self.first_ts.get_or_insert(ts);
@@ -452,21 +464,23 @@ impl Incident {
                     let room = OUTPUT_LINE_LIMIT.saturating_sub(rec.output_kept());
                     let kept = o.lines.len().min(room);
                     rec.output_dropped += (o.lines.len() - kept) as u64;
-                    match offset {
-                        Some(offset) if kept > 0 => {
+                    match at {
+                        OutputAt::Journal(offset) if kept > 0 => {
                             rec.output_in_journal.push(OutputRef {
                                 offset,
                                 lines: kept as u32,
                             });
                             rec.output_in_journal_lines += kept;
                         }
-                        Some(_) => {}
-                        None => rec
-                            .output
-                            .extend(o.lines[..kept].iter().map(|l| OutputLine {
-                                stream: o.stream,
-                                text: Arc::from(l.as_str()),
-                            })),
+                        OutputAt::Journal(_) => {}
+                        OutputAt::Counted => rec.output_in_journal_lines += kept,
+                        OutputAt::Memory => {
+                            rec.output
+                                .extend(o.lines[..kept].iter().map(|l| OutputLine {
+                                    stream: o.stream,
+                                    text: Arc::from(l.as_str()),
+                                }))
+                        }
                     }
                 }
             }

@@ -191,16 +191,26 @@ impl<T: Clone> FromIterator<T> for Log<T> {
     }
 }
 
-/// Segments of an [`IdIndex`]: frozen maps of `SEGMENT` insertions.
+/// Segments of an [`IdIndex`]: frozen maps of `SEGMENT` insertions at most.
 const SEGMENT: usize = 256;
 
-/// A map from id to position that is cheap to clone, like [`Log`]: frozen segments of
-/// `SEGMENT` insertions behind `Arc`, plus an open tail. Lookups search the newest first (output
-/// follows the command it belongs to closely), so a hit is almost always in the tail. A later
+/// A frozen segment and the range of its ids: a lookup skips a segment by its range, so an id
+/// that is nowhere (output of a command whose start was lost) costs two comparisons per
+/// segment, not a map search in each.
+#[derive(Debug)]
+struct Segment {
+    map: std::collections::BTreeMap<u64, usize>,
+    lo: u64,
+    hi: u64,
+}
+
+/// A map from id to position that is cheap to clone, like [`Log`]: frozen segments behind
+/// `Arc`, plus an open tail. Lookups search the newest first (output follows the command it
+/// belongs to closely), so a hit is almost always in the tail or the last segment. A later
 /// insert of the same id wins, as in a plain map.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    sealed: Log<Arc<std::collections::BTreeMap<u64, usize>>>,
+    sealed: Log<Arc<Segment>>,
     tail: std::collections::BTreeMap<u64, usize>,
 }
 
@@ -208,20 +218,31 @@ impl IdIndex {
     pub fn insert(&mut self, id: u64, at: usize) {
         self.tail.insert(id, at);
         if self.tail.len() == SEGMENT {
-            self.sealed.push(Arc::new(std::mem::take(&mut self.tail)));
+            self.freeze_tail();
         }
     }
 
     pub fn get(&self, id: &u64) -> Option<&usize> {
-        self.tail
-            .get(id)
-            .or_else(|| self.sealed.iter().rev().find_map(|m| m.get(id)))
+        self.tail.get(id).or_else(|| {
+            self.sealed
+                .iter()
+                .rev()
+                .filter(|s| s.lo <= *id && *id <= s.hi)
+                .find_map(|s| s.map.get(id))
+        })
+    }
+
+    fn freeze_tail(&mut self) {
+        let map = std::mem::take(&mut self.tail);
+        if let (Some((&lo, _)), Some((&hi, _))) = (map.first_key_value(), map.last_key_value()) {
+            self.sealed.push(Arc::new(Segment { map, lo, hi }));
+        }
     }
 
     /// The mapping as one map (later inserts win): what two indexes are compared by.
     fn merged(&self) -> std::collections::BTreeMap<u64, usize> {
         let mut m = std::collections::BTreeMap::new();
-        for seg in self.sealed.iter().map(|s| s.as_ref()).chain([&self.tail]) {
+        for seg in self.sealed.iter().map(|s| &s.map).chain([&self.tail]) {
             m.extend(seg.iter().map(|(k, v)| (*k, *v)));
         }
         m
@@ -229,9 +250,7 @@ impl IdIndex {
 
     /// Freezes the open segment (see [`Log::seal`]).
     pub fn seal(&mut self) {
-        if !self.tail.is_empty() {
-            self.sealed.push(Arc::new(std::mem::take(&mut self.tail)));
-        }
+        self.freeze_tail();
         self.sealed.seal();
     }
 }

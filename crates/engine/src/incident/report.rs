@@ -1,17 +1,53 @@
 //! The runbook's "Incident Report Template" (Post-Incident Review) filled from an Incident.
 //! Pure: the same Incident always renders the same Markdown (golden-tested).
 use super::event::*;
-use super::fold::{exit_text, Incident};
+use super::fold::{exit_text, Incident, TimelineEntry};
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Renders the postmortem. An incident that is still open is reported as of its last event.
 pub fn render(inc: &Incident) -> String {
-    // Everything in a report comes from recorded data (process names, command output, notes):
-    // escaped once here, whether it goes to a terminal or a file someone will `cat`.
-    crate::sanitize::escape_controls(&render_unescaped(inc)).into_owned()
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and the timeline comes from memory.
+    let _ = render_to(&mut out, inc, &mut InMemory(inc));
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn render_unescaped(inc: &Incident) -> String {
+/// The timeline a report prints, in time order: from the Incident in memory, or, for a journal
+/// too long to hold, spooled to disk while it was folded (`journal::report`).
+pub trait Timeline {
+    /// Earliest and latest time, `None` when there is no entry.
+    fn span(&self) -> Option<(Ts, Ts)>;
+    /// Every entry by (time, seq), entries with the same both in recording order.
+    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()>;
+}
+
+/// The timeline of an Incident held whole.
+pub struct InMemory<'a>(pub &'a Incident);
+
+impl Timeline for InMemory<'_> {
+    fn span(&self) -> Option<(Ts, Ts)> {
+        let t = &self.0.timeline;
+        Some((t.iter().map(|t| t.ts).min()?, t.iter().map(|t| t.ts).max()?))
+    }
+
+    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()> {
+        let mut rows: Vec<_> = self.0.timeline.iter().collect();
+        // Back-dated milestones (e.g. impact start from monitoring) sort to when they
+        // happened; the sort is stable, so ties keep recording order.
+        rows.sort_by_key(|r| (r.ts, r.seq));
+        rows.into_iter().for_each(f);
+        Ok(())
+    }
+}
+
+/// [`render`] written out as it goes, with the timeline from `timeline` (the Incident's own
+/// is not read). Memory holds one section at a time, never the whole report.
+pub fn render_to(
+    w: &mut dyn std::io::Write,
+    inc: &Incident,
+    timeline: &mut dyn Timeline,
+) -> std::io::Result<()> {
     let mut o = String::new();
     let opened = inc.opened.as_ref().map(|t| &t.value);
     let drill = inc.is_drill();
@@ -26,7 +62,8 @@ fn render_unescaped(inc: &Incident) -> String {
         o.push_str("> **DRILL**: a training exercise against a simulated server. Its times are for the debrief and are excluded from incident metrics.\n\n");
     }
     overview(&mut o, inc, opened);
-    timeline(&mut o, inc);
+    flush(w, &mut o)?;
+    timeline_section(w, &mut o, timeline)?;
     impact(&mut o, inc, drill);
     root_cause(&mut o, inc);
     resolution(&mut o, inc);
@@ -35,8 +72,25 @@ fn render_unescaped(inc: &Incident) -> String {
     action_items(&mut o, inc);
     lessons(&mut o, inc);
     communications(&mut o, inc);
-    appendix(&mut o, inc);
-    o
+    appendix(w, &mut o, inc)?;
+    flush(w, &mut o)
+}
+
+/// [`flush`] once a good piece has built up (long tables are written as they are rendered).
+fn spill(w: &mut dyn std::io::Write, o: &mut String) -> std::io::Result<()> {
+    if o.len() > 64 * 1024 {
+        flush(w, o)?;
+    }
+    Ok(())
+}
+
+/// Writes what was rendered so far. Everything in a report comes from recorded data (process
+/// names, command output, notes): escaped here, whether it goes to a terminal or a file
+/// someone will `cat` (the escape is per character, so piece by piece is the same).
+fn flush(w: &mut dyn std::io::Write, o: &mut String) -> std::io::Result<()> {
+    w.write_all(crate::sanitize::escape_controls(o).as_bytes())?;
+    o.clear();
+    Ok(())
 }
 
 fn overview(o: &mut String, inc: &Incident, opened: Option<&Opened>) {
@@ -132,27 +186,33 @@ fn severity_cell(inc: &Incident) -> String {
     s
 }
 
-fn timeline(o: &mut String, inc: &Incident) {
+fn timeline_section(
+    w: &mut dyn std::io::Write,
+    o: &mut String,
+    timeline: &mut dyn Timeline,
+) -> std::io::Result<()> {
     o.push_str("## Timeline\n\n");
-    if inc.timeline.is_empty() {
+    let Some((first, last)) = timeline.span() else {
         o.push_str("No events recorded.\n\n");
-        return;
-    }
-    let mut rows: Vec<_> = inc.timeline.iter().collect();
-    // Back-dated milestones (e.g. impact start from monitoring) sort to when they happened.
-    rows.sort_by_key(|r| (r.ts, r.seq));
-    let multi_day =
-        rows.first().map(|r| r.ts.date_naive()) != rows.last().map(|r| r.ts.date_naive());
-    let fmt = if multi_day {
-        "%Y-%m-%d %H:%M:%S"
-    } else {
-        "%H:%M:%S"
+        return Ok(());
     };
+    let dated = first.date_naive() != last.date_naive();
     o.push_str("| Time (UTC) | Event |\n| --- | --- |\n");
-    for r in rows {
-        let _ = writeln!(o, "| {} | {} |", r.ts.format(fmt), cell(&r.text));
-    }
+    let mut failed = Ok(());
+    timeline.each(&mut |r| {
+        let date = if dated {
+            r.ts.format("%Y-%m-%d ").to_string()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(o, "| {date}{} | {} |", hm(r.ts), cell(&r.text));
+        if failed.is_ok() {
+            failed = spill(w, o);
+        }
+    })?;
+    failed?;
     o.push('\n');
+    Ok(())
 }
 
 fn impact(o: &mut String, inc: &Incident, drill: bool) {
@@ -161,7 +221,7 @@ fn impact(o: &mut String, inc: &Incident, drill: bool) {
         if s.is_empty() {
             "Not recorded".to_string()
         } else {
-            inline(s)
+            inline(s).into_owned()
         }
     };
     let _ = writeln!(
@@ -370,7 +430,7 @@ fn steps(o: &mut String, inc: &Incident) {
     }
     let name = |p: &super::fold::StepProgress| {
         if p.title.is_empty() {
-            inline(&p.step)
+            inline(&p.step).into_owned()
         } else {
             format!("{} {}", inline(&p.step), inline(&p.title))
         }
@@ -493,7 +553,7 @@ fn communications(o: &mut String, inc: &Incident) {
     o.push('\n');
 }
 
-fn appendix(o: &mut String, inc: &Incident) {
+fn appendix(w: &mut dyn std::io::Write, o: &mut String, inc: &Incident) -> std::io::Result<()> {
     o.push_str("## Appendix\n\n### Commands run\n\n");
     if inc.commands.is_empty() {
         o.push_str("No commands were run.\n\n");
@@ -522,6 +582,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 cell(&exit),
                 dur
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -542,6 +603,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 cell(g.guard.class.as_str()),
                 cell(&g.guard.reason)
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -567,6 +629,7 @@ fn appendix(o: &mut String, inc: &Incident) {
                 inline(&n.value.author),
                 inline(&n.value.text)
             );
+            spill(w, o)?;
         }
         o.push('\n');
     }
@@ -587,6 +650,7 @@ fn appendix(o: &mut String, inc: &Incident) {
             inc.resumes.len()
         );
     }
+    Ok(())
 }
 
 /// Start of the incident for the overview: the first recorded event or an earlier impact start.
@@ -613,8 +677,12 @@ fn impact_start(inc: &Incident) -> (Option<Ts>, &'static str) {
     (first_down, "first observed down")
 }
 
+/// `HH:MM:SS` (a leap second is :60, as strftime writes it). By hand: it is written for every
+/// row of the timeline and of the commands, and strftime re-reads its pattern each time.
 fn hm(t: Ts) -> String {
-    t.format("%H:%M:%S").to_string()
+    use chrono::Timelike;
+    let leap = u32::from(t.nanosecond() >= 1_000_000_000);
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second() + leap)
 }
 
 /// First 12 characters (by char: the journal is untrusted input, never slice bytes).
@@ -650,13 +718,20 @@ pub fn fmt_ms(ms: u64) -> String {
 }
 
 /// One line of text safe inside Markdown prose.
-fn inline(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+fn inline(s: &str) -> Cow<'_, str> {
+    if s.contains(['\r', '\n']) {
+        Cow::Owned(s.replace(['\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Text safe inside a table cell.
-fn cell(s: &str) -> String {
-    inline(s).replace('|', "\\|")
+fn cell(s: &str) -> Cow<'_, str> {
+    match inline(s) {
+        c if c.contains('|') => Cow::Owned(c.replace('|', "\\|")),
+        c => c,
+    }
 }
 
 /// A command inside a table cell as code, exactly as run (pipes escaped for the table).
@@ -678,6 +753,20 @@ mod tests {
         assert_eq!(hours_minutes(7_500_000), "2 hours 5 minutes");
         assert_eq!(short_hash("ééééééééééééé"), "éééééééééééé…");
         assert_eq!(short_hash("abc"), "abc");
+    }
+
+    #[test]
+    fn times_are_written_as_strftime_writes_them() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let day = NaiveDate::from_ymd_opt(2026, 2, 17).unwrap();
+        for (h, m, s, nano) in [
+            (0, 0, 0, 0),
+            (4, 12, 9, 999_000_000),
+            (23, 59, 59, 1_500_000_000),
+        ] {
+            let t = Utc.from_utc_datetime(&day.and_hms_nano_opt(h, m, s, nano).unwrap());
+            assert_eq!(hm(t), t.format("%H:%M:%S").to_string(), "{t:?}");
+        }
     }
 
     #[test]

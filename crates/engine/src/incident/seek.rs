@@ -7,7 +7,7 @@
 //! ([`MAX_SNAPSHOTS`]): past it the spacing doubles and every other snapshot is dropped, so
 //! memory stays flat however long the journal while a seek reads a few thousand events at most.
 use super::event::{Entry, Event, Ts};
-use super::fold::{CommandRecord, Incident, OutputLine};
+use super::fold::{CommandRecord, Incident, OutputAt, OutputLine};
 use std::collections::{BTreeMap, HashMap};
 
 /// The spacing a replay starts with: a seek applies at most this many events minus one.
@@ -16,6 +16,15 @@ pub const DEFAULT_CHECKPOINT_EVERY: usize = 256;
 /// others, see `incident::log`), so this bounds the index's memory; at 1M events the spacing
 /// is then 1024 and a seek still stays under 5 ms (BENCHMARKS.md, issue #19).
 pub const MAX_SNAPSHOTS: usize = 1024;
+
+/// Output of a file's entry stays in the file; of an in-memory entry, in memory.
+fn output_at(located: bool, offset: u64) -> OutputAt {
+    if located {
+        OutputAt::Journal(offset)
+    } else {
+        OutputAt::Memory
+    }
+}
 
 /// What navigation and the timeline strip need to know about an event without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,24 +56,64 @@ impl Kind {
     }
 }
 
-/// One event's entry in the in-memory index.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One event's entry in the in-memory index: 16 bytes, 16 MB at 1M events (its fields are
+/// packed; read them with the methods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
-    pub ts: Ts,
-    /// Byte offset of the event's line in its file (0 for in-memory sources).
-    pub offset: u64,
+    /// Milliseconds since the epoch (the journal stores times to the millisecond).
+    ms: i64,
+    /// Byte offset of the event's line in its file, 40 bits (see [`MAX_OFFSET`]).
+    offset_lo: u32,
+    offset_hi: u8,
     pub kind: Kind,
-    /// Processes online as of this event (last observation; saturates at u16::MAX). A u16
-    /// keeps a mark at 24 bytes: 24 MB of marks at 1M events.
-    pub online: u16,
+    /// Processes online as of this event (low 15 bits, saturating) and whether some health
+    /// endpoint is failing (high bit).
+    state: u16,
+}
+
+/// Journals are indexed up to this size (1 TiB): a mark's offset has 40 bits.
+pub const MAX_OFFSET: u64 = 1 << 40;
+
+const DOWN: u16 = 1 << 15;
+
+impl Mark {
+    pub fn new(ts: Ts, offset: u64, kind: Kind, online: usize, down: bool) -> Mark {
+        debug_assert!(offset < MAX_OFFSET);
+        let online = online.min(usize::from(DOWN - 1)) as u16;
+        Mark {
+            ms: ts.timestamp_millis(),
+            offset_lo: offset as u32,
+            offset_hi: (offset >> 32) as u8,
+            kind,
+            state: online | if down { DOWN } else { 0 },
+        }
+    }
+
+    /// The event's time, to the millisecond.
+    pub fn ts(&self) -> Ts {
+        chrono::DateTime::from_timestamp_millis(self.ms).unwrap_or_default()
+    }
+
+    /// Byte offset of the event's line in its file (0 for in-memory sources).
+    pub fn offset(&self) -> u64 {
+        u64::from(self.offset_hi) << 32 | u64::from(self.offset_lo)
+    }
+
+    /// Processes online as of this event (last observation).
+    pub fn online(&self) -> u16 {
+        self.state & !DOWN
+    }
+
     /// Some health endpoint failing as of this event.
-    pub down: bool,
+    pub fn down(&self) -> bool {
+        self.state & DOWN != 0
+    }
 }
 
 /// Running state that turns events into [`Mark`]s (the strip's online count and failing set).
 #[derive(Debug, Clone, Default)]
 pub struct Marker {
-    online: u16,
+    online: usize,
     failing: HashMap<String, bool>,
     down: usize,
 }
@@ -73,22 +122,19 @@ impl Marker {
     pub fn mark(&mut self, e: &Entry, offset: u64) -> Mark {
         match &e.event {
             Event::Pm2Observation(o) => {
-                let n = o.processes.iter().filter(|p| p.is_online()).count();
-                self.online = u16::try_from(n).unwrap_or(u16::MAX)
+                self.online = o.processes.iter().filter(|p| p.is_online()).count()
             }
             Event::HealthResult(h) => {
-                let was = self.failing.insert(h.url.clone(), !h.up).unwrap_or(false);
+                // Looked up first: the same few URLs come back at every health round.
+                let was = match self.failing.get_mut(&h.url) {
+                    Some(f) => std::mem::replace(f, !h.up),
+                    None => self.failing.insert(h.url.clone(), !h.up).unwrap_or(false),
+                };
                 self.down = self.down + usize::from(!h.up) - usize::from(was);
             }
             _ => {}
         }
-        Mark {
-            ts: e.ts,
-            offset,
-            kind: Kind::of(&e.event),
-            online: self.online,
-            down: self.down > 0,
-        }
+        Mark::new(e.ts, offset, Kind::of(&e.event), self.online, self.down > 0)
     }
 }
 
@@ -205,7 +251,7 @@ impl Builder {
     }
 
     pub fn push(&mut self, e: &Entry, offset: u64) {
-        self.inc.apply_at(e, self.located.then_some(offset));
+        self.inc.apply_at(e, output_at(self.located, offset));
         self.pending.marks.push(self.marker.mark(e, offset));
         if let Event::StepEntered(s) = &e.event {
             self.pending.steps.push((self.count, s.step.clone()));
@@ -340,7 +386,7 @@ impl Replay {
         if from >= to {
             return Vec::new();
         }
-        self.source.read(from, to, self.marks[from].offset)
+        self.source.read(from, to, self.marks[from].offset())
     }
 
     /// Applies entries `from..to` to `inc`, as the builder did: with their offsets when the
@@ -348,7 +394,7 @@ impl Replay {
     fn apply_range(&self, inc: &mut Incident, from: usize, to: usize) {
         let located = self.source.located();
         for (i, e) in (from..).zip(self.read(from, to)) {
-            inc.apply_at(&e, located.then(|| self.marks[i].offset));
+            inc.apply_at(&e, output_at(located, self.marks[i].offset()));
         }
     }
 
@@ -467,7 +513,20 @@ mod tests {
 
     #[test]
     fn a_mark_stays_small() {
-        // One per event, always in memory: 24 MB at 1M events.
-        assert_eq!(std::mem::size_of::<Mark>(), 24);
+        // One per event, always in memory: 16 MB at 1M events.
+        assert_eq!(std::mem::size_of::<Mark>(), 16);
+        let t = chrono::DateTime::from_timestamp_millis(1_771_301_520_123).unwrap();
+        let m = Mark::new(t, MAX_OFFSET - 1, Kind::Step, 70_000, true);
+        assert_eq!(
+            (m.ts(), m.offset(), m.kind),
+            (t, MAX_OFFSET - 1, Kind::Step)
+        );
+        assert_eq!(
+            (m.online(), m.down()),
+            (32_767, true),
+            "saturates, keeps the flag"
+        );
+        let m = Mark::new(t, 5, Kind::Other, 8, false);
+        assert_eq!((m.offset(), m.online(), m.down()), (5, 8, false));
     }
 }

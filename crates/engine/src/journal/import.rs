@@ -1,12 +1,13 @@
 //! Opens either a journal or a raw `pm2 jlist` dump (`pm2 jlist > /tmp/pm2-incident-*.json`).
-//! A dump becomes a one-observation incident; only allow-listed fields survive (env stripped),
-//! and the raw bytes are dropped as soon as they are parsed.
+//! A dump becomes a one-observation incident; only allow-listed fields survive (env stripped):
+//! it is read as it streams, and nothing else of it is ever held.
 use super::line::truncate_ms;
 use super::reader::{self, ReadOutcome};
 use super::{JournalError, Writer};
 use crate::incident::event::{Entry, Ts};
 use crate::incident::import::{jlist_events, rows_from_jlist, ImportMeta};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub enum Loaded {
@@ -26,27 +27,43 @@ impl Loaded {
 
 /// Reads `path` as a jlist dump if it is a JSON array, else as a journal.
 pub fn load_any(path: &Path) -> Result<Loaded, JournalError> {
-    let bytes = crate::safe_fs::read_input(path)?;
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        let mtime = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .map(DateTime::<Utc>::from);
-        return jlist_entries(path, &bytes, mtime).map(Loaded::JlistDump);
+    if super::scan::is_jlist_dump(path)? {
+        return jlist_entries(path).map(Loaded::JlistDump);
     }
-    Ok(Loaded::Journal(reader::parse(&bytes)))
+    Ok(Loaded::Journal(reader::parse(&crate::safe_fs::read_input(
+        path,
+    )?)))
 }
 
-fn jlist_entries(path: &Path, bytes: &[u8], mtime: Option<Ts>) -> Result<Vec<Entry>, JournalError> {
+/// The one-observation incident of the dump at `path`, read as it streams: only the
+/// allow-listed fields are kept (see `incident::import`), so memory holds the process rows,
+/// never the dump. The input size cap still applies (what is kept grows with the processes).
+fn jlist_entries(path: &Path) -> Result<Vec<Entry>, JournalError> {
     let invalid = |message: String| JournalError::Invalid {
         path: path.display().to_string(),
         message,
     };
-    // serde_json's message names line and column only, never the content.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    let (file, size) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    let limit = crate::safe_fs::max_input_size()?;
+    if size > limit {
+        return Err(crate::safe_fs::InputError::TooLarge {
+            path: path.display().to_string(),
+            size,
+            limit,
+        }
+        .into());
+    }
+    let mtime = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .map(DateTime::<Utc>::from);
+    let reader = BufReader::with_capacity(1 << 20, file.take(limit));
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    // serde_json's messages name line and column only, never the content.
+    let rows = rows_from_jlist(&mut de).map_err(|e| invalid(e.to_string()))?;
+    de.end()
         .map_err(|e| invalid(format!("not a valid pm2 jlist dump: {e}")))?;
-    let rows = rows_from_jlist(&value).map_err(|e| invalid(e.to_string()))?;
-    drop(value);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -83,13 +100,7 @@ pub fn ts_from_name(name: &str) -> Option<Ts> {
 
 /// Imports a dump into a new journal file (0600) and returns how many processes it holds.
 pub fn import_jlist(dump: &Path, journal: &Path) -> Result<usize, JournalError> {
-    let bytes = crate::safe_fs::read_input(dump)?;
-    let mtime = std::fs::metadata(dump)
-        .and_then(|m| m.modified())
-        .ok()
-        .map(DateTime::<Utc>::from);
-    let entries = jlist_entries(dump, &bytes, mtime)?;
-    drop(bytes);
+    let entries = jlist_entries(dump)?;
     let processes = entries
         .iter()
         .map(|e| match &e.event {

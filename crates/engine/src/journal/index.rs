@@ -173,16 +173,15 @@ fn scan_more(
     opts: ScanOptions,
     send: &mut impl FnMut(Progress) -> bool,
 ) -> Result<Option<(Option<TornTail>, u64)>, JournalError> {
+    // No whole-file size cap: the journal streams (see `scan::scan_path`). Only the marks'
+    // 40-bit offsets bound it.
     let (mut f, size) =
         crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
-    let limit = crate::safe_fs::max_input_size()?;
-    if size > limit {
-        return Err(crate::safe_fs::InputError::TooLarge {
+    if size >= crate::incident::seek::MAX_OFFSET {
+        return Err(JournalError::Invalid {
             path: path.display().to_string(),
-            size,
-            limit,
-        }
-        .into());
+            message: format!("{size} bytes: replay indexes journals up to 1 TiB"),
+        });
     }
     if size < chain.complete_len() {
         return Err(JournalError::Invalid {
@@ -202,7 +201,7 @@ fn scan_more(
         CHUNK_EVENTS
     };
     let mut done = chain.complete_len();
-    let torn = scan_on(f.take(limit - chain.complete_len()), chain, opts, |s| {
+    let torn = scan_on(f, chain, opts, |s| {
         if let Some(e) = &s.entry {
             builder.push(e, s.offset);
         }

@@ -1,11 +1,13 @@
 //! The journal file: append-only JSONL, one event per line, each line chained to the one before
 //! by SHA-256. `line` is the pure format; `writer`, `reader`, `lock` and `import` do the I/O.
+mod fast;
 pub mod import;
 pub mod index;
 pub mod line;
 pub mod lock;
 pub mod paths;
 pub mod reader;
+pub mod report;
 pub mod scan;
 pub mod session;
 /// Generated journals for benchmarks and scale tests; not in the shipped binary.

@@ -2,13 +2,15 @@
 //! decode depend only on its own bytes, so a batch is hashed and decoded on several threads, and
 //! then the links (`prev`, `seq`) are checked in order by [`Chain`], the one place that knows
 //! the chain's rules (the whole-buffer [`super::reader::parse`] uses it too).
-use super::line::{decode, hash, Decoded, GENESIS};
+use super::line::{decode, hash, hex, Decoded, GENESIS};
 use super::reader::{Problem, ProblemKind, ReadOutcome, TornTail};
 use super::JournalError;
 use crate::incident::event::Entry;
+use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Lines longer than this are reported unreadable and skipped, so one runaway line cannot take
 /// the reader's memory with it (the writer's largest events are far below).
@@ -90,6 +92,11 @@ impl Chain {
         entry
     }
 
+    /// SHA-256 of the last line linked (what the next line's `prev` must be).
+    pub fn last_hash(&self) -> &str {
+        &self.expected_prev
+    }
+
     /// 1-based number of the last line linked.
     pub fn lineno(&self) -> usize {
         self.lineno
@@ -161,103 +168,211 @@ pub fn scan<R: Read>(
 /// [`scan`] continuing `chain`: `r` starts at byte `chain.complete_len()` of the journal (how a
 /// follower reads only what was appended). Returns the torn tail, if the data ends mid-line;
 /// a `Break` from `each` ends the scan with no torn tail.
+///
+/// A pipeline: while the caller's `each` runs over one batch (in order, on this thread), the
+/// next batch is already being hashed and decoded on `opts.threads` others.
 pub fn scan_on<R: Read>(
-    mut r: R,
+    r: R,
     chain: &mut Chain,
     opts: ScanOptions,
+    each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
+) -> std::io::Result<Option<TornTail>> {
+    scan_lines(r, chain, opts, (BATCH, MAX_LINE), each)
+}
+
+/// [`scan_on`] with the batch size and the longest line allowed (small in tests).
+fn scan_lines<R: Read>(
+    r: R,
+    chain: &mut Chain,
+    opts: ScanOptions,
+    (batch, max_line): (usize, usize),
     mut each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
 ) -> std::io::Result<Option<TornTail>> {
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
-    let mut offset = chain.complete_len(); // file offset of buf[0]
-    let mut skipping = false; // inside an over-long line, dropping bytes until its newline
-    let mut eof = false;
-    while !eof {
+    let mut batches = Batches {
+        r,
+        carry: Vec::new(),
+        offset: chain.complete_len(),
+        skipped: None,
+        batch,
+        max_line,
+    };
+    std::thread::scope(|sc| {
+        let mut inflight: Option<(Batch, Decoding<'_>)> = None;
+        loop {
+            let next = batches.next()?.map(|b| {
+                let d = Decoding::start(sc, &b, opts.threads);
+                (b, d)
+            });
+            if let Some((b, d)) = inflight.take() {
+                if link_batch(chain, &b, d.finish(), &mut each).is_break() {
+                    return Ok(None);
+                }
+            }
+            match next {
+                Some(n) => inflight = Some(n),
+                None => break,
+            }
+        }
+        let skipped = batches.skipped.as_ref().map_or(0, |(n, _)| *n);
+        Ok(
+            (!batches.carry.is_empty() || batches.skipped.is_some()).then(|| TornTail {
+                line: chain.lineno() + 1,
+                bytes: (skipped + batches.carry.len() as u64) as usize,
+            }),
+        )
+    })
+}
+
+/// Complete lines read from the journal, ready to hash and decode.
+struct Batch {
+    data: Arc<Vec<u8>>,
+    /// File offset of `data[0]`.
+    offset: u64,
+    /// A line over [`MAX_LINE`] ended first in this batch: its full length and SHA-256 (it is
+    /// a problem, never decoded; its bytes were hashed and dropped as they came, so the chain
+    /// still checks across it).
+    too_long: Option<(u64, String)>,
+    max_line: usize,
+    /// (start, end) of each line in `data`, without the newline.
+    lines: Arc<Vec<(usize, usize)>>,
+}
+
+/// Reads a journal batch by batch, carrying a partial last line over to the next batch.
+struct Batches<R> {
+    r: R,
+    carry: Vec<u8>,
+    /// File offset of `carry[0]`.
+    offset: u64,
+    /// Inside a line over the limit: its bytes dropped so far, and their hash so far.
+    skipped: Option<(u64, Sha256)>,
+    batch: usize,
+    max_line: usize,
+}
+
+impl<R: Read> Batches<R> {
+    /// The next batch, or `None` at the end of the data.
+    fn next(&mut self) -> std::io::Result<Option<Batch>> {
+        let mut buf = Vec::with_capacity(self.carry.len() + self.batch);
+        buf.append(&mut self.carry);
         let start = buf.len();
-        buf.resize(start + BATCH, 0);
-        let n = read_full(&mut r, &mut buf[start..])?;
+        buf.resize(start + self.batch, 0);
+        let n = read_full(&mut self.r, &mut buf[start..])?;
         buf.truncate(start + n);
-        eof = n == 0;
-        let mut lines: Vec<(usize, usize)> = Vec::new(); // (start, end) without the newline
+        if n == 0 {
+            self.carry = buf;
+            return Ok(None);
+        }
+        let mut lines = Vec::new();
+        let mut too_long = None;
         let mut pos = 0;
-        while let Some(nl) = memchr(b'\n', &buf[pos..]) {
-            if skipping {
-                skipping = false;
-                chain.link(
-                    (pos + nl + 1) as u64,
-                    String::new(),
-                    Err(format!("line longer than {MAX_LINE} bytes")),
-                );
-            } else {
-                lines.push((pos, pos + nl));
+        while let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) {
+            match self.skipped.take() {
+                Some((dropped, mut h)) => {
+                    h.update(&buf[pos..pos + nl]);
+                    too_long = Some((dropped + (nl + 1) as u64, hex(&h.finalize())));
+                }
+                None => lines.push((pos, pos + nl)),
             }
             pos += nl + 1;
         }
-        let decoded = hash_and_decode(&buf, &lines, opts.threads);
-        let mut stop = false;
-        for ((s, e), (h, d)) in lines.iter().zip(decoded) {
-            let entry = chain.link((e - s + 1) as u64, h.clone(), d);
-            let flow = each(Scanned {
-                offset: offset + *s as u64,
-                line: chain.lineno(),
-                hash: &h,
-                entry,
-            });
-            if flow.is_break() {
-                stop = true;
-                break;
-            }
-        }
-        if stop {
-            return Ok(None);
-        }
-        offset += pos as u64;
-        buf.drain(..pos);
-        if buf.len() > MAX_LINE {
-            // Count this line's bytes into the offset and drop them; the line becomes a problem
+        let offset = self.offset;
+        self.carry = buf[pos..].to_vec();
+        buf.truncate(pos);
+        self.offset += pos as u64;
+        if self.carry.len() > self.max_line || self.skipped.is_some() {
+            // Hash this line's bytes, count them and drop them; the line becomes a problem
             // when its newline arrives.
-            offset += buf.len() as u64;
-            buf.clear();
-            skipping = true;
+            let (n, mut h) = self.skipped.take().unwrap_or_default();
+            h.update(&self.carry);
+            self.offset += self.carry.len() as u64;
+            self.skipped = Some((n + self.carry.len() as u64, h));
+            self.carry.clear();
         }
+        Ok(Some(Batch {
+            data: Arc::new(buf),
+            offset,
+            too_long,
+            max_line: self.max_line,
+            lines: Arc::new(lines),
+        }))
     }
-    Ok((!buf.is_empty() || skipping).then(|| TornTail {
-        line: chain.lineno() + 1,
-        bytes: buf.len(),
-    }))
 }
 
-/// Streams the journal at `path` (a regular file, within the input size cap).
+/// A batch being hashed and decoded: on other threads, or (a few lines) right here.
+enum Decoding<'s> {
+    Threads(Vec<std::thread::ScopedJoinHandle<'s, Vec<Hashed>>>),
+    Here(Vec<Hashed>),
+}
+
+impl<'s> Decoding<'s> {
+    fn start<'e>(sc: &'s std::thread::Scope<'s, 'e>, b: &Batch, threads: usize) -> Decoding<'s> {
+        let n = b.lines.len();
+        if threads <= 1 || n < 64 {
+            return Decoding::Here(hash_and_decode(&b.data, &b.lines, 0..n));
+        }
+        let per = n.div_ceil(threads);
+        Decoding::Threads(
+            (0..n)
+                .step_by(per)
+                .map(|from| {
+                    let (data, lines) = (Arc::clone(&b.data), Arc::clone(&b.lines));
+                    sc.spawn(move || hash_and_decode(&data, &lines, from..(from + per).min(n)))
+                })
+                .collect(),
+        )
+    }
+
+    /// The results in line order. A decoding thread cannot panic on any input (decode is
+    /// total); if one did, its lines would be reported unreadable rather than lost.
+    fn finish(self) -> Vec<Hashed> {
+        match self {
+            Decoding::Here(v) => v,
+            Decoding::Threads(hs) => hs
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect(),
+        }
+    }
+}
+
+/// Links a decoded batch into the chain in order and hands each line to `each`.
+fn link_batch(
+    chain: &mut Chain,
+    b: &Batch,
+    decoded: Vec<Hashed>,
+    each: &mut impl FnMut(Scanned<'_>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    if let Some((len, h)) = &b.too_long {
+        let why = format!("line longer than {} bytes", b.max_line);
+        chain.link(*len, h.clone(), Err(why));
+    }
+    let mut decoded = decoded.into_iter();
+    for &(s, e) in b.lines.iter() {
+        let (h, d) = decoded
+            .next()
+            .unwrap_or_else(|| (hash(&b.data[s..e]), Err("not decoded".to_string())));
+        let entry = chain.link((e - s + 1) as u64, h, d);
+        each(Scanned {
+            offset: b.offset + s as u64,
+            line: chain.lineno(),
+            hash: chain.last_hash(),
+            entry,
+        })?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// Streams the journal at `path` (a regular file). A journal streams in fixed memory (a
+/// batch and one line at most, [`MAX_LINE`]), so the whole-file input cap
+/// (`PM2_INCIDENT_MAX_SIZE`, for files read whole) does not apply: a week-long journal is
+/// larger than any sensible cap.
 pub fn scan_path(
     path: &Path,
     opts: ScanOptions,
     each: impl FnMut(Scanned<'_>) -> ControlFlow<()>,
 ) -> Result<ReadOutcome, JournalError> {
-    let (file, size) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
-    let limit = crate::safe_fs::max_input_size()?;
-    if size > limit {
-        return Err(crate::safe_fs::InputError::TooLarge {
-            path: path.display().to_string(),
-            size,
-            limit,
-        }
-        .into());
-    }
-    scan(file.take(limit), opts, each).map_err(|e| JournalError::io(path, e))
-}
-
-/// Folds the journal at `path` while streaming it: the Incident and the outcome (no entries).
-pub fn fold_path(
-    path: &Path,
-    opts: ScanOptions,
-) -> Result<(crate::incident::Incident, ReadOutcome), JournalError> {
-    let mut inc = crate::incident::Incident::default();
-    let out = scan_path(path, opts, |s| {
-        if let Some(e) = &s.entry {
-            inc.apply(e);
-        }
-        ControlFlow::Continue(())
-    })?;
-    Ok((inc, out))
+    let (file, _) = crate::safe_fs::open_regular(path, crate::safe_fs::Follow::Symlinks, false)?;
+    scan(file, opts, each).map_err(|e| JournalError::io(path, e))
 }
 
 /// True when the file's first non-blank byte opens a JSON array: a raw `pm2 jlist` dump rather
@@ -293,32 +408,18 @@ fn read_full<R: Read>(r: &mut R, mut buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(total)
 }
 
-fn memchr(b: u8, s: &[u8]) -> Option<usize> {
-    s.iter().position(|&x| x == b)
-}
-
 type Hashed = (String, Result<Decoded, String>);
 
-/// SHA-256 and decode of every line, split into contiguous runs over `threads` threads.
-fn hash_and_decode(buf: &[u8], lines: &[(usize, usize)], threads: usize) -> Vec<Hashed> {
-    let one = |&(s, e): &(usize, usize)| {
-        let line = &buf[s..e];
-        (hash(line), decode(line))
-    };
-    if threads <= 1 || lines.len() < 64 {
-        return lines.iter().map(one).collect();
-    }
-    let per = lines.len().div_ceil(threads);
-    std::thread::scope(|sc| {
-        let handles: Vec<_> = lines
-            .chunks(per)
-            .map(|run| sc.spawn(move || run.iter().map(one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+/// SHA-256 and decode of the lines in `range`.
+fn hash_and_decode(
+    buf: &[u8],
+    lines: &[(usize, usize)],
+    range: std::ops::Range<usize>,
+) -> Vec<Hashed> {
+    lines[range]
+        .iter()
+        .map(|&(s, e)| (hash(&buf[s..e]), decode(&buf[s..e])))
+        .collect()
 }
 
 #[cfg(test)]
@@ -377,6 +478,76 @@ mod tests {
             for o in &offsets[1..] {
                 assert_eq!(bytes[*o as usize - 1], b'\n', "offset {o} starts a line");
             }
+        }
+    }
+
+    #[test]
+    fn an_over_long_line_is_one_problem_and_the_chain_checks_across_it() {
+        let mut bytes = journal(40);
+        let long = encode(
+            40,
+            at(4, 0, 0),
+            &hash(
+                bytes[..bytes.len() - 1]
+                    .rsplit(|&b| b == b'\n')
+                    .next()
+                    .unwrap(),
+            ),
+            &Event::Note(Note {
+                author: "a".into(),
+                text: "x".repeat(5_000),
+            }),
+        );
+        let long_at = bytes.len() as u64;
+        bytes.extend_from_slice(long.as_bytes());
+        bytes.push(b'\n');
+        let mut prev = hash(long.as_bytes());
+        for i in 41..60u64 {
+            let line = encode(
+                i,
+                at(4, 0, 1),
+                &prev,
+                &Event::Note(Note {
+                    author: "a".into(),
+                    text: format!("n{i}"),
+                }),
+            );
+            prev = hash(line.as_bytes());
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+        }
+        let torn = b"{\"seq\":60,\"note\":\"".repeat(100);
+        bytes.extend_from_slice(&torn);
+        // Lines over 1 KB are too long here, read in batches of 300 bytes (lines span them).
+        for threads in [1, 2] {
+            let mut chain = Chain::default();
+            let mut offsets = Vec::new();
+            let mut entries = 0;
+            let opts = ScanOptions { threads };
+            let torn_tail = scan_lines(&bytes[..], &mut chain, opts, (300, 1_000), |s| {
+                offsets.push((s.line, s.offset));
+                entries += usize::from(s.entry.is_some());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            let out = chain.finish(torn_tail);
+            assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+            assert_eq!(out.problems[0].line, 41);
+            assert!(
+                matches!(&out.problems[0].kind, ProblemKind::Unreadable(w) if w.contains("longer than 1000"))
+            );
+            assert_eq!(entries, 59);
+            assert_eq!(out.complete_len as usize, bytes.len() - torn.len());
+            assert_eq!(out.last_hash, prev);
+            assert_eq!(
+                out.torn_tail,
+                Some(TornTail {
+                    line: 61,
+                    bytes: torn.len()
+                })
+            );
+            let after = offsets.iter().find(|(l, _)| *l == 42).unwrap().1;
+            assert_eq!(after, long_at + long.len() as u64 + 1);
         }
     }
 
