@@ -103,7 +103,9 @@ impl<'a, 'c> Judge<'a, 'c> {
 
     /// Classify a command written at `span` and record its findings there.
     fn judge(&mut self, segs: &[Seg], span: Span) {
-        let around = self.loop_around(span.start);
+        // Only a computed part needs the loop around it.
+        let computed = segs.iter().any(|s| matches!(s, Seg::Expr(_)));
+        let around = computed.then(|| self.loop_around(span.start)).flatten();
         let mut vars = HashMap::new();
         let mut cmd = String::new();
         for (n, seg) in segs.iter().enumerate() {
