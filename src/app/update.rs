@@ -46,74 +46,19 @@ impl App {
             Msg::Appended(entries) => self.replay_append(entries),
             Msg::Indexed(p) => self.replay_indexed(p),
             Msg::Pm2(snap) => self.on_pm2(snap),
-            Msg::Deploys(d) => {
-                self.deploys = Some(d);
-                self.dirty = true;
-            }
-            Msg::Freeze(f) => {
-                self.freeze = Some(f);
-                self.dirty = true;
-            }
-            Msg::Gitea(g) => {
-                self.gitea = Some(g);
-                self.dirty = true;
-            }
-            Msg::NodeProcesses(procs) => {
-                if self.node_procs != procs {
-                    self.node_procs = procs;
-                    self.dirty = true;
-                    self.reassess();
-                }
-            }
-            Msg::Evidence(Ok(rec)) => {
-                self.flash = Some(format!(
-                    "evidence kept in {} ({} files, hashes journaled)",
-                    rec.dir,
-                    rec.files.len()
-                ));
-                self.evidence = Some(rec.dir.clone());
-                self.record(Event::EvidencePreserved(rec));
-            }
-            Msg::Evidence(Err(e)) => {
-                self.flash = Some(format!("evidence NOT preserved: {e}"));
-                self.dirty = true;
-            }
-            Msg::Saved(saved) => {
-                if self.saved.as_ref() != Some(&saved) {
-                    self.saved = Some(saved);
-                    self.dirty = true;
-                    self.reassess();
-                }
-            }
             Msg::Pm2Bus {
                 process,
                 event,
                 detail,
-            } => {
-                self.record(Event::Pm2Event(ev::Pm2Event {
-                    process: process.clone(),
-                    pm_id: None,
-                    event: event.clone(),
-                    detail,
-                }));
-                self.bus
-                    .push(format!("{} {process} {event}", now.format("%H:%M:%S")));
-                if self.bus.len() > 50 {
-                    self.bus.remove(0);
-                }
-                // A process changed: look again now rather than at the next poll.
-                return vec![Effect::RefreshNow];
-            }
+            } => return self.on_bus(process, event, detail, now),
             Msg::Health(results) => self.on_health(results),
-            Msg::Link { up, detail } => {
-                if let Some(r) = &mut self.remote {
-                    let down = (!up).then_some(detail);
-                    if r.link_down != down {
-                        r.link_down = down;
-                        self.dirty = true;
-                    }
-                }
-            }
+            Msg::Deploys(_)
+            | Msg::Freeze(_)
+            | Msg::Gitea(_)
+            | Msg::NodeProcesses(_)
+            | Msg::Saved(_)
+            | Msg::Link { .. } => self.on_surroundings(msg),
+            Msg::Evidence(kept) => self.on_evidence(kept),
             Msg::Output {
                 cmd_id,
                 stream,
@@ -147,39 +92,114 @@ impl App {
                 effects.extend(self.quit_if_confirm_outlived());
                 return effects;
             }
-            Msg::SpawnFailed { cmd_id, error } => {
-                self.running.remove(&cmd_id);
-                self.pending_output
-                    .entry(cmd_id)
-                    .or_default()
-                    .push((ev::Stream::Stderr, format!("pm2-incident: {error}")));
-                self.flush_output();
-                self.record(Event::CommandFinished(CommandFinished {
-                    cmd_id,
-                    exit_code: Some(127),
-                    signal: None,
-                    duration_ms: 0,
-                    output_lines_dropped: 0,
-                    timed_out: false,
-                }));
-                return self.quit_if_confirm_outlived();
-            }
-            Msg::JournalError(e) if e.is_empty() => {
-                self.journal_error = None;
-                self.flash = Some("journal writing again; queued events written".into());
-                self.dirty = true;
-            }
-            Msg::JournalError(e) => {
-                self.flash = Some(format!("JOURNAL NOT WRITING: {e} (events kept in memory)"));
-                self.journal_error = Some(e);
-                self.dirty = true;
-            }
+            Msg::SpawnFailed { cmd_id, error } => return self.on_spawn_failed(cmd_id, error),
+            Msg::JournalError(e) => self.on_journal_error(e),
             Msg::WebhookPosted { comm_id, outcome } => {
                 self.webhook_posted(comm_id, outcome);
                 self.dirty = true;
             }
         }
         vec![]
+    }
+
+    /// What surrounds PM2 on the server: running deployments, the freeze, Gitea, Node processes
+    /// outside PM2, the saved list, the ssh link. Redrawn (and re-assessed) only on a change.
+    fn on_surroundings(&mut self, msg: Msg) {
+        match msg {
+            Msg::Deploys(d) => self.deploys = Some(d),
+            Msg::Freeze(f) => self.freeze = Some(f),
+            Msg::Gitea(g) => self.gitea = Some(g),
+            Msg::NodeProcesses(procs) => {
+                if self.node_procs == procs {
+                    return;
+                }
+                self.node_procs = procs;
+                self.reassess();
+            }
+            Msg::Saved(saved) => {
+                if self.saved.as_ref() == Some(&saved) {
+                    return;
+                }
+                self.saved = Some(saved);
+                self.reassess();
+            }
+            Msg::Link { up, detail } => {
+                let Some(r) = &mut self.remote else { return };
+                let down = (!up).then_some(detail);
+                if r.link_down == down {
+                    return;
+                }
+                r.link_down = down;
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    /// A PM2 bus event: journaled, shown as the last event, and a fresh read asked for (a
+    /// process changed: look again now rather than at the next poll).
+    fn on_bus(&mut self, process: String, event: String, detail: String, now: Ts) -> Vec<Effect> {
+        self.record(Event::Pm2Event(ev::Pm2Event {
+            process: process.clone(),
+            pm_id: None,
+            event: event.clone(),
+            detail,
+        }));
+        self.bus
+            .push(format!("{} {process} {event}", now.format("%H:%M:%S")));
+        if self.bus.len() > 50 {
+            self.bus.remove(0);
+        }
+        vec![Effect::RefreshNow]
+    }
+
+    fn on_evidence(&mut self, kept: Result<ev::EvidencePreserved, String>) {
+        match kept {
+            Ok(rec) => {
+                self.flash = Some(format!(
+                    "evidence kept in {} ({} files, hashes journaled)",
+                    rec.dir,
+                    rec.files.len()
+                ));
+                self.evidence = Some(rec.dir.clone());
+                self.record(Event::EvidencePreserved(rec));
+            }
+            Err(e) => {
+                self.flash = Some(format!("evidence NOT preserved: {e}"));
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// A command that never started: its error is its output, exit 127 as a shell says.
+    fn on_spawn_failed(&mut self, cmd_id: u64, error: String) -> Vec<Effect> {
+        self.running.remove(&cmd_id);
+        self.pending_output
+            .entry(cmd_id)
+            .or_default()
+            .push((ev::Stream::Stderr, format!("pm2-incident: {error}")));
+        self.flush_output();
+        self.record(Event::CommandFinished(CommandFinished {
+            cmd_id,
+            exit_code: Some(127),
+            signal: None,
+            duration_ms: 0,
+            output_lines_dropped: 0,
+            timed_out: false,
+        }));
+        self.quit_if_confirm_outlived()
+    }
+
+    /// The journal writer's state: an error (events kept in memory), or empty when it writes again.
+    fn on_journal_error(&mut self, e: String) {
+        if e.is_empty() {
+            self.journal_error = None;
+            self.flash = Some("journal writing again; queued events written".into());
+        } else {
+            self.flash = Some(format!("JOURNAL NOT WRITING: {e} (events kept in memory)"));
+            self.journal_error = Some(e);
+        }
+        self.dirty = true;
     }
 
     /// Record buffered output lines, one event per command and stream run, bounded per command.
@@ -536,62 +556,10 @@ impl App {
     fn activate(&mut self) -> Vec<Effect> {
         match self.items().get(self.selected).cloned() {
             Some(StepItem::AcceptSeverity) => {
-                let call = self.assessment.severity.clone();
-                match convert::severity(&call) {
-                    Some(sev) => {
-                        self.record(Event::SeverityDecided(SeverityDecided {
-                            severity: sev,
-                            by: self.user.clone(),
-                            path: convert::decision_path(&call),
-                            overridden: None,
-                        }));
-                        self.frozen_plan = Some(self.assessment.plan.clone());
-                        self.acknowledge();
-                        self.flash = Some(format!("severity {} accepted", sev.label()));
-                    }
-                    None => {
-                        self.flash = Some(format!(
-                            "nothing to accept: {} (o to set one with a reason)",
-                            call.label
-                        ))
-                    }
-                }
+                self.accept_severity();
                 vec![]
             }
-            Some(StepItem::RunAll) => {
-                let cmds: Vec<(String, Option<String>)> = self
-                    .items()
-                    .into_iter()
-                    .filter_map(|i| match i {
-                        StepItem::Command {
-                            text,
-                            dir,
-                            runnable: true,
-                            ..
-                        } if !text.starts_with("cd ") => Some((text, dir)),
-                        _ => None,
-                    })
-                    .collect();
-                // Only what the guard calls safe runs unattended; the rest (a `pm2` call that
-                // would start an empty daemon) waits for the responder, one by one.
-                let ctx = self.guard_context();
-                let (safe, held): (Vec<_>, Vec<_>) = cmds
-                    .into_iter()
-                    .partition(|(t, _)| classify(t, &ctx).class == Class::Safe);
-                let mut effects = Vec::new();
-                for (text, dir) in safe {
-                    effects.extend(self.guarded_run(text, dir));
-                }
-                if let Some((first, _)) = held.first() {
-                    let names: Vec<&str> = held.iter().map(|(t, _)| t.as_str()).collect();
-                    self.flash = Some(format!(
-                        "not run, confirm one by one: {} ({})",
-                        names.join(", "),
-                        classify(first, &ctx).reason
-                    ));
-                }
-                effects
-            }
+            Some(StepItem::RunAll) => self.run_all_safe(),
             Some(StepItem::Plan(i)) => {
                 if let Some(why) = self.gate_blocking(i) {
                     self.flash = Some(why);
@@ -606,42 +574,14 @@ impl App {
                 runnable,
                 risk,
                 ..
-            }) => {
-                if !runnable && risk != Risk::Dangerous {
-                    self.flash = Some("the runbook shows this line but the tool does not run it (placeholder or interactive)".into());
-                    return vec![];
-                }
-                // The runbook's `cd DIR` lines: a child shell's `cd` would change nothing,
-                // so following the runbook literally moves where later commands run.
-                if let Some(target) = cd_target(&text) {
-                    self.cwd = target.clone();
-                    self.flash = Some(format!(
-                        "commands without a directory of their own now run in {target}"
-                    ));
-                    return vec![];
-                }
-                // Dangerous lines go to the guard too, which refuses them with its explanation.
-                self.guarded_run(text, dir)
-            }
+            }) => self.runbook_command(text, dir, runnable, risk),
             Some(StepItem::Check { .. }) => {
                 self.tick_selected();
                 vec![]
             }
             Some(StepItem::StopDeploy(i)) => self.confirm_stop_deploy(i),
             Some(StepItem::CancelRun(i)) => {
-                match super::deploy_items::cancel_command(self, i) {
-                    Some((text, token, reason)) => {
-                        self.popup = Some(Popup::Confirm {
-                            text,
-                            dir: self.cwd.clone(),
-                            reason,
-                            targets: vec![],
-                            token,
-                            typed: String::new(),
-                        });
-                    }
-                    None => self.flash = Some("that run is no longer listed".into()),
-                }
+                self.confirm_cancel_run(i);
                 vec![]
             }
             Some(StepItem::Freeze) => match super::deploy_items::freeze_command(self, true) {
@@ -685,6 +625,108 @@ impl App {
                 vec![]
             }
             None => vec![],
+        }
+    }
+
+    /// The decision tree's call becomes the incident's severity (the plan is frozen with it).
+    fn accept_severity(&mut self) {
+        let call = self.assessment.severity.clone();
+        let Some(sev) = convert::severity(&call) else {
+            self.flash = Some(format!(
+                "nothing to accept: {} (o to set one with a reason)",
+                call.label
+            ));
+            return;
+        };
+        self.record(Event::SeverityDecided(SeverityDecided {
+            severity: sev,
+            by: self.user.clone(),
+            path: convert::decision_path(&call),
+            overridden: None,
+        }));
+        self.frozen_plan = Some(self.assessment.plan.clone());
+        self.acknowledge();
+        self.flash = Some(format!("severity {} accepted", sev.label()));
+    }
+
+    /// `[run all]`: the step's runnable commands. Only what the guard calls safe runs
+    /// unattended; the rest (a `pm2` call that would start an empty daemon) waits for the
+    /// responder, one by one.
+    fn run_all_safe(&mut self) -> Vec<Effect> {
+        let cmds: Vec<(String, Option<String>)> = self
+            .items()
+            .into_iter()
+            .filter_map(|i| match i {
+                StepItem::Command {
+                    text,
+                    dir,
+                    runnable: true,
+                    ..
+                } if !text.starts_with("cd ") => Some((text, dir)),
+                _ => None,
+            })
+            .collect();
+        let ctx = self.guard_context();
+        let (safe, held): (Vec<_>, Vec<_>) = cmds
+            .into_iter()
+            .partition(|(t, _)| classify(t, &ctx).class == Class::Safe);
+        let mut effects = Vec::new();
+        for (text, dir) in safe {
+            effects.extend(self.guarded_run(text, dir));
+        }
+        if let Some((first, _)) = held.first() {
+            let names: Vec<&str> = held.iter().map(|(t, _)| t.as_str()).collect();
+            self.flash = Some(format!(
+                "not run, confirm one by one: {} ({})",
+                names.join(", "),
+                classify(first, &ctx).reason
+            ));
+        }
+        effects
+    }
+
+    /// One of the runbook's command lines, chosen by the responder.
+    fn runbook_command(
+        &mut self,
+        text: String,
+        dir: Option<String>,
+        runnable: bool,
+        risk: Risk,
+    ) -> Vec<Effect> {
+        if !runnable && risk != Risk::Dangerous {
+            self.flash = Some(
+                "the runbook shows this line but the tool does not run it (placeholder or interactive)"
+                    .into(),
+            );
+            return vec![];
+        }
+        // The runbook's `cd DIR` lines: a child shell's `cd` would change nothing,
+        // so following the runbook literally moves where later commands run.
+        if let Some(target) = cd_target(&text) {
+            self.cwd = target.clone();
+            self.flash = Some(format!(
+                "commands without a directory of their own now run in {target}"
+            ));
+            return vec![];
+        }
+        // Dangerous lines go to the guard too, which refuses them with its explanation.
+        self.guarded_run(text, dir)
+    }
+
+    /// Cancelling a CI run is a confirmed command like any other caution.
+    fn confirm_cancel_run(&mut self, i: usize) {
+        match super::deploy_items::cancel_command(self, i) {
+            Some((text, token, reason)) => {
+                self.popup = Some(Popup::Confirm {
+                    text,
+                    dir: self.cwd.clone(),
+                    reason,
+                    targets: vec![],
+                    token,
+                    typed: String::new(),
+                });
+            }
+            None => self.flash = Some("that run is no longer listed".into()),
         }
     }
 
