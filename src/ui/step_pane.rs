@@ -73,7 +73,6 @@ fn wrap_styled(line: Line<'static>, width: usize, hang: Option<usize>) -> Vec<Li
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     let step = app.current_step();
-    let items = app.items();
     // Once per frame: the guard's verdict is shown for every command of the step.
     let ctx = app.guard_context();
     let show = app
@@ -90,7 +89,29 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
     };
 
     let width = top.width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines = intro_lines(app, step, th);
+    if !lines.is_empty() {
+        lines.push(Line::from(""));
+    }
+    let (hangs, sel_line) = push_items(app, th, &ctx, &mut lines);
+    let (lines, sel_line) = wrap_all(lines, width, &hangs, sel_line);
+    let inner = top.height.saturating_sub(2) as usize;
+    let scroll = sel_line.saturating_sub(inner.saturating_sub(4)) as u16;
+    let title = format!(" {} ", step.title);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, th.title()));
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), top);
+
+    if let (Some(area), Some(rec)) = (bottom, show) {
+        render_output(f, area, app, rec, th);
+    }
+}
+
+/// What the step says before its items: where commands run, its time box, its prose, the
+/// incident signature it shows, its lists, the decision tree, the restore plan's heading.
+fn intro_lines(app: &App, step: &crate::runbook::model::Step, th: &Theme) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
     if let Some(r) = &app.remote {
         lines.push(Line::from(Span::styled(
             format!("commands run on {} (over ssh)", r.host),
@@ -145,9 +166,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             lines.push(Line::from(Span::styled(" nothing to restore", th.good())));
         }
     }
-    if !lines.is_empty() {
-        lines.push(Line::from(""));
-    }
+    lines
+}
+
+/// The step's items, one line each (the selected one with its detail below); returns where
+/// each item's wrapped lines hang and the selected line.
+fn push_items(
+    app: &App,
+    th: &Theme,
+    ctx: &GuardContext,
+    lines: &mut Vec<Line<'static>>,
+) -> (std::collections::BTreeMap<usize, usize>, usize) {
+    let items = app.items();
     let mut sel_line = 0;
     // Item lines hang under their text, past the cursor and the tag.
     let mut hangs: std::collections::BTreeMap<usize, usize> = Default::default();
@@ -157,7 +187,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             sel_line = lines.len();
         }
         let cursor = if selected { "▶ " } else { "  " };
-        let (tag, tag_style, body) = item_line(app, item, th, &ctx);
+        let (tag, tag_style, body) = item_line(app, item, th, ctx);
         hangs.insert(lines.len(), 2 + tag.chars().count() + 1);
         let mut l = Line::from(vec![
             Span::raw(cursor),
@@ -170,61 +200,61 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         }
         lines.push(l);
         if selected {
-            if let Some(extra) = item_detail(app, item, &ctx) {
+            if let Some(extra) = item_detail(app, item, ctx) {
                 for e in extra {
                     lines.push(Line::from(Span::styled(format!("    {e}"), th.dim())));
                 }
             }
         }
     }
-    let (lines, sel_line) = wrap_all(lines, width, &hangs, sel_line);
-    let inner = top.height.saturating_sub(2) as usize;
-    let scroll = sel_line.saturating_sub(inner.saturating_sub(4)) as u16;
-    let title = format!(" {} ", step.title);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(title, th.title()));
-    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), top);
+    (hangs, sel_line)
+}
 
-    if let (Some(area), Some(rec)) = (bottom, show) {
-        let status = match &rec.finished {
-            Some((_, fin)) => exit_text(fin),
-            None => "running… (Ctrl-C cancels)".into(),
-        };
-        let h = area.height.saturating_sub(2) as usize;
-        let out: Vec<Line> = rec
-            .output
-            .iter()
-            .rev()
-            .take(h)
-            .rev()
-            .map(|o| {
-                let st = if o.stream == Stream::Stderr {
-                    th.warn()
-                } else {
-                    Default::default()
-                };
-                Line::from(Span::styled(super::strip_ansi(&o.text), st))
-            })
-            .collect();
-        // The status always shows; the command gets what the border leaves.
-        let room = (area.width as usize)
-            .saturating_sub(status.chars().count() + 10)
-            .clamp(8, 60);
-        let on = app
-            .remote
-            .as_ref()
-            .map(|r| format!(" on {}", r.host))
-            .unwrap_or_default();
-        let title = format!(
-            " $ {}{on}  — {status} ",
-            clip(rec.start.text.lines().next().unwrap_or(""), room)
-        );
-        f.render_widget(
-            Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)),
-            area,
-        );
-    }
+/// The shown command's output below the step: its last lines, its status in the title.
+fn render_output(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    rec: &crate::incident::fold::CommandRecord,
+    th: &Theme,
+) {
+    let status = match &rec.finished {
+        Some((_, fin)) => exit_text(fin),
+        None => "running… (Ctrl-C cancels)".into(),
+    };
+    let h = area.height.saturating_sub(2) as usize;
+    let out: Vec<Line> = rec
+        .output
+        .iter()
+        .rev()
+        .take(h)
+        .rev()
+        .map(|o| {
+            let st = if o.stream == Stream::Stderr {
+                th.warn()
+            } else {
+                Default::default()
+            };
+            Line::from(Span::styled(super::strip_ansi(&o.text), st))
+        })
+        .collect();
+    // The status always shows; the command gets what the border leaves.
+    let room = (area.width as usize)
+        .saturating_sub(status.chars().count() + 10)
+        .clamp(8, 60);
+    let on = app
+        .remote
+        .as_ref()
+        .map(|r| format!(" on {}", r.host))
+        .unwrap_or_default();
+    let title = format!(
+        " $ {}{on}  — {status} ",
+        clip(rec.start.text.lines().next().unwrap_or(""), room)
+    );
+    f.render_widget(
+        Paragraph::new(out).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
 }
 
 fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
