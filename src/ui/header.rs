@@ -33,22 +33,56 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
         format!(" {} ", app.mode.label()),
         th.selected(),
     ));
-    // Over ssh: the server every command runs on, and a dropped link, always in sight.
-    if let Some(r) = &app.remote {
-        spans.push(Span::styled(format!(" on {} ", r.host), th.accent()));
-        if let Some(why) = &r.link_down {
-            // The full reason is the PM2 pane's; a wide header has room for its start.
-            let text = if narrow {
-                " SSH DOWN ".to_string()
-            } else if area.width >= super::FOUR_COLS && !why.is_empty() {
-                format!(" SSH LINK DOWN ({}), reconnecting ", super::clip(why, 50))
-            } else {
-                " SSH LINK DOWN, reconnecting ".to_string()
-            };
-            spans.push(Span::styled(text, th.bad()));
-        }
-    }
+    remote_spans(app, area.width, th, &mut spans);
     spans.push(Span::raw(format!(" {id}  ")));
+    severity_spans(app, narrow, elapsed, th, &mut spans);
+    if app.journal_error.is_some() {
+        spans.push(Span::styled("  JOURNAL NOT WRITING", th.bad()));
+    }
+    if let Some(due) =
+        crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES)
+    {
+        let st = crate::comms::update_status(due, app.now);
+        let style = if st.is_overdue() { th.bad() } else { th.dim() };
+        spans.push(Span::styled(format!("  {}", st.label()), style));
+    }
+    if let Some(r) = &app.replay {
+        spans.push(Span::styled(replay_position(r), th.accent()));
+    }
+    if let Some(d) = crate::app::deploy_items::header(app) {
+        spans.push(Span::styled(format!("  {d}"), th.bad()));
+    }
+    if app.incident.closed.is_some() {
+        spans.push(Span::styled("  CLOSED", th.good()));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Over ssh: the server every command runs on, and a dropped link, always in sight.
+fn remote_spans(app: &App, area_width: u16, th: &Theme, spans: &mut Vec<Span<'static>>) {
+    let Some(r) = &app.remote else { return };
+    spans.push(Span::styled(format!(" on {} ", r.host), th.accent()));
+    if let Some(why) = &r.link_down {
+        // The full reason is the PM2 pane's; a wide header has room for its start.
+        let text = if area_width < super::WIDE_COLS {
+            " SSH DOWN ".to_string()
+        } else if area_width >= super::FOUR_COLS && !why.is_empty() {
+            format!(" SSH LINK DOWN ({}), reconnecting ", super::clip(why, 50))
+        } else {
+            " SSH LINK DOWN, reconnecting ".to_string()
+        };
+        spans.push(Span::styled(text, th.bad()));
+    }
+}
+
+/// The incident's severity as decided, recovered from, or only proposed, with the clock.
+fn severity_spans(
+    app: &App,
+    narrow: bool,
+    elapsed: i64,
+    th: &Theme,
+    spans: &mut Vec<Span<'static>>,
+) {
     let recovered = app.observed()
         && app.assessment.severity.level == crate::assess::Level::None
         && app.incident.closed.is_none();
@@ -96,52 +130,34 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
             spans.push(Span::raw(format!("  {}", hms(elapsed))));
         }
     }
-    if app.journal_error.is_some() {
-        spans.push(Span::styled("  JOURNAL NOT WRITING", th.bad()));
-    }
-    if let Some(due) =
-        crate::comms::next_update_due(&app.incident, crate::app::state::NEXT_UPDATE_MINUTES)
-    {
-        let st = crate::comms::update_status(due, app.now);
-        let style = if st.is_overdue() { th.bad() } else { th.dim() };
-        spans.push(Span::styled(format!("  {}", st.label()), style));
-    }
-    if let Some(r) = &app.replay {
-        let t = r
-            .time()
-            .map(|t| t.format("%H:%M:%S").to_string())
-            .unwrap_or_default();
-        let play = if r.playing {
-            format!("▶ {}x", r.speed)
-        } else {
-            format!("‖ {}x", r.speed)
-        };
-        let follow = if r.follow { " follow" } else { "" };
-        // While the file is still being indexed, the count is "so far" and a gauge says how far.
-        let (more, gauge) = match r.indexing {
-            Some((done, total)) => (
-                "+",
-                format!(
-                    "  indexing {}%",
-                    (done.saturating_mul(100) / total.max(1)).min(99)
-                ),
-            ),
-            None => ("", String::new()),
-        };
-        spans.push(Span::styled(
+}
+
+/// Where replay stands: the journal's time, the event, play/pause, follow, indexing.
+fn replay_position(r: &crate::app::replay::ReplayState) -> String {
+    let t = r
+        .time()
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default();
+    let play = if r.playing {
+        format!("▶ {}x", r.speed)
+    } else {
+        format!("‖ {}x", r.speed)
+    };
+    let follow = if r.follow { " follow" } else { "" };
+    // While the file is still being indexed, the count is "so far" and a gauge says how far.
+    let (more, gauge) = match r.indexing {
+        Some((done, total)) => (
+            "+",
             format!(
-                "  {t} UTC  event {}/{}{more}  {play}{follow}{gauge}",
-                r.pos(),
-                r.len()
+                "  indexing {}%",
+                (done.saturating_mul(100) / total.max(1)).min(99)
             ),
-            th.accent(),
-        ));
-    }
-    if let Some(d) = crate::app::deploy_items::header(app) {
-        spans.push(Span::styled(format!("  {d}"), th.bad()));
-    }
-    if app.incident.closed.is_some() {
-        spans.push(Span::styled("  CLOSED", th.good()));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+        ),
+        None => ("", String::new()),
+    };
+    format!(
+        "  {t} UTC  event {}/{}{more}  {play}{follow}{gauge}",
+        r.pos(),
+        r.len()
+    )
 }
