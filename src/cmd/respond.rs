@@ -132,25 +132,42 @@ pub fn run(args: &RespondArgs) -> i32 {
         },
         None => None,
     };
-    let home = match (&remote, &args.pm2_home) {
-        // Stands for the remote home: its sockets are the forwards.
+    let code = match drive(args, rb, remote.as_ref()) {
+        Ok(code) => code,
+        Err(e) => fail(e),
+    };
+    if let Some(rw) = remote {
+        // Master, forwards and the runtime dir go now, not when ControlPersist expires.
+        rw.session.close();
+    }
+    code
+}
+
+/// The PM2 this responds to: over ssh, the remote home stands for it (its sockets are the
+/// forwards); here, `--pm2-home` or PM2's own environment.
+fn pm2_home(
+    args: &RespondArgs,
+    remote: Option<&crate::tui::remote_world::RemoteWorld>,
+) -> Result<Pm2Home, String> {
+    match (remote, &args.pm2_home) {
         (Some(rw), _) => Pm2Home::new(rw.session.runtime_dir().join("pm2")),
         (None, Some(d)) => Pm2Home::new(d.clone()),
         (None, None) => Pm2Home::from_env(),
-    };
-    let home = match home {
-        Ok(h) => h,
-        Err(e) => return fail(e),
-    };
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// The live session: the app, its journal (new or resumed, driven by us alone), the TUI.
+fn drive(
+    args: &RespondArgs,
+    rb: Arc<Runbook>,
+    remote: Option<&crate::tui::remote_world::RemoteWorld>,
+) -> Result<i32, String> {
+    let home = pm2_home(args, remote)?;
     let now = Utc::now();
     let me = LockInfo::current(&now.to_rfc3339());
-    // The journal names the server the incident is on (and where the responder sat).
-    let mut opened_by = me.clone();
-    if let Some(dest) = &args.host {
-        opened_by.host = format!("{dest} (over ssh from {})", me.host);
-    }
     // Commands that name no directory run where a login starts: here, or on the server.
-    let cwd = match &remote {
+    let cwd = match remote {
         Some(rw) => rw.login_dir.clone(),
         None => std::env::current_dir()
             .map(|p| p.display().to_string())
@@ -170,62 +187,9 @@ pub fn run(args: &RespondArgs) -> i32 {
         crate::deploy::freeze::path_for(&rb.inventory, default_dir_from_env().as_deref())
             .map(|p| p.display().to_string());
 
-    let (session, path) = match &args.resume {
-        Some(path) => (session::resume(path, &me, now), path.clone()),
-        None => {
-            let mut id = format!("INC-{}", now.format("%Y%m%d-%H%M%S"));
-            let path = match &args.journal {
-                Some(p) => p.clone(),
-                None => match default_dir_from_env() {
-                    Some(d) => {
-                        id = unused_incident_id(&d, &id);
-                        d.join(journal_file_name(&id))
-                    }
-                    None => return fail(
-                        "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
-                    ),
-                },
-            };
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                if let Err(e) = ensure_journal_dir(dir) {
-                    return fail(format!("{}: {e}", dir.display()));
-                }
-            }
-            if path.exists() {
-                return fail(format!(
-                    "{} already exists: use --resume {} to continue it",
-                    path.display(),
-                    path.display()
-                ));
-            }
-            (
-                session::start(
-                    &path,
-                    &me,
-                    now,
-                    opened_with_commander(
-                        opened_event(&rb, &id, Mode::Live, &opened_by),
-                        commander(args.commander.as_deref(), &me),
-                    ),
-                ),
-                path,
-            )
-        }
-    };
-    let (writer, lock) = match session {
-        Err(e) => return fail(e),
-        Ok(Session::ReadOnly { holder, .. }) => {
-            return fail(format!(
-                "{} is being driven by {holder}; only one responder writes the journal (watch it with `replay --follow` once available, or read it with `report`)",
-                path.display()
-            ))
-        }
-        Ok(Session::Driving { writer, lock, .. }) => (writer, lock),
-    };
-    match crate::journal::read(&path) {
-        Ok(outcome) => app.restore(&outcome.entries),
-        Err(e) => return fail(e),
-    }
+    let (path, writer, lock) = open_journal(args, &rb, &me, now)?;
+    let outcome = crate::journal::read(&path).map_err(|e| e.to_string())?;
+    app.restore(&outcome.entries);
     if args.resume.is_none() {
         app.enter_current_step();
     }
@@ -238,18 +202,74 @@ pub fn run(args: &RespondArgs) -> i32 {
         World::Live(LiveWorld {
             home,
             env: vec![],
-            remote: remote.clone(),
+            remote: remote.cloned(),
         }),
         Some(writer),
         Some(&path),
     );
     // Dropping the lock tells the next responder nobody drives any more.
     drop(lock);
-    if let Some(rw) = remote {
-        // Master, forwards and the runtime dir go now, not when ControlPersist expires.
-        rw.session.close();
+    Ok(code)
+}
+
+/// The journal this session drives: `--resume FILE`, `--journal FILE` or a new one in the
+/// state directory (never an existing file), locked so that one responder writes it.
+fn open_journal(
+    args: &RespondArgs,
+    rb: &Runbook,
+    me: &LockInfo,
+    now: chrono::DateTime<Utc>,
+) -> Result<
+    (
+        PathBuf,
+        crate::journal::writer::Writer,
+        crate::journal::lock::DriverLock,
+    ),
+    String,
+> {
+    let (session, path) = match &args.resume {
+        Some(path) => (session::resume(path, me, now), path.clone()),
+        None => {
+            let mut id = format!("INC-{}", now.format("%Y%m%d-%H%M%S"));
+            let path = match &args.journal {
+                Some(p) => p.clone(),
+                None => {
+                    let d = default_dir_from_env().ok_or(
+                        "no journal directory: set XDG_STATE_HOME or HOME, or pass --journal FILE",
+                    )?;
+                    id = unused_incident_id(&d, &id);
+                    d.join(journal_file_name(&id))
+                }
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                ensure_journal_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
+            if path.exists() {
+                return Err(format!(
+                    "{} already exists: use --resume {} to continue it",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            // The journal names the server the incident is on (and where the responder sat).
+            let mut opened_by = me.clone();
+            if let Some(dest) = &args.host {
+                opened_by.host = format!("{dest} (over ssh from {})", me.host);
+            }
+            let opened = opened_with_commander(
+                opened_event(rb, &id, Mode::Live, &opened_by),
+                commander(args.commander.as_deref(), me),
+            );
+            (session::start(&path, me, now, opened), path)
+        }
+    };
+    match session.map_err(|e| e.to_string())? {
+        Session::ReadOnly { holder, .. } => Err(format!(
+            "{} is being driven by {holder}; only one responder writes the journal (watch it with `replay --follow` once available, or read it with `report`)",
+            path.display()
+        )),
+        Session::Driving { writer, lock, .. } => Ok((path, writer, lock)),
     }
-    code
 }
 
 pub fn run_tui(
