@@ -77,21 +77,34 @@ pub fn host_line(dest: &str, st: Style) -> String {
 
 pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     let mut o = String::new();
+    processes_section(&mut o, snap, a, st);
+    line(&mut o, "");
+    health_section(&mut o, snap, st);
+    line(&mut o, "");
+    severity_section(&mut o, a, st);
+    plan_section(&mut o, a, st);
+    line(&mut o, "");
+    checklist_section(&mut o, a, st);
+    o
+}
+
+/// The daemon, then every deployment's processes, then what the inventory does not name.
+fn processes_section(o: &mut String, snap: &Snapshot, a: &Assessment, st: Style) {
     let pm2 = &snap.pm2;
     let daemon = if pm2.kind() == DaemonKind::Up {
         st.good(&snap.pm2_detail)
     } else {
         st.bad(&snap.pm2_detail)
     };
-    line(&mut o, &format!("{} {daemon}", st.head("PM2")));
+    line(o, &format!("{} {daemon}", st.head("PM2")));
     if let Some(w) = pm2.warnings.first() {
-        line(&mut o, &format!("  {}", st.warn(&format!("warning: {w}"))));
+        line(o, &format!("  {}", st.warn(&format!("warning: {w}"))));
     }
-    line(&mut o, "");
-    line(&mut o, &st.head("Processes"));
+    line(o, "");
+    line(o, &st.head("Processes"));
     for d in &a.scope.deployments {
         line(
-            &mut o,
+            o,
             &format!(
                 "  {} ({}, {})",
                 e(&d.id),
@@ -112,7 +125,7 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
                 String::new()
             };
             line(
-                &mut o,
+                o,
                 &format!(
                     "    {:<38} {state}{inst}  restarts {}",
                     e(&p.name),
@@ -122,10 +135,10 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         }
     }
     if !a.scope.unexpected.is_empty() {
-        line(&mut o, "  not in the inventory");
+        line(o, "  not in the inventory");
         for p in &a.scope.unexpected {
             line(
-                &mut o,
+                o,
                 &format!(
                     "    {:<38} {}  restarts {}",
                     e(&p.name),
@@ -135,10 +148,12 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             );
         }
     }
-    line(&mut o, "");
-    line(&mut o, &st.head("Health"));
+}
+
+fn health_section(o: &mut String, snap: &Snapshot, st: Style) {
+    line(o, &st.head("Health"));
     if let Some(e) = &snap.health_error {
-        line(&mut o, &format!("  {}", st.bad(e)));
+        line(o, &format!("  {}", st.bad(e)));
     }
     for h in &snap.health {
         let v = h.verdict.label();
@@ -148,11 +163,14 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             st.bad(&v)
         };
         line(
-            &mut o,
+            o,
             &format!("  {v:<9} {}  {} ms", e(&h.target.url), h.latency_ms),
         );
     }
-    line(&mut o, "");
+}
+
+/// The decision tree's call and the answers that led to it.
+fn severity_section(o: &mut String, a: &Assessment, st: Style) {
     let sev = &a.severity;
     let level = match sev.level {
         Level::None => st.good("none"),
@@ -166,48 +184,51 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
     } else {
         format!("— {}", e(&sev.label))
     };
-    line(&mut o, &format!("{} {level} {label}", st.head("Severity")));
+    line(o, &format!("{} {level} {label}", st.head("Severity")));
     for ans in &sev.path {
         let yn = match ans.answer {
             Some(true) => "YES",
             Some(false) => "NO",
             None => "?",
         };
-        line(&mut o, &format!("  {} {yn}", e(&ans.question)));
+        line(o, &format!("  {} {yn}", e(&ans.question)));
         for r in &ans.reasons {
-            line(&mut o, &format!("      {}", e(r)));
+            line(o, &format!("      {}", e(r)));
         }
     }
     if sev.path.is_empty() {
         for r in &sev.reasons {
-            line(&mut o, &format!("  {}", e(r)));
+            line(o, &format!("  {}", e(r)));
         }
     }
+}
+
+fn plan_section(o: &mut String, a: &Assessment, st: Style) {
     if !a.plan.items.is_empty() {
-        line(&mut o, "");
+        line(o, "");
         let scen = a
             .plan
             .scenario
             .as_deref()
             .map(|s| format!(" (scenario {})", e(s)))
             .unwrap_or_default();
-        line(&mut o, &st.head(&format!("Restore plan{scen}")));
+        line(o, &st.head(&format!("Restore plan{scen}")));
         for (i, item) in a.plan.items.iter().enumerate() {
             line(
-                &mut o,
+                o,
                 &format!("  {}. {}: {}", i + 1, e(&item.deployment), e(&item.command)),
             );
             if let Some(dir) = &item.dir {
-                line(&mut o, &format!("     in {}", e(dir)));
+                line(o, &format!("     in {}", e(dir)));
             }
-            line(&mut o, &format!("     check: {}", e(&item.check)));
+            line(o, &format!("     check: {}", e(&item.check)));
             if item.verify_before_next {
-                line(&mut o, "     verify healthy before the next item");
+                line(o, "     verify healthy before the next item");
             }
         }
         if a.plan.save_after {
             line(
-                &mut o,
+                o,
                 &format!(
                     "  {}. pm2 save (once everything is verified)",
                     a.plan.items.len() + 1
@@ -215,8 +236,10 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
             );
         }
     }
-    line(&mut o, "");
-    line(&mut o, &st.head("Verification checklist"));
+}
+
+fn checklist_section(o: &mut String, a: &Assessment, st: Style) {
+    line(o, &st.head("Verification checklist"));
     for c in &a.checklist {
         let mark = match c.state {
             CheckState::Holds => st.good("[x]"),
@@ -229,9 +252,8 @@ pub fn text(snap: &Snapshot, a: &Assessment, st: Style) -> String {
         } else {
             ""
         };
-        line(&mut o, &format!("  {mark} {}{manual}", e(&c.text)));
+        line(o, &format!("  {mark} {}{manual}", e(&c.text)));
     }
-    o
 }
 
 /// Append `s` wrapped to [`WIDTH`] visible columns; continuation lines keep the
