@@ -1,6 +1,7 @@
-//! What the post-incident review records: impact, the 5 whys, root cause, contributing
-//! factors, action items (a later one with the same id replaces it), lessons, and the PM2
-//! evidence preserved for it. Only the evidence makes a timeline line.
+//! What the post-incident review records. Impact, the 5 whys, root cause, factors and lessons
+//! are taken as they come (one line each in `apply_at`); here the two that need more: action
+//! items (a later one with the same id replaces it) and the PM2 evidence preserved, the only
+//! one that makes a timeline line.
 use super::Incident;
 use crate::incident::event::*;
 
