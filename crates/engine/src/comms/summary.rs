@@ -39,38 +39,86 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
     if !observed {
         return Summary::default();
     }
-    let host = inc
-        .opened
-        .as_ref()
-        .map(|o| o.value.host.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this server".into());
-    let daemon_down = inc
-        .daemon
-        .as_ref()
-        .is_some_and(|d| d.value.kind().is_down());
-    let problems = problems(inv, &inc.processes);
-    let expected = inv
-        .deployment
-        .iter()
-        .any(|d| !d.processes.get_ref().is_empty());
-    let all_gone = !daemon_down && inc.processes.is_empty() && expected && inc.observations > 0;
+    let f = Facts::new(inv, inc, sites);
+    let what = what(&f, inc);
+    Summary {
+        title: Some(title(inv, &f)),
+        scope: scope(&f),
+        restored: restored(&f, &what),
+        restoring: restoring(&f),
+        what: Some(what),
+    }
+}
 
-    let what = if daemon_down {
+/// What every sentence is written from, gathered once.
+struct Facts<'a> {
+    host: String,
+    daemon_down: bool,
+    problems: Vec<Problem>,
+    /// PM2 lists nothing although the inventory expects processes (the runbook's incident).
+    all_gone: bool,
+    sites: &'a [Site],
+    /// Sites down now; of those, production and the others.
+    down_now: Vec<&'a Site>,
+    prod_down: Vec<&'a Site>,
+    other_down: Vec<&'a Site>,
+    /// Sites that were down and are up again.
+    back: Vec<&'a Site>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(inv: &Inventory, inc: &Incident, sites: &'a [Site]) -> Facts<'a> {
+        let host = inc
+            .opened
+            .as_ref()
+            .map(|o| o.value.host.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this server".into());
+        let daemon_down = inc
+            .daemon
+            .as_ref()
+            .is_some_and(|d| d.value.kind().is_down());
+        let expected = inv
+            .deployment
+            .iter()
+            .any(|d| !d.processes.get_ref().is_empty());
+        let down_now: Vec<&Site> = sites.iter().filter(|s| s.up == Some(false)).collect();
+        let (prod_down, other_down): (Vec<&Site>, Vec<&Site>) = down_now
+            .iter()
+            .copied()
+            .partition(|s| s.environment == Environment::Production);
+        Facts {
+            host,
+            daemon_down,
+            problems: problems(inv, &inc.processes),
+            all_gone: !daemon_down && inc.processes.is_empty() && expected && inc.observations > 0,
+            sites,
+            down_now,
+            prod_down,
+            other_down,
+            back: sites
+                .iter()
+                .filter(|s| s.up == Some(true) && s.ever_down())
+                .collect(),
+        }
+    }
+}
+
+/// What PM2 shows: the daemon down, every process gone, the processes in trouble, or all
+/// online (with the health checks that fail anyway).
+fn what(f: &Facts, inc: &Incident) -> String {
+    let host = &f.host;
+    if f.daemon_down {
         let detail = inc.daemon.as_ref().map(|d| d.value.detail.clone());
         let detail = detail
             .filter(|d| !d.is_empty())
             .map_or(String::new(), |d| format!(" ({d})"));
         format!("The PM2 daemon on {host} is not running{detail}: no process is being managed.")
-    } else if all_gone {
+    } else if f.all_gone {
         // The runbook's own incident, in its own words (minus the guess "unexpectedly").
         format!("All PM2 processes on {host} were terminated: PM2 lists no processes.")
-    } else if problems.is_empty() {
-        let down: Vec<&str> = sites
-            .iter()
-            .filter(|s| s.up == Some(false))
-            .map(|s| s.host.as_str())
-            .collect();
+    } else if f.problems.is_empty() {
+        let down: Vec<&str> = f.down_now.iter().map(|s| s.host.as_str()).collect();
         if down.is_empty() {
             "PM2 shows every expected process online.".to_string()
         } else {
@@ -80,112 +128,77 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
             )
         }
     } else {
-        let list: Vec<String> = problems
+        let list: Vec<String> = f
+            .problems
             .iter()
             .map(|p| format!("{} {}", p.name, p.state))
             .collect();
         format!("PM2 shows {}.", join_and(&list))
-    };
+    }
+}
 
-    let down_now: Vec<&Site> = sites.iter().filter(|s| s.up == Some(false)).collect();
-    let prod_down: Vec<&Site> = down_now
-        .iter()
-        .copied()
-        .filter(|s| s.environment == Environment::Production)
-        .collect();
-    let other_down: Vec<&Site> = down_now
-        .iter()
-        .copied()
-        .filter(|s| s.environment != Environment::Production)
-        .collect();
-    let back: Vec<&Site> = sites
-        .iter()
-        .filter(|s| s.up == Some(true) && s.ever_down())
-        .collect();
-    let since = |s: &Site| match s.outages.last() {
-        Some((from, None)) => format!("{} (since {})", s.deployment, time(*from)),
-        _ => s.deployment.clone(),
-    };
-    let names = |v: &[&Site]| join_and(&v.iter().map(|s| since(s)).collect::<Vec<_>>());
-    let scope = if sites.iter().all(|s| s.up.is_none()) {
-        None
-    } else {
-        let mut parts = Vec::new();
-        match prod_down.len() {
-            0 => parts.push("No production application is down.".to_string()),
-            1 => parts.push(format!(
-                "1 production application is down: {}.",
-                names(&prod_down)
-            )),
-            _ => parts.push(format!(
-                "Multiple production applications are currently down: {}.",
-                names(&prod_down)
-            )),
-        }
-        if !other_down.is_empty() {
-            parts.push(format!("Also down: {}.", names(&other_down)));
-        }
-        if !back.is_empty() {
-            let v: Vec<String> = back
-                .iter()
-                .map(|s| match s.restored_at {
-                    Some(t) => format!("{} (at {})", s.deployment, time(t)),
-                    None => s.deployment.clone(),
-                })
-                .collect();
-            parts.push(format!("Back up: {}.", join_and(&v)));
-        }
-        Some(parts.join(" "))
-    };
-
-    let apps_down = |v: &[&Site]| {
-        let mut apps: Vec<String> = v
+/// What is down now (production first) and what is back; `None` before any site is known.
+fn scope(f: &Facts) -> Option<String> {
+    if f.sites.iter().all(|s| s.up.is_none()) {
+        return None;
+    }
+    let mut parts = Vec::new();
+    match f.prod_down.len() {
+        0 => parts.push("No production application is down.".to_string()),
+        1 => parts.push(format!(
+            "1 production application is down: {}.",
+            names(&f.prod_down)
+        )),
+        _ => parts.push(format!(
+            "Multiple production applications are currently down: {}.",
+            names(&f.prod_down)
+        )),
+    }
+    if !f.other_down.is_empty() {
+        parts.push(format!("Also down: {}.", names(&f.other_down)));
+    }
+    if !f.back.is_empty() {
+        let v: Vec<String> = f
+            .back
             .iter()
-            .filter_map(|s| {
-                inv.deployment
-                    .iter()
-                    .find(|d| d.id.get_ref() == &s.deployment)
+            .map(|s| match s.restored_at {
+                Some(t) => format!("{} (at {})", s.deployment, time(t)),
+                None => s.deployment.clone(),
             })
-            .map(|d| d.app.get_ref().clone())
             .collect();
-        apps.sort();
-        apps.dedup();
-        apps
+        parts.push(format!("Back up: {}.", join_and(&v)));
+    }
+    Some(parts.join(" "))
+}
+
+/// The title: the worst thing true now, from the daemon down to what recovered.
+fn title(inv: &Inventory, f: &Facts) -> String {
+    let apps = apps_of(inv, &f.down_now);
+    let deployments = |v: &[&Site]| {
+        v.iter()
+            .map(|s| s.deployment.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    let apps = apps_down(&down_now);
-    let title = if daemon_down {
+    if f.daemon_down {
         "PM2 Daemon Down".to_string()
     } else if apps.len() >= 2 {
-        let base = if all_gone {
+        let base = if f.all_gone {
             "PM2 Process Isolation Failure - "
         } else {
             ""
         };
         format!("{base}Multiple Apps Down")
-    } else if let [one] = down_now.as_slice() {
+    } else if let [one] = f.down_now.as_slice() {
         format!("{} Down", one.deployment)
-    } else if !down_now.is_empty() {
-        format!(
-            "{} Down ({})",
-            apps.join(", "),
-            down_now
-                .iter()
-                .map(|s| s.deployment.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    } else if !back.is_empty() {
-        format!(
-            "{} Recovered",
-            back.iter()
-                .map(|s| s.deployment.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    } else if !problems.is_empty() {
+    } else if !f.down_now.is_empty() {
+        format!("{} Down ({})", apps.join(", "), deployments(&f.down_now))
+    } else if !f.back.is_empty() {
+        format!("{} Recovered", deployments(&f.back))
+    } else if !f.problems.is_empty() {
         format!(
             "PM2 Process Problem ({})",
-            problems
+            f.problems
                 .iter()
                 .map(|p| p.name.as_str())
                 .collect::<Vec<_>>()
@@ -193,36 +206,56 @@ pub fn summarize(inv: &Inventory, inc: &Incident, sites: &[Site]) -> Summary {
         )
     } else {
         fill_in("what is affected")
-    };
+    }
+}
 
-    let restored = if sites.iter().any(|s| s.up.is_none())
-        && sites.iter().all(|s| s.up != Some(false))
-    {
+/// The inventory apps the sites belong to, sorted, each once.
+fn apps_of(inv: &Inventory, sites: &[&Site]) -> Vec<String> {
+    let mut apps: Vec<String> = sites
+        .iter()
+        .filter_map(|s| {
+            inv.deployment
+                .iter()
+                .find(|d| d.id.get_ref() == &s.deployment)
+        })
+        .map(|d| d.app.get_ref().clone())
+        .collect();
+    apps.sort();
+    apps.dedup();
+    apps
+}
+
+/// For the resolution notice; `None` while a site is unknown and none is down.
+fn restored(f: &Facts, what: &str) -> Option<String> {
+    if f.sites.iter().any(|s| s.up.is_none()) && f.sites.iter().all(|s| s.up != Some(false)) {
         None
-    } else if down_now.is_empty() && problems.is_empty() && !daemon_down {
+    } else if f.down_now.is_empty() && f.problems.is_empty() && !f.daemon_down {
         Some("All PM2 processes have been restored. Services are operating normally.".to_string())
-    } else if down_now.is_empty() {
-        Some("Services answer their health checks.".to_string() + " " + &what)
+    } else if f.down_now.is_empty() {
+        Some("Services answer their health checks.".to_string() + " " + what)
     } else {
-        Some(format!("Still down: {}.", names(&down_now)))
-    };
+        Some(format!("Still down: {}.", names(&f.down_now)))
+    }
+}
 
-    let restoring = if !prod_down.is_empty() || daemon_down || all_gone {
+fn restoring(f: &Facts) -> Option<String> {
+    if !f.prod_down.is_empty() || f.daemon_down || f.all_gone {
         Some("Restoring critical production processes".to_string())
-    } else if !other_down.is_empty() {
-        let ids: Vec<String> = other_down.iter().map(|s| s.deployment.clone()).collect();
+    } else if !f.other_down.is_empty() {
+        let ids: Vec<String> = f.other_down.iter().map(|s| s.deployment.clone()).collect();
         Some(format!("Restoring {} (not production)", join_and(&ids)))
     } else {
         None
-    };
-
-    Summary {
-        title: Some(title),
-        what: Some(what),
-        scope,
-        restored,
-        restoring,
     }
+}
+
+/// "a (since 04:12), b and c": deployments, with when each still-open outage began.
+fn names(v: &[&Site]) -> String {
+    let since = |s: &Site| match s.outages.last() {
+        Some((from, None)) => format!("{} (since {})", s.deployment, time(*from)),
+        _ => s.deployment.clone(),
+    };
+    join_and(&v.iter().map(|s| since(s)).collect::<Vec<_>>())
 }
 
 /// Inventory processes that are missing or not online, with their state and restarts.

@@ -1,7 +1,12 @@
 //! The runbook's "Incident Report Template" (Post-Incident Review) filled from an Incident.
 //! Pure: the same Incident always renders the same Markdown (golden-tested).
+mod appendix;
+mod impact;
+
 use super::event::*;
-use super::fold::{exit_text, Incident, TimelineEntry};
+use super::fold::{Incident, TimelineEntry};
+use appendix::appendix;
+use impact::impact;
 use std::borrow::Cow;
 use std::fmt::Write;
 
@@ -215,170 +220,6 @@ fn timeline_section(
     Ok(())
 }
 
-fn impact(o: &mut String, inc: &Incident, drill: bool) {
-    o.push_str("## Impact\n\n");
-    let or_nr = |s: &str| {
-        if s.is_empty() {
-            "Not recorded".to_string()
-        } else {
-            inline(s).into_owned()
-        }
-    };
-    let _ = writeln!(
-        o,
-        "- **Users affected**: {}",
-        or_nr(&inc.impact.users_affected)
-    );
-    let _ = writeln!(o, "- **Revenue impact**: {}", or_nr(&inc.impact.revenue));
-    let _ = writeln!(o, "- **SLA impact**: {}\n", or_nr(&inc.impact.sla));
-
-    o.push_str("### Downtime per application\n\n");
-    let end = inc.closed.as_ref().map(|c| c.at).or(inc.last_ts);
-    let (start, start_src) = impact_start(inc);
-    let recorded_start = inc.milestones.get(&Milestone::ImpactStarted).copied();
-    let apps: Vec<_> = inc
-        .availability
-        .apps
-        .iter()
-        .filter(|a| a.up.is_some() || !a.outages.is_empty())
-        .collect();
-    match end {
-        Some(end) if !apps.is_empty() => {
-            o.push_str("Computed from PM2 process and health-check transitions recorded in the journal.\n\n");
-            o.push_str("| Application | Downtime | Outages | Down since (UTC) | Restored (UTC) | State at end |\n");
-            o.push_str("| --- | --- | --- | --- | --- | --- |\n");
-            let mut backdated = false;
-            for a in apps {
-                let state = match a.up {
-                    Some(true) => "UP",
-                    Some(false) => "DOWN",
-                    None => "unknown",
-                };
-                let first = a.outages.first();
-                let mut since = first.map_or("-".into(), |x| hm(x.from));
-                if a.down_when_first_seen()
-                    && recorded_start.is_some_and(|s| first.is_some_and(|f| s < f.from))
-                {
-                    since = format!(
-                        "{} (impact start)",
-                        recorded_start.map(hm).unwrap_or_default()
-                    );
-                    backdated = true;
-                }
-                let restored = a.outages.last().and_then(|x| x.to).map_or("-".into(), hm);
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {since} | {restored} | {state} |",
-                    cell(&a.label),
-                    fmt_ms(a.downtime_ms(end, recorded_start).max(0) as u64),
-                    a.outages.len()
-                );
-            }
-            if backdated {
-                o.push_str("\nApplications already down at the first observation are counted from the recorded impact start.\n");
-            }
-        }
-        _ => o.push_str("No process or health observations recorded.\n"),
-    }
-    o.push('\n');
-
-    o.push_str("### Response times\n\n");
-    let m = |k: Milestone| inc.milestones.get(&k).copied();
-    let span = |a: Option<Ts>, b: Option<Ts>| match (a, b) {
-        (Some(a), Some(b)) => fmt_ms((b - a).num_milliseconds().max(0) as u64),
-        _ => "Not recorded".into(),
-    };
-    o.push_str("| Measure | From | To | Time |\n| --- | --- | --- | --- |\n");
-    let det = m(Milestone::Detected);
-    let rows = [
-        ("Time to detect", start_src, "detected", start, det),
-        (
-            "Time to acknowledge",
-            "detected",
-            "acknowledged",
-            det,
-            m(Milestone::Acknowledged),
-        ),
-        (
-            "Time to mitigate",
-            start_src,
-            "mitigated",
-            start,
-            m(Milestone::Mitigated),
-        ),
-        (
-            "Time to resolve",
-            start_src,
-            "resolved",
-            start,
-            m(Milestone::Resolved),
-        ),
-    ];
-    for (name, from, to, a, b) in rows {
-        let _ = writeln!(o, "| {name} | {from} | {to} | {} |", span(a, b));
-    }
-    if drill {
-        o.push_str("\nDRILL: excluded from incident metrics.\n");
-    }
-    o.push('\n');
-
-    if let Some(p) = &inc.peak_proposal {
-        o.push_str("### Severity decision\n\n");
-        let _ = writeln!(
-            o,
-            "Decision tree at the peak (proposed {} at {}):\n",
-            p.value.severity.label(),
-            hm(p.at)
-        );
-        for s in &p.value.path {
-            let ans = if s.answer { "YES" } else { "NO" };
-            let why = if s.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", inline(&s.reason))
-            };
-            let _ = writeln!(o, "- {} **{ans}**{why}", inline(&s.question));
-        }
-        if let Some(d) = &inc.severity {
-            let _ = write!(
-                o,
-                "\nDecided: {} by {} at {}",
-                d.value.severity.label(),
-                inline(&d.value.by),
-                hm(d.at)
-            );
-            match &d.value.overridden {
-                Some(ov) => {
-                    let _ = writeln!(
-                        o,
-                        ", overriding the proposal (by {}: {}).",
-                        inline(&ov.by),
-                        inline(&ov.why)
-                    );
-                }
-                None => o.push_str(".\n"),
-            }
-        }
-        o.push('\n');
-    }
-    if !inc.severity_history.is_empty() {
-        o.push_str("### Severity history\n\n| Time (UTC) | Change |\n| --- | --- |\n");
-        for c in &inc.severity_history {
-            let what = match &c.decided_by {
-                Some(by) if c.overridden => format!(
-                    "decided {} by {} (override)",
-                    c.severity.label(),
-                    inline(by)
-                ),
-                Some(by) => format!("decided {} by {}", c.severity.label(), inline(by)),
-                None => format!("proposed {}", c.severity.label()),
-            };
-            let _ = writeln!(o, "| {} | {} |", hm(c.at), cell(&what));
-        }
-        o.push('\n');
-    }
-}
-
 fn root_cause(o: &mut String, inc: &Incident) {
     o.push_str("## Root Cause\n\n");
     match &inc.root_cause {
@@ -553,106 +394,6 @@ fn communications(o: &mut String, inc: &Incident) {
     o.push('\n');
 }
 
-fn appendix(w: &mut dyn std::io::Write, o: &mut String, inc: &Incident) -> std::io::Result<()> {
-    o.push_str("## Appendix\n\n### Commands run\n\n");
-    if inc.commands.is_empty() {
-        o.push_str("No commands were run.\n\n");
-    } else {
-        o.push_str("| # | Started (UTC) | Command | Directory | Guard | Exit | Duration |\n");
-        o.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
-        for (i, c) in inc.commands.iter().enumerate() {
-            let (exit, dur) = match &c.finished {
-                Some((_, f)) => {
-                    let mut e = exit_text(f);
-                    if c.output_dropped > 0 {
-                        e.push_str(&format!(" ({} output lines not kept)", c.output_dropped));
-                    }
-                    (e, fmt_ms(f.duration_ms))
-                }
-                None => ("did not finish".into(), "-".into()),
-            };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                i + 1,
-                hm(c.started_at),
-                code(&c.start.text),
-                cell(c.start.dir.as_deref().unwrap_or("-")),
-                cell(c.start.guard.class.as_str()),
-                cell(&exit),
-                dur
-            );
-            spill(w, o)?;
-        }
-        o.push('\n');
-    }
-    if !inc.refusals.is_empty() {
-        o.push_str("### Refused commands\n\n| Time (UTC) | Command | Class | Reason | Safe alternative |\n| --- | --- | --- | --- | --- |\n");
-        for r in &inc.refusals {
-            let g = &r.value;
-            let alt = g
-                .safe_alternative
-                .as_deref()
-                .map(code)
-                .unwrap_or_else(|| "-".into());
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {alt} |",
-                hm(r.at),
-                code(&g.text),
-                cell(g.guard.class.as_str()),
-                cell(&g.guard.reason)
-            );
-            spill(w, o)?;
-        }
-        o.push('\n');
-    }
-    if !inc.checklist.is_empty() {
-        o.push_str("### Verification checklist\n\n");
-        for (item, checked) in &inc.checklist {
-            let _ = writeln!(
-                o,
-                "- [{}] {}",
-                if *checked { "x" } else { " " },
-                inline(item)
-            );
-        }
-        o.push('\n');
-    }
-    if !inc.notes.is_empty() {
-        o.push_str("### Notes\n\n");
-        for n in &inc.notes {
-            let _ = writeln!(
-                o,
-                "- {} {}: {}",
-                hm(n.at),
-                inline(&n.value.author),
-                inline(&n.value.text)
-            );
-            spill(w, o)?;
-        }
-        o.push('\n');
-    }
-    o.push_str("### Journal\n\n");
-    let _ = writeln!(o, "- Events: {}", inc.events);
-    if inc.unknown_events > 0 {
-        let _ = writeln!(
-            o,
-            "- Events of kinds newer than this tool (kept, not shown): {}",
-            inc.unknown_events
-        );
-    }
-    if !inc.interruptions.is_empty() || !inc.resumes.is_empty() {
-        let _ = writeln!(
-            o,
-            "- Interrupted {} time(s), resumed {} time(s)",
-            inc.interruptions.len(),
-            inc.resumes.len()
-        );
-    }
-    Ok(())
-}
-
 /// Start of the incident for the overview: the first recorded event or an earlier impact start.
 fn start_time(inc: &Incident) -> Option<Ts> {
     let first = inc.opened.as_ref().map(|o| o.at).or(inc.first_ts);
@@ -660,21 +401,6 @@ fn start_time(inc: &Incident) -> Option<Ts> {
         (Some(f), Some(&i)) => Some(f.min(i)),
         (f, i) => f.or(i.copied()),
     }
-}
-
-/// Impact start: the recorded milestone, else the first outage the journal saw.
-fn impact_start(inc: &Incident) -> (Option<Ts>, &'static str) {
-    if let Some(&t) = inc.milestones.get(&Milestone::ImpactStarted) {
-        return (Some(t), "impact started");
-    }
-    let first_down = inc
-        .availability
-        .apps
-        .iter()
-        .filter_map(|a| a.outages.first())
-        .map(|o| o.from)
-        .min();
-    (first_down, "first observed down")
 }
 
 /// `HH:MM:SS` (a leap second is :60, as strftime writes it). By hand: it is written for every
