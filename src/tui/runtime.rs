@@ -144,6 +144,20 @@ fn spawn_drill(env: Arc<crate::drill::DrillEnv>, tx: &Sender<Msg>) -> Workers {
 }
 
 fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
+    let refresh_pm2 = spawn_pm2_poll(world, tx);
+    let refresh_health = spawn_health(app, tx);
+    spawn_deploy_polls(app, tx);
+    spawn_bus(world, tx);
+    Workers {
+        refresh_pm2: Some(refresh_pm2),
+        refresh_health: Some(refresh_health),
+        cancels: HashMap::new(),
+    }
+}
+
+/// PM2's process list, the saved list and (with no daemon) orphaned Node processes, every
+/// [`PM2_POLL`] or when asked; the returned sender asks.
+fn spawn_pm2_poll(world: &LiveWorld, tx: &Sender<Msg>) -> Sender<()> {
     let (refresh_pm2, pm2_rx) = mpsc::channel::<()>();
     let source = SourceArgs {
         pm2_home: Some(world.home.dir().to_path_buf()),
@@ -172,6 +186,11 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         }
     });
 
+    refresh_pm2
+}
+
+/// The inventory's health checks every [`HEALTH_EVERY`] or when asked.
+fn spawn_health(app: &App, tx: &Sender<Msg>) -> Sender<()> {
     let (refresh_health, health_rx) = mpsc::channel::<()>();
     let targets = app.rb.inventory.health_targets();
     let checker = HealthChecker::from_inventory(&app.rb.inventory);
@@ -196,6 +215,10 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         }
     });
 
+    refresh_health
+}
+
+fn spawn_deploy_polls(app: &App, tx: &Sender<Msg>) {
     // Deployments: /proc and the freeze file twice a second (cheap, read-only), Gitea less often.
     let inv = app.rb.inventory.clone();
     let freeze_file = app.freeze_file.clone();
@@ -222,7 +245,9 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
         }
         std::thread::sleep(GITEA_POLL);
     });
+}
 
+fn spawn_bus(world: &LiveWorld, tx: &Sender<Msg>) {
     // The event bus: a process exit shows at once (and triggers a fresh read).
     let home = world.home.clone();
     let t = tx.clone();
@@ -261,11 +286,6 @@ fn spawn_live(app: &App, world: &LiveWorld, tx: &Sender<Msg>) -> Workers {
             }
         }
     });
-    Workers {
-        refresh_pm2: Some(refresh_pm2),
-        refresh_health: Some(refresh_health),
-        cancels: HashMap::new(),
-    }
 }
 
 /// One PM2 bus event as the app's message (summarised: no environment); `None` for events
