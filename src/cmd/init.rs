@@ -70,41 +70,11 @@ pub fn run(args: &InitArgs) -> i32 {
         eprintln!("pm2-incident init: no -o FILE and no $XDG_CONFIG_HOME or $HOME to write to");
         return 1;
     };
-    let probe_timeout = Duration::from_millis(args.probe_timeout_ms);
-    let gathered = match &args.host {
-        Some(dest) => {
-            // Evaluating an ecosystem file can take Node a while: a longer budget per command.
-            let session = match super::remote::connect(dest, 20_000) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("pm2-incident init: {e}");
-                    return 1;
-                }
-            };
-            let node = (args.node != Path::new("node")).then(|| args.node.display().to_string());
-            let server = Remote::new(&session, args.pm2_home.clone(), node, probe_timeout, 5000);
-            let g = gather(&server, &args.ecosystem);
-            session.close();
-            g
-        }
-        None => {
-            let home = match args.pm2_home.clone().map(Pm2Home::new) {
-                Some(h) => h,
-                None => Pm2Home::from_env(),
-            };
-            let home = match home {
-                Ok(h) => h,
-                Err(e) => {
-                    eprintln!("pm2-incident init: {e}");
-                    return 1;
-                }
-            };
-            let server = Local {
-                home,
-                node: args.node.clone(),
-                probe_timeout,
-            };
-            gather(&server, &args.ecosystem)
+    let gathered = match gather_from(args) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("pm2-incident init: {e}");
+            return 1;
         }
     };
     let Gathered {
@@ -132,47 +102,95 @@ pub fn run(args: &InitArgs) -> i32 {
     print!("{}", render::summary(&proposal, &notes));
 
     // The proposal must load as an inventory before it is offered.
-    if let Err(errors) = crate::runbook::Runbook::parse(
+    if !validates(&text) {
+        return 1;
+    }
+    if !args.yes && !confirmed(&out) {
+        return 1;
+    }
+    write_and_say(&out, &text, args.host.as_ref())
+}
+
+/// What the server runs, saves and declares: over ssh with `--host`, else here.
+fn gather_from(args: &InitArgs) -> Result<Gathered, String> {
+    let probe_timeout = Duration::from_millis(args.probe_timeout_ms);
+    match &args.host {
+        Some(dest) => {
+            // Evaluating an ecosystem file can take Node a while: a longer budget per command.
+            let session = super::remote::connect(dest, 20_000).map_err(|e| e.to_string())?;
+            let node = (args.node != Path::new("node")).then(|| args.node.display().to_string());
+            let server = Remote::new(&session, args.pm2_home.clone(), node, probe_timeout, 5000);
+            let g = gather(&server, &args.ecosystem);
+            session.close();
+            Ok(g)
+        }
+        None => {
+            let home = match args.pm2_home.clone().map(Pm2Home::new) {
+                Some(h) => h,
+                None => Pm2Home::from_env(),
+            }
+            .map_err(|e| e.to_string())?;
+            let server = Local {
+                home,
+                node: args.node.clone(),
+                probe_timeout,
+            };
+            Ok(gather(&server, &args.ecosystem))
+        }
+    }
+}
+
+/// The proposal loads as an inventory beside the default procedure (errors printed if not).
+fn validates(text: &str) -> bool {
+    let Err(errors) = crate::runbook::Runbook::parse(
         crate::runbook::Source {
             name: crate::runbook::DEFAULT_PROCEDURE_NAME,
             text: crate::runbook::DEFAULT_PROCEDURE,
         },
         crate::runbook::Source {
             name: "proposed inventory",
-            text: &text,
+            text,
         },
-    ) {
-        for e in &errors {
-            eprintln!("{e}");
-        }
-        eprintln!("pm2-incident init: the proposal does not validate; nothing written");
-        return 1;
+    ) else {
+        return true;
+    };
+    for e in &errors {
+        eprintln!("{e}");
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            eprintln!(
-                "pm2-incident init: not a terminal; re-run with --yes to write {}",
-                out.display()
-            );
-            return 1;
-        }
-        print!("Write {}? [y/N] ", out.display());
-        let _ = std::io::stdout().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("nothing written");
-            return 1;
-        }
+    eprintln!("pm2-incident init: the proposal does not validate; nothing written");
+    false
+}
+
+/// The responder says yes on a terminal; anywhere else `--yes` is needed.
+fn confirmed(out: &Path) -> bool {
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "pm2-incident init: not a terminal; re-run with --yes to write {}",
+            out.display()
+        );
+        return false;
     }
-    match write_new(&out, &text) {
+    print!("Write {}? [y/N] ", out.display());
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        println!("nothing written");
+        return false;
+    }
+    true
+}
+
+/// Writes the inventory and says how to check and use it.
+fn write_and_say(out: &Path, text: &str, host: Option<&crate::remote::Dest>) -> i32 {
+    match write_new(out, text) {
         Ok(()) => {
             println!("wrote {}", out.display());
             println!(
                 "check it: pm2-incident runbook check --inventory {}",
                 out.display()
             );
-            if let Some(d) = &args.host {
+            if let Some(d) = host {
                 println!(
                     "use it: pm2-incident respond --host {d} --inventory {}",
                     out.display()
