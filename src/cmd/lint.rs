@@ -150,129 +150,156 @@ pub struct LintReport {
 }
 
 pub fn lint_report(args: &LintArgs, ctx: &GuardContext) -> LintReport {
-    let mut stdout = String::new();
-    let mut stderr = String::new();
     if args.paths.is_empty() && args.ecosystem.is_none() {
-        stderr.push_str("lint: give at least one PATH or --ecosystem FILE\n");
         return LintReport {
-            stdout,
-            stderr,
+            stdout: String::new(),
+            stderr: "lint: give at least one PATH or --ecosystem FILE\n".into(),
             code: 2,
             findings: vec![],
         };
     }
-    let mut findings: Vec<LintFinding> = vec![];
-    let mut problems: Vec<String> = vec![];
-    let mut files = 0usize;
+    let mut run = Linted::default();
     for p in &args.paths {
-        let mut list = vec![];
-        let mut skipped = vec![];
-        collect(p, true, &mut list, &mut problems, &mut skipped);
-        for s in skipped {
-            stderr.push_str(&s);
-            stderr.push('\n');
-        }
-        for (path, kind) in list {
-            match crate::safe_fs::read_input(&path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    let kind = kind.or_else(|| detect_kind(&path, &text));
-                    let Some(kind) = kind else {
-                        stderr.push_str(&format!(
-                            "{}: skipped: not a workflow, shell script, JS file, Makefile or package.json\n",
-                            path.display()
-                        ));
-                        continue;
-                    };
-                    files += 1;
-                    findings.extend(lint_text(&path.display().to_string(), &text, kind, ctx));
-                }
-                Err(e) => problems.push(format!("{}: cannot read: {e}", path.display())),
-            }
-        }
+        run.lint_path(p, ctx);
     }
     if let Some(eco) = &args.ecosystem {
-        match ecosystem_names(eco) {
-            Ok(apps) => {
-                let source = std::fs::read_to_string(eco).unwrap_or_default();
-                let (expected, exact) = match &args.expect {
-                    Some(e) => (e.clone(), true),
-                    // An ecosystem file is this server's: compare with its inventory.
-                    None if ctx.known_processes.is_empty() => {
-                        (args.names.context().known_processes, false)
-                    }
-                    None => (ctx.known_processes.clone(), false),
-                };
-                findings.extend(compare_ecosystem(
-                    &eco.display().to_string(),
-                    &source,
-                    &apps,
-                    &expected,
-                    exact,
+        run.lint_ecosystem(eco, args, ctx);
+    }
+    run.finish(args.format)
+}
+
+/// What a lint run found so far: findings, files read, files it could not read, and what it
+/// says on stderr about skipped files.
+#[derive(Default)]
+struct Linted {
+    findings: Vec<LintFinding>,
+    problems: Vec<String>,
+    files: usize,
+    stderr: String,
+}
+
+impl Linted {
+    /// Every lintable file under `p` (a file named explicitly is always read).
+    fn lint_path(&mut self, p: &Path, ctx: &GuardContext) {
+        let mut list = vec![];
+        let mut skipped = vec![];
+        collect(p, true, &mut list, &mut self.problems, &mut skipped);
+        for s in skipped {
+            self.stderr.push_str(&s);
+            self.stderr.push('\n');
+        }
+        for (path, kind) in list {
+            let bytes = match crate::safe_fs::read_input(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.problems
+                        .push(format!("{}: cannot read: {e}", path.display()));
+                    continue;
+                }
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let Some(kind) = kind.or_else(|| detect_kind(&path, &text)) else {
+                self.stderr.push_str(&format!(
+                    "{}: skipped: not a workflow, shell script, JS file, Makefile or package.json\n",
+                    path.display()
                 ));
-                files += 1;
-            }
-            Err(e) => problems.push(format!("{}: {e}", eco.display())),
+                continue;
+            };
+            self.files += 1;
+            self.findings
+                .extend(lint_text(&path.display().to_string(), &text, kind, ctx));
         }
     }
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let infos = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Info)
-        .count();
-    let warnings = findings.len() - errors - infos;
-    match args.format {
-        Format::Text => {
-            for f in &findings {
-                stdout.push_str(&f.line_text());
+
+    /// An ecosystem file's apps against the names expected (`--expect`, else the inventory's).
+    fn lint_ecosystem(&mut self, eco: &Path, args: &LintArgs, ctx: &GuardContext) {
+        let apps = match ecosystem_names(eco) {
+            Ok(apps) => apps,
+            Err(e) => {
+                self.problems.push(format!("{}: {e}", eco.display()));
+                return;
+            }
+        };
+        let source = std::fs::read_to_string(eco).unwrap_or_default();
+        let (expected, exact) = match &args.expect {
+            Some(e) => (e.clone(), true),
+            // An ecosystem file is this server's: compare with its inventory.
+            None if ctx.known_processes.is_empty() => (args.names.context().known_processes, false),
+            None => (ctx.known_processes.clone(), false),
+        };
+        self.findings.extend(compare_ecosystem(
+            &eco.display().to_string(),
+            &source,
+            &apps,
+            &expected,
+            exact,
+        ));
+        self.files += 1;
+    }
+
+    /// The findings in the asked format, the summary and problems on stderr, the exit code
+    /// (2 when a file could not be read, 1 on an error finding).
+    fn finish(self, format: Format) -> LintReport {
+        let Linted {
+            findings,
+            problems,
+            files,
+            mut stderr,
+        } = self;
+        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        let (errors, infos) = (count(Severity::Error), count(Severity::Info));
+        let warnings = findings.len() - errors - infos;
+        let mut stdout = String::new();
+        match format {
+            Format::Text => {
+                for f in &findings {
+                    stdout.push_str(&f.line_text());
+                    stdout.push('\n');
+                }
+                stderr.push_str(&format!(
+                    "{files} file(s) checked: {errors} error(s), {warnings} warning(s){}\n",
+                    if infos > 0 {
+                        format!(", {infos} info")
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            Format::Json => {
+                let out = serde_json::json!({
+                    "files": files,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "infos": infos,
+                    "problems": problems,
+                    "findings": findings,
+                });
+                stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
                 stdout.push('\n');
             }
-            stderr.push_str(&format!(
-                "{files} file(s) checked: {errors} error(s), {warnings} warning(s){}\n",
-                if infos > 0 {
-                    format!(", {infos} info")
-                } else {
-                    String::new()
-                }
-            ));
+            Format::Sarif => {
+                let out = crate::guard::lint::sarif::report(&findings);
+                stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
+                stdout.push('\n');
+            }
         }
-        Format::Json => {
-            let out = serde_json::json!({
-                "files": files,
-                "errors": errors,
-                "warnings": warnings,
-                "infos": infos,
-                "problems": problems,
-                "findings": findings,
-            });
-            stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
-            stdout.push('\n');
+        for p in &problems {
+            stderr.push_str(p);
+            stderr.push('\n');
         }
-        Format::Sarif => {
-            let out = crate::guard::lint::sarif::report(&findings);
-            stdout.push_str(&serde_json::to_string_pretty(&out).unwrap_or_default());
-            stdout.push('\n');
+        let code = if !problems.is_empty() {
+            2
+        } else if errors > 0 {
+            1
+        } else {
+            0
+        };
+        LintReport {
+            stdout,
+            stderr,
+            code,
+            findings,
         }
-    }
-    for p in &problems {
-        stderr.push_str(p);
-        stderr.push('\n');
-    }
-    let code = if !problems.is_empty() {
-        2
-    } else if errors > 0 {
-        1
-    } else {
-        0
-    };
-    LintReport {
-        stdout,
-        stderr,
-        code,
-        findings,
     }
 }
 
