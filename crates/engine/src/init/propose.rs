@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::pm2::launch::Launch;
+use crate::pm2::SavedProcess;
 use crate::runbook::inventory::HealthFormat;
 use crate::runbook::Environment;
 
@@ -37,7 +37,7 @@ impl FactSource {
 
 #[derive(Debug, Clone)]
 pub struct Fact {
-    pub launch: Launch,
+    pub launch: SavedProcess,
     pub source: FactSource,
 }
 
@@ -103,7 +103,7 @@ pub struct Host {
 const TEST_MARKERS: &[&str] = &["test", "staging", "stage", "qa", "dev", "preview"];
 
 /// The environment of one process, with the reason.
-pub fn environment_of(l: &Launch) -> (Environment, String) {
+pub fn environment_of(l: &SavedProcess) -> (Environment, String) {
     let lower = l.name.to_ascii_lowercase();
     for m in TEST_MARKERS {
         for sep in ['-', '_', '.'] {
@@ -342,7 +342,9 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
                 ProposedProcess {
                     name: name.to_string(),
                     instances,
-                    exec_mode: fs.iter().find_map(|f| f.launch.exec_mode.clone()),
+                    exec_mode: fs
+                        .iter()
+                        .find_map(|f| f.launch.exec_mode.as_ref().map(|m| m.short().to_string())),
                     port: fs.iter().find_map(|f| f.launch.port),
                     sources,
                 }
@@ -391,20 +393,20 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
 mod tests {
     use super::*;
 
-    fn launch(name: &str, cwd: &str, port: Option<u16>, node_env: Option<&str>) -> Launch {
-        Launch {
+    fn launch(name: &str, cwd: &str, port: Option<u16>, node_env: Option<&str>) -> SavedProcess {
+        SavedProcess {
             name: name.into(),
             namespace: None,
             cwd: Some(cwd.into()),
             script: None,
-            exec_mode: Some("fork".into()),
-            status: Some("online".into()),
+            exec_mode: Some(crate::pm2::ExecMode::Fork),
+            status: crate::pm2::ProcessStatus::Online,
             port,
             node_env: node_env.map(str::to_string),
         }
     }
 
-    fn live(l: Launch) -> Fact {
+    fn live(l: SavedProcess) -> Fact {
         Fact {
             launch: l,
             source: FactSource::Live,
