@@ -861,86 +861,24 @@ impl<'a> Parser<'a> {
             Some(b'(') if self.peek(2) == Some(b'(') => {
                 flush(w, lit);
                 self.i += 3;
-                let mut depth = 2usize;
-                while depth > 0 {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `$((`", at),
-                        Some(b'(') => depth += 1,
-                        Some(b')') => depth -= 1,
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
+                self.skip_arithmetic(at)?;
                 w.parts.push(Part::Arith);
             }
             Some(b'(') => {
                 flush(w, lit);
                 self.i += 2;
-                let sub = self.list(Some(b')')).map_err(|e| {
-                    if e.message.starts_with("unterminated `(`") {
-                        ParseError {
-                            message: "unterminated `$(`: missing `)`".into(),
-                            offset: self.base + at,
-                        }
-                    } else {
-                        e
-                    }
-                })?;
+                let sub = self.command_substitution(at)?;
                 w.parts.push(Part::Sub(sub));
             }
             Some(b'{') => {
                 flush(w, lit);
                 self.i += 2;
-                let name_start = self.i;
-                let mut depth = 1usize;
-                while depth > 0 {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `${`", at),
-                        Some(b'{') => depth += 1,
-                        Some(b'}') => depth -= 1,
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
-                let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
-                // `${x:-$(cmd)}`: substitutions in the operand run too.
-                for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
-                    w.parts.push(Part::Sub(sub));
-                }
-                let name: String = inner
-                    .trim_start_matches(['#', '!'])
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                w.parts.push(Part::Var(name));
+                self.parameter_expansion(w, at)?;
             }
             Some(b'\'') if !in_dq => {
-                // $'...' ANSI-C quoting: keep the text, minimal escapes.
                 w.quoted = true;
                 self.i += 2;
-                loop {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `$'`", at),
-                        Some(b'\'') => {
-                            self.i += 1;
-                            break;
-                        }
-                        Some(b'\\') => {
-                            let n = self.peek(1).unwrap_or(b'\\');
-                            let b = match n {
-                                b'n' => b'\n',
-                                b't' => b'\t',
-                                other => other,
-                            };
-                            lit.push(b, self.base + self.i);
-                            self.i = (self.i + 2).min(self.s.len());
-                        }
-                        Some(c) => {
-                            lit.push(c, self.base + self.i);
-                            self.i += 1;
-                        }
-                    }
-                }
+                self.ansi_c_quoted(lit, at)?;
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 flush(w, lit);
@@ -967,6 +905,91 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The rest of `$(( ... ))`, whose opening `$((` (at `at`) was consumed: arithmetic runs
+    /// nothing, so it is skipped to its matching `))`.
+    fn skip_arithmetic(&mut self, at: usize) -> Result<(), ParseError> {
+        let mut depth = 2usize;
+        while depth > 0 {
+            match self.peek(0) {
+                None => return self.err("unterminated `$((`", at),
+                Some(b'(') => depth += 1,
+                Some(b')') => depth -= 1,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// The script of `$( ... )`, whose `$(` (at `at`) was consumed.
+    fn command_substitution(&mut self, at: usize) -> Result<Script, ParseError> {
+        self.list(Some(b')')).map_err(|e| {
+            if e.message.starts_with("unterminated `(`") {
+                ParseError {
+                    message: "unterminated `$(`: missing `)`".into(),
+                    offset: self.base + at,
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    /// The rest of `${...}`, whose `${` (at `at`) was consumed: the variable it reads, and
+    /// the substitutions in its operand (`${x:-$(cmd)}` runs `cmd` too).
+    fn parameter_expansion(&mut self, w: &mut Word, at: usize) -> Result<(), ParseError> {
+        let name_start = self.i;
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.peek(0) {
+                None => return self.err("unterminated `${`", at),
+                Some(b'{') => depth += 1,
+                Some(b'}') => depth -= 1,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
+        for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
+            w.parts.push(Part::Sub(sub));
+        }
+        let name: String = inner
+            .trim_start_matches(['#', '!'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        w.parts.push(Part::Var(name));
+        Ok(())
+    }
+
+    /// The rest of `$'...'` (ANSI-C quoting), whose `$'` (at `at`) was consumed: the text,
+    /// with the minimal escapes.
+    fn ansi_c_quoted(&mut self, lit: &mut Acc, at: usize) -> Result<(), ParseError> {
+        loop {
+            match self.peek(0) {
+                None => return self.err("unterminated `$'`", at),
+                Some(b'\'') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let n = self.peek(1).unwrap_or(b'\\');
+                    let b = match n {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        other => other,
+                    };
+                    lit.push(b, self.base + self.i);
+                    self.i = (self.i + 2).min(self.s.len());
+                }
+                Some(c) => {
+                    lit.push(c, self.base + self.i);
+                    self.i += 1;
+                }
+            }
+        }
     }
 
     /// `` `...` ``: the text up to the closing backtick, unescaped, parsed on its own.
