@@ -1,7 +1,7 @@
 //! The I/O of `init`, all of it read-only: PM2's live list over rpc.sock (never the
 //! `pm2` CLI, which would start a daemon), the saved list in `$PM2_HOME`, and
 //! ecosystem files evaluated by Node in a child process with a timeout. Every
-//! reader keeps only the launch allow-list (names, cwd, exec mode, port keys,
+//! reader keeps only an allow-list (names, cwd, exec mode, port keys,
 //! NODE_ENV); other environment values never reach this process from Node, and
 //! are skipped unread from PM2's replies.
 use std::io::Read as _;
