@@ -884,7 +884,8 @@ impl<'a> Parser<'a> {
             Some(b'(') if self.peek(2) == Some(b'(') => {
                 flush(w, lit);
                 self.i += 3;
-                self.skip_arithmetic(at)?;
+                // Arithmetic runs nothing: skipped to its `))`.
+                self.skip_to_close((b'(', b')'), 2, "$((", at)?;
                 w.parts.push(Part::Arith);
             }
             Some(b'(') => {
@@ -930,15 +931,20 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// The rest of `$(( ... ))`, whose opening `$((` (at `at`) was consumed: arithmetic runs
-    /// nothing, so it is skipped to its matching `))`.
-    fn skip_arithmetic(&mut self, at: usize) -> Result<(), ParseError> {
-        let mut depth = 2usize;
+    /// Past the brackets that close `depth` open ones (nested pairs counted): the rest of
+    /// `$((` or `${`, written `opened` and starting at `at` (named when input ends first).
+    fn skip_to_close(
+        &mut self,
+        (open, close): (u8, u8),
+        mut depth: usize,
+        opened: &str,
+        at: usize,
+    ) -> Result<(), ParseError> {
         while depth > 0 {
             match self.peek(0) {
-                None => return self.err("unterminated `$((`", at),
-                Some(b'(') => depth += 1,
-                Some(b')') => depth -= 1,
+                None => return self.err(format!("unterminated `{opened}`"), at),
+                Some(c) if c == open => depth += 1,
+                Some(c) if c == close => depth -= 1,
                 _ => {}
             }
             self.i += 1;
@@ -964,16 +970,7 @@ impl<'a> Parser<'a> {
     /// the substitutions in its operand (`${x:-$(cmd)}` runs `cmd` too).
     fn parameter_expansion(&mut self, w: &mut Word, at: usize) -> Result<(), ParseError> {
         let name_start = self.i;
-        let mut depth = 1usize;
-        while depth > 0 {
-            match self.peek(0) {
-                None => return self.err("unterminated `${`", at),
-                Some(b'{') => depth += 1,
-                Some(b'}') => depth -= 1,
-                _ => {}
-            }
-            self.i += 1;
-        }
+        self.skip_to_close((b'{', b'}'), 1, "${", at)?;
         let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
         for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
             w.parts.push(Part::Sub(sub));
