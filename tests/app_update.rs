@@ -618,6 +618,10 @@ fn a_saved_list_of_other_apps_with_the_daemon_down_is_a_foreign_inventory() {
                     namespace: None,
                     status: ProcessStatus::Online,
                     exec_mode: None,
+                    cwd: None,
+                    script: None,
+                    port: None,
+                    node_env: None,
                 })
                 .collect(),
             unnamed: 0,

@@ -50,7 +50,7 @@ pub struct SnapshotArgs {
 }
 
 /// PM2's saved list: where it was read and the names in it (nothing else is kept).
-fn saved_list(args: &SourceArgs) -> Option<(PathBuf, Vec<crate::pm2::launch::Launch>)> {
+fn saved_list(args: &SourceArgs) -> Option<(PathBuf, Vec<crate::pm2::SavedProcess>)> {
     let home = args.home().ok()?;
     crate::init::read::read_saved(home.dir(), &mut Vec::new())
 }
@@ -59,7 +59,7 @@ fn saved_list(args: &SourceArgs) -> Option<(PathBuf, Vec<crate::pm2::launch::Lau
 /// (what PM2 would resurrect), so the judgment is against what this server saved.
 fn inventory_from_saved(
     src: &RunbookSource,
-    saved: &[crate::pm2::launch::Launch],
+    saved: &[crate::pm2::SavedProcess],
 ) -> Option<Runbook> {
     use crate::init::propose::{propose, Fact, FactSource, Host};
     let facts: Vec<Fact> = saved

@@ -176,34 +176,112 @@ fn dir_of<'a>(rules: &'a Rules, cwd: &Path) -> Option<&'a str> {
 
 /// The deployments running in `procs`.
 pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> Vec<RunningDeploy> {
-    let by_pid: HashMap<i32, &ProcInfo> = procs.iter().map(|p| (p.pid, p)).collect();
-    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
-    for p in procs {
-        children.entry(p.ppid).or_default().push(p.pid);
+    let table = Table::new(procs);
+    let excluded = excluded(&table, rules);
+    let mut roots = job_roots(&table, rules, &excluded);
+    roots.extend(deploy_dir_roots(&table, rules, &excluded));
+
+    // One entry per tree: a root inside another root's tree is part of that one.
+    let mut seen: BTreeSet<i32> = BTreeSet::new();
+    let mut out = Vec::new();
+    roots.sort_by_key(|(pid, kind)| (matches!(kind, DeployKind::InDeployDir), *pid));
+    let mut covered: BTreeSet<i32> = BTreeSet::new();
+    let trees: Vec<(i32, DeployKind, Vec<i32>)> = roots
+        .into_iter()
+        .filter(|(pid, _)| seen.insert(*pid))
+        .map(|(pid, k)| {
+            let all = table.tree(pid);
+            // A tree holding this tool (a wrapper script it runs under) is never offered:
+            // stopping it would end the responder's own session.
+            let holds_me = rules.exclude.iter().any(|x| all.contains(x));
+            let t: Vec<i32> = all.into_iter().filter(|p| !excluded.contains(p)).collect();
+            (pid, k, if holds_me { vec![] } else { t })
+        })
+        .collect();
+    let all_roots: BTreeSet<i32> = trees
+        .iter()
+        .filter(|(_, _, t)| !t.is_empty())
+        .map(|(p, _, _)| *p)
+        .collect();
+    for (pid, kind, pids) in trees {
+        if table.under_any(pid, &all_roots) || !covered.insert(pid) {
+            continue;
+        }
+        // A tree holding this tool (a wrapper script it runs under) is never offered.
+        if pids.is_empty() {
+            continue;
+        }
+        out.push(running_deploy(&table, rules, users, pid, kind, pids));
     }
-    let tree = |root: i32| -> Vec<i32> {
+    out.sort_by_key(|d| d.pid);
+    out
+}
+
+/// The process table as a tree: each process's parent and children.
+struct Table<'a> {
+    procs: &'a [ProcInfo],
+    by_pid: HashMap<i32, &'a ProcInfo>,
+    children: HashMap<i32, Vec<i32>>,
+}
+
+impl<'a> Table<'a> {
+    fn new(procs: &'a [ProcInfo]) -> Self {
+        let by_pid: HashMap<i32, &ProcInfo> = procs.iter().map(|p| (p.pid, p)).collect();
+        let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+        for p in procs {
+            children.entry(p.ppid).or_default().push(p.pid);
+        }
+        Table {
+            procs,
+            by_pid,
+            children,
+        }
+    }
+
+    /// `root` and every process under it, root first.
+    fn tree(&self, root: i32) -> Vec<i32> {
         let mut out = vec![root];
         let mut i = 0;
         while i < out.len() {
-            if let Some(c) = children.get(&out[i]) {
+            if let Some(c) = self.children.get(&out[i]) {
                 out.extend(c.iter().copied().filter(|c| *c != root));
             }
             i += 1;
         }
         out
-    };
-    let mut excluded: BTreeSet<i32> = BTreeSet::from([0, 1]);
-    for p in procs.iter().filter(|p| is_pm2_daemon(p)) {
-        excluded.extend(tree(p.pid));
-    }
-    for &pid in &rules.exclude {
-        excluded.extend(tree(pid));
     }
 
-    let mut roots: Vec<(i32, DeployKind)> = Vec::new();
-    for p in procs.iter().filter(|p| !excluded.contains(&p.pid)) {
+    /// Whether an ancestor of `pid` is one of `roots`.
+    fn under_any(&self, pid: i32, roots: &BTreeSet<i32>) -> bool {
+        let mut a = self.by_pid.get(&pid).map(|p| p.ppid);
+        while let Some(pp) = a {
+            if roots.contains(&pp) {
+                return true;
+            }
+            a = self.by_pid.get(&pp).map(|p| p.ppid).filter(|x| *x != pp);
+        }
+        false
+    }
+}
+
+/// Never a deployment: pids 0 and 1, PM2's daemon and its apps, this tool's trees.
+fn excluded(table: &Table, rules: &Rules) -> BTreeSet<i32> {
+    let mut excluded: BTreeSet<i32> = BTreeSet::from([0, 1]);
+    for p in table.procs.iter().filter(|p| is_pm2_daemon(p)) {
+        excluded.extend(table.tree(p.pid));
+    }
+    for &pid in &rules.exclude {
+        excluded.extend(table.tree(pid));
+    }
+    excluded
+}
+
+/// CI jobs: each direct child of a runner daemon (a job step), and GitHub's per-job worker.
+fn job_roots(table: &Table, rules: &Rules, excluded: &BTreeSet<i32>) -> Vec<(i32, DeployKind)> {
+    let mut roots = Vec::new();
+    for p in table.procs.iter().filter(|p| !excluded.contains(&p.pid)) {
         if let Some(runner) = is_runner(p, &rules.runner_services) {
-            for c in children.get(&p.pid).into_iter().flatten() {
+            for c in table.children.get(&p.pid).into_iter().flatten() {
                 if !excluded.contains(c) {
                     roots.push((
                         *c,
@@ -218,23 +296,40 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
             roots.push((p.pid, DeployKind::GithubWorker));
         }
     }
-    let runner_pids: BTreeSet<i32> = procs
+    roots
+}
+
+/// The inventory deployment whose directory `p` runs in.
+fn in_dir<'r>(rules: &'r Rules, p: &ProcInfo) -> Option<&'r str> {
+    p.cwd.as_deref().and_then(|c| dir_of(rules, c))
+}
+
+/// Deploy commands in a deployment directory, each climbed to its outermost ancestor that
+/// is still a deploy command in the same directory (and not under a runner daemon).
+fn deploy_dir_roots(
+    table: &Table,
+    rules: &Rules,
+    excluded: &BTreeSet<i32>,
+) -> Vec<(i32, DeployKind)> {
+    let runner_pids: BTreeSet<i32> = table
+        .procs
         .iter()
         .filter(|p| is_runner(p, &rules.runner_services).is_some())
         .map(|p| p.pid)
         .collect();
-    let in_dir = |p: &ProcInfo| p.cwd.as_deref().and_then(|c| dir_of(rules, c));
-    for p in procs.iter().filter(|p| !excluded.contains(&p.pid)) {
-        let Some(dep) = in_dir(p) else { continue };
+    let mut roots = Vec::new();
+    for p in table.procs.iter().filter(|p| !excluded.contains(&p.pid)) {
+        let Some(dep) = in_dir(rules, p) else {
+            continue;
+        };
         if !is_deploy_command(p) {
             continue;
         }
-        // Climb to the outermost ancestor that is still a deploy command in the same directory.
         let mut root = p;
-        while let Some(parent) = by_pid.get(&root.ppid) {
+        while let Some(parent) = table.by_pid.get(&root.ppid) {
             if excluded.contains(&parent.pid)
                 || runner_pids.contains(&parent.pid)
-                || in_dir(parent) != Some(dep)
+                || in_dir(rules, parent) != Some(dep)
                 || !is_deploy_command(parent)
             {
                 break;
@@ -243,83 +338,49 @@ pub fn find(procs: &[ProcInfo], rules: &Rules, users: &HashMap<u32, String>) -> 
         }
         roots.push((root.pid, DeployKind::InDeployDir));
     }
+    roots
+}
 
-    // One entry per tree: a root inside another root's tree is part of that one.
-    let mut seen: BTreeSet<i32> = BTreeSet::new();
-    let mut out = Vec::new();
-    roots.sort_by_key(|(pid, kind)| (matches!(kind, DeployKind::InDeployDir), *pid));
-    let mut covered: BTreeSet<i32> = BTreeSet::new();
-    let trees: Vec<(i32, DeployKind, Vec<i32>)> = roots
-        .into_iter()
-        .filter(|(pid, _)| seen.insert(*pid))
-        .map(|(pid, k)| {
-            let all = tree(pid);
-            // A tree holding this tool (a wrapper script it runs under) is never offered:
-            // stopping it would end the responder's own session.
-            let holds_me = rules.exclude.iter().any(|x| all.contains(x));
-            let t: Vec<i32> = all.into_iter().filter(|p| !excluded.contains(p)).collect();
-            (pid, k, if holds_me { vec![] } else { t })
-        })
-        .collect();
-    let all_roots: BTreeSet<i32> = trees
-        .iter()
-        .filter(|(_, _, t)| !t.is_empty())
-        .map(|(p, _, _)| *p)
-        .collect();
-    for (pid, kind, pids) in trees {
-        // Skip a root that lies inside another root's tree.
-        let nested = {
-            let mut a = by_pid.get(&pid).map(|p| p.ppid);
-            let mut hit = false;
-            while let Some(pp) = a {
-                if all_roots.contains(&pp) {
-                    hit = true;
-                    break;
-                }
-                a = by_pid.get(&pp).map(|p| p.ppid).filter(|x| *x != pp);
-            }
-            hit
-        };
-        if nested || !covered.insert(pid) {
-            continue;
-        }
-        let p = by_pid[&pid];
-        let members: BTreeSet<i32> = pids.iter().copied().collect();
-        // A tree holding this tool (a wrapper script it runs under) is never offered.
-        if pids.is_empty() {
-            continue;
-        }
-        let owns_group = p.pgid > 1
-            && procs
-                .iter()
-                .filter(|q| q.pgid == p.pgid)
-                .all(|q| members.contains(&q.pid));
-        let dir = p.cwd.as_ref().map(|c| c.display().to_string());
-        let deployment = pids
+/// The record of one deployment tree rooted at `pid` (`pids`: its processes, root first).
+fn running_deploy(
+    table: &Table,
+    rules: &Rules,
+    users: &HashMap<u32, String>,
+    pid: i32,
+    kind: DeployKind,
+    pids: Vec<i32>,
+) -> RunningDeploy {
+    let p = table.by_pid[&pid];
+    let members: BTreeSet<i32> = pids.iter().copied().collect();
+    let owns_group = p.pgid > 1
+        && table
+            .procs
             .iter()
-            .filter_map(|x| by_pid.get(x))
-            .find_map(|q| in_dir(q))
-            .map(str::to_string);
-        out.push(RunningDeploy {
-            kind,
-            pid,
-            start_ticks: p.start_ticks,
-            pgid: p.pgid,
-            user: super::procfs::user_name(users, p.uid),
-            command: if p.argv.is_empty() {
-                format!("[{}]", p.comm)
-            } else {
-                redact(&p.argv)
-            },
-            dir,
-            deployment,
-            age_secs: p.age_secs,
-            pids,
-            owns_group,
-        });
+            .filter(|q| q.pgid == p.pgid)
+            .all(|q| members.contains(&q.pid));
+    let dir = p.cwd.as_ref().map(|c| c.display().to_string());
+    let deployment = pids
+        .iter()
+        .filter_map(|x| table.by_pid.get(x))
+        .find_map(|q| in_dir(rules, q))
+        .map(str::to_string);
+    RunningDeploy {
+        kind,
+        pid,
+        start_ticks: p.start_ticks,
+        pgid: p.pgid,
+        user: super::procfs::user_name(users, p.uid),
+        command: if p.argv.is_empty() {
+            format!("[{}]", p.comm)
+        } else {
+            redact(&p.argv)
+        },
+        dir,
+        deployment,
+        age_secs: p.age_secs,
+        pids,
+        owns_group,
     }
-    out.sort_by_key(|d| d.pid);
-    out
 }
 
 #[cfg(test)]

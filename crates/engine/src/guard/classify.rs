@@ -461,28 +461,10 @@ impl<'c> Walker<'c> {
             .unwrap_or(cmd.offset);
         while i < words.len() {
             let w = &words[i];
-            if let Some(v) = w.sole_var() {
-                // `"$@"` in a function: the call's arguments are the command.
-                if is_positional(v) && (self.args.is_some() || self.in_def > 0) {
-                    let Some(args) = self.args.clone() else {
-                        return;
-                    };
-                    let mut expanded: Vec<Word> = match v.parse::<usize>() {
-                        Ok(n) => args.get(n - 1).cloned().into_iter().collect(),
-                        Err(_) => args,
-                    };
-                    expanded.extend(words[i + 1..].iter().cloned());
-                    return self.run(cmd, &expanded, stdin, input, xargs);
-                }
-                // `CMD="pm2 delete all"; $CMD`: word splitting of a literal value.
-                if let Some(Feed::Literal(ws)) = self.vars.get(v) {
-                    if !ws.is_empty() && (!w.quoted || ws.len() == 1) {
-                        let mut expanded: Vec<Word> =
-                            ws.iter().map(|t| Word::synthetic(t, w.offset)).collect();
-                        expanded.extend(words[i + 1..].iter().cloned());
-                        return self.run(cmd, &expanded, stdin, input, xargs);
-                    }
-                }
+            match self.command_from_var(w, &words[i + 1..]) {
+                Some(Some(expanded)) => return self.run(cmd, &expanded, stdin, input, xargs),
+                Some(None) => return,
+                None => {}
             }
             if w.is_dynamic() {
                 self.computed_name(&words[i..], off);
@@ -499,22 +481,7 @@ impl<'c> Walker<'c> {
                 }
                 "case" | "select" | "function" => return,
                 "read" => {
-                    let feed = stdin
-                        .clone()
-                        .or_else(|| self.loop_feed.take())
-                        .unwrap_or(Feed::Unknown("standard input".into()));
-                    let mut j = 0;
-                    while j < rest.len() {
-                        let t = lit(&rest[j]);
-                        if ["-d", "-p", "-t", "-n", "-N", "-u", "-a", "-i"].contains(&t.as_str()) {
-                            j += 2;
-                            continue;
-                        }
-                        if !t.starts_with('-') {
-                            self.vars.insert(t, feed.clone());
-                        }
-                        j += 1;
-                    }
+                    self.bind_read(rest, &stdin);
                     return;
                 }
                 "command" => {
@@ -523,36 +490,14 @@ impl<'c> Walker<'c> {
                     }
                     i = skip_opts(words, i + 1, &[]);
                 }
-                "npx" | "bunx" | "pnpx" => {
-                    i += 1;
-                    while i < words.len() {
-                        let t = lit(&words[i]);
-                        if t == "-c" || t == "--call" {
-                            if let Some((text, map)) =
-                                words.get(i + 1).and_then(|s| self.text_of(s))
-                            {
-                                self.nested(&text, &map, input.clone());
-                            }
-                            return;
-                        } else if t == "-p" || t == "--package" {
-                            i += 2;
-                        } else if t.starts_with('-') {
-                            i += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                }
-                "npm" | "pnpm" | "yarn" => {
-                    let sub = rest.first().map(lit).unwrap_or_default();
-                    if ["exec", "x", "dlx"].contains(&sub.as_str()) {
-                        i = skip_opts(words, i + 2, &["-p", "--package"]);
-                    } else if base(&name) == "yarn" && is_pm2_path(&sub) {
-                        i += 1;
-                    } else {
-                        return;
-                    }
-                }
+                "npx" | "bunx" | "pnpx" => match self.npx_target(words, i + 1, input) {
+                    Some(next) => i = next,
+                    None => return,
+                },
+                "npm" | "pnpm" | "yarn" => match package_exec_target(base(&name), words, i) {
+                    Some(next) => i = next,
+                    None => return,
+                },
                 "xargs" => {
                     let (next, replace) = xargs_opts(words, i + 1);
                     let feed = stdin
@@ -576,18 +521,7 @@ impl<'c> Walker<'c> {
                     return;
                 }
                 "rm" => {
-                    if rest
-                        .iter()
-                        .any(|w| super::pm2_state::is_state_path(&lit(w)))
-                    {
-                        self.push(
-                            Class::Dangerous,
-                            "removes PM2's home or saved dump: the saved process list of every app is lost".into(),
-                            None,
-                            off,
-                            joined(&words[i..]),
-                        );
-                    }
+                    self.rm(&words[i..], off);
                     return;
                 }
                 "find" => {
@@ -620,6 +554,93 @@ impl<'c> Walker<'c> {
                     None => return,
                 },
             }
+        }
+    }
+
+    /// The command a variable in command position stands for: `"$@"` in a function (the
+    /// call's arguments), or a literal value split into words (`CMD="pm2 delete all"; $CMD`),
+    /// followed by `rest`. `Some(None)`: positional arguments not known here (judged where
+    /// the function is called); `None`: not such a variable.
+    fn command_from_var(&self, w: &Word, rest: &[Word]) -> Option<Option<Vec<Word>>> {
+        let v = w.sole_var()?;
+        if is_positional(v) && (self.args.is_some() || self.in_def > 0) {
+            let Some(args) = self.args.clone() else {
+                return Some(None);
+            };
+            let mut expanded: Vec<Word> = match v.parse::<usize>() {
+                Ok(n) => args.get(n - 1).cloned().into_iter().collect(),
+                Err(_) => args,
+            };
+            expanded.extend(rest.iter().cloned());
+            return Some(Some(expanded));
+        }
+        match self.vars.get(v) {
+            Some(Feed::Literal(ws)) if !ws.is_empty() && (!w.quoted || ws.len() == 1) => {
+                let mut expanded: Vec<Word> =
+                    ws.iter().map(|t| Word::synthetic(t, w.offset)).collect();
+                expanded.extend(rest.iter().cloned());
+                Some(Some(expanded))
+            }
+            _ => None,
+        }
+    }
+
+    /// `read` binds its variable names to what it reads: the pipeline's input, else the
+    /// enclosing loop's, else unknown standard input.
+    fn bind_read(&mut self, rest: &[Word], stdin: &Option<Feed>) {
+        let feed = stdin
+            .clone()
+            .or_else(|| self.loop_feed.take())
+            .unwrap_or(Feed::Unknown("standard input".into()));
+        let mut j = 0;
+        while j < rest.len() {
+            let t = lit(&rest[j]);
+            if ["-d", "-p", "-t", "-n", "-N", "-u", "-a", "-i"].contains(&t.as_str()) {
+                j += 2;
+                continue;
+            }
+            if !t.starts_with('-') {
+                self.vars.insert(t, feed.clone());
+            }
+            j += 1;
+        }
+    }
+
+    /// Where the command `npx` runs starts, its options skipped from `i`; `None` when there
+    /// is nothing more to judge here (`-c TEXT` is judged as a nested script).
+    fn npx_target(&mut self, words: &[Word], mut i: usize, input: &Input) -> Option<usize> {
+        while i < words.len() {
+            let t = lit(&words[i]);
+            if t == "-c" || t == "--call" {
+                if let Some((text, map)) = words.get(i + 1).and_then(|s| self.text_of(s)) {
+                    self.nested(&text, &map, input.clone());
+                }
+                return None;
+            } else if t == "-p" || t == "--package" {
+                i += 2;
+            } else if t.starts_with('-') {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        Some(i)
+    }
+
+    /// `rm` of PM2's home or saved dump.
+    fn rm(&mut self, words: &[Word], off: usize) {
+        if words[1..]
+            .iter()
+            .any(|w| super::pm2_state::is_state_path(&lit(w)))
+        {
+            self.push(
+                Class::Dangerous,
+                "removes PM2's home or saved dump: the saved process list of every app is lost"
+                    .into(),
+                None,
+                off,
+                joined(words),
+            );
         }
     }
 
@@ -923,4 +944,18 @@ fn loop_input(pipelines: &[Pipeline]) -> Option<&Word> {
         }
     }
     None
+}
+
+/// Where the command a package manager runs starts (`npm exec`, `pnpm dlx`, `yarn x`;
+/// `yarn pm2 ...` runs pm2), `words[i]` being the manager; `None` for its other subcommands
+/// (their arguments are not commands).
+fn package_exec_target(manager: &str, words: &[Word], i: usize) -> Option<usize> {
+    let sub = words.get(i + 1).map(lit).unwrap_or_default();
+    if ["exec", "x", "dlx"].contains(&sub.as_str()) {
+        Some(skip_opts(words, i + 2, &["-p", "--package"]))
+    } else if manager == "yarn" && is_pm2_path(&sub) {
+        Some(i + 1)
+    } else {
+        None
+    }
 }

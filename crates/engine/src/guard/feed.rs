@@ -45,27 +45,11 @@ impl Walker<'_> {
             let args_lit: Vec<String> = args.iter().map(lit).collect();
             match name.as_str() {
                 n if is_pm2_path(n) => {
-                    let verb = args_lit.iter().find(|a| !a.starts_with('-'));
-                    if verb.is_some_and(|v| v == "pid") {
-                        // `pm2 pid NAME`: that app's pids; no name: every app's.
-                        let names: Vec<&String> = args_lit
-                            .iter()
-                            .filter(|a| !a.starts_with('-'))
-                            .skip(1)
-                            .collect();
-                        source = Some(Feed::Procs(match names.first() {
-                            Some(n) if n.as_str() != "all" => ProcSet::Pattern(n.to_string()),
-                            _ => ProcSet::AllNode,
-                        }));
-                    } else if verb.is_some_and(|v| PM2_LIST_VERBS.contains(&v.as_str())) {
-                        source = Some(Feed::PmList { filter: None });
+                    let out = pm2_output(&args_lit, &st.words);
+                    if matches!(out, Feed::PmList { .. }) {
                         filter = None;
-                    } else {
-                        source = Some(Feed::Unknown(format!(
-                            "the output of `{}`",
-                            joined(&st.words)
-                        )));
                     }
+                    source = Some(out);
                 }
                 "echo" | "printf" if args.iter().all(|w| !w.is_dynamic()) => {
                     let words: Vec<String> = args_lit
@@ -78,95 +62,22 @@ impl Walker<'_> {
                 "cat" if args_lit.iter().any(|a| is_pm2_pid_file(a)) => {
                     source = Some(Feed::Procs(ProcSet::Pm2Daemon));
                 }
-                "pgrep" | "pidof" => {
-                    source = Some(Feed::Procs(pid_lookup(&name, &args_lit)));
+                "pgrep" | "pidof" | "ps" | "lsof" | "fuser" => {
+                    source = Some(Feed::Procs(processes_listed(&name, &args_lit, &st.words)));
                 }
-                "ps" => {
-                    source = Some(Feed::Procs(ProcSet::Everything));
-                }
-                "lsof" | "fuser" => {
-                    let port = args_lit
-                        .iter()
-                        .find(|a| a.contains(':') || a.ends_with("/tcp") || a.ends_with("/udp"));
-                    source = Some(Feed::Procs(match port {
-                        Some(p) => ProcSet::Port(p.trim_start_matches("-i").to_string()),
-                        None => ProcSet::Pattern(joined(&st.words)),
-                    }));
-                }
-                "grep" | "egrep" | "fgrep" | "rg" if matches!(source, Some(Feed::Procs(_))) => {
-                    // A process listing narrowed by a pattern (`ps aux | grep node`).
-                    let inverted = args_lit
-                        .iter()
-                        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'));
-                    let pattern = args_lit
-                        .iter()
-                        .position(|a| a == "-e")
-                        .and_then(|p| args_lit.get(p + 1))
-                        .or_else(|| args_lit.iter().find(|a| !a.starts_with('-')));
-                    if let (false, Some(p), Some(Feed::Procs(set))) = (inverted, pattern, &source) {
-                        source = Some(Feed::Procs(narrow(set, &pattern_scope(p))));
-                    }
-                }
-                "awk" | "gawk" | "mawk" if matches!(source, Some(Feed::Procs(_))) => {
-                    let prog = args_lit.iter().find(|a| !a.starts_with('-'));
-                    if let (Some(p), Some(Feed::Procs(set))) = (prog, &source) {
-                        if let Some(pat) = awk_pattern(p) {
-                            source = Some(Feed::Procs(narrow(set, &pattern_scope(&pat))));
-                        }
-                    }
-                }
-                "grep" | "egrep" | "fgrep" | "rg" => {
-                    let inverted = args_lit
-                        .iter()
-                        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
-                        || args_lit.iter().any(|a| a == "--invert-match");
-                    let pattern = args_lit
-                        .iter()
-                        .position(|a| a == "-e")
-                        .and_then(|p| args_lit.get(p + 1))
-                        .or_else(|| args_lit.iter().find(|a| !a.starts_with('-')));
-                    if let Some(p) = pattern {
-                        if !inverted && !STATUS_WORDS.iter().any(|s| p.contains(s)) {
-                            filter = Some(NameFilter {
-                                explicit: false,
-                                text: format!("grep {p}"),
-                            });
-                        }
-                    }
-                    if source.is_none() {
-                        source = Some(Feed::Unknown(format!("`{}`", joined(&st.words))));
-                    }
-                }
-                "jq" | "gojq" | "jaq" => {
-                    let prog = jq_program(&args_lit);
-                    if let Some(f) = prog.and_then(jq_name_filter) {
-                        filter = Some(f);
-                    }
-                    if source.is_none() {
-                        source = Some(Feed::Unknown(format!("`{}`", joined(&st.words))));
-                    }
-                }
-                "node" | "nodejs" => {
-                    if let Some(p) = args_lit
-                        .iter()
-                        .position(|a| a == "-e" || a == "--eval" || a == "-p")
+                "grep" | "egrep" | "fgrep" | "rg" | "awk" | "gawk" | "mawk"
+                    if matches!(source, Some(Feed::Procs(_))) =>
+                {
+                    if let (Some(Feed::Procs(set)), Some(p)) =
+                        (&source, process_pattern(&name, &args_lit))
                     {
-                        if let Some(f) = args_lit.get(p + 1).and_then(|c| js::name_filter(c)) {
-                            filter = Some(f);
-                        }
+                        source = Some(Feed::Procs(narrow(set, &pattern_scope(&p))));
                     }
-                    source.get_or_insert(Feed::Unknown(format!("`{}`", joined(&st.words))));
                 }
-                "awk" | "gawk" | "mawk" => {
-                    if let Some(p) = args_lit.iter().find(|a| !a.starts_with('-')) {
-                        if (p.contains("~ /") || p.contains("~/") || p.contains("== \""))
-                            && !p.contains("!~")
-                        {
-                            filter = Some(NameFilter {
-                                explicit: p.contains("== \""),
-                                text: format!("awk {p}"),
-                            });
-                        }
+                "grep" | "egrep" | "fgrep" | "rg" | "jq" | "gojq" | "jaq" | "node" | "nodejs"
+                | "awk" | "gawk" | "mawk" => {
+                    if let Some(f) = list_name_filter(&name, &args_lit) {
+                        filter = Some(f);
                     }
                     source.get_or_insert(Feed::Unknown(format!("`{}`", joined(&st.words))));
                 }
@@ -185,6 +96,103 @@ impl Walker<'_> {
             Some(Feed::PmList { .. }) => Feed::PmList { filter },
             Some(f) => f,
             None => Feed::Unknown("standard input".into()),
+        }
+    }
+}
+
+/// What a `pm2` stage writes: `pm2 pid NAME` that app's pids (no name: every app's), a
+/// listing (`jlist`, `ls`...) the process list, anything else unknown output.
+fn pm2_output(args_lit: &[String], words: &[Word]) -> Feed {
+    let verb = args_lit.iter().find(|a| !a.starts_with('-'));
+    if verb.is_some_and(|v| v == "pid") {
+        let names: Vec<&String> = args_lit
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .skip(1)
+            .collect();
+        Feed::Procs(match names.first() {
+            Some(n) if n.as_str() != "all" => ProcSet::Pattern(n.to_string()),
+            _ => ProcSet::AllNode,
+        })
+    } else if verb.is_some_and(|v| PM2_LIST_VERBS.contains(&v.as_str())) {
+        Feed::PmList { filter: None }
+    } else {
+        Feed::Unknown(format!("the output of `{}`", joined(words)))
+    }
+}
+
+/// The processes a listing stage prints: `pgrep`/`pidof` what they match, `ps` every
+/// process, `lsof`/`fuser` what holds a port (or whatever else they were given).
+fn processes_listed(name: &str, args_lit: &[String], words: &[Word]) -> ProcSet {
+    match name {
+        "pgrep" | "pidof" => pid_lookup(name, args_lit),
+        "ps" => ProcSet::Everything,
+        _ => {
+            let port = args_lit
+                .iter()
+                .find(|a| a.contains(':') || a.ends_with("/tcp") || a.ends_with("/udp"));
+            match port {
+                Some(p) => ProcSet::Port(p.trim_start_matches("-i").to_string()),
+                None => ProcSet::Pattern(joined(words)),
+            }
+        }
+    }
+}
+
+/// `grep`'s pattern: the value of `-e`, else the first non-option argument.
+fn grep_pattern(args_lit: &[String]) -> Option<&String> {
+    args_lit
+        .iter()
+        .position(|a| a == "-e")
+        .and_then(|p| args_lit.get(p + 1))
+        .or_else(|| args_lit.iter().find(|a| !a.starts_with('-')))
+}
+
+/// The pattern a `grep` or `awk` stage narrows a process listing by (`ps aux | grep
+/// node`); `None` when it does not narrow it (an inverted grep, an awk without one).
+fn process_pattern(name: &str, args_lit: &[String]) -> Option<String> {
+    if name.ends_with("awk") {
+        let prog = args_lit.iter().find(|a| !a.starts_with('-'))?;
+        return awk_pattern(prog);
+    }
+    let inverted = args_lit
+        .iter()
+        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'));
+    if inverted {
+        return None;
+    }
+    grep_pattern(args_lit).cloned()
+}
+
+/// The name filter a text filter applies to a PM2 listing: `grep NAME` (not a status word,
+/// not inverted), a `jq` select on `.name`, a `node -e` program, an `awk` match on a field.
+fn list_name_filter(name: &str, args_lit: &[String]) -> Option<NameFilter> {
+    match name {
+        "jq" | "gojq" | "jaq" => jq_program(args_lit).and_then(jq_name_filter),
+        "node" | "nodejs" => {
+            let p = args_lit
+                .iter()
+                .position(|a| a == "-e" || a == "--eval" || a == "-p")?;
+            args_lit.get(p + 1).and_then(|c| js::name_filter(c))
+        }
+        "awk" | "gawk" | "mawk" => {
+            let p = args_lit.iter().find(|a| !a.starts_with('-'))?;
+            ((p.contains("~ /") || p.contains("~/") || p.contains("== \"")) && !p.contains("!~"))
+                .then(|| NameFilter {
+                    explicit: p.contains("== \""),
+                    text: format!("awk {p}"),
+                })
+        }
+        _ => {
+            let inverted = args_lit
+                .iter()
+                .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('v'))
+                || args_lit.iter().any(|a| a == "--invert-match");
+            let p = grep_pattern(args_lit)?;
+            (!inverted && !STATUS_WORDS.iter().any(|s| p.contains(s))).then(|| NameFilter {
+                explicit: false,
+                text: format!("grep {p}"),
+            })
         }
     }
 }

@@ -101,156 +101,125 @@ impl Walker<'_> {
         let name = super::classify::base(&lit(&words[0])).to_string();
         let args = &words[1..];
         let all = joined(words);
-        let mut sets: Vec<ProcSet> = vec![];
-        match name.as_str() {
-            "kill" => {
-                let (first, sig, list) = kill_signal(args);
-                if list || is_probe(sig.as_deref()) {
-                    return;
-                }
-                for w in &args[first..] {
-                    sets.push(self.pid_word(w));
-                }
-                if let Some(x) = xargs {
-                    sets.push(self.feed_procs(&x.feed));
-                }
-            }
-            "pkill" | "killall" | "skill" | "snice" => {
-                let mut j = 0;
-                let mut user = None;
-                let mut pats = vec![];
-                while j < args.len() {
-                    let t = lit(&args[j]);
-                    if ["-u", "-U", "--user", "--euid", "--uid"].contains(&t.as_str()) {
-                        user = args.get(j + 1).map(lit);
-                        j += 2;
-                        continue;
-                    }
-                    if [
-                        "-s",
-                        "--signal",
-                        "-g",
-                        "-G",
-                        "-P",
-                        "-t",
-                        "-F",
-                        "--pidfile",
-                        "-o",
-                        "-y",
-                        "--younger-than",
-                        "--older-than",
-                        "-n",
-                        "--ns",
-                        "--nslist",
-                    ]
-                    .contains(&t.as_str())
-                    {
-                        if t == "-F" || t == "--pidfile" {
-                            if let Some(f) = args.get(j + 1) {
-                                if is_pm2_pid_file(&lit(f)) {
-                                    sets.push(ProcSet::Pm2Daemon);
-                                }
-                            }
-                        }
-                        j += 2;
-                        continue;
-                    }
-                    if !t.starts_with('-') {
-                        pats.push(args[j].clone());
-                    }
-                    j += 1;
-                }
-                for p in &pats {
-                    sets.push(match p.literal() {
-                        Some(t) => pattern_scope(&t),
-                        None => self.pid_word(p),
-                    });
-                }
-                if pats.is_empty() && sets.is_empty() {
-                    sets.push(match user {
-                        Some(u) => ProcSet::User(u),
-                        None => return,
-                    });
-                }
-                if let Some(x) = xargs {
-                    sets.push(self.feed_procs(&x.feed));
-                }
-            }
-            "killall5" => sets.push(ProcSet::Everything),
-            // npm's `kill-port 3000` and `fkill NAME|:PORT|PID`.
-            "kill-port" | "fkill" => {
-                for w in args.iter().filter(|w| !lit(w).starts_with('-')) {
-                    let t = lit(w);
-                    sets.push(if name == "kill-port" || t.starts_with(':') {
-                        ProcSet::Port(t)
-                    } else if t.bytes().all(|b| b.is_ascii_digit()) {
-                        ProcSet::Pids(vec![t])
-                    } else {
-                        pattern_scope(&t)
-                    });
-                }
-            }
-            "taskkill" | "tskill" => {
-                let mut j = 0;
-                while j < args.len() {
-                    let t = lit(&args[j]).to_ascii_uppercase();
-                    let v = args.get(j + 1).map(lit).unwrap_or_default();
-                    match t.as_str() {
-                        "/IM" => sets.push(pattern_scope(&v.replace('*', ""))),
-                        "/PID" => sets.push(ProcSet::Pids(vec![v])),
-                        _ => {
-                            j += 1;
-                            continue;
-                        }
-                    }
-                    j += 2;
-                }
-                if name == "tskill" {
-                    if let Some(w) = args.first() {
-                        sets.push(self.pid_word(w));
-                    }
-                }
-            }
-            "fuser" => {
-                if !args.iter().any(|w| {
-                    let t = lit(w);
-                    t.starts_with('-') && !t.starts_with("--") && t.contains('k')
-                }) {
-                    return; // lists, kills nothing
-                }
-                let mounts = args.iter().any(|w| {
-                    let t = lit(w);
-                    t == "-m"
-                        || t == "-M"
-                        || (t.starts_with('-') && !t.starts_with("--") && t.contains('m'))
-                });
-                // `-n tcp 3000`: the operands are ports.
-                let ports = args
-                    .windows(2)
-                    .any(|p| lit(&p[0]) == "-n" && matches!(lit(&p[1]).as_str(), "tcp" | "udp"));
-                let mut j = 0;
-                while j < args.len() {
-                    let t = lit(&args[j]);
-                    j += 1;
-                    if t == "-n" || t == "--namespace" || t.starts_with('-') {
-                        j += usize::from(t == "-n" || t == "--namespace");
-                        continue;
-                    }
-                    sets.push(if mounts {
-                        ProcSet::Everything
-                    } else if ports || t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':')
-                    {
-                        ProcSet::Port(t)
-                    } else if t.contains(".pm2") {
-                        ProcSet::Pm2Daemon
-                    } else {
-                        ProcSet::Pattern(t)
-                    });
-                }
-            }
-            _ => return,
+        // `None`: nothing is signalled (a probe, a listing, no target).
+        let sets = match name.as_str() {
+            "kill" => self.kill_targets(args, xargs),
+            "pkill" | "killall" | "skill" | "snice" => self.pattern_kill_targets(args, xargs),
+            "killall5" => Some(vec![ProcSet::Everything]),
+            "kill-port" | "fkill" => Some(port_kill_targets(&name, args)),
+            "taskkill" | "tskill" => Some(self.taskkill_targets(&name, args)),
+            "fuser" => fuser_targets(args),
+            _ => None,
+        };
+        if let Some(sets) = sets {
+            self.judge_kill(&name, sets, off, all);
         }
-        self.judge_kill(&name, sets, off, all);
+    }
+
+    /// `kill [-SIG] PID...`: each pid word (and what xargs feeds it).
+    fn kill_targets(&self, args: &[Word], xargs: Option<&Xargs>) -> Option<Vec<ProcSet>> {
+        let mut sets: Vec<ProcSet> = vec![];
+        let (first, sig, list) = kill_signal(args);
+        if list || is_probe(sig.as_deref()) {
+            return None;
+        }
+        for w in &args[first..] {
+            sets.push(self.pid_word(w));
+        }
+        if let Some(x) = xargs {
+            sets.push(self.feed_procs(&x.feed));
+        }
+        Some(sets)
+    }
+
+    /// `pkill`/`killall`/`skill`/`snice`: name patterns, a pid file, or a user's processes.
+    fn pattern_kill_targets(&self, args: &[Word], xargs: Option<&Xargs>) -> Option<Vec<ProcSet>> {
+        let mut sets: Vec<ProcSet> = vec![];
+        let mut j = 0;
+        let mut user = None;
+        let mut pats = vec![];
+        while j < args.len() {
+            let t = lit(&args[j]);
+            if ["-u", "-U", "--user", "--euid", "--uid"].contains(&t.as_str()) {
+                user = args.get(j + 1).map(lit);
+                j += 2;
+                continue;
+            }
+            if [
+                "-s",
+                "--signal",
+                "-g",
+                "-G",
+                "-P",
+                "-t",
+                "-F",
+                "--pidfile",
+                "-o",
+                "-y",
+                "--younger-than",
+                "--older-than",
+                "-n",
+                "--ns",
+                "--nslist",
+            ]
+            .contains(&t.as_str())
+            {
+                if t == "-F" || t == "--pidfile" {
+                    if let Some(f) = args.get(j + 1) {
+                        if is_pm2_pid_file(&lit(f)) {
+                            sets.push(ProcSet::Pm2Daemon);
+                        }
+                    }
+                }
+                j += 2;
+                continue;
+            }
+            if !t.starts_with('-') {
+                pats.push(args[j].clone());
+            }
+            j += 1;
+        }
+        for p in &pats {
+            sets.push(match p.literal() {
+                Some(t) => pattern_scope(&t),
+                None => self.pid_word(p),
+            });
+        }
+        if pats.is_empty() && sets.is_empty() {
+            sets.push(match user {
+                Some(u) => ProcSet::User(u),
+                None => return None,
+            });
+        }
+        if let Some(x) = xargs {
+            sets.push(self.feed_procs(&x.feed));
+        }
+        Some(sets)
+    }
+
+    /// `taskkill /IM NAME /PID N`, `tskill PID`.
+    fn taskkill_targets(&self, name: &str, args: &[Word]) -> Vec<ProcSet> {
+        let mut sets: Vec<ProcSet> = vec![];
+        let mut j = 0;
+        while j < args.len() {
+            let t = lit(&args[j]).to_ascii_uppercase();
+            let v = args.get(j + 1).map(lit).unwrap_or_default();
+            match t.as_str() {
+                "/IM" => sets.push(pattern_scope(&v.replace('*', ""))),
+                "/PID" => sets.push(ProcSet::Pids(vec![v])),
+                _ => {
+                    j += 1;
+                    continue;
+                }
+            }
+            j += 2;
+        }
+        if name == "tskill" {
+            if let Some(w) = args.first() {
+                sets.push(self.pid_word(w));
+            }
+        }
+        sets
     }
 
     /// Which processes one `kill` target word reaches.
@@ -323,4 +292,58 @@ impl Walker<'_> {
         };
         self.push(class, format!("`{name}` {why}"), Some(alt), off, all);
     }
+}
+
+/// npm's `kill-port 3000` and `fkill NAME|:PORT|PID`.
+fn port_kill_targets(name: &str, args: &[Word]) -> Vec<ProcSet> {
+    let mut sets: Vec<ProcSet> = vec![];
+    for w in args.iter().filter(|w| !lit(w).starts_with('-')) {
+        let t = lit(w);
+        sets.push(if name == "kill-port" || t.starts_with(':') {
+            ProcSet::Port(t)
+        } else if t.bytes().all(|b| b.is_ascii_digit()) {
+            ProcSet::Pids(vec![t])
+        } else {
+            pattern_scope(&t)
+        });
+    }
+    sets
+}
+
+/// `fuser -k FILE|PORT/tcp|MOUNT`: `None` without `-k` (it lists, kills nothing).
+fn fuser_targets(args: &[Word]) -> Option<Vec<ProcSet>> {
+    let mut sets: Vec<ProcSet> = vec![];
+    if !args.iter().any(|w| {
+        let t = lit(w);
+        t.starts_with('-') && !t.starts_with("--") && t.contains('k')
+    }) {
+        return None; // lists, kills nothing
+    }
+    let mounts = args.iter().any(|w| {
+        let t = lit(w);
+        t == "-m" || t == "-M" || (t.starts_with('-') && !t.starts_with("--") && t.contains('m'))
+    });
+    // `-n tcp 3000`: the operands are ports.
+    let ports = args
+        .windows(2)
+        .any(|p| lit(&p[0]) == "-n" && matches!(lit(&p[1]).as_str(), "tcp" | "udp"));
+    let mut j = 0;
+    while j < args.len() {
+        let t = lit(&args[j]);
+        j += 1;
+        if t == "-n" || t == "--namespace" || t.starts_with('-') {
+            j += usize::from(t == "-n" || t == "--namespace");
+            continue;
+        }
+        sets.push(if mounts {
+            ProcSet::Everything
+        } else if ports || t.ends_with("/tcp") || t.ends_with("/udp") || t.contains(':') {
+            ProcSet::Port(t)
+        } else if t.contains(".pm2") {
+            ProcSet::Pm2Daemon
+        } else {
+            ProcSet::Pattern(t)
+        });
+    }
+    Some(sets)
 }

@@ -412,58 +412,14 @@ impl<'a> Parser<'a> {
         loop {
             let Some(c) = self.peek(0) else {
                 if let Some(cl) = close {
-                    let (what, missing) = if cl == b')' {
-                        ("`(` or `$(`", ')')
-                    } else {
-                        ("function body", '}')
-                    };
-                    return self.err(
-                        format!("unterminated {what}: missing `{missing}`"),
-                        start.saturating_sub(1),
-                    );
+                    return self.unterminated(cl, start);
                 }
                 break;
             };
+            if self.between_commands(c, &mut b)? {
+                continue;
+            }
             match c {
-                b' ' | b'\t' | b'\r' => self.i += 1,
-                b'\\' if self.peek(1) == Some(b'\n') => self.i += 2,
-                b'#' => {
-                    while let Some(c) = self.peek(0) {
-                        if c == b'\n' {
-                            break;
-                        }
-                        self.i += 1;
-                    }
-                }
-                b'\n' => {
-                    self.i += 1;
-                    b.end_pipeline();
-                    self.read_heredocs(&mut b);
-                }
-                b';' => {
-                    self.i += if self.peek(1) == Some(b';') { 2 } else { 1 };
-                    b.end_pipeline();
-                }
-                b'&' if self.peek(1) == Some(b'&') => {
-                    self.i += 2;
-                    b.end_pipeline();
-                }
-                b'&' if self.peek(1) == Some(b'>') => {
-                    self.i += if self.peek(2) == Some(b'>') { 3 } else { 2 };
-                    self.redirect_target(&mut b)?;
-                }
-                b'&' => {
-                    self.i += 1;
-                    b.end_pipeline();
-                }
-                b'|' if self.peek(1) == Some(b'|') => {
-                    self.i += 2;
-                    b.end_pipeline();
-                }
-                b'|' => {
-                    self.i += if self.peek(1) == Some(b'&') { 2 } else { 1 };
-                    b.end_command();
-                }
                 b')' if close == Some(b')') => {
                     self.i += 1;
                     b.end_pipeline();
@@ -475,31 +431,7 @@ impl<'a> Parser<'a> {
                     self.i += 1;
                     b.end_command();
                 }
-                b'(' => {
-                    let at = self.i;
-                    self.i += 1;
-                    let sub = self.list(Some(b')'))?;
-                    // `name() { ...; }`: a function definition.
-                    if b.cmd.words.len() == 1 && sub.pipelines.is_empty() {
-                        let name = b.cmd.words[0].text();
-                        let name = if name == "function" {
-                            String::new()
-                        } else {
-                            name
-                        };
-                        self.function_body(&mut b, name)?;
-                        continue;
-                    }
-                    let after_words = !b.cmd.words.is_empty();
-                    if b.cmd.words.is_empty() && b.cmd.assignments.is_empty() {
-                        b.cmd.offset = self.base + at;
-                    }
-                    b.cmd.nested.push(sub);
-                    // `case x in (a) cmd`: what follows the pattern is a new command.
-                    if after_words {
-                        b.end_command();
-                    }
-                }
+                b'(' => self.group(&mut b)?,
                 b'<' | b'>' => {
                     if (self.starts(b"<(") || self.starts(b">(")) && !self.starts(b"<((") {
                         let w = self.word()?;
@@ -518,38 +450,129 @@ impl<'a> Parser<'a> {
                     self.depth -= 1;
                     return Ok(b.script);
                 }
-                _ => {
-                    let w = self.word()?;
-                    // `function name { ... }` (with or without `()`).
-                    if b.cmd.words.len() == 1
-                        && !w.quoted
-                        && b.cmd.words[0].raw == "function"
-                        && b.cmd.assignments.is_empty()
-                    {
-                        let name = w.text();
-                        b.cmd.words.push(w);
-                        self.skip_blanks();
-                        if self.starts(b"()") {
-                            self.i += 2;
-                        }
-                        self.function_body(&mut b, name)?;
-                        continue;
-                    }
-                    // `2>file`: a digits-only word glued to a redirection is an fd number.
-                    if matches!(self.peek(0), Some(b'<' | b'>'))
-                        && !w.quoted
-                        && !w.raw.is_empty()
-                        && w.raw.bytes().all(|c| c.is_ascii_digit())
-                    {
-                        continue;
-                    }
-                    b.push_word(w);
-                }
+                _ => self.word_or_definition(&mut b)?,
             }
         }
         b.end_pipeline();
         self.depth -= 1;
         Ok(b.script)
+    }
+
+    /// End of input inside `( ... )`, `$( ... )` or a function body opened at `start - 1`.
+    fn unterminated(&self, close: u8, start: usize) -> Result<Script, ParseError> {
+        let (what, missing) = if close == b')' {
+            ("`(` or `$(`", ')')
+        } else {
+            ("function body", '}')
+        };
+        self.err(
+            format!("unterminated {what}: missing `{missing}`"),
+            start.saturating_sub(1),
+        )
+    }
+
+    /// What comes between commands at `c`: blanks, line continuations, comments and the
+    /// control operators (newline, `;`, `&&`, `||`, `&`, `|`, `|&`; `&>` redirects).
+    /// `false` when `c` starts none of them.
+    fn between_commands(&mut self, c: u8, b: &mut Builder) -> Result<bool, ParseError> {
+        match c {
+            b' ' | b'\t' | b'\r' => self.i += 1,
+            b'\\' if self.peek(1) == Some(b'\n') => self.i += 2,
+            b'#' => {
+                while let Some(c) = self.peek(0) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    self.i += 1;
+                }
+            }
+            b'\n' => {
+                self.i += 1;
+                b.end_pipeline();
+                self.read_heredocs(b);
+            }
+            b';' => {
+                self.i += if self.peek(1) == Some(b';') { 2 } else { 1 };
+                b.end_pipeline();
+            }
+            b'&' if self.peek(1) == Some(b'&') => {
+                self.i += 2;
+                b.end_pipeline();
+            }
+            b'&' if self.peek(1) == Some(b'>') => {
+                self.i += if self.peek(2) == Some(b'>') { 3 } else { 2 };
+                self.redirect_target(b)?;
+            }
+            b'&' => {
+                self.i += 1;
+                b.end_pipeline();
+            }
+            b'|' if self.peek(1) == Some(b'|') => {
+                self.i += 2;
+                b.end_pipeline();
+            }
+            b'|' => {
+                self.i += if self.peek(1) == Some(b'&') { 2 } else { 1 };
+                b.end_command();
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `( ... )` at the cursor: nested in the command being built (a subshell, a `case`
+    /// pattern), or the `()` of a function definition `name() { ...; }`.
+    fn group(&mut self, b: &mut Builder) -> Result<(), ParseError> {
+        let at = self.i;
+        self.i += 1;
+        let sub = self.list(Some(b')'))?;
+        if b.cmd.words.len() == 1 && sub.pipelines.is_empty() {
+            let name = b.cmd.words[0].text();
+            let name = if name == "function" {
+                String::new()
+            } else {
+                name
+            };
+            return self.function_body(b, name);
+        }
+        let after_words = !b.cmd.words.is_empty();
+        if b.cmd.words.is_empty() && b.cmd.assignments.is_empty() {
+            b.cmd.offset = self.base + at;
+        }
+        b.cmd.nested.push(sub);
+        // `case x in (a) cmd`: what follows the pattern is a new command.
+        if after_words {
+            b.end_command();
+        }
+        Ok(())
+    }
+
+    /// A word at the cursor: added to the command, or the name in `function name { ... }`
+    /// (with or without `()`), or an fd number glued to a redirection (`2>file`, dropped).
+    fn word_or_definition(&mut self, b: &mut Builder) -> Result<(), ParseError> {
+        let w = self.word()?;
+        if b.cmd.words.len() == 1
+            && !w.quoted
+            && b.cmd.words[0].raw == "function"
+            && b.cmd.assignments.is_empty()
+        {
+            let name = w.text();
+            b.cmd.words.push(w);
+            self.skip_blanks();
+            if self.starts(b"()") {
+                self.i += 2;
+            }
+            return self.function_body(b, name);
+        }
+        if matches!(self.peek(0), Some(b'<' | b'>'))
+            && !w.quoted
+            && !w.raw.is_empty()
+            && w.raw.bytes().all(|c| c.is_ascii_digit())
+        {
+            return Ok(());
+        }
+        b.push_word(w);
+        Ok(())
     }
 
     /// After `name()` or `function name`: the body `{ ...; }` or `( ... )`.
@@ -861,86 +884,25 @@ impl<'a> Parser<'a> {
             Some(b'(') if self.peek(2) == Some(b'(') => {
                 flush(w, lit);
                 self.i += 3;
-                let mut depth = 2usize;
-                while depth > 0 {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `$((`", at),
-                        Some(b'(') => depth += 1,
-                        Some(b')') => depth -= 1,
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
+                // Arithmetic runs nothing: skipped to its `))`.
+                self.skip_to_close((b'(', b')'), 2, "$((", at)?;
                 w.parts.push(Part::Arith);
             }
             Some(b'(') => {
                 flush(w, lit);
                 self.i += 2;
-                let sub = self.list(Some(b')')).map_err(|e| {
-                    if e.message.starts_with("unterminated `(`") {
-                        ParseError {
-                            message: "unterminated `$(`: missing `)`".into(),
-                            offset: self.base + at,
-                        }
-                    } else {
-                        e
-                    }
-                })?;
+                let sub = self.command_substitution(at)?;
                 w.parts.push(Part::Sub(sub));
             }
             Some(b'{') => {
                 flush(w, lit);
                 self.i += 2;
-                let name_start = self.i;
-                let mut depth = 1usize;
-                while depth > 0 {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `${`", at),
-                        Some(b'{') => depth += 1,
-                        Some(b'}') => depth -= 1,
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
-                let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
-                // `${x:-$(cmd)}`: substitutions in the operand run too.
-                for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
-                    w.parts.push(Part::Sub(sub));
-                }
-                let name: String = inner
-                    .trim_start_matches(['#', '!'])
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                w.parts.push(Part::Var(name));
+                self.parameter_expansion(w, at)?;
             }
             Some(b'\'') if !in_dq => {
-                // $'...' ANSI-C quoting: keep the text, minimal escapes.
                 w.quoted = true;
                 self.i += 2;
-                loop {
-                    match self.peek(0) {
-                        None => return self.err("unterminated `$'`", at),
-                        Some(b'\'') => {
-                            self.i += 1;
-                            break;
-                        }
-                        Some(b'\\') => {
-                            let n = self.peek(1).unwrap_or(b'\\');
-                            let b = match n {
-                                b'n' => b'\n',
-                                b't' => b'\t',
-                                other => other,
-                            };
-                            lit.push(b, self.base + self.i);
-                            self.i = (self.i + 2).min(self.s.len());
-                        }
-                        Some(c) => {
-                            lit.push(c, self.base + self.i);
-                            self.i += 1;
-                        }
-                    }
-                }
+                self.ansi_c_quoted(lit, at)?;
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 flush(w, lit);
@@ -967,6 +929,87 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Past the brackets that close `depth` open ones (nested pairs counted): the rest of
+    /// `$((` or `${`, written `opened` and starting at `at` (named when input ends first).
+    fn skip_to_close(
+        &mut self,
+        (open, close): (u8, u8),
+        mut depth: usize,
+        opened: &str,
+        at: usize,
+    ) -> Result<(), ParseError> {
+        while depth > 0 {
+            match self.peek(0) {
+                None => return self.err(format!("unterminated `{opened}`"), at),
+                Some(c) if c == open => depth += 1,
+                Some(c) if c == close => depth -= 1,
+                _ => {}
+            }
+            self.i += 1;
+        }
+        Ok(())
+    }
+
+    /// The script of `$( ... )`, whose `$(` (at `at`) was consumed.
+    fn command_substitution(&mut self, at: usize) -> Result<Script, ParseError> {
+        self.list(Some(b')')).map_err(|e| {
+            if e.message.starts_with("unterminated `(`") {
+                ParseError {
+                    message: "unterminated `$(`: missing `)`".into(),
+                    offset: self.base + at,
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    /// The rest of `${...}`, whose `${` (at `at`) was consumed: the variable it reads, and
+    /// the substitutions in its operand (`${x:-$(cmd)}` runs `cmd` too).
+    fn parameter_expansion(&mut self, w: &mut Word, at: usize) -> Result<(), ParseError> {
+        let name_start = self.i;
+        self.skip_to_close((b'{', b'}'), 1, "${", at)?;
+        let inner = String::from_utf8_lossy(&self.s[name_start..self.i - 1]);
+        for sub in subs_in(&inner, self.base + name_start, self.depth + 1)? {
+            w.parts.push(Part::Sub(sub));
+        }
+        let name: String = inner
+            .trim_start_matches(['#', '!'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        w.parts.push(Part::Var(name));
+        Ok(())
+    }
+
+    /// The rest of `$'...'` (ANSI-C quoting), whose `$'` (at `at`) was consumed: the text,
+    /// with the minimal escapes.
+    fn ansi_c_quoted(&mut self, lit: &mut Acc, at: usize) -> Result<(), ParseError> {
+        loop {
+            match self.peek(0) {
+                None => return self.err("unterminated `$'`", at),
+                Some(b'\'') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let n = self.peek(1).unwrap_or(b'\\');
+                    let b = match n {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        other => other,
+                    };
+                    lit.push(b, self.base + self.i);
+                    self.i = (self.i + 2).min(self.s.len());
+                }
+                Some(c) => {
+                    lit.push(c, self.base + self.i);
+                    self.i += 1;
+                }
+            }
+        }
     }
 
     /// `` `...` ``: the text up to the closing backtick, unescaped, parsed on its own.

@@ -4,7 +4,8 @@
 //! and the env keys PM2 copies onto `pm2_env`, is skipped without ever being materialised, so
 //! a 200 MB dump costs its process rows, not its size (issue #19).
 use super::event::*;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use crate::pm2::skim::{lite, object, scalars, Fields, Lite, ObjectOf};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -49,24 +50,6 @@ where
     }
 }
 
-/// A scalar as read; an object or array is skipped (only that it was one is kept).
-#[derive(Debug, Clone, PartialEq)]
-enum Lite {
-    Null,
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Str(String),
-    Other,
-}
-
-impl Lite {
-    /// Present and not null (a null field counts as absent).
-    fn given(v: &Option<Lite>) -> Option<&Lite> {
-        v.as_ref().filter(|l| **l != Lite::Null)
-    }
-}
-
 /// The allow-listed fields of one process as read, before their types are checked (always in
 /// the same order, whatever the order of the keys). A repeated key: the last one counts, as
 /// in a JSON object read whole.
@@ -96,17 +79,6 @@ struct Env {
     unstable_restarts: Option<Lite>,
 }
 
-/// An object whose allow-listed keys are read into `Self`; every other key's value is skipped.
-trait Fields: Default {
-    const KEYS: &'static [&'static str];
-    /// Reads the value of `KEYS[key]`.
-    fn read<'de, A: MapAccess<'de>>(&mut self, key: usize, map: &mut A) -> Result<(), A::Error>;
-}
-
-fn lite<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Lite>, A::Error> {
-    map.next_value_seed(LiteSeed).map(Some)
-}
-
 impl Fields for Raw {
     const KEYS: &'static [&'static str] = &["name", "pm_id", "pid", "monit", "pm2_env"];
     fn read<'de, A: MapAccess<'de>>(&mut self, key: usize, map: &mut A) -> Result<(), A::Error> {
@@ -114,8 +86,8 @@ impl Fields for Raw {
             0 => self.name = lite(map)?,
             1 => self.pm_id = lite(map)?,
             2 => self.pid = lite(map)?,
-            3 => self.monit = map.next_value_seed(ObjectOf(PhantomData))?,
-            _ => self.env = map.next_value_seed(ObjectOf(PhantomData))?,
+            3 => self.monit = object(map)?.unwrap_or_default(),
+            _ => self.env = object(map)?.unwrap_or_default(),
         }
         Ok(())
     }
@@ -169,33 +141,6 @@ impl Dump<'_> {
     }
 }
 
-/// Visitor methods for every JSON value but arrays and objects, all answered by `$body`.
-macro_rules! scalars {
-    ($self:ident => $body:expr) => {
-        fn visit_bool<E: de::Error>($self, _: bool) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_u64<E: de::Error>($self, _: u64) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_i64<E: de::Error>($self, _: i64) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_f64<E: de::Error>($self, _: f64) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_str<E: de::Error>($self, _: &str) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_unit<E: de::Error>($self) -> Result<Self::Value, E> {
-            $body
-        }
-        fn visit_none<E: de::Error>($self) -> Result<Self::Value, E> {
-            $body
-        }
-    };
-}
-
 impl<'de> Visitor<'de> for Dump<'_> {
     type Value = Vec<ProcessRow>;
 
@@ -206,7 +151,8 @@ impl<'de> Visitor<'de> for Dump<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut rows = Vec::new();
         while let Some(raw) = seq.next_element_seed(ObjectOf::<Raw>(PhantomData))? {
-            match row(rows.len(), &raw) {
+            // Not an object: none of the fields (reported as the first missing one).
+            match row(rows.len(), &raw.unwrap_or_default()) {
                 Ok(r) => rows.push(r),
                 Err(e) => {
                     *self.shape = Some(e);
@@ -222,117 +168,6 @@ impl<'de> Visitor<'de> for Dump<'_> {
     }
 
     scalars!(self => self.not_array());
-}
-
-/// Reads an object's allow-listed keys; any other value has none of them (`T::default()`),
-/// and its content is skipped.
-struct ObjectOf<T>(PhantomData<T>);
-
-impl<'de, T: Fields> DeserializeSeed<'de> for ObjectOf<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T: Fields> Visitor<'de> for ObjectOf<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
-        let mut t = T::default();
-        while let Some(key) = map.next_key_seed(KeyOf::<T>(PhantomData))? {
-            match key {
-                Some(k) => t.read(k, &mut map)?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(t)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(T::default())
-    }
-
-    scalars!(self => Ok(T::default()));
-}
-
-/// A key: its index among `T::KEYS`, or `None` (skipped), never kept as a string.
-struct KeyOf<T>(PhantomData<T>);
-
-impl<'de, T: Fields> DeserializeSeed<'de> for KeyOf<T> {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de, T: Fields> Visitor<'de> for KeyOf<T> {
-    type Value = Option<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E: de::Error>(self, k: &str) -> Result<Option<usize>, E> {
-        Ok(T::KEYS.iter().position(|x| *x == k))
-    }
-}
-
-/// A scalar field's value; an object or array there is skipped.
-struct LiteSeed;
-
-impl<'de> DeserializeSeed<'de> for LiteSeed {
-    type Value = Lite;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Lite, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LiteSeed {
-    type Value = Lite;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Lite, E> {
-        Ok(Lite::Other)
-    }
-    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Lite, E> {
-        Ok(Lite::U64(n))
-    }
-    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Lite, E> {
-        Ok(Lite::I64(n))
-    }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Lite, E> {
-        Ok(Lite::F64(n))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Lite, E> {
-        Ok(Lite::Str(s.to_string()))
-    }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Lite, E> {
-        Ok(Lite::Str(s))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Lite, E> {
-        Ok(Lite::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Lite, E> {
-        Ok(Lite::Null)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lite, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Lite::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Lite, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Lite::Other)
-    }
 }
 
 /// Checks a process's fields in a fixed order (the first problem is the one reported).

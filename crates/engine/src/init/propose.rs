@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::pm2::launch::Launch;
+use crate::pm2::SavedProcess;
 use crate::runbook::inventory::HealthFormat;
 use crate::runbook::Environment;
 
@@ -37,7 +37,7 @@ impl FactSource {
 
 #[derive(Debug, Clone)]
 pub struct Fact {
-    pub launch: Launch,
+    pub launch: SavedProcess,
     pub source: FactSource,
 }
 
@@ -103,7 +103,7 @@ pub struct Host {
 const TEST_MARKERS: &[&str] = &["test", "staging", "stage", "qa", "dev", "preview"];
 
 /// The environment of one process, with the reason.
-pub fn environment_of(l: &Launch) -> (Environment, String) {
+pub fn environment_of(l: &SavedProcess) -> (Environment, String) {
     let lower = l.name.to_ascii_lowercase();
     for m in TEST_MARKERS {
         for sep in ['-', '_', '.'] {
@@ -214,139 +214,26 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
         .filter(|f| !skipped.contains(&f.launch.name))
         .cloned()
         .collect();
-    let facts = facts.as_slice();
-    // Which ecosystem file declares each name: the most specific (fewest apps).
-    let mut size: BTreeMap<&Path, usize> = BTreeMap::new();
-    for f in facts {
-        if let FactSource::Ecosystem(p) = &f.source {
-            *size.entry(p.as_path()).or_default() += 1;
-        }
-    }
-    let mut declared: BTreeMap<&str, &Path> = BTreeMap::new();
-    for f in facts {
-        if let FactSource::Ecosystem(p) = &f.source {
-            let e = declared
-                .entry(f.launch.name.as_str())
-                .or_insert(p.as_path());
-            if size[p.as_path()] < size[*e] {
-                *e = p.as_path();
-            }
-        }
-    }
-    // One entry per name: live facts first, then saved, then declared.
-    let mut order: Vec<&Fact> = facts.iter().collect();
-    order.sort_by_key(|f| f.source.clone());
-    let mut by_name: BTreeMap<&str, (Vec<&Fact>, Key)> = BTreeMap::new();
-    for f in order {
-        let name = f.launch.name.as_str();
-        let key = match declared.get(name) {
-            Some(p) => Key::Ecosystem(p.to_path_buf()),
-            None => match &f.launch.cwd {
-                Some(c) => Key::Dir(c.clone()),
-                None => Key::Alone(name.to_string()),
-            },
-        };
-        by_name
-            .entry(name)
-            .or_insert_with(|| (Vec::new(), key))
-            .0
-            .push(f);
-    }
-    // Groups of names by (key, environment).
-    let mut groups: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
-    for (name, (fs, key)) in &by_name {
-        let best = fs.iter().map(|f| &f.launch).find(|l| l.node_env.is_some());
-        let (env, why) = environment_of(best.unwrap_or(&fs[0].launch));
-        groups
-            .entry((key.clone(), env))
-            .or_default()
-            .push((name, fs, why));
-    }
-    // A working directory shared by unrelated apps (PM2 records the directory
-    // `pm2 start` ran in) splits into name families: `shop-*` apart from `blog`.
-    let mut split: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
-    for ((key, env), members) in groups {
-        let names: Vec<&str> = members.iter().map(|m| base_name(m.0)).collect();
-        if matches!(key, Key::Ecosystem(_)) || !common_prefix(&names).is_empty() {
-            split.insert((key, env), members);
-            continue;
-        }
-        for m in members {
-            let family = base_name(m.0).split('-').next().unwrap_or(m.0).to_string();
-            let k = match &key {
-                Key::Dir(d) => Key::Family(d.clone(), family),
-                other => other.clone(),
-            };
-            split.entry((k, env)).or_default().push(m);
-        }
-    }
-    let groups = split;
+    let declared = declaring_files(&facts);
+    let by_name = by_name(&facts, &declared);
+    let groups = split_families(groups_of(&by_name));
 
     let mut deployments: Vec<ProposedDeployment> = Vec::new();
     let mut apps: Vec<ProposedApp> = Vec::new();
     for ((key, env), members) in &groups {
         let names: Vec<&str> = members.iter().map(|m| base_name(m.0)).collect();
-        let (dir, config) = match key {
-            Key::Ecosystem(p) => (
-                p.parent()
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default(),
-                p.file_name().map(|n| n.to_string_lossy().into_owned()),
-            ),
-            Key::Dir(d) | Key::Family(d, _) => (d.clone(), None),
-            Key::Alone(_) => (String::new(), None),
-        };
-        let mut app = slug(&common_prefix(&names));
-        if app.is_empty() {
-            app = slug(
-                Path::new(&dir)
-                    .file_name()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .as_deref()
-                    .unwrap_or(names[0]),
-            );
-        }
-        let app = base_name(&app).to_string();
+        let (dir, config) = place_of(key);
+        let app = app_id(&names, &dir);
         if !apps.iter().any(|a| a.id == app) {
             apps.push(ProposedApp {
                 name: title_case(&app),
                 id: app.clone(),
             });
         }
-        let suffix = match env {
-            Environment::Production => "prod",
-            Environment::Test => "test",
-        };
-        let mut id = format!("{app}-{suffix}");
-        let mut n = 2;
-        while deployments.iter().any(|d| d.id == id) {
-            id = format!("{app}-{suffix}-{n}");
-            n += 1;
-        }
+        let id = deployment_id(&app, *env, &deployments);
         let mut processes: Vec<ProposedProcess> = members
             .iter()
-            .map(|(name, fs, _)| {
-                let live: Vec<&&Fact> =
-                    fs.iter().filter(|f| f.source == FactSource::Live).collect();
-                let saved: Vec<&&Fact> = fs
-                    .iter()
-                    .filter(|f| f.source == FactSource::Saved)
-                    .collect();
-                let instances = if !live.is_empty() {
-                    live.len()
-                } else {
-                    saved.len().max(1)
-                };
-                let mut sources: Vec<FactSource> = fs.iter().map(|f| f.source.clone()).collect();
-                sources.dedup();
-                ProposedProcess {
-                    name: name.to_string(),
-                    instances,
-                    exec_mode: fs.iter().find_map(|f| f.launch.exec_mode.clone()),
-                    port: fs.iter().find_map(|f| f.launch.port),
-                    sources,
-                }
-            })
+            .map(|(name, fs, _)| proposed_process(name, fs))
             .collect();
         processes.sort_by(|a, b| a.name.cmp(&b.name));
         let ports: Vec<u16> = processes.iter().filter_map(|p| p.port).collect();
@@ -387,24 +274,177 @@ pub fn propose(facts: &[Fact], probes: &[Probe], host: &Host) -> Proposal {
     }
 }
 
+/// Which ecosystem file declares each name: the most specific (fewest apps).
+fn declaring_files(facts: &[Fact]) -> BTreeMap<&str, &Path> {
+    let mut size: BTreeMap<&Path, usize> = BTreeMap::new();
+    for f in facts {
+        if let FactSource::Ecosystem(p) = &f.source {
+            *size.entry(p.as_path()).or_default() += 1;
+        }
+    }
+    let mut declared: BTreeMap<&str, &Path> = BTreeMap::new();
+    for f in facts {
+        if let FactSource::Ecosystem(p) = &f.source {
+            let e = declared
+                .entry(f.launch.name.as_str())
+                .or_insert(p.as_path());
+            if size[p.as_path()] < size[*e] {
+                *e = p.as_path();
+            }
+        }
+    }
+    declared
+}
+
+/// One entry per name, its facts live first, then saved, then declared, with what groups
+/// it: its ecosystem file, else its working directory, else itself.
+fn by_name<'a>(
+    facts: &'a [Fact],
+    declared: &BTreeMap<&str, &Path>,
+) -> BTreeMap<&'a str, (Vec<&'a Fact>, Key)> {
+    let mut order: Vec<&Fact> = facts.iter().collect();
+    order.sort_by_key(|f| f.source.clone());
+    let mut by_name: BTreeMap<&str, (Vec<&Fact>, Key)> = BTreeMap::new();
+    for f in order {
+        let name = f.launch.name.as_str();
+        let key = match declared.get(name) {
+            Some(p) => Key::Ecosystem(p.to_path_buf()),
+            None => match &f.launch.cwd {
+                Some(c) => Key::Dir(c.clone()),
+                None => Key::Alone(name.to_string()),
+            },
+        };
+        by_name
+            .entry(name)
+            .or_insert_with(|| (Vec::new(), key))
+            .0
+            .push(f);
+    }
+    by_name
+}
+
+/// Groups of names by (key, environment).
+fn groups_of<'a>(
+    by_name: &'a BTreeMap<&'a str, (Vec<&'a Fact>, Key)>,
+) -> BTreeMap<(Key, Environment), Vec<Member<'a>>> {
+    let mut groups: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
+    for (name, (fs, key)) in by_name {
+        let best = fs.iter().map(|f| &f.launch).find(|l| l.node_env.is_some());
+        let (env, why) = environment_of(best.unwrap_or(&fs[0].launch));
+        groups
+            .entry((key.clone(), env))
+            .or_default()
+            .push((name, fs, why));
+    }
+    groups
+}
+
+/// A working directory shared by unrelated apps (PM2 records the directory `pm2 start`
+/// ran in) splits into name families: `shop-*` apart from `blog`.
+fn split_families(
+    groups: BTreeMap<(Key, Environment), Vec<Member>>,
+) -> BTreeMap<(Key, Environment), Vec<Member>> {
+    let mut split: BTreeMap<(Key, Environment), Vec<Member>> = BTreeMap::new();
+    for ((key, env), members) in groups {
+        let names: Vec<&str> = members.iter().map(|m| base_name(m.0)).collect();
+        if matches!(key, Key::Ecosystem(_)) || !common_prefix(&names).is_empty() {
+            split.insert((key, env), members);
+            continue;
+        }
+        for m in members {
+            let family = base_name(m.0).split('-').next().unwrap_or(m.0).to_string();
+            let k = match &key {
+                Key::Dir(d) => Key::Family(d.clone(), family),
+                other => other.clone(),
+            };
+            split.entry((k, env)).or_default().push(m);
+        }
+    }
+    split
+}
+
+/// Where a group's deployment lives: its directory, and its ecosystem file (relative).
+fn place_of(key: &Key) -> (String, Option<String>) {
+    match key {
+        Key::Ecosystem(p) => (
+            p.parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
+            p.file_name().map(|n| n.to_string_lossy().into_owned()),
+        ),
+        Key::Dir(d) | Key::Family(d, _) => (d.clone(), None),
+        Key::Alone(_) => (String::new(), None),
+    }
+}
+
+/// The app id of a group: its names' common prefix, else its directory's name, else its
+/// first name, without an environment marker.
+fn app_id(names: &[&str], dir: &str) -> String {
+    let mut app = slug(&common_prefix(names));
+    if app.is_empty() {
+        app = slug(
+            Path::new(dir)
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .as_deref()
+                .unwrap_or(names[0]),
+        );
+    }
+    base_name(&app).to_string()
+}
+
+/// `APP-prod` / `APP-test`, numbered from 2 when already taken.
+fn deployment_id(app: &str, env: Environment, taken: &[ProposedDeployment]) -> String {
+    let suffix = match env {
+        Environment::Production => "prod",
+        Environment::Test => "test",
+    };
+    let mut id = format!("{app}-{suffix}");
+    let mut n = 2;
+    while taken.iter().any(|d| d.id == id) {
+        id = format!("{app}-{suffix}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// One process of a deployment: instances as PM2 runs them (else as saved, else one), its
+/// exec mode and port from the first fact that has them, and where the facts came from.
+fn proposed_process(name: &str, fs: &[&Fact]) -> ProposedProcess {
+    let live = fs.iter().filter(|f| f.source == FactSource::Live).count();
+    let saved = fs.iter().filter(|f| f.source == FactSource::Saved).count();
+    let instances = if live > 0 { live } else { saved.max(1) };
+    let mut sources: Vec<FactSource> = fs.iter().map(|f| f.source.clone()).collect();
+    sources.dedup();
+    ProposedProcess {
+        name: name.to_string(),
+        instances,
+        exec_mode: fs
+            .iter()
+            .find_map(|f| f.launch.exec_mode.as_ref().map(|m| m.short().to_string())),
+        port: fs.iter().find_map(|f| f.launch.port),
+        sources,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn launch(name: &str, cwd: &str, port: Option<u16>, node_env: Option<&str>) -> Launch {
-        Launch {
+    fn launch(name: &str, cwd: &str, port: Option<u16>, node_env: Option<&str>) -> SavedProcess {
+        SavedProcess {
             name: name.into(),
             namespace: None,
             cwd: Some(cwd.into()),
             script: None,
-            exec_mode: Some("fork".into()),
-            status: Some("online".into()),
+            exec_mode: Some(crate::pm2::ExecMode::Fork),
+            status: crate::pm2::ProcessStatus::Online,
             port,
             node_env: node_env.map(str::to_string),
         }
     }
 
-    fn live(l: Launch) -> Fact {
+    fn live(l: SavedProcess) -> Fact {
         Fact {
             launch: l,
             source: FactSource::Live,

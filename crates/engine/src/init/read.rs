@@ -1,7 +1,7 @@
 //! The I/O of `init`, all of it read-only: PM2's live list over rpc.sock (never the
 //! `pm2` CLI, which would start a daemon), the saved list in `$PM2_HOME`, and
 //! ecosystem files evaluated by Node in a child process with a timeout. Every
-//! reader keeps only the launch allow-list (names, cwd, exec mode, port keys,
+//! reader keeps only an allow-list (names, cwd, exec mode, port keys,
 //! NODE_ENV); other environment values never reach this process from Node, and
 //! are skipped unread from PM2's replies.
 use std::io::Read as _;
@@ -12,16 +12,17 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::propose::{Fact, FactSource};
-use crate::pm2::launch::{parse_launch_list, Launch};
+use crate::pm2::dump::{env_word, parse_saved_list};
 use crate::pm2::{probe_daemon, DaemonState, Pm2Home, RpcClient, RpcOptions};
+use crate::pm2::{ExecMode, ProcessStatus, SavedProcess};
 
 /// What PM2 said, for the summary.
 #[derive(Debug, Clone)]
 pub struct Pm2Read {
     pub daemon: DaemonState,
-    pub live: Option<Vec<Launch>>,
+    pub live: Option<Vec<SavedProcess>>,
     /// The saved list and the file it came from.
-    pub saved: Option<(PathBuf, Vec<Launch>)>,
+    pub saved: Option<(PathBuf, Vec<SavedProcess>)>,
     pub notes: Vec<String>,
 }
 
@@ -61,17 +62,17 @@ pub fn read_pm2(home: &Pm2Home) -> Pm2Read {
 pub const SAVED_FILES: [&str; 2] = ["dump.pm2", "dump.pm2.bak"];
 
 /// `dump.pm2`, else `dump.pm2.bak` (when the first is missing, empty or unreadable).
-pub fn read_saved(dir: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, Vec<Launch>)> {
+pub fn read_saved(dir: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, Vec<SavedProcess>)> {
     saved_from(dir, notes, crate::pm2::dump::read_dump_bytes)
 }
 
 /// [`read_saved`] with the bytes read by `read` (`Ok(None)`: no such file): locally, or on
-/// a server over ssh. Only the launch allow-list is kept.
+/// a server over ssh. Read by the one saved-list reader ([`parse_saved_list`]).
 pub fn saved_from(
     dir: &Path,
     notes: &mut Vec<String>,
     mut read: impl FnMut(&Path) -> Result<Option<Vec<u8>>, String>,
-) -> Option<(PathBuf, Vec<Launch>)> {
+) -> Option<(PathBuf, Vec<SavedProcess>)> {
     for name in SAVED_FILES {
         let path = dir.join(name);
         let bytes = match read(&path) {
@@ -82,8 +83,8 @@ pub fn saved_from(
                 continue;
             }
         };
-        match parse_launch_list(&bytes) {
-            Ok(list) if !list.is_empty() => return Some((path, list)),
+        match parse_saved_list(&bytes) {
+            Ok((list, _unnamed)) if !list.is_empty() => return Some((path, list)),
             Ok(_) => notes.push(format!("{} is an empty list", path.display())),
             Err(e) => notes.push(format!("{} cannot be read: {e}", path.display())),
         }
@@ -212,7 +213,7 @@ pub fn facts_from_reader(file: &Path, out: &[u8]) -> Result<Vec<Fact>, String> {
     Ok(apps
         .into_iter()
         .map(|a| Fact {
-            launch: Launch {
+            launch: SavedProcess {
                 cwd: Some(
                     a.cwd
                         .map(|c| dir.join(c).display().to_string())
@@ -221,13 +222,14 @@ pub fn facts_from_reader(file: &Path, out: &[u8]) -> Result<Vec<Fact>, String> {
                 name: a.name,
                 namespace: a.namespace,
                 script: a.script,
-                exec_mode: a.exec_mode.map(|m| m.trim_end_matches("_mode").to_string()),
-                status: None,
+                exec_mode: a.exec_mode.map(|m| ExecMode::from_config(&m)),
+                // A file declares apps; whether they run is not its to say.
+                status: ProcessStatus::Unknown("unknown".into()),
                 port: a
                     .port
                     .and_then(|p| p.trim().parse().ok())
                     .filter(|p: &u16| *p > 0),
-                node_env: crate::pm2::launch::env_word(&a.node_env.map(serde_json::Value::String)),
+                node_env: a.node_env.as_deref().and_then(env_word),
             },
             source: FactSource::Ecosystem(file.to_path_buf()),
         })

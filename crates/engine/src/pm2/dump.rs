@@ -1,17 +1,25 @@
-//! The saved list: `$PM2_HOME/dump.pm2` (and `dump.pm2.bak`), read-only.
+//! PM2's process lists as saved (`$PM2_HOME/dump.pm2`, `dump.pm2.bak`) or listed
+//! (`getMonitorData`, `jlist`), read-only, through ONE allow-list: every caller (the app's
+//! saved-list evidence and resurrect fit, `init`, `snapshot`, the remote probe, the live
+//! launch list over rpc.sock) gets the same [`SavedProcess`] record.
 //!
 //! `pm2 save` writes one entry per process instance, each a `pm2_env`-like object that carries
 //! every environment variable of the app twice (inside `env` and flattened at the top level; see
-//! `shared/reference/pm2-dump-and-daemon.md`). Like the `jlist` parser, the raw shape below names
-//! only the fields kept; serde skips the rest unread, so no env value reaches these types.
+//! `shared/reference/pm2-dump-and-daemon.md`); a list entry nests the same keys in `pm2_env`.
+//! The reader streams ([`super::skim`]): only the keys named below are read, every other value
+//! is skipped unread, so no env value but the port keys and `NODE_ENV` reaches memory.
 //! Errors name the file and the position, never the text there.
 use super::home::Pm2Home;
-use super::model::{lenient_string, ExecMode, ProcessStatus};
+use super::model::{ExecMode, ProcessStatus};
+use super::skim::{self, Fields, Lite, ObjectOf};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// One saved process instance.
+/// One process instance as PM2 saved (or lists) it: every allow-listed field any caller needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedProcess {
     pub name: String,
@@ -19,6 +27,18 @@ pub struct SavedProcess {
     /// The status it had when saved: `pm2 resurrect` brings it back in this state.
     pub status: ProcessStatus,
     pub exec_mode: Option<ExecMode>,
+    /// Working directory (`pm_cwd`, else `cwd`).
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// The script PM2 runs (`pm_exec_path`).
+    #[serde(default)]
+    pub script: Option<String>,
+    /// The first of `PORT`, `HTTP_PORT`, `APP_PORT`, `SERVER_PORT` in `env`, else at the top.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `NODE_ENV`, only when it looks like an environment name ([`env_word`]).
+    #[serde(default)]
+    pub node_env: Option<String>,
 }
 
 /// What `dump.pm2` holds, with when it was written.
@@ -160,7 +180,7 @@ pub fn parse_saved_list(bytes: &[u8]) -> Result<(Vec<SavedProcess>, usize), Dump
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((vec![], 0));
     }
-    let raw: Vec<RawEntry> = serde_json::from_slice(bytes).map_err(|e| {
+    let list: ProcessList = serde_json::from_slice(bytes).map_err(|e| {
         // serde_json's message can quote the input (an env value); keep only the position.
         DumpError(format!(
             "not a PM2 saved list (JSON array of processes): {:?} error at line {} column {}",
@@ -169,23 +189,186 @@ pub fn parse_saved_list(bytes: &[u8]) -> Result<(Vec<SavedProcess>, usize), Dump
             e.column()
         ))
     })?;
-    let mut unnamed = 0;
-    let mut out = Vec::new();
-    for r in raw {
-        match r.name.filter(|n| !n.is_empty()) {
-            Some(name) => out.push(SavedProcess {
-                name,
-                namespace: r.namespace,
-                status: r
-                    .status
-                    .map(|s| ProcessStatus::parse(&s))
-                    .unwrap_or(ProcessStatus::Unknown("unknown".into())),
-                exec_mode: r.exec_mode.map(|m| ExecMode::parse(&m)),
-            }),
-            None => unnamed += 1,
-        }
+    Ok((list.entries, list.unnamed))
+}
+
+/// A process list read through the allow-list (any deserializer: a file's bytes, the array
+/// inside an RPC reply). An entry that is not an object fails the list: it is not PM2's.
+#[derive(Debug, Default)]
+pub struct ProcessList {
+    pub entries: Vec<SavedProcess>,
+    /// Entries without a usable name (counted, not kept).
+    pub unnamed: usize,
+}
+
+impl<'de> Deserialize<'de> for ProcessList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(ListVisitor)
     }
-    Ok((out, unnamed))
+}
+
+struct ListVisitor;
+
+impl<'de> Visitor<'de> for ListVisitor {
+    type Value = ProcessList;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of processes")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ProcessList, A::Error> {
+        let mut list = ProcessList::default();
+        while let Some(raw) = seq.next_element_seed(ObjectOf::<Raw>(PhantomData))? {
+            let raw = raw.ok_or_else(|| de::Error::custom("a process is not an object"))?;
+            match raw.into_process() {
+                Some(p) => list.entries.push(p),
+                None => list.unnamed += 1,
+            }
+        }
+        Ok(list)
+    }
+}
+
+/// Longest text field kept (a path, a name); longer is treated as absent.
+const MAX_TEXT: usize = 4096;
+
+fn text(v: Option<Lite>) -> Option<String> {
+    match v {
+        Some(Lite::Str(s)) if !s.is_empty() && s.len() <= MAX_TEXT => Some(s),
+        _ => None,
+    }
+}
+
+fn port_of(v: &Option<Lite>) -> Option<u16> {
+    match Lite::given(v) {
+        Some(Lite::U64(n)) => u16::try_from(*n).ok(),
+        Some(Lite::Str(s)) => s.trim().parse::<u16>().ok(),
+        _ => None,
+    }
+    .filter(|p| *p > 0)
+}
+
+/// `NODE_ENV` is kept only when it looks like an environment name (a longer or stranger
+/// value may be a secret pasted into the wrong variable).
+pub fn env_word(s: &str) -> Option<String> {
+    (!s.is_empty()
+        && s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    .then(|| s.to_string())
+}
+
+/// The port keys and `NODE_ENV`, as read from an app's environment (`env`, or flattened).
+#[derive(Default)]
+struct PortEnv {
+    /// `PORT`, `HTTP_PORT`, `APP_PORT`, `SERVER_PORT`, in this order of preference.
+    ports: [Option<Lite>; 4],
+    node_env: Option<Lite>,
+}
+
+impl Fields for PortEnv {
+    const KEYS: &'static [&'static str] =
+        &["PORT", "HTTP_PORT", "APP_PORT", "SERVER_PORT", "NODE_ENV"];
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: usize, map: &mut A) -> Result<(), A::Error> {
+        let v = skim::lite(map)?;
+        match key {
+            0..=3 => self.ports[key] = v,
+            _ => self.node_env = v,
+        }
+        Ok(())
+    }
+}
+
+impl PortEnv {
+    fn port(&self) -> Option<u16> {
+        self.ports.iter().find_map(port_of)
+    }
+    fn node_env(&self) -> Option<String> {
+        text(self.node_env.clone()).and_then(|s| env_word(&s))
+    }
+}
+
+/// One entry's allow-listed keys as read: a saved entry is the `pm2_env` object itself; a
+/// list entry nests it in `pm2_env` (then read from there, the name from either).
+#[derive(Default)]
+struct Raw {
+    pm2_env: Option<Box<Raw>>,
+    name: Option<Lite>,
+    namespace: Option<Lite>,
+    pm_cwd: Option<Lite>,
+    cwd: Option<Lite>,
+    pm_exec_path: Option<Lite>,
+    exec_mode: Option<Lite>,
+    status: Option<Lite>,
+    /// The app's `env` object.
+    env: Option<PortEnv>,
+    /// The same keys flattened at the top level (how PM2 copies an app's environment).
+    flat: PortEnv,
+}
+
+impl Fields for Raw {
+    const KEYS: &'static [&'static str] = &[
+        "pm2_env",
+        "name",
+        "namespace",
+        "pm_cwd",
+        "cwd",
+        "pm_exec_path",
+        "exec_mode",
+        "status",
+        "env",
+        "PORT",
+        "HTTP_PORT",
+        "APP_PORT",
+        "SERVER_PORT",
+        "NODE_ENV",
+    ];
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: usize, map: &mut A) -> Result<(), A::Error> {
+        match key {
+            0 => self.pm2_env = skim::object::<Raw, _>(map)?.map(Box::new),
+            8 => self.env = skim::object(map)?,
+            9.. => self.flat.read(key - 9, map)?,
+            _ => {
+                let v = skim::lite(map)?;
+                match key {
+                    1 => self.name = v,
+                    2 => self.namespace = v,
+                    3 => self.pm_cwd = v,
+                    4 => self.cwd = v,
+                    5 => self.pm_exec_path = v,
+                    6 => self.exec_mode = v,
+                    _ => self.status = v,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Raw {
+    /// The record, `None` without a usable name.
+    fn into_process(mut self) -> Option<SavedProcess> {
+        let top_name = self.name.take();
+        let env = match self.pm2_env.take() {
+            Some(inner) => *inner,
+            None => self,
+        };
+        let name = text(top_name).or_else(|| text(env.name))?;
+        let env_port = env.env.as_ref().and_then(PortEnv::port);
+        let env_node = env.env.as_ref().and_then(PortEnv::node_env);
+        Some(SavedProcess {
+            name,
+            namespace: text(env.namespace),
+            status: text(env.status)
+                .map(|s| ProcessStatus::parse(&s))
+                .unwrap_or(ProcessStatus::Unknown("unknown".into())),
+            exec_mode: text(env.exec_mode).map(|m| ExecMode::parse(&m)),
+            cwd: text(env.pm_cwd).or_else(|| text(env.cwd)),
+            script: text(env.pm_exec_path),
+            port: env_port.or_else(|| env.flat.port()),
+            node_env: env_node.or_else(|| env.flat.node_env()),
+        })
+    }
 }
 
 /// "40 s", "12 min", "5 h", "3 d".
@@ -196,20 +379,6 @@ pub fn human_age(secs: i64) -> String {
         s if s < 2 * 86400 => format!("{} h", s / 3600),
         s => format!("{} d", s / 86400),
     }
-}
-
-// Env vars are flattened to the top level, so one may shadow these names with another type:
-// the lenient readers turn that into `None` instead of failing the whole list.
-#[derive(Deserialize)]
-struct RawEntry {
-    #[serde(default, deserialize_with = "lenient_string")]
-    name: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    namespace: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    status: Option<String>,
-    #[serde(default, deserialize_with = "lenient_string")]
-    exec_mode: Option<String>,
 }
 
 #[cfg(test)]
@@ -259,6 +428,59 @@ mod tests {
         assert!(s.contains("line 1"), "{s}");
         assert!(!s.contains("cnry-9") && !s.contains("oops"), "{s}");
         assert_eq!(parse_saved_list(b"  \n").unwrap().0.len(), 0);
+    }
+
+    /// The fields `init` needs, from both shapes: a list entry (`pm2_env` nested, the port in
+    /// `env` preferred to a flattened copy) and a saved entry (the `pm2_env` object itself).
+    #[test]
+    fn keeps_launch_fields_ports_and_node_env_never_other_values() {
+        let jlist = br#"[{"name":"shop-web","pm_id":0,"pm2_env":{"name":"shop-web","pm_cwd":"/srv/shop",
+          "pm_exec_path":"/srv/shop/web.js","exec_mode":"cluster_mode","status":"online","namespace":"default",
+          "SECRET":"canary-123","PORT":"9999","env":{"PORT":"8080","SECRET":"canary-123","NODE_ENV":"production"}}}]"#;
+        let (l, _) = parse_saved_list(jlist).unwrap();
+        assert_eq!(l[0].port, Some(8080));
+        assert_eq!(l[0].node_env.as_deref(), Some("production"));
+        assert_eq!(l[0].exec_mode, Some(ExecMode::Cluster));
+        assert_eq!(l[0].cwd.as_deref(), Some("/srv/shop"));
+        assert_eq!(l[0].script.as_deref(), Some("/srv/shop/web.js"));
+        assert_eq!(l[0].status, ProcessStatus::Online);
+        assert!(!format!("{l:?}").contains("canary"));
+        let dump =
+            br#"[{"name":"q","pm_cwd":"/srv/q","status":"stopped","PORT":3001,"TOKEN":"canary"},
+                 {"name":"cron","cwd":"/srv/c","NODE_ENV":"staging"}]"#;
+        let (l, _) = parse_saved_list(dump).unwrap();
+        assert_eq!(l[0].port, Some(3001));
+        assert_eq!(l[1].port, None);
+        assert_eq!(l[1].cwd.as_deref(), Some("/srv/c"));
+        assert_eq!(l[1].node_env.as_deref(), Some("staging"));
+    }
+
+    /// Shapes no PM2 writes: what is not a list of objects fails (a guess is not a saved
+    /// list); odd values inside an entry are absent, not errors; nothing is quoted.
+    #[test]
+    fn hostile_shapes_fail_or_are_absent_never_quoted() {
+        for bad in [
+            &b"{}"[..],
+            b"[1]",
+            b"[{\"name\":\"a\"},\"cnry-7\"]",
+            b"\"cnry-7\"",
+        ] {
+            let e = parse_saved_list(bad).unwrap_err().to_string();
+            assert!(e.contains("line 1"), "{e}");
+            assert!(!e.contains("cnry"), "{e}");
+        }
+        let odd = br#"[{"name":"a","env":"cnry-1","pm2_env":7,"PORT":-3,"NODE_ENV":"cnry 2 with spaces",
+                        "pm_cwd":["cnry-3"],"status":{"s":"cnry-4"}},
+                       {"name":"","pm2_env":{"name":"b","env":{"PORT":70000,"HTTP_PORT":" 81 "}}}]"#;
+        let (l, unnamed) = parse_saved_list(odd).unwrap();
+        assert_eq!(unnamed, 0);
+        assert_eq!(
+            (l[0].port, l[0].node_env.as_deref(), l[0].cwd.as_deref()),
+            (None, None, None)
+        );
+        assert_eq!(l[0].status, ProcessStatus::Unknown("unknown".into()));
+        assert_eq!((l[1].name.as_str(), l[1].port), ("b", Some(81)));
+        assert!(!format!("{l:?}").contains("cnry"));
     }
 
     #[test]

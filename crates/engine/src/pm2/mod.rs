@@ -27,11 +27,11 @@ pub mod cli_fallback;
 pub mod dump;
 pub mod events;
 pub mod home;
-pub mod launch;
 pub mod liveness;
 pub mod model;
 pub mod orphans;
 pub mod rpc;
+pub mod skim;
 pub mod source;
 
 pub use cli_fallback::{parse_jlist_output, CliError, CliSource, CLI_WARNING};

@@ -84,6 +84,18 @@ impl ExecMode {
             other => Self::Unknown(other.to_string()),
         }
     }
+    /// As an ecosystem file may write it: `cluster` / `fork` too.
+    pub fn from_config(s: &str) -> Self {
+        match s {
+            "fork" => Self::Fork,
+            "cluster" => Self::Cluster,
+            other => Self::parse(other),
+        }
+    }
+    /// `cluster`, `fork` (as `init` writes it): without the `_mode` suffix.
+    pub fn short(&self) -> &str {
+        self.as_str().trim_end_matches("_mode")
+    }
     pub fn as_str(&self) -> &str {
         match self {
             Self::Fork => "fork_mode",

@@ -61,7 +61,7 @@ pub enum Reply {
     Pong,
     Version(String),
     Processes(Vec<Process>),
-    Launches(Vec<super::launch::Launch>),
+    Launches(Vec<super::dump::SavedProcess>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -356,7 +356,7 @@ impl RpcClient {
     }
 
     /// How each listed process was launched (names, cwd, port…; no other env).
-    pub fn launches(&mut self) -> Result<Vec<super::launch::Launch>, RpcError> {
+    pub fn launches(&mut self) -> Result<Vec<super::dump::SavedProcess>, RpcError> {
         match self.call(ReadCall::GetLaunches)? {
             Reply::Launches(l) => Ok(l),
             _ => Err(RpcError::Closed("getMonitorData")),
@@ -411,9 +411,9 @@ pub fn decode_reply(call: ReadCall, body: &[u8]) -> Result<Reply, RpcError> {
                 .map_err(|source| RpcError::Parse { method, source })
         }
         ReadCall::GetLaunches => {
-            // The launch allow-list reads the array inside the envelope itself.
-            let raw: Vec<super::launch::RawEnv> = envelope(method, body)?;
-            Ok(Reply::Launches(super::launch::from_raw(raw)))
+            // The saved-list allow-list reads the array inside the envelope itself.
+            let list: super::dump::ProcessList = envelope(method, body)?;
+            Ok(Reply::Launches(list.entries))
         }
     }
 }
