@@ -257,6 +257,14 @@ const DAEMON_STATES: [DaemonKind; 6] = [
 pub fn prometheus(m: &Monitor) -> String {
     let mut out = String::new();
     let mut f = Family { out: &mut out };
+    state_families(&mut f, m);
+    process_families(&mut f, m);
+    endpoint_families(&mut f, m);
+    out
+}
+
+/// The severity (as a number and as one-hot states) and the daemon's state.
+fn state_families(f: &mut Family, m: &Monitor) {
     f.head(
         "pm2_incident_severity",
         "Incident severity by the runbook: 0 none, 1 P3, 2 P2, 3 P1, NaN cannot tell.",
@@ -279,6 +287,10 @@ pub fn prometheus(m: &Monitor) -> String {
         let v = if d == m.daemon { "1" } else { "0" };
         f.sample("pm2_incident_pm2_daemon", &[("state", d.as_str())], v);
     }
+}
+
+/// One family per process measure, one sample per process.
+fn process_families(f: &mut Family, m: &Monitor) {
     let plabels = |p: &ProcRow| -> Vec<(&'static str, String)> {
         vec![
             ("deployment", p.deployment.clone().unwrap_or_default()),
@@ -322,6 +334,10 @@ pub fn prometheus(m: &Monitor) -> String {
             f.sample(name, &refs, &get(p));
         }
     }
+}
+
+/// One family per endpoint measure, one sample per health target that has the value.
+fn endpoint_families(f: &mut Family, m: &Monitor) {
     type EGetter = fn(&HealthResult) -> Option<String>;
     let endpoint_metrics: [(&str, &str, EGetter); 4] = [
         (
@@ -367,7 +383,6 @@ pub fn prometheus(m: &Monitor) -> String {
             f.sample(name, &labels, &v);
         }
     }
-    out
 }
 
 fn route_str(h: &HealthResult) -> &'static str {
