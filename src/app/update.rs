@@ -983,10 +983,7 @@ impl App {
     }
 
     fn popup_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        use super::keymap::{
-            ConfirmAction, DebriefAction, InputAction, QuitAction, ScrollAction, CONFIRM, DEBRIEF,
-            INPUT, QUIT, SCROLL,
-        };
+        use super::keymap::{DebriefAction, InputAction, QuitAction, DEBRIEF, INPUT, QUIT};
         if self.popup == Some(Popup::Compose) {
             return self.compose_key(k);
         }
@@ -1002,21 +999,7 @@ impl App {
             Popup::Refused { .. } | Popup::Compose | Popup::Note | Popup::Briefing => {
                 // Any key closes.
             }
-            Popup::Help { scroll } | Popup::Timeline { scroll } => {
-                let lines = match popup {
-                    Popup::Help { .. } => super::keymap::help_row_count(self.replay.is_some()),
-                    _ => self.incident.timeline.len(),
-                };
-                let scroll = match SCROLL.action_for(&k) {
-                    Some(ScrollAction::Down) => (scroll + 1).min(lines.saturating_sub(1)),
-                    Some(ScrollAction::Up) => scroll.saturating_sub(1),
-                    None => return vec![],
-                };
-                self.popup = Some(match popup {
-                    Popup::Help { .. } => Popup::Help { scroll },
-                    _ => Popup::Timeline { scroll },
-                });
-            }
+            Popup::Help { .. } | Popup::Timeline { .. } => self.scroll_key(k, popup),
             Popup::Debrief { lines, scroll } => {
                 let scroll = match DEBRIEF.action_for(&k) {
                     Some(DebriefAction::Quit) => return self.quit_now(),
@@ -1031,47 +1014,7 @@ impl App {
                 Some(QuitAction::Quit) => return self.quit_now(),
                 None => {}
             },
-            Popup::Confirm {
-                text,
-                dir,
-                reason,
-                targets,
-                token,
-                mut typed,
-            } => {
-                let mut effects = vec![];
-                match CONFIRM.action_for(&k) {
-                    Some(ConfirmAction::Cancel) => {
-                        self.flash = Some("not run".into());
-                        return vec![];
-                    }
-                    Some(ConfirmAction::Run) if typed.trim() == token => {
-                        return self.start(
-                            text,
-                            dir,
-                            Class::Caution,
-                            reason,
-                            Some(self.user.clone()),
-                        );
-                    }
-                    Some(ConfirmAction::Run) => {}
-                    Some(ConfirmAction::Erase) => {
-                        typed.pop();
-                    }
-                    // Keep PM2's evidence first; the confirmation stays open.
-                    Some(ConfirmAction::Evidence) => effects = self.preserve_effect(),
-                    None => typed_char(&k, &mut typed),
-                }
-                self.popup = Some(Popup::Confirm {
-                    text,
-                    dir,
-                    reason,
-                    targets,
-                    token,
-                    typed,
-                });
-                return effects;
-            }
+            confirm @ Popup::Confirm { .. } => return self.confirm_key(k, confirm),
             Popup::Input { kind, mut text, .. } => {
                 match INPUT.action_for(&k) {
                     Some(InputAction::Cancel) => return vec![],
@@ -1091,103 +1034,167 @@ impl App {
         vec![]
     }
 
-    fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Effect> {
-        let t = text.trim().to_string();
-        let again = |app: &mut App, kind: InputKind, error: &str| {
-            app.popup = Some(Popup::Input {
-                kind,
-                text: text.clone(),
-                error: Some(error.to_string()),
-            });
-            vec![]
+    /// j/k in the help or the timeline; any other key closes it.
+    fn scroll_key(&mut self, k: KeyEvent, popup: Popup) {
+        use super::keymap::{ScrollAction, SCROLL};
+        let (scroll, lines) = match popup {
+            Popup::Help { scroll } => {
+                (scroll, super::keymap::help_row_count(self.replay.is_some()))
+            }
+            Popup::Timeline { scroll } => (scroll, self.incident.timeline.len()),
+            _ => return,
         };
-        match kind {
-            InputKind::Command => {
-                if t.is_empty() {
-                    return vec![];
-                }
-                self.guarded_run(t, None)
+        let scroll = match SCROLL.action_for(&k) {
+            Some(ScrollAction::Down) => (scroll + 1).min(lines.saturating_sub(1)),
+            Some(ScrollAction::Up) => scroll.saturating_sub(1),
+            None => return,
+        };
+        self.popup = Some(match popup {
+            Popup::Help { .. } => Popup::Help { scroll },
+            _ => Popup::Timeline { scroll },
+        });
+    }
+
+    /// The caution confirmation: the command runs only once its token is typed.
+    fn confirm_key(&mut self, k: KeyEvent, popup: Popup) -> Vec<Effect> {
+        use super::keymap::{ConfirmAction, CONFIRM};
+        let Popup::Confirm {
+            text,
+            dir,
+            reason,
+            targets,
+            token,
+            mut typed,
+        } = popup
+        else {
+            return vec![];
+        };
+        let mut effects = vec![];
+        match CONFIRM.action_for(&k) {
+            Some(ConfirmAction::Cancel) => {
+                self.flash = Some("not run".into());
+                return vec![];
             }
-            InputKind::Override => {
-                let mut words = t.splitn(2, char::is_whitespace);
-                let level = words.next().unwrap_or("").to_uppercase();
-                let reason = words.next().unwrap_or("").trim().to_string();
-                let sev = match level.as_str() {
-                    "P1" => ev::Severity::P1,
-                    "P2" => ev::Severity::P2,
-                    "P3" => ev::Severity::P3,
-                    _ => return again(self, kind, "start with P1, P2 or P3"),
-                };
-                if reason.is_empty() {
-                    return again(self, kind, "an override needs a reason");
-                }
-                let call = self.assessment.severity.clone();
-                self.record(Event::SeverityDecided(SeverityDecided {
-                    severity: sev,
-                    by: self.user.clone(),
-                    path: convert::decision_path(&call),
-                    overridden: Some(Override {
-                        by: self.user.clone(),
-                        why: reason,
-                    }),
-                }));
-                self.frozen_plan = Some(self.assessment.plan.clone());
-                self.acknowledge();
-                self.flash = Some(format!("severity set to {} (override)", sev.label()));
+            Some(ConfirmAction::Run) if typed.trim() == token => {
+                return self.start(text, dir, Class::Caution, reason, Some(self.user.clone()));
+            }
+            Some(ConfirmAction::Run) => {}
+            Some(ConfirmAction::Erase) => {
+                typed.pop();
+            }
+            // Keep PM2's evidence first; the confirmation stays open.
+            Some(ConfirmAction::Evidence) => effects = self.preserve_effect(),
+            None => typed_char(&k, &mut typed),
+        }
+        self.popup = Some(Popup::Confirm {
+            text,
+            dir,
+            reason,
+            targets,
+            token,
+            typed,
+        });
+        effects
+    }
+
+    fn submit_input(&mut self, kind: InputKind, text: String) -> Vec<Effect> {
+        match self.apply_input(&kind, text.trim()) {
+            Ok(effects) => effects,
+            // The line stays open with what was typed and why it was not taken.
+            Err(error) => {
+                self.popup = Some(Popup::Input {
+                    kind,
+                    text,
+                    error: Some(error),
+                });
                 vec![]
             }
+        }
+    }
+
+    /// What a typed line does, by what it was asked for; an error when it cannot be taken.
+    fn apply_input(&mut self, kind: &InputKind, t: &str) -> Result<Vec<Effect>, String> {
+        let needs = |what: &str| {
+            if t.is_empty() {
+                Err(what.to_string())
+            } else {
+                Ok(())
+            }
+        };
+        match *kind {
+            InputKind::Command if t.is_empty() => {}
+            InputKind::Command => return Ok(self.guarded_run(t.to_string(), None)),
+            InputKind::Override => self.override_severity(t)?,
             InputKind::Record(r) => {
-                if t.is_empty() {
-                    return again(self, kind, "nothing to record");
-                }
-                self.write_record(r, &t);
-                vec![]
+                needs("nothing to record")?;
+                self.write_record(r, t);
             }
-            InputKind::GotoTime => {
-                if let Err(e) = self.replay_goto_time(&t) {
-                    return again(self, kind, &e);
-                }
-                vec![]
-            }
-            InputKind::Search => {
-                if !t.is_empty() {
-                    self.replay_search(&t);
-                }
-                vec![]
-            }
+            InputKind::GotoTime => self.replay_goto_time(t)?,
+            InputKind::Search if t.is_empty() => {}
+            InputKind::Search => self.replay_search(t),
             InputKind::SkipStep => {
-                if t.is_empty() {
-                    return again(self, kind, "a skip needs a reason");
-                }
+                needs("a skip needs a reason")?;
                 let r = self.current_ref();
                 self.record(Event::StepSkipped(ev::StepSkipped {
                     step: r.step,
                     title: r.title,
-                    reason: t.clone(),
+                    reason: t.to_string(),
                     by: self.user.clone(),
                 }));
-                vec![]
             }
             InputKind::Skip { plan_item } => {
-                if t.is_empty() {
-                    return again(self, kind, "a skip needs a reason");
-                }
-                let item = self
-                    .plan()
-                    .items
-                    .get(plan_item)
-                    .map(|i| i.deployment.clone())
-                    .unwrap_or_default();
-                self.record(Event::Note(Note {
-                    author: self.user.clone(),
-                    text: format!("restore gate skipped before {item}: {t}"),
-                }));
-                // Skipping lets this item (and later ones) pass every earlier gate.
-                for j in 0..plan_item {
-                    self.skipped.insert(j, t.clone());
-                }
-                vec![]
+                needs("a skip needs a reason")?;
+                self.skip_gate(plan_item, t);
             }
+        }
+        Ok(vec![])
+    }
+
+    /// `P1|P2|P3 REASON`: the responder's severity over the decision tree's, with the reason.
+    fn override_severity(&mut self, t: &str) -> Result<(), String> {
+        let mut words = t.splitn(2, char::is_whitespace);
+        let level = words.next().unwrap_or("").to_uppercase();
+        let reason = words.next().unwrap_or("").trim().to_string();
+        let sev = match level.as_str() {
+            "P1" => ev::Severity::P1,
+            "P2" => ev::Severity::P2,
+            "P3" => ev::Severity::P3,
+            _ => return Err("start with P1, P2 or P3".into()),
+        };
+        if reason.is_empty() {
+            return Err("an override needs a reason".into());
+        }
+        let call = self.assessment.severity.clone();
+        self.record(Event::SeverityDecided(SeverityDecided {
+            severity: sev,
+            by: self.user.clone(),
+            path: convert::decision_path(&call),
+            overridden: Some(Override {
+                by: self.user.clone(),
+                why: reason,
+            }),
+        }));
+        self.frozen_plan = Some(self.assessment.plan.clone());
+        self.acknowledge();
+        self.flash = Some(format!("severity set to {} (override)", sev.label()));
+        Ok(())
+    }
+
+    /// A restore gate passed without its check, with the reason noted in the journal.
+    fn skip_gate(&mut self, plan_item: usize, t: &str) {
+        let item = self
+            .plan()
+            .items
+            .get(plan_item)
+            .map(|i| i.deployment.clone())
+            .unwrap_or_default();
+        self.record(Event::Note(Note {
+            author: self.user.clone(),
+            text: format!("restore gate skipped before {item}: {t}"),
+        }));
+        // Skipping lets this item (and later ones) pass every earlier gate.
+        for j in 0..plan_item {
+            self.skipped.insert(j, t.to_string());
         }
     }
 

@@ -289,12 +289,7 @@ fn severity_lines(app: &App, th: &Theme, lines: &mut Vec<Line<'static>>) {
     }
 }
 
-fn item_line(
-    app: &App,
-    item: &StepItem,
-    th: &Theme,
-    ctx: &GuardContext,
-) -> (String, ratatui::style::Style, String) {
+fn item_line(app: &App, item: &StepItem, th: &Theme, ctx: &GuardContext) -> ItemLine {
     match item {
         StepItem::RunAll => (
             "[run all]".into(),
@@ -309,57 +304,14 @@ fn item_line(
                 app.assessment.severity.label
             ),
         ),
-        StepItem::Plan(i) => {
-            let p = &app.plan().items[*i];
-            let v = item_check(p, &app.assessment.scope);
-            let (tag, st) = match (v.holds, app.gate_blocking(*i)) {
-                (Some(true), _) => ("[done] ", th.good()),
-                (_, Some(_)) => ("[wait] ", th.warn()),
-                _ => ("[todo] ", th.accent()),
-            };
-            (
-                format!("{tag}{}", i + 1),
-                st,
-                format!("{}: {}", p.deployment, p.command),
-            )
-        }
+        StepItem::Plan(i) => plan_line(app, *i, th),
         StepItem::Command {
             text,
             runnable,
             risk,
             ..
-        } => {
-            let v = classify(text, ctx);
-            let (tag, st) = match (v.class, risk, runnable) {
-                (Class::Dangerous, _, _) | (_, Risk::Dangerous, _) => ("DANGER ", th.bad()),
-                (Class::Caution, _, _) => ("caution", th.warn()),
-                (_, _, false) => ("shown  ", th.dim()),
-                _ => ("safe   ", th.good()),
-            };
-            (
-                tag.into(),
-                st,
-                text.lines().next().unwrap_or("").to_string()
-                    + if text.lines().count() > 1 { " …" } else { "" },
-            )
-        }
-        StepItem::Check { id, text, auto } => {
-            let state = app
-                .assessment
-                .checklist
-                .iter()
-                .find(|c| c.id == *id)
-                .map(|c| c.state.clone());
-            let ticked = app.incident.checklist.get(id).copied().unwrap_or(false);
-            let (mark, st) = match (auto, state) {
-                (true, Some(CheckState::Holds)) => ("[x]", th.good()),
-                (true, Some(CheckState::Fails)) => ("[ ]", th.bad()),
-                (true, _) => ("[?]", th.warn()),
-                (false, _) if ticked => ("[x]", th.good()),
-                (false, _) => ("[ ]", Default::default()),
-            };
-            (mark.into(), st, text.clone())
-        }
+        } => command_line(text, *runnable, *risk, th, ctx),
+        StepItem::Check { id, text, auto } => check_line(app, id, text, *auto, th),
         StepItem::Cause { id, cause, .. } => {
             let chosen = app
                 .incident
@@ -378,16 +330,7 @@ fn item_line(
         | StepItem::CancelRun(_)
         | StepItem::Freeze
         | StepItem::Unfreeze
-        | StepItem::Info(_) => {
-            let (tag, text) = crate::app::deploy_items::line(app, item)
-                .unwrap_or(("       ", "(no longer listed)".into()));
-            let st = match item {
-                StepItem::StopDeploy(_) | StepItem::CancelRun(_) | StepItem::Unfreeze => th.bad(),
-                StepItem::Freeze => th.warn(),
-                _ => th.dim(),
-            };
-            (tag.into(), st, text)
-        }
+        | StepItem::Info(_) => deploy_line(app, item, th),
         StepItem::Compose(id) => {
             let sent = app
                 .incident
@@ -402,6 +345,79 @@ fn item_line(
             )
         }
     }
+}
+
+/// An item's line: its tag, the tag's style, its text.
+type ItemLine = (String, ratatui::style::Style, String);
+
+/// A restore-plan item: done (its check holds), waiting (an earlier item is not verified), to do.
+fn plan_line(app: &App, i: usize, th: &Theme) -> ItemLine {
+    let p = &app.plan().items[i];
+    let v = item_check(p, &app.assessment.scope);
+    let (tag, st) = match (v.holds, app.gate_blocking(i)) {
+        (Some(true), _) => ("[done] ", th.good()),
+        (_, Some(_)) => ("[wait] ", th.warn()),
+        _ => ("[todo] ", th.accent()),
+    };
+    (
+        format!("{tag}{}", i + 1),
+        st,
+        format!("{}: {}", p.deployment, p.command),
+    )
+}
+
+/// A runbook command, tagged with the guard's verdict (or the runbook's own danger mark).
+fn command_line(
+    text: &str,
+    runnable: bool,
+    risk: Risk,
+    th: &Theme,
+    ctx: &GuardContext,
+) -> ItemLine {
+    let v = classify(text, ctx);
+    let (tag, st) = match (v.class, risk, runnable) {
+        (Class::Dangerous, _, _) | (_, Risk::Dangerous, _) => ("DANGER ", th.bad()),
+        (Class::Caution, _, _) => ("caution", th.warn()),
+        (_, _, false) => ("shown  ", th.dim()),
+        _ => ("safe   ", th.good()),
+    };
+    (
+        tag.into(),
+        st,
+        text.lines().next().unwrap_or("").to_string()
+            + if text.lines().count() > 1 { " …" } else { "" },
+    )
+}
+
+/// A checklist line: checked by the tool when it can tell (`auto`), else ticked by hand.
+fn check_line(app: &App, id: &str, text: &str, auto: bool, th: &Theme) -> ItemLine {
+    let state = app
+        .assessment
+        .checklist
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.state.clone());
+    let ticked = app.incident.checklist.get(id).copied().unwrap_or(false);
+    let (mark, st) = match (auto, state) {
+        (true, Some(CheckState::Holds)) => ("[x]", th.good()),
+        (true, Some(CheckState::Fails)) => ("[ ]", th.bad()),
+        (true, _) => ("[?]", th.warn()),
+        (false, _) if ticked => ("[x]", th.good()),
+        (false, _) => ("[ ]", Default::default()),
+    };
+    (mark.into(), st, text.to_string())
+}
+
+/// A running deployment, CI run, the freeze, or a note about them.
+fn deploy_line(app: &App, item: &StepItem, th: &Theme) -> ItemLine {
+    let (tag, text) = crate::app::deploy_items::line(app, item)
+        .unwrap_or(("       ", "(no longer listed)".into()));
+    let st = match item {
+        StepItem::StopDeploy(_) | StepItem::CancelRun(_) | StepItem::Unfreeze => th.bad(),
+        StepItem::Freeze => th.warn(),
+        _ => th.dim(),
+    };
+    (tag.into(), st, text)
 }
 
 /// More about the selected item: purpose, directory, the guard's verdict, the check.
