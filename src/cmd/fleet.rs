@@ -221,25 +221,8 @@ fn wait_for_change(bus: Option<&EventSubscriber>, interval: Duration, stop: &Ato
 
 fn live(args: &FleetArgs, hosts: &[HostTarget]) -> i32 {
     use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
-    let (tx, rx): (Sender<Update>, Receiver<Update>) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
-    let interval = Duration::from_secs(args.interval.max(1));
-    let threads: Vec<_> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let p = HostPoll {
-                index: i,
-                target: t.clone(),
-                pm2: args.pm2.clone(),
-                interval,
-                tx: tx.clone(),
-                stop: stop.clone(),
-            };
-            std::thread::spawn(move || poll_host(p))
-        })
-        .collect();
-    drop(tx);
+    let (rx, threads) = spawn_polls(args, hosts, &stop);
     let mut latest: Vec<Option<(FleetRow, bool)>> = vec![None; hosts.len()];
     let mut view = crate::ui::fleet::FleetView {
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
@@ -259,62 +242,41 @@ fn live(args: &FleetArgs, hosts: &[HostTarget]) -> i32 {
             latest[u.index] = Some((u.row, u.link_up));
             view.updated = chrono::Utc::now().format("%H:%M:%S").to_string();
         }
-        let mut rows: Vec<FleetRow> = latest.iter().flatten().map(|(r, _)| r.clone()).collect();
-        sort_worst_first(&mut rows);
-        view.disconnected = latest
-            .iter()
-            .flatten()
-            .filter(|(_, up)| !up)
-            .map(|(r, _)| r.host.clone())
-            .collect();
-        view.selected = view.selected.min(rows.len().saturating_sub(1));
-        view.rows = rows;
+        refresh_view(&mut view, &latest);
         let _ = term.draw(|f| crate::ui::fleet::draw_fleet(f, &view));
         if crate::tui::terminal::take_signal().is_some() {
             break;
         }
-        if let Ok(true) = event::poll(Duration::from_millis(250)) {
-            if let Ok(Event::Key(k)) = event::read() {
-                if k.kind != KeyEventKind::Press {
+        let Ok(true) = event::poll(Duration::from_millis(250)) else {
+            continue;
+        };
+        let Ok(Event::Key(k)) = event::read() else {
+            continue;
+        };
+        if k.kind != KeyEventKind::Press {
+            continue;
+        }
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => break,
+            KeyCode::Char('j') | KeyCode::Down => view.selected += 1,
+            KeyCode::Char('k') | KeyCode::Up => view.selected = view.selected.saturating_sub(1),
+            KeyCode::Enter => {
+                let Some(row) = view.rows.get(view.selected) else {
                     continue;
-                }
-                match k.code {
-                    KeyCode::Char('q') | KeyCode::Esc => break,
-                    KeyCode::Char('j') | KeyCode::Down => view.selected += 1,
-                    KeyCode::Enter => {
-                        let Some(row) = view.rows.get(view.selected) else {
-                            continue;
-                        };
-                        let Some(t) = hosts.iter().find(|t| t.dest.as_str() == row.host) else {
-                            continue;
-                        };
-                        // `respond` takes the terminal; its `q` comes back here.
-                        crate::tui::terminal::restore();
-                        // The host's own inventory when it has one.
-                        let source = RunbookSource {
-                            runbook: args.source.runbook.clone(),
-                            inventory: t.inventory.clone().or(args.source.inventory.clone()),
-                        };
-                        let _ = super::respond::run(&super::respond::RespondArgs {
-                            source,
-                            journal: None,
-                            resume: None,
-                            pm2_home: t.home.clone(),
-                            host: Some(t.dest.clone()),
-                            commander: None,
-                        });
-                        term = match crate::tui::terminal::enter() {
-                            Ok(t) => t,
-                            Err(_) => break,
-                        };
-                        let _ = term.clear();
-                    }
-                    KeyCode::Char('k') | KeyCode::Up => {
-                        view.selected = view.selected.saturating_sub(1)
-                    }
-                    _ => {}
-                }
+                };
+                let Some(t) = hosts.iter().find(|t| t.dest.as_str() == row.host) else {
+                    continue;
+                };
+                // `respond` takes the terminal; its `q` comes back here.
+                crate::tui::terminal::restore();
+                respond_on(args, t);
+                term = match crate::tui::terminal::enter() {
+                    Ok(t) => t,
+                    Err(_) => break,
+                };
+                let _ = term.clear();
             }
+            _ => {}
         }
     }
     crate::tui::terminal::restore();
@@ -323,6 +285,63 @@ fn live(args: &FleetArgs, hosts: &[HostTarget]) -> i32 {
         let _ = t.join();
     }
     worst(latest.iter().flatten().map(|(r, _)| r.level)).exit_code()
+}
+
+/// One polling thread per host, each sending its row (and whether its link is up) every
+/// `--interval` until `stop`.
+fn spawn_polls(
+    args: &FleetArgs,
+    hosts: &[HostTarget],
+    stop: &Arc<AtomicBool>,
+) -> (Receiver<Update>, Vec<std::thread::JoinHandle<()>>) {
+    let (tx, rx): (Sender<Update>, Receiver<Update>) = mpsc::channel();
+    let interval = Duration::from_secs(args.interval.max(1));
+    let threads = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let p = HostPoll {
+                index: i,
+                target: t.clone(),
+                pm2: args.pm2.clone(),
+                interval,
+                tx: tx.clone(),
+                stop: stop.clone(),
+            };
+            std::thread::spawn(move || poll_host(p))
+        })
+        .collect();
+    (rx, threads)
+}
+
+/// The rows worst first, the hosts whose link is down, the selection kept on the list.
+fn refresh_view(view: &mut crate::ui::fleet::FleetView, latest: &[Option<(FleetRow, bool)>]) {
+    let mut rows: Vec<FleetRow> = latest.iter().flatten().map(|(r, _)| r.clone()).collect();
+    sort_worst_first(&mut rows);
+    view.disconnected = latest
+        .iter()
+        .flatten()
+        .filter(|(_, up)| !up)
+        .map(|(r, _)| r.host.clone())
+        .collect();
+    view.selected = view.selected.min(rows.len().saturating_sub(1));
+    view.rows = rows;
+}
+
+/// `respond` on one host of the fleet, with the host's own inventory when it has one.
+fn respond_on(args: &FleetArgs, t: &HostTarget) {
+    let source = RunbookSource {
+        runbook: args.source.runbook.clone(),
+        inventory: t.inventory.clone().or(args.source.inventory.clone()),
+    };
+    let _ = super::respond::run(&super::respond::RespondArgs {
+        source,
+        journal: None,
+        resume: None,
+        pm2_home: t.home.clone(),
+        host: Some(t.dest.clone()),
+        commander: None,
+    });
 }
 
 #[cfg(test)]
