@@ -481,20 +481,9 @@ pub fn run<B: Backend>(
                 .saturating_duration_since(Instant::now())
                 .min(Duration::from_millis(200))
         };
-        let mut msgs = Vec::new();
-        match rx.recv_timeout(wait) {
-            Ok(m) => msgs.push(m),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        // Drain everything queued, then draw once.
-        while let Ok(m) = rx.try_recv() {
-            msgs.push(m);
-        }
-        if Instant::now() >= next_tick {
-            msgs.push(Msg::Tick);
-            next_tick = Instant::now() + Duration::from_secs(1);
-        }
+        let Some(msgs) = next_messages(&rx, wait, &mut next_tick) else {
+            break;
+        };
         for m in msgs {
             for effect in app.update(m, Utc::now()) {
                 perform(effect, &mut workers, &app_env, &world, &tx);
@@ -517,34 +506,61 @@ pub fn run<B: Backend>(
     }));
     crate::tui::terminal::set_catching(false);
     if caught.is_err() {
-        // The loop's own thread panicked: `app` may be half-updated, so the event goes to the
-        // journal directly.
-        let message = crate::tui::terminal::take_panic().unwrap_or_else(|| "panic".into());
-        if let Some(j) = &journal {
-            let _ = j.tx.send((
-                Utc::now(),
-                Event::Interrupted(Interrupted {
-                    reason: InterruptCause::Panic { message },
-                }),
-            ));
-        }
+        journal_panic(&journal);
         exit_code = 101;
     }
-    // Children end with the tool: their runner threads are told, and then every group still
-    // alive gets TERM, and KILL after the grace period (the process may exit before a runner
-    // thread wakes up to do it).
+    end_session(&workers, journal);
+    exit_code
+}
+
+/// Waits up to `wait` for a message, then drains everything queued (and the second's tick
+/// when due), so that the loop updates with all of it and draws once. `None`: every sender
+/// is gone.
+fn next_messages(rx: &Receiver<Msg>, wait: Duration, next_tick: &mut Instant) -> Option<Vec<Msg>> {
+    let mut msgs = Vec::new();
+    match rx.recv_timeout(wait) {
+        Ok(m) => msgs.push(m),
+        Err(RecvTimeoutError::Timeout) => {}
+        Err(RecvTimeoutError::Disconnected) => return None,
+    }
+    while let Ok(m) = rx.try_recv() {
+        msgs.push(m);
+    }
+    if Instant::now() >= *next_tick {
+        msgs.push(Msg::Tick);
+        *next_tick = Instant::now() + Duration::from_secs(1);
+    }
+    Some(msgs)
+}
+
+/// The loop's own thread panicked: `app` may be half-updated, so the event goes to the
+/// journal directly.
+fn journal_panic(journal: &Option<JournalThread>) {
+    let message = crate::tui::terminal::take_panic().unwrap_or_else(|| "panic".into());
+    if let Some(j) = journal {
+        let _ = j.tx.send((
+            Utc::now(),
+            Event::Interrupted(Interrupted {
+                reason: InterruptCause::Panic { message },
+            }),
+        ));
+    }
+}
+
+/// Children end with the tool: their runner threads are told, and then every group still
+/// alive gets TERM, and KILL after the grace period (the process may exit before a runner
+/// thread wakes up to do it). Everything recorded reaches the disk before we return.
+fn end_session(workers: &Workers, journal: Option<JournalThread>) {
     for c in workers.cancels.values() {
         c.cancel();
     }
     crate::exec::runner::end_all_groups(crate::tui::terminal::CHILD_GRACE);
-    // Everything recorded reaches the disk before we return.
     if let Some(j) = journal {
         drop(j.tx);
         if let Some(h) = j.handle {
             let _ = h.join();
         }
     }
-    exit_code
 }
 
 /// What arrives from outside the message channel: a worker's panic, a stop (Ctrl-Z) and
