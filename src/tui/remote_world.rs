@@ -73,6 +73,38 @@ fn spawn_named<F: FnOnce() + Send + 'static>(name: &str, f: F) {
     let _ = std::thread::Builder::new().name(name.into()).spawn(f);
 }
 
+/// What one reading says about the ssh link: its state for the header, and a bus line (which
+/// is journaled) when it went down, came back, or was lost and regained between two readings.
+fn link_news(
+    link_up: &mut bool,
+    up: bool,
+    reconnected: bool,
+    error: Option<&str>,
+    dest: &str,
+) -> Vec<Msg> {
+    let bus = |event: &str| Msg::Pm2Bus {
+        process: "ssh".into(),
+        event: event.into(),
+        detail: dest.to_string(),
+    };
+    let mut news = vec![Msg::Link {
+        up,
+        detail: if up {
+            String::new()
+        } else {
+            error.unwrap_or_default().to_string()
+        },
+    }];
+    if up && reconnected && *link_up {
+        news.push(bus("link lost, reconnected"));
+    }
+    if up != *link_up {
+        *link_up = up;
+        news.push(bus(if up { "reconnected" } else { "link down" }));
+    }
+    news
+}
+
 /// Start the pollers; returns the refresh senders (PM2, health).
 pub fn spawn(
     rw: &RemoteWorld,
@@ -92,32 +124,17 @@ pub fn spawn(
             // A dropped link shows as a bus line once (journaled), in the header while it
             // lasts, and the reading says why PM2 is unknown.
             let up = r.facts.is_some();
-            let link = Msg::Link {
+            let news = link_news(
+                &mut link_up,
                 up,
-                detail: if up {
-                    String::new()
-                } else {
-                    r.reading.error.clone().unwrap_or_default()
-                },
-            };
-            if t.send(link).is_err() {
-                return;
-            }
-            if up && r.reconnected && link_up {
-                // Lost and regained between two readings.
-                let _ = t.send(Msg::Pm2Bus {
-                    process: "ssh".into(),
-                    event: "link lost, reconnected".into(),
-                    detail: w.session.dest().to_string(),
-                });
-            }
-            if up != link_up {
-                link_up = up;
-                let _ = t.send(Msg::Pm2Bus {
-                    process: "ssh".into(),
-                    event: if up { "reconnected" } else { "link down" }.into(),
-                    detail: w.session.dest().to_string(),
-                });
+                r.reconnected,
+                r.reading.error.as_deref(),
+                &w.session.dest().to_string(),
+            );
+            for m in news {
+                if t.send(m).is_err() {
+                    return;
+                }
             }
             // The saved list and (daemon down) the Node processes, as the local poller sends
             // them: the PM2 pane's saved-list line and the dead-daemon plan and guard.
@@ -175,7 +192,7 @@ pub fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use super::remote_command;
+    use super::{link_news, remote_command, Msg};
     use std::process::Command;
 
     fn run(line: &str) -> std::process::Output {
@@ -212,5 +229,37 @@ mod tests {
         assert_eq!(out.status.code(), Some(1));
         assert!(!marker.exists());
         assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/dir"));
+    }
+
+    fn events(news: &[Msg]) -> Vec<String> {
+        news.iter()
+            .filter_map(|m| match m {
+                Msg::Pm2Bus { event, .. } => Some(event.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_link_says_down_once_back_once_and_a_blip_between_readings() {
+        let mut up = true;
+        let steady = link_news(&mut up, true, false, None, "h");
+        assert!(matches!(steady.as_slice(), [Msg::Link { up: true, .. }]));
+        let down = link_news(&mut up, false, false, Some("timed out"), "h");
+        assert_eq!(events(&down), ["link down"]);
+        assert!(
+            matches!(&down[0], Msg::Link { up: false, detail } if detail == "timed out"),
+            "the header says why"
+        );
+        assert!(!up);
+        assert!(events(&link_news(&mut up, false, false, Some("x"), "h")).is_empty());
+        assert_eq!(
+            events(&link_news(&mut up, true, true, None, "h")),
+            ["reconnected"]
+        );
+        assert_eq!(
+            events(&link_news(&mut up, true, true, None, "h")),
+            ["link lost, reconnected"]
+        );
     }
 }
