@@ -60,12 +60,7 @@ pub fn freeze_command(app: &App, on: bool) -> Option<String> {
     if !on {
         return Some(format!("{} freeze off --file {}", sq(&app.exe), sq(file)));
     }
-    let id = app
-        .incident
-        .opened
-        .as_ref()
-        .map(|o| o.value.incident_id.clone())
-        .unwrap_or_else(|| "incident".into());
+    let id = app.incident_id().unwrap_or("incident").to_string();
     let sev = app
         .incident
         .severity

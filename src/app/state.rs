@@ -479,6 +479,19 @@ impl App {
         self.rb.procedure.steps().map(|(_, s)| s).collect()
     }
 
+    /// The incident's id as opened, if it was.
+    pub fn incident_id(&self) -> Option<&str> {
+        self.incident
+            .opened
+            .as_ref()
+            .map(|o| o.value.incident_id.as_str())
+    }
+
+    /// Where files this session writes go: the journal's directory, else the working one.
+    pub fn export_base(&self) -> String {
+        self.export_dir.clone().unwrap_or_else(|| self.cwd.clone())
+    }
+
     pub fn current_step(&self) -> &Step {
         let steps: Vec<&Step> = self.rb.procedure.steps().map(|(_, s)| s).collect();
         steps[self.step.min(steps.len() - 1)]
@@ -685,13 +698,8 @@ impl App {
             self.flash = Some("replay: nothing to preserve".into());
             return vec![];
         }
-        let base = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
-        let id = self
-            .incident
-            .opened
-            .as_ref()
-            .map(|o| o.value.incident_id.clone())
-            .unwrap_or_else(|| "incident".into());
+        let base = self.export_base();
+        let id = self.incident_id().unwrap_or("incident").to_string();
         let dir = crate::evidence::evidence_dir(std::path::Path::new(&base), &id, self.now);
         self.flash = Some(format!("preserving PM2 evidence into {}", dir.display()));
         vec![crate::app::Effect::PreserveEvidence {

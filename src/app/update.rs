@@ -901,13 +901,8 @@ impl App {
             }
             C::File => {
                 if let Some((comm_id, text)) = self.record_draft() {
-                    let dir = self.export_dir.clone().unwrap_or_else(|| self.cwd.clone());
-                    let id = self
-                        .incident
-                        .opened
-                        .as_ref()
-                        .map(|o| o.value.incident_id.clone())
-                        .unwrap_or_else(|| "incident".into());
+                    let dir = self.export_base();
+                    let id = self.incident_id().unwrap_or("incident").to_string();
                     let kind = self
                         .compose
                         .as_ref()

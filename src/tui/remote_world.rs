@@ -4,7 +4,7 @@
 //! on the server with `ssh -tt` (a cancel kills the local ssh, whose pty hangup ends the
 //! remote process group).
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,17 +56,6 @@ pub fn remote_command(text: &str, dir: &str, pm2_home: &str) -> String {
             shell_quote(pm2_home)
         ))
     )
-}
-
-fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
-    match rx.recv_timeout(d) {
-        Ok(()) => {
-            while rx.try_recv().is_ok() {}
-            false
-        }
-        Err(RecvTimeoutError::Timeout) => false,
-        Err(RecvTimeoutError::Disconnected) => true,
-    }
 }
 
 fn spawn_named<F: FnOnce() + Send + 'static>(name: &str, f: F) {
@@ -148,7 +137,7 @@ pub fn spawn(
                     return;
                 }
             }
-            if wait_or_refresh(&pm2_rx, pm2_every) {
+            if super::runtime::wait_or_refresh(&pm2_rx, pm2_every) {
                 return;
             }
         }
@@ -163,7 +152,7 @@ pub fn spawn(
             if t.send(Msg::Health(results)).is_err() {
                 return;
             }
-            if wait_or_refresh(&health_rx, health_every) {
+            if super::runtime::wait_or_refresh(&health_rx, health_every) {
                 return;
             }
         }

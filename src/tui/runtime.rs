@@ -316,7 +316,7 @@ struct CommandEnv {
 }
 
 /// Wait `d` or until asked to refresh; true when the app is gone.
-fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
+pub(crate) fn wait_or_refresh(rx: &Receiver<()>, d: Duration) -> bool {
     match rx.recv_timeout(d) {
         Ok(()) => {
             while rx.try_recv().is_ok() {}

@@ -17,12 +17,7 @@ pub fn hms(secs: i64) -> String {
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, th: &Theme) {
-    let id = app
-        .incident
-        .opened
-        .as_ref()
-        .map(|o| o.value.incident_id.clone())
-        .unwrap_or_else(|| "-".into());
+    let id = app.incident_id().unwrap_or("-").to_string();
     let elapsed = app.elapsed_secs();
     let narrow = area.width < super::WIDE_COLS;
     let mut spans = Vec::new();
