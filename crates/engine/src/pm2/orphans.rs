@@ -120,6 +120,29 @@ fn scan_in(proc_root: &Path) -> Vec<NodeProc> {
     out
 }
 
+/// A real Node process listening on a free port of 127.0.0.1 (tests here and in
+/// `remote::nodes`); the caller ends it.
+#[cfg(test)]
+pub(crate) fn node_listener() -> (std::process::Child, u16) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("node")
+        .args([
+            "-e",
+            "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let port: u16 = line.trim().parse().unwrap();
+    (child, port)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,22 +161,7 @@ mod tests {
 
     #[test]
     fn finds_a_real_node_listener() {
-        use std::process::{Command, Stdio};
-        let mut child = Command::new("node")
-            .args([
-                "-e",
-                "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let port: u16 = line.trim().parse().unwrap();
+        let (mut child, port) = node_listener();
         let found = scan_node_processes();
         let _ = child.kill();
         let _ = child.wait();

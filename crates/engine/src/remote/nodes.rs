@@ -54,22 +54,8 @@ mod tests {
 
     #[test]
     fn the_fragment_finds_a_real_node_listener_like_the_local_scan() {
-        use std::process::{Command, Stdio};
-        let mut child = Command::new("node")
-            .args([
-                "-e",
-                "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("node");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let port: u16 = line.trim().parse().unwrap();
+        use std::process::Command;
+        let (mut child, port) = crate::pm2::orphans::node_listener();
         let out = Command::new("sh").args(["-c", FRAGMENT]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let lines: Vec<&str> = text.lines().collect();
