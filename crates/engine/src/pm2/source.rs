@@ -192,18 +192,7 @@ pub async fn observe_async(args: SourceArgs) -> Reading {
     let source = args.source;
     match tokio::task::spawn_blocking(move || observe(&args)).await {
         Ok(obs) => obs,
-        Err(e) => {
-            let reason = format!("PM2 reader task failed: {e}");
-            Reading {
-                source,
-                daemon: DaemonState::Error {
-                    reason: reason.clone(),
-                },
-                processes: None,
-                warnings: vec![],
-                error: Some(reason),
-            }
-        }
+        Err(e) => Reading::failed(source, format!("PM2 reader task failed: {e}")),
     }
 }
 
