@@ -468,3 +468,29 @@ fn a_lock_left_by_a_dead_process_is_taken_over_but_a_live_one_is_respected() {
     };
     assert_eq!(l.info(), &me);
 }
+
+/// A file that is not a journal at all (thousands of unreadable lines): `report` refuses it
+/// (exit 1), names the first problems and how many more, not one warning per line.
+#[test]
+fn report_of_a_file_that_is_no_journal_names_the_first_problems_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-journal.log");
+    let text: String = (0..5000)
+        .map(|i| format!("log line {i}: something\n"))
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let out = bin().arg("report").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warnings = err.lines().filter(|l| l.contains("warning")).count();
+    assert!(warnings <= 21, "{warnings} warning lines:\n{err}");
+    assert!(
+        err.contains("4980 more problem(s)") && err.contains("verify"),
+        "{err}"
+    );
+    // verify still lists every one.
+    let v = bin().arg("verify").arg(&path).output().unwrap();
+    let listed = String::from_utf8_lossy(&v.stdout).lines().count()
+        + String::from_utf8_lossy(&v.stderr).lines().count();
+    assert!(listed >= 5000, "verify listed {listed} lines");
+}

@@ -37,6 +37,9 @@ pub fn verify(path: &Path, head: Option<&str>) -> i32 {
 /// Renders the postmortem of a journal or a jlist dump to stdout or to `out` (created 0600).
 /// A journal that fails verification is marked in the report's first lines and exits 1 unless
 /// `allow_tampered`; the report of an intact journal starts with its head.
+/// How many of a journal's problems `report` names on stderr.
+const SHOWN_PROBLEMS: usize = 20;
+
 pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
     let shown = crate::sanitize::escape_line(&path.display().to_string()).into_owned();
     let fail = |e: crate::journal::JournalError| {
@@ -68,8 +71,16 @@ pub fn report(path: &Path, out: Option<&Path>, allow_tampered: bool) -> i32 {
             Ok(x) => x,
             Err(e) => return fail(e),
         };
-        for p in &r.problems {
+        // The report's head says the journal failed; stderr names the first problems, not
+        // one line per line of a file that is not a journal at all.
+        for p in r.problems.iter().take(SHOWN_PROBLEMS) {
             eprintln!("pm2-incident report: warning: {shown}: {p}");
+        }
+        if r.problems.len() > SHOWN_PROBLEMS {
+            eprintln!(
+                "pm2-incident report: warning: {shown}: {} more problem(s); `pm2-incident verify` lists them all",
+                r.problems.len() - SHOWN_PROBLEMS
+            );
         }
         if let Some(t) = &r.torn_tail {
             eprintln!(
