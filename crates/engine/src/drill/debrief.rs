@@ -521,10 +521,10 @@ impl GateTimeline {
                         seen.prod_healthy_at = Some(e.ts);
                     }
                 }
-                Event::CommandStarted(c) if seen.test_started_at.is_none() => {
-                    if starts_test(&c.text, test_names) {
-                        seen.test_started_at = Some(e.ts);
-                    }
+                Event::CommandStarted(c)
+                    if seen.test_started_at.is_none() && starts_test(&c.text, test_names) =>
+                {
+                    seen.test_started_at = Some(e.ts);
                 }
                 _ => {}
             }
