@@ -51,6 +51,8 @@ pub struct RestorePlan {
     pub notes: Vec<String>,
 }
 
+/// The restore plan for `scope`: affected deployments in priority order, each with its
+/// start/restart items, and the runbook scenario that applies. Empty for a foreign inventory.
 pub fn restore_plan(rb: &Runbook, scope: &Scope) -> RestorePlan {
     if scope.fit.is_foreign() {
         // Starting another server's apps here is never the plan.

@@ -168,6 +168,8 @@ impl Scope {
     }
 }
 
+/// Scope of `obs` against the inventory: each deployment's expected processes and
+/// health verdicts, PM2's unexpected processes, and whether the inventory fits.
 pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
     let (listed, pm2_known, pm2_note): (&[Process], bool, Option<String>) = match obs.pm2 {
         Pm2View::Listed(list) => (list, true, None),

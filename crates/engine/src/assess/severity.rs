@@ -92,6 +92,8 @@ impl SeverityCall {
     }
 }
 
+/// Severity for `scope`: a call made before the tree when there is nothing to ask it,
+/// else the decision tree's walk.
 pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
     let unexpected_down = unexpected_down(scope);
     match before_the_tree(scope, &unexpected_down) {

@@ -73,6 +73,8 @@ fn step_roles(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     }
 }
 
+/// The procedure's checks: phases, unique severity ids, the decision tree, step roles,
+/// leaves that go to steps, then each phase and step.
 pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
     let mut errors = Vec::new();
     if p.phase.is_empty() {
@@ -198,6 +200,7 @@ fn table_rows(src: Source, t: &Table, errors: &mut Vec<LoadError>) {
     }
 }
 
+/// The decision tree: its entries, a root that is a node, branches that resolve, no loop.
 fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     let tree = &p.decision_tree;
     tree_entries(src, p, errors);
@@ -327,6 +330,8 @@ fn find_cycle<'a>(
     None
 }
 
+/// The inventory's checks: unique app and deployment ids, per deployment its app,
+/// processes, cluster and URLs, then the restore priority, deploy settings and hosts.
 pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
     let mut errors = Vec::new();
     let mut app_ids = Ids::new(src, "app");
