@@ -4,8 +4,8 @@
 use super::plan::{PlanAction, PlanItem, RestorePlan};
 use super::scope::Scope;
 use crate::pm2::orphans::NodeProc;
-use crate::pm2::SavedRead;
-use crate::runbook::inventory::glob_match;
+use crate::pm2::{SavedList, SavedRead};
+use crate::runbook::inventory::{glob_match, Inventory};
 use crate::runbook::{Environment, Runbook};
 
 /// What was read beside the daemon's state.
@@ -31,13 +31,27 @@ pub fn adjust_for_dead_daemon(
     plan: &mut RestorePlan,
     facts: DaemonFacts<'_>,
 ) {
-    let inv = &rb.inventory;
+    plan.notes
+        .extend(orphan_notes(&rb.inventory, facts.node_procs));
+    match resurrect(&rb.inventory, facts) {
+        Ok((note, item)) => {
+            plan.notes.push(note);
+            plan.items.insert(0, item);
+        }
+        Err(why_not) => plan.notes.push(why_not),
+    }
+}
+
+/// One note per live `node` process holding a deployment's port: a start would
+/// crash-loop on EADDRINUSE until it is stopped.
+fn orphan_notes(inv: &Inventory, node_procs: &[NodeProc]) -> Vec<String> {
+    let mut notes = Vec::new();
     for d in &inv.deployment {
         let Some(port) = d.local_url.as_deref().and_then(url_port) else {
             continue;
         };
-        for p in facts.node_procs.iter().filter(|p| p.ports.contains(&port)) {
-            plan.notes.push(format!(
+        for p in node_procs.iter().filter(|p| p.ports.contains(&port)) {
+            notes.push(format!(
                 "pid {} ({}) still listens on port {port}, {}'s port: a start would crash-loop on EADDRINUSE; find out what it is (`ls -l /proc/{}/cwd`) and stop it by pid before any start",
                 p.pid,
                 p.cwd.as_deref().unwrap_or("cwd unreadable"),
@@ -46,88 +60,99 @@ pub fn adjust_for_dead_daemon(
             ));
         }
     }
+    notes
+}
+
+/// The note on why `pm2 resurrect` is not the plan, given the reason.
+fn fallback(why: String) -> String {
+    format!("{why}: `pm2 resurrect` would not bring production back; the plan starts the ecosystem files in priority order")
+}
+
+/// The resurrect item and its note when the saved list can bring production back,
+/// else the note saying why not.
+fn resurrect(inv: &Inventory, facts: DaemonFacts<'_>) -> Result<(String, PlanItem), String> {
+    let list = readable_list(facts.saved)?;
+    let apps = list.apps();
+    if apps.is_empty() {
+        return Err(fallback("the saved list is empty".into()));
+    }
+    production_gap(inv, list, &apps, facts.now_ms)?;
+    let note = format!(
+        "the saved list ({} apps, {}) holds every production process: `pm2 resurrect` starts {} ({} processes); the per-deployment starts below are the fallback",
+        apps.len(),
+        list.age_label(facts.now_ms),
+        apps.join(", "),
+        list.entries.len()
+    );
+    let item = PlanItem {
+        deployment: "saved list".into(),
+        environment: Environment::Production,
+        processes: apps,
+        action: PlanAction::Resurrect,
+        command: "pm2 resurrect".into(),
+        dir: None,
+        check: "every saved process online and production healthy".into(),
+        // An alternative to the starts below, not a gate before them.
+        verify_before_next: false,
+    };
+    Ok((note, item))
+}
+
+/// The saved list, or the note saying it was not read, does not exist or is unreadable.
+fn readable_list(saved: Option<&SavedRead>) -> Result<&SavedList, String> {
+    match saved {
+        None => Err("the saved list (dump.pm2) has not been read: cannot tell what `pm2 resurrect` would restore".into()),
+        Some(SavedRead::Missing { path }) => Err(fallback(format!(
+            "no saved list ({} does not exist)",
+            path.display()
+        ))),
+        Some(SavedRead::Unreadable { reason, .. }) => Err(fallback(format!(
+            "the saved list cannot be read ({reason})"
+        ))),
+        Some(SavedRead::Read(l)) => Ok(l),
+    }
+}
+
+/// Why the saved list would not bring production back: a production process it
+/// lacks, or one saved as not online (resurrect would restore it stopped).
+fn production_gap(
+    inv: &Inventory,
+    list: &SavedList,
+    apps: &[String],
+    now_ms: i64,
+) -> Result<(), String> {
     let production: Vec<&String> = inv
         .deployment
         .iter()
         .filter(|d| d.environment == Environment::Production)
         .flat_map(|d| d.processes.get_ref().iter())
         .collect();
-    let fallback = |why: String| {
-        format!("{why}: `pm2 resurrect` would not bring production back; the plan starts the ecosystem files in priority order")
-    };
-    let list = match facts.saved {
-        None => {
-            plan.notes
-                .push("the saved list (dump.pm2) has not been read: cannot tell what `pm2 resurrect` would restore".into());
-            return;
-        }
-        Some(SavedRead::Missing { path }) => {
-            plan.notes.push(fallback(format!(
-                "no saved list ({} does not exist)",
-                path.display()
-            )));
-            return;
-        }
-        Some(SavedRead::Unreadable { reason, .. }) => {
-            plan.notes.push(fallback(format!(
-                "the saved list cannot be read ({reason})"
-            )));
-            return;
-        }
-        Some(SavedRead::Read(l)) => l,
-    };
-    let apps = list.apps();
-    if apps.is_empty() {
-        plan.notes.push(fallback("the saved list is empty".into()));
-        return;
-    }
     let missing: Vec<&str> = production
         .iter()
         .filter(|pat| !apps.iter().any(|a| glob_match(pat, a)))
         .map(|s| s.as_str())
         .collect();
+    let age = list.age_label(now_ms);
+    if !missing.is_empty() {
+        return Err(fallback(format!(
+            "the saved list ({} apps, {age}) lacks production process(es) {}",
+            apps.len(),
+            missing.join(", ")
+        )));
+    }
     let stopped: Vec<&str> = apps
         .iter()
         .filter(|a| list.saved_online(a) == Some(false))
         .filter(|a| production.iter().any(|pat| glob_match(pat, a)))
         .map(String::as_str)
         .collect();
-    let age = list.age_label(facts.now_ms);
-    if !missing.is_empty() {
-        plan.notes.push(fallback(format!(
-            "the saved list ({} apps, {age}) lacks production process(es) {}",
-            apps.len(),
-            missing.join(", ")
-        )));
-        return;
-    }
     if !stopped.is_empty() {
-        plan.notes.push(fallback(format!(
+        return Err(fallback(format!(
             "the saved list ({age}) has {} saved as not online (resurrect brings them back stopped)",
             stopped.join(", ")
         )));
-        return;
     }
-    plan.notes.push(format!(
-        "the saved list ({} apps, {age}) holds every production process: `pm2 resurrect` starts {} ({} processes); the per-deployment starts below are the fallback",
-        apps.len(),
-        apps.join(", "),
-        list.entries.len()
-    ));
-    plan.items.insert(
-        0,
-        PlanItem {
-            deployment: "saved list".into(),
-            environment: Environment::Production,
-            processes: apps,
-            action: PlanAction::Resurrect,
-            command: "pm2 resurrect".into(),
-            dir: None,
-            check: "every saved process online and production healthy".into(),
-            // An alternative to the starts below, not a gate before them.
-            verify_before_next: false,
-        },
-    );
+    Ok(())
 }
 
 #[cfg(test)]

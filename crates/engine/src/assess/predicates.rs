@@ -2,7 +2,7 @@
 //! reasons (which processes, which endpoints) so the responder can check it.
 use serde::Serialize;
 
-use super::scope::{DeploymentScope, ProcState, Scope};
+use super::scope::{DeploymentScope, ProcState, ProcessScope, Scope};
 use crate::runbook::model::Scenario;
 use crate::runbook::predicates as p;
 use crate::runbook::{Environment, Runbook};
@@ -112,161 +112,168 @@ fn distinct_affected_apps(scope: &Scope) -> Vec<String> {
     apps
 }
 
+/// One arm per runbook predicate; each rule family has its own function below.
 pub fn evaluate(rb: &Runbook, scope: &Scope, name: &str) -> PredicateValue {
-    let prod_down = || env_down(scope, Environment::Production);
     match name {
-        p::PRODUCTION_APP_DOWN => prod_down(),
-        p::MULTIPLE_APPS_AFFECTED => {
-            let apps = distinct_affected_apps(scope);
-            if apps.len() > 1 {
-                PredicateValue::yes(vec![format!("affected: {}", apps.join(", "))])
-            } else {
-                PredicateValue::no(format!(
-                    "only {} affected",
-                    apps.first().map(String::as_str).unwrap_or("no app")
-                ))
-            }
-        }
-        p::TEST_ONLY_AFFECTED => {
-            let prod = prod_down();
-            let test = env_down(scope, Environment::Test);
-            match (prod.holds, test.holds) {
-                (Some(false), Some(true)) => PredicateValue::yes(test.reasons),
-                (Some(true), _) => PredicateValue::no("production is affected too"),
-                (_, Some(false)) => PredicateValue::no("no test process or endpoint down"),
-                _ => PredicateValue::unknown("not enough evidence"),
-            }
-        }
-        p::INCIDENT_SIGNATURE => {
-            if !scope.pm2_known {
-                return PredicateValue::unknown("PM2 could not be read");
-            }
-            let all: Vec<_> = scope
-                .deployments
-                .iter()
-                .flat_map(|d| d.processes.iter())
-                .collect();
-            let down = all
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        p.state,
-                        ProcState::Missing | ProcState::Errored | ProcState::Stopped
-                    )
-                })
-                .count();
-            if !all.is_empty() && down == all.len() {
-                let mut r = vec![format!(
-                    "all {} expected processes missing, errored or stopped",
-                    all.len()
-                )];
-                r.extend(scope.pm2_note.clone());
-                PredicateValue::yes(r)
-            } else {
-                PredicateValue::no(format!("{} of {} expected processes down", down, all.len()))
-            }
-        }
-        p::ANY_PROCESS_NOT_ONLINE => {
-            if !scope.pm2_known {
-                return PredicateValue::unknown("PM2 could not be read");
-            }
-            let down: Vec<String> = scope
-                .deployments
-                .iter()
-                .flat_map(|d| d.down_processes())
-                .chain(scope.unexpected.iter().filter(|p| p.state.is_down()))
-                .map(|p| format!("{} {}", p.name, p.state.label()))
-                .collect();
-            if down.is_empty() {
-                PredicateValue::no("every process online")
-            } else {
-                PredicateValue::yes(down)
-            }
-        }
+        p::PRODUCTION_APP_DOWN => env_down(scope, Environment::Production),
+        p::MULTIPLE_APPS_AFFECTED => multiple_apps_affected(scope),
+        p::TEST_ONLY_AFFECTED => test_only_affected(scope),
+        p::INCIDENT_SIGNATURE => incident_signature(scope),
+        p::ANY_PROCESS_NOT_ONLINE => any_process_not_online(scope),
         p::PRODUCTION_HEALTH_DOWN => health_down(scope, Environment::Production),
         p::TEST_HEALTH_DOWN => health_down(scope, Environment::Test),
-        p::OTHER_APPS_AFFECTED => {
-            // "Other" than the primary production deployment's application.
-            let first = crate::runbook::roles::primary(&rb.inventory)
-                .and_then(|d| rb.inventory.app_name(d.app.get_ref()))
-                .unwrap_or_default()
-                .to_string();
-            let others: Vec<String> = distinct_affected_apps(scope)
-                .into_iter()
-                .filter(|a| *a != first)
-                .collect();
-            if others.is_empty() {
-                PredicateValue::no(format!("no app other than {first} affected"))
-            } else {
-                PredicateValue::yes(others)
-            }
-        }
+        p::OTHER_APPS_AFFECTED => other_apps_affected(rb, scope),
         p::SCENARIO_A | p::SCENARIO_B | p::SCENARIO_C | p::SCENARIO_D => scenario(rb, scope, name),
-        p::ALL_EXPECTED_ONLINE => {
-            let not: Vec<String> = scope
-                .deployments
-                .iter()
-                .flat_map(|d| d.processes.iter())
-                .filter(|p| p.state != ProcState::Online)
-                .map(|p| format!("{} {}", p.name, p.state.label()))
-                .collect();
-            if !scope.pm2_known {
-                PredicateValue::unknown("PM2 could not be read")
-            } else if not.is_empty() {
-                PredicateValue::yes(vec!["every expected process online".into()])
-            } else {
-                PredicateValue {
-                    holds: Some(false),
-                    reasons: not,
-                }
-            }
-        }
+        p::ALL_EXPECTED_ONLINE => all_expected_online(scope),
         p::PRODUCTION_HEALTHY => all_healthy(scope, Environment::Production),
         p::TEST_HEALTHY => all_healthy(scope, Environment::Test),
-        p::NO_HIGH_RESTARTS => {
-            let limit = rb.inventory.high_restart_threshold as u64;
-            let high: Vec<String> = scope
-                .deployments
-                .iter()
-                .flat_map(|d| d.processes.iter())
-                .chain(scope.unexpected.iter())
-                .filter(|p| p.restarts > limit)
-                .map(|p| format!("{} restarted {} times (limit {limit})", p.name, p.restarts))
-                .collect();
-            if !scope.pm2_known {
-                PredicateValue::unknown("PM2 could not be read")
-            } else if high.is_empty() {
-                PredicateValue::yes(vec![format!("no process above {limit} restarts")])
-            } else {
-                PredicateValue {
-                    holds: Some(false),
-                    reasons: high,
-                }
-            }
-        }
-        p::NONE_ERRORED_OR_STOPPED => {
-            let bad: Vec<String> = scope
-                .deployments
-                .iter()
-                .flat_map(|d| d.processes.iter())
-                .chain(scope.unexpected.iter())
-                .filter(|p| matches!(p.state, ProcState::Errored | ProcState::Stopped))
-                .map(|p| format!("{} {}", p.name, p.state.label()))
-                .collect();
-            if !scope.pm2_known {
-                PredicateValue::unknown("PM2 could not be read")
-            } else if bad.is_empty() {
-                PredicateValue::yes(vec!["nothing errored or stopped".into()])
-            } else {
-                PredicateValue {
-                    holds: Some(false),
-                    reasons: bad,
-                }
-            }
-        }
+        p::NO_HIGH_RESTARTS => no_high_restarts(rb, scope),
+        p::NONE_ERRORED_OR_STOPPED => none_errored_or_stopped(scope),
         p::PM2_SAVED => PredicateValue::unknown("only the responder can confirm `pm2 save`"),
         other => PredicateValue::unknown(format!("unknown predicate `{other}`")),
     }
+}
+
+/// The processes the inventory expects, across every deployment.
+fn expected_processes(scope: &Scope) -> impl Iterator<Item = &ProcessScope> {
+    scope.deployments.iter().flat_map(|d| d.processes.iter())
+}
+
+/// Expected processes plus the ones PM2 runs that the inventory does not name.
+fn every_process(scope: &Scope) -> impl Iterator<Item = &ProcessScope> {
+    expected_processes(scope).chain(scope.unexpected.iter())
+}
+
+/// A "nothing is wrong" check over PM2's list: unknown when PM2 could not be read,
+/// true (with `clean` as the reason) when there are no offenders, false listing them.
+fn none_offending(scope: &Scope, offenders: Vec<String>, clean: String) -> PredicateValue {
+    if !scope.pm2_known {
+        PredicateValue::unknown("PM2 could not be read")
+    } else if offenders.is_empty() {
+        PredicateValue::yes(vec![clean])
+    } else {
+        PredicateValue {
+            holds: Some(false),
+            reasons: offenders,
+        }
+    }
+}
+
+/// More than one application (not deployment) has an affected deployment.
+fn multiple_apps_affected(scope: &Scope) -> PredicateValue {
+    let apps = distinct_affected_apps(scope);
+    if apps.len() > 1 {
+        PredicateValue::yes(vec![format!("affected: {}", apps.join(", "))])
+    } else {
+        PredicateValue::no(format!(
+            "only {} affected",
+            apps.first().map(String::as_str).unwrap_or("no app")
+        ))
+    }
+}
+
+/// Test is affected and production is known not to be.
+fn test_only_affected(scope: &Scope) -> PredicateValue {
+    let prod = env_down(scope, Environment::Production);
+    let test = env_down(scope, Environment::Test);
+    match (prod.holds, test.holds) {
+        (Some(false), Some(true)) => PredicateValue::yes(test.reasons),
+        (Some(true), _) => PredicateValue::no("production is affected too"),
+        (_, Some(false)) => PredicateValue::no("no test process or endpoint down"),
+        _ => PredicateValue::unknown("not enough evidence"),
+    }
+}
+
+/// The runbook's incident signature: every expected process missing, errored or
+/// stopped (the PM2 note, e.g. a dead daemon, is added as a reason).
+fn incident_signature(scope: &Scope) -> PredicateValue {
+    if !scope.pm2_known {
+        return PredicateValue::unknown("PM2 could not be read");
+    }
+    let all: Vec<_> = expected_processes(scope).collect();
+    let down = all
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.state,
+                ProcState::Missing | ProcState::Errored | ProcState::Stopped
+            )
+        })
+        .count();
+    if !all.is_empty() && down == all.len() {
+        let mut r = vec![format!(
+            "all {} expected processes missing, errored or stopped",
+            all.len()
+        )];
+        r.extend(scope.pm2_note.clone());
+        PredicateValue::yes(r)
+    } else {
+        PredicateValue::no(format!("{} of {} expected processes down", down, all.len()))
+    }
+}
+
+/// Some process, expected or not, is down.
+fn any_process_not_online(scope: &Scope) -> PredicateValue {
+    if !scope.pm2_known {
+        return PredicateValue::unknown("PM2 could not be read");
+    }
+    let down: Vec<String> = scope
+        .deployments
+        .iter()
+        .flat_map(|d| d.down_processes())
+        .chain(scope.unexpected.iter().filter(|p| p.state.is_down()))
+        .map(|p| format!("{} {}", p.name, p.state.label()))
+        .collect();
+    if down.is_empty() {
+        PredicateValue::no("every process online")
+    } else {
+        PredicateValue::yes(down)
+    }
+}
+
+/// An application other than the primary production deployment's is affected.
+fn other_apps_affected(rb: &Runbook, scope: &Scope) -> PredicateValue {
+    let first = crate::runbook::roles::primary(&rb.inventory)
+        .and_then(|d| rb.inventory.app_name(d.app.get_ref()))
+        .unwrap_or_default()
+        .to_string();
+    let others: Vec<String> = distinct_affected_apps(scope)
+        .into_iter()
+        .filter(|a| *a != first)
+        .collect();
+    if others.is_empty() {
+        PredicateValue::no(format!("no app other than {first} affected"))
+    } else {
+        PredicateValue::yes(others)
+    }
+}
+
+/// Recovery check: every expected process is online.
+fn all_expected_online(scope: &Scope) -> PredicateValue {
+    let not: Vec<String> = expected_processes(scope)
+        .filter(|p| p.state != ProcState::Online)
+        .map(|p| format!("{} {}", p.name, p.state.label()))
+        .collect();
+    none_offending(scope, not, "every expected process online".into())
+}
+
+/// Recovery check: no process restarted more than the inventory's threshold.
+fn no_high_restarts(rb: &Runbook, scope: &Scope) -> PredicateValue {
+    let limit = rb.inventory.high_restart_threshold as u64;
+    let high: Vec<String> = every_process(scope)
+        .filter(|p| p.restarts > limit)
+        .map(|p| format!("{} restarted {} times (limit {limit})", p.name, p.restarts))
+        .collect();
+    none_offending(scope, high, format!("no process above {limit} restarts"))
+}
+
+/// Recovery check: no process, expected or not, is errored or stopped.
+fn none_errored_or_stopped(scope: &Scope) -> PredicateValue {
+    let bad: Vec<String> = every_process(scope)
+        .filter(|p| matches!(p.state, ProcState::Errored | ProcState::Stopped))
+        .map(|p| format!("{} {}", p.name, p.state.label()))
+        .collect();
+    none_offending(scope, bad, "nothing errored or stopped".into())
 }
 
 /// A scenario applies when exactly its deployments are the affected ones; scenario

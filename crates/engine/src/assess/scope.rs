@@ -7,7 +7,7 @@ use super::fit::{inventory_fit, InventoryFit};
 use super::observation::{Observation, Pm2View};
 use crate::health::HealthResult;
 use crate::pm2::{Process, ProcessStatus};
-use crate::runbook::inventory::{glob_match, is_glob};
+use crate::runbook::inventory::{glob_match, is_glob, Deployment};
 use crate::runbook::{Environment, Inventory};
 
 /// The state of one expected process (or of one instance group sharing a name).
@@ -168,69 +168,19 @@ impl Scope {
     }
 }
 
+/// Scope of `obs` against the inventory: each deployment's expected processes and
+/// health verdicts, PM2's unexpected processes, and whether the inventory fits.
 pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
     let (listed, pm2_known, pm2_note): (&[Process], bool, Option<String>) = match obs.pm2 {
         Pm2View::Listed(list) => (list, true, None),
         Pm2View::DaemonDown { reason } => (&[], true, Some(reason.to_string())),
         Pm2View::Unreadable { reason } => (&[], false, Some(reason.to_string())),
     };
-    let mut claimed = vec![false; listed.len()];
-    // The instances of each name, in list order: looked up, not searched (a dump may list
-    // thousands of processes).
-    let mut by_name: HashMap<&str, Vec<&Process>> = HashMap::new();
-    for p in listed {
-        by_name.entry(p.name.as_str()).or_default().push(p);
-    }
-    let instances = |name: &str| by_name.get(name).into_iter().flatten().copied();
-    let mut deployments = Vec::new();
-    for d in &inv.deployment {
-        let mut processes = Vec::new();
-        for pattern in d.processes.get_ref() {
-            let mut names: Vec<&str> = Vec::new();
-            let mut seen = HashSet::new();
-            for (i, p) in listed.iter().enumerate() {
-                let hit = if is_glob(pattern) {
-                    glob_match(pattern, &p.name)
-                } else {
-                    p.name == *pattern
-                };
-                // An exact name elsewhere in the inventory is not claimed by a glob.
-                if hit
-                    && (!is_glob(pattern)
-                        || inv.deployment_of(&p.name).map(|o| o.id.get_ref())
-                            == Some(d.id.get_ref()))
-                {
-                    claimed[i] = true;
-                    if seen.insert(p.name.as_str()) {
-                        names.push(&p.name);
-                    }
-                }
-            }
-            if names.is_empty() {
-                let state = if pm2_known {
-                    ProcState::Missing
-                } else {
-                    ProcState::Unknown
-                };
-                processes.push(ProcessScope {
-                    name: pattern.clone(),
-                    state,
-                    instances: 0,
-                    restarts: 0,
-                    pm_ids: vec![],
-                });
-            }
-            for name in names {
-                processes.push(group(name, instances(name)));
-            }
-        }
-        let health = obs
-            .health
-            .iter()
-            .filter(|h| h.target.deployment == *d.id.get_ref())
-            .cloned()
-            .collect();
-        deployments.push(DeploymentScope {
+    let mut listing = Listing::new(listed);
+    let deployments = inv
+        .deployment
+        .iter()
+        .map(|d| DeploymentScope {
             id: d.id.get_ref().clone(),
             app: d.app.get_ref().clone(),
             app_name: inv
@@ -238,24 +188,119 @@ pub fn scope(inv: &Inventory, obs: &Observation) -> Scope {
                 .unwrap_or_default()
                 .to_string(),
             environment: d.environment,
-            processes,
-            health,
-        });
-    }
-    let mut unexpected: Vec<ProcessScope> = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, p) in listed.iter().enumerate() {
-        if !claimed[i] && seen.insert(p.name.as_str()) {
-            unexpected.push(group(&p.name, instances(&p.name)));
-        }
-    }
+            processes: expected_processes(inv, d, &mut listing, pm2_known),
+            health: obs
+                .health
+                .iter()
+                .filter(|h| h.target.deployment == *d.id.get_ref())
+                .cloned()
+                .collect(),
+        })
+        .collect();
     let live = matches!(obs.pm2, Pm2View::Listed(_)).then_some(listed);
     Scope {
         deployments,
-        unexpected,
+        unexpected: listing.unclaimed(),
         pm2_known,
         pm2_note,
         fit: inventory_fit(inv, live, &[]),
+    }
+}
+
+/// One deployment's expected processes: per inventory pattern, the names PM2 lists
+/// for it, or the pattern itself as missing (unknown when PM2 could not be read).
+fn expected_processes(
+    inv: &Inventory,
+    d: &Deployment,
+    listing: &mut Listing<'_>,
+    pm2_known: bool,
+) -> Vec<ProcessScope> {
+    let mut processes = Vec::new();
+    for pattern in d.processes.get_ref() {
+        let names = listing.claim(inv, d, pattern);
+        if names.is_empty() {
+            let state = if pm2_known {
+                ProcState::Missing
+            } else {
+                ProcState::Unknown
+            };
+            processes.push(ProcessScope {
+                name: pattern.clone(),
+                state,
+                instances: 0,
+                restarts: 0,
+                pm_ids: vec![],
+            });
+        }
+        for name in names {
+            processes.push(group(name, listing.instances(name)));
+        }
+    }
+    processes
+}
+
+/// PM2's list while deployments claim its processes; what is left unclaimed is
+/// unexpected.
+struct Listing<'a> {
+    listed: &'a [Process],
+    /// The instances of each name, in list order: looked up, not searched (a dump may
+    /// list thousands of processes).
+    by_name: HashMap<&'a str, Vec<&'a Process>>,
+    claimed: Vec<bool>,
+}
+
+impl<'a> Listing<'a> {
+    fn new(listed: &'a [Process]) -> Self {
+        let mut by_name: HashMap<&str, Vec<&Process>> = HashMap::new();
+        for p in listed {
+            by_name.entry(p.name.as_str()).or_default().push(p);
+        }
+        Listing {
+            listed,
+            by_name,
+            claimed: vec![false; listed.len()],
+        }
+    }
+
+    fn instances(&self, name: &str) -> impl Iterator<Item = &'a Process> + '_ {
+        self.by_name.get(name).into_iter().flatten().copied()
+    }
+
+    /// The distinct names `pattern` of deployment `d` matches, in list order, marking
+    /// their entries claimed. An exact name elsewhere in the inventory is not claimed
+    /// by a glob.
+    fn claim(&mut self, inv: &Inventory, d: &Deployment, pattern: &str) -> Vec<&'a str> {
+        let mut names: Vec<&str> = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, p) in self.listed.iter().enumerate() {
+            let hit = if is_glob(pattern) {
+                glob_match(pattern, &p.name)
+            } else {
+                p.name == *pattern
+            };
+            if hit
+                && (!is_glob(pattern)
+                    || inv.deployment_of(&p.name).map(|o| o.id.get_ref()) == Some(d.id.get_ref()))
+            {
+                self.claimed[i] = true;
+                if seen.insert(p.name.as_str()) {
+                    names.push(&p.name);
+                }
+            }
+        }
+        names
+    }
+
+    /// The names no deployment claimed, each grouped over its instances.
+    fn unclaimed(&self) -> Vec<ProcessScope> {
+        let mut unexpected: Vec<ProcessScope> = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, p) in self.listed.iter().enumerate() {
+            if !self.claimed[i] && seen.insert(p.name.as_str()) {
+                unexpected.push(group(&p.name, self.instances(&p.name)));
+            }
+        }
+        unexpected
     }
 }
 

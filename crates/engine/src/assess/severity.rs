@@ -67,72 +67,98 @@ pub struct SeverityCall {
     pub outcome: Option<Outcome>,
 }
 
+impl From<Outcome> for Level {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::P1 => Level::P1,
+            Outcome::P2 => Level::P2,
+            Outcome::P3 => Level::P3,
+            Outcome::Investigate => Level::Unknown,
+        }
+    }
+}
+
+impl SeverityCall {
+    /// A call made without reaching a leaf of the tree.
+    fn without_leaf(level: Level, label: String, path: Vec<Answer>, reasons: Vec<String>) -> Self {
+        SeverityCall {
+            level,
+            label,
+            path,
+            reasons,
+            next_step: None,
+            outcome: None,
+        }
+    }
+}
+
+/// Severity for `scope`: a call made before the tree when there is nothing to ask it,
+/// else the decision tree's walk.
 pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
-    // Never judge a server by another server's inventory.
-    if let Some(msg) = scope.fit.message() {
-        return SeverityCall {
-            level: Level::Unknown,
-            label: format!("cannot tell: {msg}"),
-            path: vec![],
-            reasons: vec![msg],
-            next_step: None,
-            outcome: None,
-        };
+    let unexpected_down = unexpected_down(scope);
+    match before_the_tree(scope, &unexpected_down) {
+        Some(call) => call,
+        None => walk_tree(rb, scope, unexpected_down),
     }
-    let affected: Vec<_> = scope.affected().collect();
-    let any_evidence = scope.pm2_known || scope.deployments.iter().any(|d| d.has_evidence());
-    if !any_evidence {
-        return SeverityCall {
-            level: Level::Unknown,
-            label: "cannot determine: PM2 unreachable and no health evidence".into(),
-            path: vec![],
-            reasons: scope.pm2_note.iter().cloned().collect(),
-            next_step: None,
-            outcome: None,
-        };
-    }
-    let unexpected_down: Vec<String> = scope
+}
+
+/// Processes PM2 runs outside the inventory that are down, as reasons.
+fn unexpected_down(scope: &Scope) -> Vec<String> {
+    scope
         .unexpected
         .iter()
         .filter(|p| p.state.is_down())
         .map(|p| format!("{} {} (not in the inventory)", p.name, p.state.label()))
-        .collect();
-    if affected.is_empty() && unexpected_down.is_empty() {
-        let blind: Vec<&str> = scope
-            .deployments
-            .iter()
-            .filter(|d| !d.has_evidence())
-            .map(|d| d.id.as_str())
-            .collect();
-        if blind.is_empty() {
-            return SeverityCall {
-                level: Level::None,
-                label: "no incident: every expected process online, no endpoint down".into(),
-                path: vec![],
-                reasons: vec![],
-                next_step: None,
-                outcome: None,
-            };
-        }
+        .collect()
+}
+
+/// The calls made before asking the tree anything: the inventory belongs to another
+/// server, there is no evidence at all, or everything is visibly fine.
+fn before_the_tree(scope: &Scope, unexpected_down: &[String]) -> Option<SeverityCall> {
+    // Never judge a server by another server's inventory.
+    if let Some(msg) = scope.fit.message() {
+        let label = format!("cannot tell: {msg}");
+        return Some(SeverityCall::without_leaf(
+            Level::Unknown,
+            label,
+            vec![],
+            vec![msg],
+        ));
     }
+    let any_evidence = scope.pm2_known || scope.deployments.iter().any(|d| d.has_evidence());
+    if !any_evidence {
+        return Some(SeverityCall::without_leaf(
+            Level::Unknown,
+            "cannot determine: PM2 unreachable and no health evidence".into(),
+            vec![],
+            scope.pm2_note.iter().cloned().collect(),
+        ));
+    }
+    let nothing_down = scope.affected().next().is_none() && unexpected_down.is_empty();
+    let all_seen = scope.deployments.iter().all(|d| d.has_evidence());
+    if nothing_down && all_seen {
+        return Some(SeverityCall::without_leaf(
+            Level::None,
+            "no incident: every expected process online, no endpoint down".into(),
+            vec![],
+            vec![],
+        ));
+    }
+    None
+}
+
+/// Walks the decision tree from its root, answering each node's predicate, until a
+/// leaf (the call) or a question without evidence (undetermined).
+fn walk_tree(rb: &Runbook, scope: &Scope, unexpected_down: Vec<String>) -> SeverityCall {
     let tree = &rb.procedure.decision_tree;
     let mut path = Vec::new();
     let mut at = tree.root.get_ref().clone();
     loop {
         if let Some(leaf) = tree.leaf.iter().find(|l| *l.id.get_ref() == at) {
-            let level = match leaf.outcome {
-                Outcome::P1 => Level::P1,
-                Outcome::P2 => Level::P2,
-                Outcome::P3 => Level::P3,
-                Outcome::Investigate => Level::Unknown,
-            };
-            let mut reasons: Vec<String> = path
-                .iter()
-                .flat_map(|a: &Answer| a.reasons.clone())
-                .collect();
-            reasons.extend(unexpected_down.iter().cloned());
+            let mut reasons = path_reasons(&path);
+            reasons.extend(unexpected_down);
             return SeverityCall {
-                level,
+                level: leaf.outcome.into(),
                 label: leaf.label.clone(),
                 path,
                 reasons,
@@ -158,13 +184,16 @@ pub fn classify(rb: &Runbook, scope: &Scope) -> SeverityCall {
             None => break,
         }
     }
-    let reasons = path.iter().flat_map(|a| a.reasons.clone()).collect();
-    SeverityCall {
-        level: Level::Unknown,
-        label: "cannot determine: not enough evidence to answer the decision tree".into(),
+    let reasons = path_reasons(&path);
+    SeverityCall::without_leaf(
+        Level::Unknown,
+        "cannot determine: not enough evidence to answer the decision tree".into(),
         path,
         reasons,
-        next_step: None,
-        outcome: None,
-    }
+    )
+}
+
+/// Every answer's reasons in one list, in the order asked.
+fn path_reasons(path: &[Answer]) -> Vec<String> {
+    path.iter().flat_map(|a| a.reasons.clone()).collect()
 }

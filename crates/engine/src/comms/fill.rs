@@ -47,28 +47,46 @@ enum Value {
     Unknown,
 }
 
+/// A field's placeholder, its source, and the value the incident gives it.
+type Filled = (String, String, Value);
+
+/// The draft for template `template_id`: subject and body filled from `ctx`.
 pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
-    let t = ctx
-        .template(template_id)
-        .ok_or_else(|| FillError::UnknownTemplate {
-            id: template_id.to_string(),
-            known: ctx
-                .templates
-                .iter()
-                .map(|t| t.id.get_ref().as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
-    let fields = fields(t, ctx);
-    let values: Vec<(String, String, Value)> = fields
+    let t = template(template_id, ctx)?;
+    let values: Vec<Filled> = fields(t, ctx)
         .into_iter()
         .map(|(p, s)| {
             let v = value(&s, &p, ctx);
             (p, s, v)
         })
         .collect();
+    let inline = inline_values(&values);
+    let subject = replace_once(&t.subject, &inline);
+    let mut out = body(template_id, t, &values, &inline, ctx);
+    text::renumber(&mut out);
+    Ok(Draft {
+        subject,
+        body: out.join("\n"),
+    })
+}
 
-    let inline: Vec<(&str, &str)> = values
+/// The runbook's template `id`, or the error listing the ones it has.
+fn template<'a>(id: &str, ctx: &'a CommsContext) -> Result<&'a Template, FillError> {
+    ctx.template(id).ok_or_else(|| FillError::UnknownTemplate {
+        id: id.to_string(),
+        known: ctx
+            .templates
+            .iter()
+            .map(|t| t.id.get_ref().as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// (placeholder, text) for every value that fits on one line (a per-site value's
+/// total counts).
+fn inline_values(values: &[Filled]) -> Vec<(&str, &str)> {
+    values
         .iter()
         .filter_map(|(p, _, v)| match v {
             Value::Inline(x) | Value::Sites { total: Some(x), .. } => {
@@ -76,9 +94,18 @@ pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
             }
             _ => None,
         })
-        .collect();
-    let subject = replace_once(&t.subject, &inline);
+        .collect()
+}
 
+/// The body, line by line: the site block filled once per site, a list placeholder's
+/// line repeated per entry, every other line with its inline values.
+fn body(
+    template_id: &str,
+    t: &Template,
+    values: &[Filled],
+    inline: &[(&str, &str)],
+    ctx: &CommsContext,
+) -> Vec<String> {
     let lines: Vec<String> = t.body.split('\n').map(str::to_string).collect();
     let block = text::site_block(&lines).filter(|_| {
         values
@@ -89,51 +116,30 @@ pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
     let mut i = 0;
     while i < lines.len() {
         if let Some((start, end, n_sites)) = block.filter(|b| b.0 == i) {
-            let placeholders: Vec<(&str, bool)> = values
-                .iter()
-                .filter_map(|(p, _, v)| match v {
-                    Value::Sites { downtime, .. } => Some((p.as_str(), *downtime)),
-                    _ => None,
-                })
-                .collect();
             out.extend(impact::site_lines(
                 template_id,
                 &lines[start..end],
                 n_sites,
-                &placeholders,
+                &site_placeholders(values),
                 ctx,
             ));
             i = end;
             continue;
         }
         let line = &lines[i];
-        let list = values.iter().find_map(|(p, _, v)| match v {
-            Value::List(entries) if !entries.is_empty() && line.contains(p.as_str()) => {
-                Some((p, entries))
-            }
-            _ => None,
-        });
-        match list {
+        match list_on(line, values) {
             Some((p, entries)) => {
-                let (prefix, suffix) = line.split_once(p.as_str()).unwrap_or((line, ""));
-                for (entry, done) in entries {
-                    let prefix = if *done {
-                        prefix.replacen("[ ]", "[x]", 1)
-                    } else {
-                        prefix.to_string()
-                    };
-                    out.push(format!("{prefix}{entry}{suffix}"));
-                }
+                out.extend(list_lines(line, p, entries));
                 // The template may show the list as several placeholder lines ("1. [Action]",
                 // "2. [Action]"): the entries replace all of them.
                 i += 1;
-                while i < lines.len() && lines[i].contains(p.as_str()) {
+                while i < lines.len() && lines[i].contains(p) {
                     i += 1;
                 }
             }
             None => {
-                let mut filled = replace_once(line, &inline);
-                if line_has_source(line, &values, "next_update") {
+                let mut filled = replace_once(line, inline);
+                if line_has_source(line, values, "next_update") {
                     filled = with_update_time(&filled, ctx);
                 }
                 out.push(filled);
@@ -141,14 +147,47 @@ pub fn fill(template_id: &str, ctx: &CommsContext) -> Result<Draft, FillError> {
             }
         }
     }
-    text::renumber(&mut out);
-    Ok(Draft {
-        subject,
-        body: out.join("\n"),
+    out
+}
+
+/// The per-site placeholders and whether each is a downtime.
+fn site_placeholders(values: &[Filled]) -> Vec<(&str, bool)> {
+    values
+        .iter()
+        .filter_map(|(p, _, v)| match v {
+            Value::Sites { downtime, .. } => Some((p.as_str(), *downtime)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The non-empty list whose placeholder is on `line`, if any.
+fn list_on<'a>(line: &str, values: &'a [Filled]) -> Option<(&'a str, &'a [(String, bool)])> {
+    values.iter().find_map(|(p, _, v)| match v {
+        Value::List(entries) if !entries.is_empty() && line.contains(p.as_str()) => {
+            Some((p.as_str(), entries.as_slice()))
+        }
+        _ => None,
     })
 }
 
-fn line_has_source(line: &str, values: &[(String, String, Value)], source: &str) -> bool {
+/// `line` once per entry, the placeholder replaced by it and a done entry's `[ ]` ticked.
+fn list_lines(line: &str, placeholder: &str, entries: &[(String, bool)]) -> Vec<String> {
+    let (prefix, suffix) = line.split_once(placeholder).unwrap_or((line, ""));
+    entries
+        .iter()
+        .map(|(entry, done)| {
+            let prefix = if *done {
+                prefix.replacen("[ ]", "[x]", 1)
+            } else {
+                prefix.to_string()
+            };
+            format!("{prefix}{entry}{suffix}")
+        })
+        .collect()
+}
+
+fn line_has_source(line: &str, values: &[Filled], source: &str) -> bool {
     values
         .iter()
         .any(|(p, s, _)| s == source && line.contains(p.as_str()))

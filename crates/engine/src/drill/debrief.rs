@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::scenario::Scenario;
 use crate::guard::Class;
 use crate::incident::event::{Entry, Event, Severity, Ts};
-use crate::incident::fold;
+use crate::incident::{fold, Incident};
 use crate::runbook::inventory::{glob_match, is_glob};
 use crate::runbook::{Environment, Runbook};
 
@@ -170,7 +170,51 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
         .or(inc.first_ts)
         .unwrap_or(now);
     let secs = |t: Ts| (t - start).num_seconds().max(0);
-    let severity = inc.severity.as_ref().map(|d| {
+    let restores = restores(rb, entries, start, secs);
+    let (priority_order_followed, order_notes) = order(&restores);
+    let (gate_respected, gate_note) = gate(rb, entries, &restores, start);
+    let kept = KeptState::of(&inc, entries);
+    let rc = scenario.root_cause();
+    let named = named_cause(&inc, rc);
+    let empty_daemon_starts = empty_daemon_starts(entries)
+        .into_iter()
+        .map(|(t, c, why)| (secs(t), c, why))
+        .collect();
+    Debrief {
+        empty_daemon_starts,
+        scenario: scenario.id().to_string(),
+        title: scenario.title.clone(),
+        duration_secs: secs(inc.closed.as_ref().map(|c| c.at).unwrap_or(now)),
+        severity: severity_result(scenario, &inc, entries, secs),
+        restores,
+        priority_order_followed,
+        order_notes,
+        gate_respected,
+        gate_note,
+        dangerous: refused(&inc, secs),
+        cautions_confirmed: cautions_confirmed(&inc, secs),
+        state_saved_after_secs: kept.saved.map(secs),
+        evidence_preserved_after_secs: kept.evidence.map(secs),
+        jlist_saved_after_secs: kept.jlist.map(secs),
+        jlist_before_changes: before_changes(kept.jlist, kept.first_change),
+        state_saved_before_changes: before_changes(kept.saved, kept.first_change),
+        evidence_before_changes: before_changes(kept.evidence, kept.first_change),
+        comms_drafted: inc.comms.len(),
+        comms_sent: comms_sent(&inc, secs),
+        expected_root_cause: rc.to_string(),
+        root_cause_named: named.is_some(),
+        root_cause_text: named.or_else(|| inc.root_cause.as_ref().map(|r| r.text.clone())),
+    }
+}
+
+/// The severity the trainee called against the scenario's, timed from the first decision.
+fn severity_result(
+    scenario: &Scenario,
+    inc: &Incident,
+    entries: &[Entry],
+    secs: impl Fn(Ts) -> i64,
+) -> Option<SeverityResult> {
+    inc.severity.as_ref().map(|d| {
         let chosen = match d.value.severity {
             Severity::P1 => "P1",
             Severity::P2 => "P2",
@@ -184,12 +228,12 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
             correct: chosen == scenario.expected().as_str(),
             overridden: d.value.overridden.is_some(),
         }
-    });
-    let restores = restores(rb, entries, start, secs);
-    let (priority_order_followed, order_notes) = order(&restores);
-    let (gate_respected, gate_note) = gate(rb, entries, &restores, start);
-    let dangerous = inc
-        .refusals
+    })
+}
+
+/// Dangerous commands the guard refused: (secs, command, reason).
+fn refused(inc: &Incident, secs: impl Fn(Ts) -> i64) -> Vec<(i64, String, String)> {
+    inc.refusals
         .iter()
         .map(|r| {
             (
@@ -198,10 +242,12 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
                 r.value.guard.reason.clone(),
             )
         })
-        .collect();
-    // A caution command runs only after its typed confirmation.
-    let cautions_confirmed = inc
-        .commands
+        .collect()
+}
+
+/// Caution commands that ran (a caution command runs only after its typed confirmation).
+fn cautions_confirmed(inc: &Incident, secs: impl Fn(Ts) -> i64) -> Vec<(i64, String, String)> {
+    inc.commands
         .iter()
         .filter(|c| c.start.guard.class == Class::Caution)
         .map(|c| {
@@ -211,65 +257,64 @@ pub fn debrief(scenario: &Scenario, rb: &Runbook, entries: &[Entry], now: Ts) ->
                 c.start.guard.reason.clone(),
             )
         })
-        .collect();
-    let jlist_saved = inc
-        .commands
-        .iter()
-        .find(|c| is_save_command(&c.start.text))
-        .map(|c| c.started_at);
-    let evidence = entries
-        .iter()
-        .find(|e| matches!(e.event, Event::EvidencePreserved(_)))
-        .map(|e| e.ts);
-    let saved = jlist_saved.into_iter().chain(evidence).min();
-    let first_change = inc
-        .commands
-        .iter()
-        .find(|c| CHANGE_WORDS.iter().any(|w| c.start.text.contains(w)))
-        .map(|c| c.started_at);
-    let comms_sent = inc
-        .comms
+        .collect()
+}
+
+/// Messages sent: (secs, channel, subject).
+fn comms_sent(inc: &Incident, secs: impl Fn(Ts) -> i64 + Copy) -> Vec<(i64, String, String)> {
+    inc.comms
         .iter()
         .flat_map(|c| {
             c.sent
                 .iter()
                 .map(move |(t, s)| (secs(*t), s.channel.clone(), c.draft.subject.clone()))
         })
-        .collect();
-    let rc = scenario.root_cause();
+        .collect()
+}
+
+/// When the initial state was kept, against the first change to PM2.
+struct KeptState {
+    /// The first `pm2 jlist > file` (or equivalent save).
+    jlist: Option<Ts>,
+    /// The dead daemon's evidence preserved.
+    evidence: Option<Ts>,
+    /// The earlier of the two.
+    saved: Option<Ts>,
+    /// The first command that changes PM2's state.
+    first_change: Option<Ts>,
+}
+
+impl KeptState {
+    fn of(inc: &Incident, entries: &[Entry]) -> Self {
+        let jlist = inc
+            .commands
+            .iter()
+            .find(|c| is_save_command(&c.start.text))
+            .map(|c| c.started_at);
+        let evidence = entries
+            .iter()
+            .find(|e| matches!(e.event, Event::EvidencePreserved(_)))
+            .map(|e| e.ts);
+        let first_change = inc
+            .commands
+            .iter()
+            .find(|c| CHANGE_WORDS.iter().any(|w| c.start.text.contains(w)))
+            .map(|c| c.started_at);
+        KeptState {
+            jlist,
+            evidence,
+            saved: jlist.into_iter().chain(evidence).min(),
+            first_change,
+        }
+    }
+}
+
+/// The first root cause, note or why that names the scenario's cause `rc`.
+fn named_cause(inc: &Incident, rc: &str) -> Option<String> {
     let mut texts: Vec<String> = inc.root_cause.iter().map(|r| r.text.clone()).collect();
     texts.extend(inc.notes.iter().map(|n| n.value.text.clone()));
     texts.extend(inc.five_whys.iter().flat_map(|w| w.whys.clone()));
-    let named = texts.iter().find(|t| mentions_cause(t, rc)).cloned();
-    let empty_daemon_starts = empty_daemon_starts(entries)
-        .into_iter()
-        .map(|(t, c, why)| (secs(t), c, why))
-        .collect();
-    Debrief {
-        empty_daemon_starts,
-        scenario: scenario.id().to_string(),
-        title: scenario.title.clone(),
-        duration_secs: secs(inc.closed.as_ref().map(|c| c.at).unwrap_or(now)),
-        severity,
-        restores,
-        priority_order_followed,
-        order_notes,
-        gate_respected,
-        gate_note,
-        dangerous,
-        cautions_confirmed,
-        state_saved_after_secs: saved.map(secs),
-        evidence_preserved_after_secs: evidence.map(secs),
-        jlist_saved_after_secs: jlist_saved.map(secs),
-        jlist_before_changes: before_changes(jlist_saved, first_change),
-        state_saved_before_changes: before_changes(saved, first_change),
-        evidence_before_changes: before_changes(evidence, first_change),
-        comms_drafted: inc.comms.len(),
-        comms_sent,
-        expected_root_cause: rc.to_string(),
-        root_cause_named: named.is_some(),
-        root_cause_text: named.or_else(|| inc.root_cause.as_ref().map(|r| r.text.clone())),
-    }
+    texts.into_iter().find(|t| mentions_cause(t, rc))
 }
 
 /// Whether something done at `at` came before the first change (`false` when never done).
@@ -391,8 +436,42 @@ fn gate(
     restores: &[Restore],
     start: Ts,
 ) -> (Option<bool>, String) {
-    let test_names: Vec<String> = rb
-        .inventory
+    let seen = GateTimeline::of(entries, start, &test_names(rb));
+    let at = |t: Ts| mmss((t - start).num_seconds());
+    let Some(ts) = seen.test_started_at else {
+        return no_test_start(seen.resurrected_at.map(at), restores);
+    };
+    match seen.prod_healthy_at {
+        Some(h) if h <= ts => (
+            Some(true),
+            format!(
+                "production was healthy at {} before test was started at {}",
+                at(h),
+                at(ts)
+            ),
+        ),
+        Some(h) => (
+            Some(false),
+            format!(
+                "test was started at {} before production was healthy (at {})",
+                at(ts),
+                at(h)
+            ),
+        ),
+        None => (
+            Some(false),
+            format!(
+                "test was started at {} and production was never seen healthy",
+                at(ts)
+            ),
+        ),
+    }
+}
+
+/// What a command naming the test environment contains: its process names and
+/// its ecosystem file.
+fn test_names(rb: &Runbook) -> Vec<String> {
+    rb.inventory
         .deployment
         .iter()
         .filter(|d| d.environment == Environment::Test)
@@ -403,86 +482,88 @@ fn gate(
                 .cloned()
                 .chain(std::iter::once(d.config.clone()))
         })
-        .collect();
-    let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
-    let mut prod_healthy_at: Option<Ts> = None;
-    let mut test_started_at: Option<Ts> = None;
-    let mut alive = true;
-    // `pm2 resurrect` over a dead daemon: the saved list comes back whole, the plan's way back.
-    let mut resurrected_at: Option<Ts> = None;
-    for e in entries.iter().filter(|e| e.ts >= start) {
-        match &e.event {
-            Event::DaemonState(d) => alive = d.alive,
-            Event::CommandStarted(c)
-                if !alive && test_started_at.is_none() && c.text.contains("pm2 resurrect") =>
-            {
-                resurrected_at.get_or_insert(e.ts);
-            }
-            Event::HealthResult(h) if h.env == "production" => {
-                prod.insert(h.url.clone(), h.up);
-                if prod_healthy_at.is_none() && prod.values().all(|u| *u) {
-                    prod_healthy_at = Some(e.ts);
+        .collect()
+}
+
+/// The moments the gate compares, read from the journal from `start` on.
+struct GateTimeline {
+    /// Every production endpoint last seen up.
+    prod_healthy_at: Option<Ts>,
+    /// The first start of something in the test environment.
+    test_started_at: Option<Ts>,
+    /// `pm2 resurrect` over a dead daemon: the saved list comes back whole, the plan's
+    /// way back.
+    resurrected_at: Option<Ts>,
+}
+
+impl GateTimeline {
+    fn of(entries: &[Entry], start: Ts, test_names: &[String]) -> Self {
+        let mut prod: std::collections::BTreeMap<String, bool> = Default::default();
+        let mut seen = GateTimeline {
+            prod_healthy_at: None,
+            test_started_at: None,
+            resurrected_at: None,
+        };
+        let mut alive = true;
+        for e in entries.iter().filter(|e| e.ts >= start) {
+            match &e.event {
+                Event::DaemonState(d) => alive = d.alive,
+                Event::CommandStarted(c)
+                    if !alive
+                        && seen.test_started_at.is_none()
+                        && c.text.contains("pm2 resurrect") =>
+                {
+                    seen.resurrected_at.get_or_insert(e.ts);
                 }
-            }
-            Event::CommandStarted(c) if test_started_at.is_none() => {
-                let starts = ["pm2 start", "pm2 restart", "pm2 reload", "pm2 resurrect"]
-                    .iter()
-                    .any(|w| c.text.contains(w));
-                let test = c.text.contains("pm2 resurrect")
-                    || test_names.iter().any(|n| c.text.contains(n.as_str()));
-                if starts && test {
-                    test_started_at = Some(e.ts);
+                Event::HealthResult(h) if h.env == "production" => {
+                    prod.insert(h.url.clone(), h.up);
+                    if seen.prod_healthy_at.is_none() && prod.values().all(|u| *u) {
+                        seen.prod_healthy_at = Some(e.ts);
+                    }
                 }
+                Event::CommandStarted(c)
+                    if seen.test_started_at.is_none() && starts_test(&c.text, test_names) =>
+                {
+                    seen.test_started_at = Some(e.ts);
+                }
+                _ => {}
             }
-            _ => {}
         }
+        seen
+    }
+}
+
+/// A command that starts, restarts, reloads or resurrects something of the test environment.
+fn starts_test(text: &str, test_names: &[String]) -> bool {
+    let starts = ["pm2 start", "pm2 restart", "pm2 reload", "pm2 resurrect"]
+        .iter()
+        .any(|w| text.contains(w));
+    let test =
+        text.contains("pm2 resurrect") || test_names.iter().any(|n| text.contains(n.as_str()));
+    starts && test
+}
+
+/// The gate cannot be judged without a test start: say why (a resurrect at `resurrected`,
+/// test back without a command, or test never started).
+fn no_test_start(resurrected: Option<String>, restores: &[Restore]) -> (Option<bool>, String) {
+    if let Some(r) = resurrected {
+        return (
+            None,
+            format!(
+                "`pm2 resurrect` at {r} brought production and test back together from the saved list (the way back from a dead daemon: no start to order)"
+            ),
+        );
     }
     let test_restored = restores
         .iter()
         .any(|r| r.environment == Environment::Test && r.restored_after_secs.is_some());
-    let Some(ts) = test_started_at else {
-        if let Some(r) = resurrected_at {
-            return (
-                None,
-                format!(
-                    "`pm2 resurrect` at {} brought production and test back together from the saved list (the way back from a dead daemon: no start to order)",
-                    mmss((r - start).num_seconds())
-                ),
-            );
-        }
-        if test_restored {
-            return (
-                None,
-                "test processes came back without a recorded start command".into(),
-            );
-        }
-        return (None, "the test environment was not started".into());
-    };
-    match prod_healthy_at {
-        Some(h) if h <= ts => (
-            Some(true),
-            format!(
-                "production was healthy at {} before test was started at {}",
-                mmss((h - start).num_seconds()),
-                mmss((ts - start).num_seconds())
-            ),
-        ),
-        Some(h) => (
-            Some(false),
-            format!(
-                "test was started at {} before production was healthy (at {})",
-                mmss((ts - start).num_seconds()),
-                mmss((h - start).num_seconds())
-            ),
-        ),
-        None => (
-            Some(false),
-            format!(
-                "test was started at {} and production was never seen healthy",
-                mmss((ts - start).num_seconds())
-            ),
-        ),
+    if test_restored {
+        return (
+            None,
+            "test processes came back without a recorded start command".into(),
+        );
     }
+    (None, "the test environment was not started".into())
 }
 
 pub fn mmss(s: i64) -> String {
@@ -498,7 +579,8 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 impl Debrief {
-    /// Markdown lines, for the TUI and the journal's report.
+    /// Markdown lines, for the TUI and the journal's report: a title and duration,
+    /// then one section per thing judged.
     pub fn markdown(&self) -> Vec<String> {
         let mut l = vec![
             format!("# Drill debrief: {} ({})", self.title, self.scenario),
@@ -506,6 +588,20 @@ impl Debrief {
         ];
         l.push(format!("Duration: {}", mmss(self.duration_secs)));
         l.push(String::new());
+        self.severity_section(&mut l);
+        l.push(String::new());
+        self.restoration_section(&mut l);
+        l.push(String::new());
+        self.safety_section(&mut l);
+        l.push(String::new());
+        self.communication_section(&mut l);
+        l.push(String::new());
+        self.root_cause_section(&mut l);
+        l
+    }
+
+    /// The severity called, when, and whether it was the scenario's.
+    fn severity_section(&self, l: &mut Vec<String>) {
         l.push("## Severity".into());
         match &self.severity {
             Some(s) => l.push(format!(
@@ -522,7 +618,10 @@ impl Debrief {
             )),
             None => l.push("- No severity was called".into()),
         }
-        l.push(String::new());
+    }
+
+    /// Per process when it came back, the priority order and the verification gate.
+    fn restoration_section(&self, l: &mut Vec<String>) {
         l.push("## Restoration".into());
         for r in &self.restores {
             let when = match (r.affected, r.restored_after_secs) {
@@ -553,7 +652,11 @@ impl Debrief {
             },
             self.gate_note
         ));
-        l.push(String::new());
+    }
+
+    /// Empty-daemon starts, refused and confirmed commands, and whether the initial
+    /// state was kept before any change.
+    fn safety_section(&self, l: &mut Vec<String>) {
         l.push("## Safety".into());
         if self.empty_daemon_starts.is_empty() {
             l.push("- No `pm2` command started an empty daemon over a dead one".into());
@@ -575,6 +678,11 @@ impl Debrief {
         for (s, text, why) in &self.cautions_confirmed {
             l.push(format!("- {}: confirmed `{text}` — {why}", mmss(*s)));
         }
+        self.kept_state_lines(l);
+    }
+
+    /// When the dead daemon's evidence and the initial state were kept.
+    fn kept_state_lines(&self, l: &mut Vec<String>) {
         let before = |b: bool| if b { "before" } else { "AFTER" };
         if let Some(s) = self.evidence_preserved_after_secs {
             l.push(format!(
@@ -599,7 +707,10 @@ impl Debrief {
                 "- Initial state NOT saved (`pm2 jlist > /tmp/pm2-incident-....json`)".into(),
             ),
         }
-        l.push(String::new());
+    }
+
+    /// Messages drafted and sent.
+    fn communication_section(&self, l: &mut Vec<String>) {
         l.push("## Communication".into());
         l.push(format!(
             "- Drafted: {}; sent: {}",
@@ -609,7 +720,10 @@ impl Debrief {
         for (s, ch, subj) in &self.comms_sent {
             l.push(format!("  - {} to {ch}: {subj}", mmss(*s)));
         }
-        l.push(String::new());
+    }
+
+    /// The scenario's root cause and whether the trainee named it.
+    fn root_cause_section(&self, l: &mut Vec<String>) {
         l.push("## Root cause".into());
         l.push(format!(
             "- Expected: {}; named: {}",
@@ -619,6 +733,5 @@ impl Debrief {
         if let Some(t) = &self.root_cause_text {
             l.push(format!("- Recorded: {t}"));
         }
-        l
     }
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
@@ -351,6 +351,8 @@ fn group_alive(pgid: i32) -> bool {
     unsafe { libc::kill(-pgid, 0) == 0 }
 }
 
+/// Runs the command to its end: hands its output on, stops it when cancelled or timed
+/// out, and waits for its whole process group.
 fn drive(
     mut child: Child,
     spec: &ExecSpec,
@@ -360,139 +362,189 @@ fn drive(
     let start = Instant::now();
     let pgid = child.id() as i32;
     let _live = LiveGroup::new(pgid);
-    // Bounded: a slow sink slows the readers, and the pipe then slows the command.
-    let (tx, rx) = mpsc::sync_channel(256);
-    let mut open = 0;
-    if let Some(o) = child.stdout.take() {
-        reader(o, Stream::Stdout, spec.max_line_bytes, tx.clone());
-        open += 1;
-    }
-    if let Some(e) = child.stderr.take() {
-        reader(e, Stream::Stderr, spec.max_line_bytes, tx.clone());
-        open += 1;
-    }
-    drop(tx);
-    let mut tail: VecDeque<Line> = VecDeque::with_capacity(spec.tail_lines.min(4096));
-    let mut seq = 0u64;
-    let mut status = None;
-    let mut exited_at: Option<Instant> = None;
-    let (mut timed_out, mut cancelled) = (false, false);
-    let mut term_at: Option<Instant> = None;
-    let mut killed = false;
+    let (rx, mut open) = read_output(&mut child, spec.max_line_bytes);
+    let mut out = Output::new(start, spec.tail_lines);
+    let mut life = Lifecycle::new(start, pgid);
     loop {
         match rx.recv_timeout(Duration::from_millis(10)) {
             Ok(Msg::Lines(stream, lines)) => {
-                emit(
-                    stream,
-                    lines,
-                    start,
-                    &mut seq,
-                    &mut tail,
-                    spec.tail_lines,
-                    sink,
-                );
+                out.emit(stream, lines, sink);
                 continue; // drain bursts before polling the child
             }
             Ok(Msg::Eof) => open -= 1,
             Err(RecvTimeoutError::Disconnected) => open = 0,
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if status.is_none() {
-            if let Ok(Some(s)) = child.try_wait() {
-                status = Some(s);
-                exited_at = Some(Instant::now());
-            }
-        }
+        life.poll_exit(&mut child);
         let now = Instant::now();
-        if term_at.is_none() {
-            if cancel.is_cancelled() {
-                cancelled = true;
-            } else if spec.timeout.is_some_and(|t| start.elapsed() >= t) {
-                timed_out = true;
-            }
-            if cancelled || timed_out {
-                signal_group(pgid, libc::SIGTERM);
-                term_at = Some(now);
-            }
-        }
-        // Escalate: anything still in the group after the grace period is killed.
-        if let Some(t) = term_at {
-            if !killed && now.duration_since(t) >= spec.grace && group_alive(pgid) {
-                signal_group(pgid, libc::SIGKILL);
-                killed = true;
-            }
-        }
-        // Background children that keep our pipes open after the shell exited.
-        if let Some(e) = exited_at {
-            if open > 0 && !killed && now.duration_since(e) >= spec.grace {
-                signal_group(pgid, libc::SIGKILL);
-                killed = true;
-            }
-            let group_done = term_at.is_none() || killed || !group_alive(pgid);
-            if (open == 0 && group_done) || (killed && now.duration_since(e) >= spec.grace * 2) {
-                break;
-            }
+        life.stop_if_asked(spec, cancel, now);
+        life.escalate(spec, now);
+        if life.done(spec, open, now) {
+            break;
         }
     }
     while let Ok(msg) = rx.try_recv() {
         if let Msg::Lines(stream, lines) = msg {
-            emit(
-                stream,
-                lines,
-                start,
-                &mut seq,
-                &mut tail,
-                spec.tail_lines,
-                sink,
-            );
+            out.emit(stream, lines, sink);
         }
     }
-    let status = status.or_else(|| child.wait().ok());
-    let end = match status {
+    let status = life.status.or_else(|| child.wait().ok());
+    ExecResult {
+        end: end_of(status),
+        duration: start.elapsed(),
+        timed_out: life.timed_out,
+        cancelled: life.cancelled,
+        lines: out.seq,
+        tail: out.tail.into(),
+        pgid,
+    }
+}
+
+/// One reader thread per pipe, into one channel; returns it and how many pipes are open.
+fn read_output(child: &mut Child, max_line_bytes: usize) -> (mpsc::Receiver<Msg>, usize) {
+    // Bounded: a slow sink slows the readers, and the pipe then slows the command.
+    let (tx, rx) = mpsc::sync_channel(256);
+    let mut open = 0;
+    if let Some(o) = child.stdout.take() {
+        reader(o, Stream::Stdout, max_line_bytes, tx.clone());
+        open += 1;
+    }
+    if let Some(e) = child.stderr.take() {
+        reader(e, Stream::Stderr, max_line_bytes, tx.clone());
+        open += 1;
+    }
+    (rx, open)
+}
+
+/// The child and its group from start to end: exit seen, stop asked (cancel or
+/// timeout), SIGTERM sent, SIGKILL sent.
+struct Lifecycle {
+    start: Instant,
+    pgid: i32,
+    status: Option<ExitStatus>,
+    exited_at: Option<Instant>,
+    timed_out: bool,
+    cancelled: bool,
+    term_at: Option<Instant>,
+    killed: bool,
+}
+
+impl Lifecycle {
+    fn new(start: Instant, pgid: i32) -> Self {
+        Lifecycle {
+            start,
+            pgid,
+            status: None,
+            exited_at: None,
+            timed_out: false,
+            cancelled: false,
+            term_at: None,
+            killed: false,
+        }
+    }
+
+    /// Notes when the shell itself exited.
+    fn poll_exit(&mut self, child: &mut Child) {
+        if self.status.is_none() {
+            if let Ok(Some(s)) = child.try_wait() {
+                self.status = Some(s);
+                self.exited_at = Some(Instant::now());
+            }
+        }
+    }
+
+    /// SIGTERM to the group, once, when cancelled or past the timeout.
+    fn stop_if_asked(&mut self, spec: &ExecSpec, cancel: &CancelHandle, now: Instant) {
+        if self.term_at.is_some() {
+            return;
+        }
+        if cancel.is_cancelled() {
+            self.cancelled = true;
+        } else if spec.timeout.is_some_and(|t| self.start.elapsed() >= t) {
+            self.timed_out = true;
+        }
+        if self.cancelled || self.timed_out {
+            signal_group(self.pgid, libc::SIGTERM);
+            self.term_at = Some(now);
+        }
+    }
+
+    /// Escalate: anything still in the group after the grace period is killed.
+    fn escalate(&mut self, spec: &ExecSpec, now: Instant) {
+        if let Some(t) = self.term_at {
+            if !self.killed && now.duration_since(t) >= spec.grace && group_alive(self.pgid) {
+                signal_group(self.pgid, libc::SIGKILL);
+                self.killed = true;
+            }
+        }
+    }
+
+    /// After the shell exited: kills background children that keep the pipes open past
+    /// the grace period, and says whether the run is over (pipes closed and the group
+    /// gone, or killed and given twice the grace to close).
+    fn done(&mut self, spec: &ExecSpec, open: usize, now: Instant) -> bool {
+        let Some(e) = self.exited_at else {
+            return false;
+        };
+        if open > 0 && !self.killed && now.duration_since(e) >= spec.grace {
+            signal_group(self.pgid, libc::SIGKILL);
+            self.killed = true;
+        }
+        let group_done = self.term_at.is_none() || self.killed || !group_alive(self.pgid);
+        (open == 0 && group_done) || (self.killed && now.duration_since(e) >= spec.grace * 2)
+    }
+}
+
+/// How the command ended; -1 when its status could not be read.
+fn end_of(status: Option<ExitStatus>) -> End {
+    match status {
         Some(s) => match (s.code(), s.signal()) {
             (Some(c), _) => End::Exited(c),
             (None, Some(sig)) => End::Signaled(sig),
             (None, None) => End::Exited(-1),
         },
         None => End::Exited(-1),
-    };
-    ExecResult {
-        end,
-        duration: start.elapsed(),
-        timed_out,
-        cancelled,
-        lines: seq,
-        tail: tail.into(),
-        pgid,
     }
 }
 
-/// Hand lines to the sink in arrival order and keep the bounded tail.
-fn emit(
-    stream: Stream,
-    lines: Vec<RawLine>,
+/// The lines handed on so far: their count (the next sequence number) and the
+/// bounded tail kept for the result.
+struct Output {
     start: Instant,
-    seq: &mut u64,
-    tail: &mut VecDeque<Line>,
+    seq: u64,
+    tail: VecDeque<Line>,
     keep: usize,
-    sink: &mut dyn FnMut(&Line),
-) {
-    let at = start.elapsed();
-    for (bytes, truncated) in lines {
-        *seq += 1;
-        let line = Line {
-            seq: *seq,
-            stream,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            truncated,
-            at,
-        };
-        sink(&line);
-        if keep > 0 {
-            if tail.len() == keep {
-                tail.pop_front();
+}
+
+impl Output {
+    fn new(start: Instant, keep: usize) -> Self {
+        Output {
+            start,
+            seq: 0,
+            tail: VecDeque::with_capacity(keep.min(4096)),
+            keep,
+        }
+    }
+
+    /// Hand lines to the sink in arrival order and keep the bounded tail.
+    fn emit(&mut self, stream: Stream, lines: Vec<RawLine>, sink: &mut dyn FnMut(&Line)) {
+        let at = self.start.elapsed();
+        for (bytes, truncated) in lines {
+            self.seq += 1;
+            let line = Line {
+                seq: self.seq,
+                stream,
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+                truncated,
+                at,
+            };
+            sink(&line);
+            if self.keep > 0 {
+                if self.tail.len() == self.keep {
+                    self.tail.pop_front();
+                }
+                self.tail.push_back(line);
             }
-            tail.push_back(line);
         }
     }
 }

@@ -24,8 +24,26 @@ fn sources(d: &ProposedDeployment) -> String {
 /// Used when no ecosystem file was found: it must be edited before `pm2 start`.
 pub const CONFIG_PLACEHOLDER: &str = "ecosystem.config.js";
 
+/// The inventory file: header, apps, deployments, then the restore order.
 pub fn toml(p: &Proposal, generated_at: &str) -> String {
     let mut o = String::new();
+    header(&mut o, p, generated_at);
+    for a in &p.apps {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "[[app]]");
+        let _ = writeln!(o, "# From the process names.");
+        let _ = writeln!(o, "id = {}", q(&a.id));
+        let _ = writeln!(o, "name = {}", q(&a.name));
+    }
+    for d in &p.deployments {
+        deployment(&mut o, d);
+    }
+    restore_order(&mut o, p);
+    o
+}
+
+/// Where the file came from, and the host's own settings.
+fn header(o: &mut String, p: &Proposal, generated_at: &str) {
     let _ = writeln!(
         o,
         "# PM2 inventory of this server, written by `pm2-incident init` at {generated_at}."
@@ -44,102 +62,117 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
         "# GUESS: the unit `pm2 startup` creates for this user; check with `systemctl list-units 'pm2-*'`."
     );
     let _ = writeln!(o, "pm2_service = {}", q(&p.pm2_service));
-    for a in &p.apps {
-        let _ = writeln!(o);
-        let _ = writeln!(o, "[[app]]");
-        let _ = writeln!(o, "# From the process names.");
-        let _ = writeln!(o, "id = {}", q(&a.id));
-        let _ = writeln!(o, "name = {}", q(&a.name));
+}
+
+/// One `[[deployment]]` table, each value with the comment saying where it came from.
+fn deployment(o: &mut String, d: &ProposedDeployment) {
+    let _ = writeln!(o);
+    let _ = writeln!(o, "[[deployment]]");
+    let _ = writeln!(o, "# Processes from: {}.", sources(d));
+    let _ = writeln!(o, "id = {}", q(&d.id));
+    let _ = writeln!(o, "app = {}", q(&d.app));
+    let _ = writeln!(o, "# Environment: {}.", d.environment_reason);
+    let _ = writeln!(o, "environment = {}", q(d.environment.as_str()));
+    processes(o, d);
+    config(o, d);
+    let _ = writeln!(
+        o,
+        "# The processes' working directory (pm_cwd) or the ecosystem file's."
+    );
+    let _ = writeln!(o, "dir = {}", q(&d.dir));
+    let _ = writeln!(
+        o,
+        "# Public URL unknown to init (add one if NGINX serves this app): public_url = \"https://…\""
+    );
+    health(o, d);
+}
+
+/// `processes`, a comment per process (instances, mode, port), and `cluster` for
+/// the processes PM2 runs as clusters.
+fn processes(o: &mut String, d: &ProposedDeployment) {
+    let names: Vec<String> = d.processes.iter().map(|p| q(&p.name)).collect();
+    for p in &d.processes {
+        let mut what = vec![format!("{} instance(s)", p.instances)];
+        if let Some(m) = &p.exec_mode {
+            what.push(format!("{m} mode"));
+        }
+        match p.port {
+            Some(port) => what.push(format!("port {port} from its env")),
+            None => what.push("no port in its env".into()),
+        }
+        let _ = writeln!(o, "#   {}: {}", p.name, what.join(", "));
     }
-    for d in &p.deployments {
-        let _ = writeln!(o);
-        let _ = writeln!(o, "[[deployment]]");
-        let _ = writeln!(o, "# Processes from: {}.", sources(d));
-        let _ = writeln!(o, "id = {}", q(&d.id));
-        let _ = writeln!(o, "app = {}", q(&d.app));
-        let _ = writeln!(o, "# Environment: {}.", d.environment_reason);
-        let _ = writeln!(o, "environment = {}", q(d.environment.as_str()));
-        let names: Vec<String> = d.processes.iter().map(|p| q(&p.name)).collect();
-        for p in &d.processes {
-            let mut what = vec![format!("{} instance(s)", p.instances)];
-            if let Some(m) = &p.exec_mode {
-                what.push(format!("{m} mode"));
-            }
-            match p.port {
-                Some(port) => what.push(format!("port {port} from its env")),
-                None => what.push("no port in its env".into()),
-            }
-            let _ = writeln!(o, "#   {}: {}", p.name, what.join(", "));
+    let _ = writeln!(o, "processes = [{}]", names.join(", "));
+    let cluster: Vec<String> = d
+        .processes
+        .iter()
+        .filter(|p| {
+            p.instances > 1
+                && !p
+                    .exec_mode
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("fork"))
+        })
+        .map(|p| format!("{} = {}", q(&p.name), p.instances))
+        .collect();
+    if !cluster.is_empty() {
+        let _ = writeln!(o, "# Cluster mode, instances as PM2 runs them.");
+        let _ = writeln!(o, "cluster = {{ {} }}", cluster.join(", "));
+    }
+}
+
+/// `config`: the ecosystem file found, or the placeholder flagged for editing.
+fn config(o: &mut String, d: &ProposedDeployment) {
+    match &d.config {
+        Some(c) => {
+            let _ = writeln!(o, "# The ecosystem file that declares them.");
+            let _ = writeln!(o, "config = {}", q(c));
         }
-        let _ = writeln!(o, "processes = [{}]", names.join(", "));
-        let cluster: Vec<String> = d
-            .processes
-            .iter()
-            .filter(|p| {
-                p.instances > 1
-                    && !p
-                        .exec_mode
-                        .as_deref()
-                        .is_some_and(|m| m.starts_with("fork"))
-            })
-            .map(|p| format!("{} = {}", q(&p.name), p.instances))
-            .collect();
-        if !cluster.is_empty() {
-            let _ = writeln!(o, "# Cluster mode, instances as PM2 runs them.");
-            let _ = writeln!(o, "cluster = {{ {} }}", cluster.join(", "));
-        }
-        match &d.config {
-            Some(c) => {
-                let _ = writeln!(o, "# The ecosystem file that declares them.");
-                let _ = writeln!(o, "config = {}", q(c));
-            }
-            None => {
-                let _ = writeln!(
-                    o,
-                    "# NOT FOUND: no ecosystem file declares these processes. EDIT before using `pm2 start` from the runbook."
-                );
-                let _ = writeln!(o, "config = {}", q(CONFIG_PLACEHOLDER));
-            }
-        }
-        let _ = writeln!(
-            o,
-            "# The processes' working directory (pm_cwd) or the ecosystem file's."
-        );
-        let _ = writeln!(o, "dir = {}", q(&d.dir));
-        let _ = writeln!(
-            o,
-            "# Public URL unknown to init (add one if NGINX serves this app): public_url = \"https://…\""
-        );
-        match (&d.local_url, &d.probe) {
-            (Some(url), Some(pr)) => {
-                let _ = writeln!(
-                    o,
-                    "# Probed at init: GET {url}{} answered {} ({} format).",
-                    pr.path,
-                    pr.http_status,
-                    pr.format.as_str()
-                );
-                let _ = writeln!(o, "local_url = {}", q(url));
-                let _ = writeln!(o, "ready_path = {}", q(&pr.path));
-                let _ = writeln!(o, "health_format = {}", q(pr.format.as_str()));
-            }
-            _ => {
-                let why = if d.silent_ports.is_empty() {
-                    "no process has a port in its env".to_string()
-                } else {
-                    format!(
-                        "port(s) {} answered no health path",
-                        d.silent_ports
-                            .iter()
-                            .map(|p| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                let _ = writeln!(o, "# No health endpoint: {why}.");
-            }
+        None => {
+            let _ = writeln!(
+                o,
+                "# NOT FOUND: no ecosystem file declares these processes. EDIT before using `pm2 start` from the runbook."
+            );
+            let _ = writeln!(o, "config = {}", q(CONFIG_PLACEHOLDER));
         }
     }
+}
+
+/// The health endpoint init probed, or a comment saying why there is none.
+fn health(o: &mut String, d: &ProposedDeployment) {
+    match (&d.local_url, &d.probe) {
+        (Some(url), Some(pr)) => {
+            let _ = writeln!(
+                o,
+                "# Probed at init: GET {url}{} answered {} ({} format).",
+                pr.path,
+                pr.http_status,
+                pr.format.as_str()
+            );
+            let _ = writeln!(o, "local_url = {}", q(url));
+            let _ = writeln!(o, "ready_path = {}", q(&pr.path));
+            let _ = writeln!(o, "health_format = {}", q(pr.format.as_str()));
+        }
+        _ => {
+            let why = if d.silent_ports.is_empty() {
+                "no process has a port in its env".to_string()
+            } else {
+                format!(
+                    "port(s) {} answered no health path",
+                    d.silent_ports
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let _ = writeln!(o, "# No health endpoint: {why}.");
+        }
+    }
+}
+
+/// `[[restore]]` entries: production first, then test; by deployment, then name.
+fn restore_order(o: &mut String, p: &Proposal) {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -157,7 +190,6 @@ pub fn toml(p: &Proposal, generated_at: &str) -> String {
             let _ = writeln!(o);
         }
     }
-    o
 }
 
 /// What the responder reviews before the file is written.

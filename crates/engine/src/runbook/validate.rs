@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use serde_spanned::Spanned;
 
 use super::error::{LoadError, Source};
-use super::inventory::{glob_match, is_glob, Inventory};
-use super::model::{Outcome, Procedure, Text};
+use super::inventory::{glob_match, is_glob, Deployment, Inventory};
+use super::model::{DecisionTree, Outcome, Procedure, Step, Table, Text};
 use super::predicates;
 use super::vars::{references, VarError, Vars};
 
@@ -73,6 +73,8 @@ fn step_roles(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     }
 }
 
+/// The procedure's checks: phases, unique severity ids, the decision tree, step roles,
+/// leaves that go to steps, then each phase and step.
 pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
     let mut errors = Vec::new();
     if p.phase.is_empty() {
@@ -84,6 +86,25 @@ pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
     }
     decision_tree(src, p, &mut errors);
     step_roles(src, p, &mut errors);
+    leaf_steps(src, p, &mut errors);
+    let mut ids = StepIds::new(src);
+    for phase in &p.phase {
+        ids.phase.add(&phase.id, &mut errors);
+        if phase.step.is_empty() {
+            errors.push(src.error(
+                phase.id.span().start,
+                format!("phase `{}` has no step", phase.id.get_ref()),
+            ));
+        }
+        for step in &phase.step {
+            self::step(src, step, &mut ids, &mut errors);
+        }
+    }
+    errors
+}
+
+/// Every leaf of the decision tree goes to a step that exists.
+fn leaf_steps(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     for l in &p.decision_tree.leaf {
         if p.step(l.next_step.get_ref()).is_none() {
             errors.push(src.error(
@@ -96,76 +117,119 @@ pub fn procedure(src: Source, p: &Procedure) -> Vec<LoadError> {
             ));
         }
     }
-
-    let mut phase_ids = Ids::new(src, "phase");
-    let mut step_ids = Ids::new(src, "step");
-    let mut command_ids = Ids::new(src, "command");
-    let mut check_ids = Ids::new(src, "checklist item");
-    let mut template_ids = Ids::new(src, "template");
-    let mut cause_ids = Ids::new(src, "root cause");
-    for phase in &p.phase {
-        phase_ids.add(&phase.id, &mut errors);
-        if phase.step.is_empty() {
-            errors.push(src.error(
-                phase.id.span().start,
-                format!("phase `{}` has no step", phase.id.get_ref()),
-            ));
-        }
-        for step in &phase.step {
-            step_ids.add(&step.id, &mut errors);
-            if let Some(p) = &step.shows {
-                check_predicate(src, p, &mut errors);
-            }
-            if let Some(s) = &step.scenario {
-                check_predicate(src, &s.when, &mut errors);
-            }
-            for c in &step.command {
-                if let Some(id) = &c.id {
-                    command_ids.add(id, &mut errors);
-                }
-                if c.run.get_ref().trim().is_empty() {
-                    errors.push(src.error(c.run.span().start, "empty command"));
-                }
-            }
-            for q in &step.question {
-                if let Some(p) = &q.predicate {
-                    check_predicate(src, p, &mut errors);
-                }
-            }
-            for item in &step.checklist {
-                check_ids.add(&item.id, &mut errors);
-                if let Some(p) = &item.predicate {
-                    check_predicate(src, p, &mut errors);
-                }
-            }
-            for t in &step.template {
-                template_ids.add(&t.id, &mut errors);
-            }
-            for r in &step.root_cause {
-                cause_ids.add(&r.id, &mut errors);
-            }
-            for t in &step.table {
-                for (i, row) in t.rows.get_ref().iter().enumerate() {
-                    if row.len() != t.columns.len() {
-                        errors.push(src.error(
-                            t.rows.span().start,
-                            format!(
-                                "table `{}` row {} has {} cells, expected {}",
-                                t.title,
-                                i + 1,
-                                row.len(),
-                                t.columns.len()
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    errors
 }
 
+/// The id namespaces of phases and of what steps hold, each unique runbook-wide.
+struct StepIds<'a> {
+    phase: Ids<'a>,
+    step: Ids<'a>,
+    command: Ids<'a>,
+    check: Ids<'a>,
+    template: Ids<'a>,
+    cause: Ids<'a>,
+}
+
+impl<'a> StepIds<'a> {
+    fn new(src: Source<'a>) -> Self {
+        StepIds {
+            phase: Ids::new(src, "phase"),
+            step: Ids::new(src, "step"),
+            command: Ids::new(src, "command"),
+            check: Ids::new(src, "checklist item"),
+            template: Ids::new(src, "template"),
+            cause: Ids::new(src, "root cause"),
+        }
+    }
+}
+
+/// One step: unique ids for it and what it holds, known predicates, non-empty
+/// commands, tables with full rows.
+fn step(src: Source, step: &Step, ids: &mut StepIds, errors: &mut Vec<LoadError>) {
+    ids.step.add(&step.id, errors);
+    if let Some(p) = &step.shows {
+        check_predicate(src, p, errors);
+    }
+    if let Some(s) = &step.scenario {
+        check_predicate(src, &s.when, errors);
+    }
+    for c in &step.command {
+        if let Some(id) = &c.id {
+            ids.command.add(id, errors);
+        }
+        if c.run.get_ref().trim().is_empty() {
+            errors.push(src.error(c.run.span().start, "empty command"));
+        }
+    }
+    for q in &step.question {
+        if let Some(p) = &q.predicate {
+            check_predicate(src, p, errors);
+        }
+    }
+    for item in &step.checklist {
+        ids.check.add(&item.id, errors);
+        if let Some(p) = &item.predicate {
+            check_predicate(src, p, errors);
+        }
+    }
+    for t in &step.template {
+        ids.template.add(&t.id, errors);
+    }
+    for r in &step.root_cause {
+        ids.cause.add(&r.id, errors);
+    }
+    for t in &step.table {
+        table_rows(src, t, errors);
+    }
+}
+
+/// Every row of a step's table has one cell per column.
+fn table_rows(src: Source, t: &Table, errors: &mut Vec<LoadError>) {
+    for (i, row) in t.rows.get_ref().iter().enumerate() {
+        if row.len() != t.columns.len() {
+            errors.push(src.error(
+                t.rows.span().start,
+                format!(
+                    "table `{}` row {} has {} cells, expected {}",
+                    t.title,
+                    i + 1,
+                    row.len(),
+                    t.columns.len()
+                ),
+            ));
+        }
+    }
+}
+
+/// The decision tree: its entries, a root that is a node, branches that resolve, no loop.
 fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
+    let tree = &p.decision_tree;
+    tree_entries(src, p, errors);
+    let nodes: HashMap<&str, (&Text, &Text)> = tree
+        .node
+        .iter()
+        .map(|n| (n.id.get_ref().as_str(), (&n.yes, &n.no)))
+        .collect();
+    if !nodes.contains_key(tree.root.get_ref().as_str()) {
+        errors.push(src.error(
+            tree.root.span().start,
+            format!("decision-tree root `{}` is not a node", tree.root.get_ref()),
+        ));
+        return;
+    }
+    if dangling_branches(src, tree, &nodes, errors) {
+        return;
+    }
+    if let Some(back) = find_cycle(tree.root.get_ref(), &nodes) {
+        errors.push(src.error(
+            back.span().start,
+            format!("decision tree loops back to `{}`", back.get_ref()),
+        ));
+    }
+}
+
+/// Nodes and leaves: unique ids, known predicates, and a severity entry for each
+/// leaf's P1/P2/P3.
+fn tree_entries(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
     let tree = &p.decision_tree;
     let mut ids = Ids::new(src, "decision-tree");
     for n in &tree.node {
@@ -192,22 +256,20 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
             }
         }
     }
-    let nodes: HashMap<&str, (&Text, &Text)> = tree
-        .node
-        .iter()
-        .map(|n| (n.id.get_ref().as_str(), (&n.yes, &n.no)))
-        .collect();
+}
+
+/// Reports every yes/no branch that names neither a node nor a leaf; true when
+/// there was one (the cycle search needs every branch to resolve).
+fn dangling_branches(
+    src: Source,
+    tree: &DecisionTree,
+    nodes: &HashMap<&str, (&Text, &Text)>,
+    errors: &mut Vec<LoadError>,
+) -> bool {
     let leaves: HashSet<&str> = tree.leaf.iter().map(|l| l.id.get_ref().as_str()).collect();
     let resolves = |r: &Text| {
         nodes.contains_key(r.get_ref().as_str()) || leaves.contains(r.get_ref().as_str())
     };
-    if !nodes.contains_key(tree.root.get_ref().as_str()) {
-        errors.push(src.error(
-            tree.root.span().start,
-            format!("decision-tree root `{}` is not a node", tree.root.get_ref()),
-        ));
-        return;
-    }
     let mut dangling = false;
     for n in &tree.node {
         for r in [&n.yes, &n.no] {
@@ -223,58 +285,53 @@ fn decision_tree(src: Source, p: &Procedure, errors: &mut Vec<LoadError>) {
             }
         }
     }
-    if dangling {
-        return;
-    }
-    // Depth-first search with colours, on an explicit stack: each node is finished once, so
-    // a ladder of shared sub-trees is linear (walking every path was exponential), and a
-    // 100k-node chain needs no call stack. An edge to a node still on the path is a cycle.
-    fn find_cycle<'a>(
-        root: &'a str,
-        nodes: &HashMap<&'a str, (&'a Text, &'a Text)>,
-    ) -> Option<&'a Text> {
-        #[derive(Clone, Copy, PartialEq)]
-        enum Colour {
-            OnPath,
-            Done,
-        }
-        let mut colour: HashMap<&str, Colour> = HashMap::new();
-        // (node, index of the next branch to follow: 0 yes, 1 no, 2 finished)
-        let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
-        colour.insert(root, Colour::OnPath);
-        while let Some((id, branch)) = stack.last_mut() {
-            let Some((yes, no)) = nodes.get(*id) else {
-                colour.insert(*id, Colour::Done);
-                stack.pop();
-                continue;
-            };
-            if *branch == 2 {
-                colour.insert(*id, Colour::Done);
-                stack.pop();
-                continue;
-            }
-            let next = if *branch == 0 { *yes } else { *no };
-            *branch += 1;
-            let nid = next.get_ref().as_str();
-            match colour.get(nid) {
-                Some(Colour::OnPath) => return Some(next),
-                Some(Colour::Done) => {}
-                None => {
-                    colour.insert(nid, Colour::OnPath);
-                    stack.push((nid, 0));
-                }
-            }
-        }
-        None
-    }
-    if let Some(back) = find_cycle(tree.root.get_ref(), &nodes) {
-        errors.push(src.error(
-            back.span().start,
-            format!("decision tree loops back to `{}`", back.get_ref()),
-        ));
-    }
+    dangling
 }
 
+/// Depth-first search with colours, on an explicit stack: each node is finished once, so
+/// a ladder of shared sub-trees is linear (walking every path was exponential), and a
+/// 100k-node chain needs no call stack. An edge to a node still on the path is a cycle.
+fn find_cycle<'a>(
+    root: &'a str,
+    nodes: &HashMap<&'a str, (&'a Text, &'a Text)>,
+) -> Option<&'a Text> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        OnPath,
+        Done,
+    }
+    let mut colour: HashMap<&str, Colour> = HashMap::new();
+    // (node, index of the next branch to follow: 0 yes, 1 no, 2 finished)
+    let mut stack: Vec<(&str, usize)> = vec![(root, 0)];
+    colour.insert(root, Colour::OnPath);
+    while let Some((id, branch)) = stack.last_mut() {
+        let Some((yes, no)) = nodes.get(*id) else {
+            colour.insert(*id, Colour::Done);
+            stack.pop();
+            continue;
+        };
+        if *branch == 2 {
+            colour.insert(*id, Colour::Done);
+            stack.pop();
+            continue;
+        }
+        let next = if *branch == 0 { *yes } else { *no };
+        *branch += 1;
+        let nid = next.get_ref().as_str();
+        match colour.get(nid) {
+            Some(Colour::OnPath) => return Some(next),
+            Some(Colour::Done) => {}
+            None => {
+                colour.insert(nid, Colour::OnPath);
+                stack.push((nid, 0));
+            }
+        }
+    }
+    None
+}
+
+/// The inventory's checks: unique app and deployment ids, per deployment its app,
+/// processes, cluster and URLs, then the restore priority, deploy settings and hosts.
 pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
     let mut errors = Vec::new();
     let mut app_ids = Ids::new(src, "app");
@@ -295,71 +352,106 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
                 ),
             ));
         }
-        if d.processes.get_ref().is_empty() {
+        process_names(src, d, &mut seen_process, &mut errors);
+        cluster_sizes(src, d, &mut errors);
+        urls(src, d, &mut errors);
+    }
+    restore_priority(src, inv, &mut errors);
+    if let Some(d) = &inv.deploy {
+        let at = d.span().start;
+        for m in deploy_settings(d.get_ref()) {
+            errors.push(src.error(at, m));
+        }
+    }
+    errors.extend(hosts(src, &inv.host));
+    errors
+}
+
+/// A deployment's process list: not empty, names without whitespace, each name
+/// in one deployment only (`seen` maps names to the deployment that listed them).
+fn process_names(
+    src: Source,
+    d: &Deployment,
+    seen: &mut HashMap<String, String>,
+    errors: &mut Vec<LoadError>,
+) {
+    if d.processes.get_ref().is_empty() {
+        errors.push(src.error(
+            d.processes.span().start,
+            format!("deployment `{}` has an empty process list", d.id.get_ref()),
+        ));
+    }
+    for name in d.processes.get_ref() {
+        if name.trim().is_empty() || name.contains(char::is_whitespace) {
             errors.push(src.error(
                 d.processes.span().start,
-                format!("deployment `{}` has an empty process list", d.id.get_ref()),
+                format!("bad process name `{name}` in `{}`", d.id.get_ref()),
             ));
         }
-        for name in d.processes.get_ref() {
-            if name.trim().is_empty() || name.contains(char::is_whitespace) {
+        if let Some(other) = seen.insert(name.clone(), d.id.get_ref().clone()) {
+            errors.push(src.error(
+                d.processes.span().start,
+                format!(
+                    "process `{name}` is listed in both `{other}` and `{}`",
+                    d.id.get_ref()
+                ),
+            ));
+        }
+    }
+}
+
+/// `cluster`: each entry names a process of the deployment and asks for at least
+/// one instance.
+fn cluster_sizes(src: Source, d: &Deployment, errors: &mut Vec<LoadError>) {
+    let Some(c) = &d.cluster else { return };
+    for (name, n) in c.get_ref() {
+        let listed = d
+            .processes
+            .get_ref()
+            .iter()
+            .any(|p| p == name || glob_match(p, name));
+        if !listed {
+            errors.push(src.error(
+                c.span().start,
+                format!(
+                    "cluster: `{name}` is not a process of `{}` (its processes: {})",
+                    d.id.get_ref(),
+                    d.processes.get_ref().join(", ")
+                ),
+            ));
+        }
+        if *n == 0 {
+            errors.push(src.error(
+                c.span().start,
+                format!("cluster: `{name}` has 0 instances (at least 1)"),
+            ));
+        }
+    }
+}
+
+/// A deployment's public and local URLs are http(s).
+fn urls(src: Source, d: &Deployment, errors: &mut Vec<LoadError>) {
+    for (what, url) in [
+        ("public_url", d.public().map(|_| &d.public_url)),
+        ("local_url", d.local_url.as_ref()),
+    ] {
+        if let Some(url) = url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
                 errors.push(src.error(
-                    d.processes.span().start,
-                    format!("bad process name `{name}` in `{}`", d.id.get_ref()),
-                ));
-            }
-            if let Some(other) = seen_process.insert(name.clone(), d.id.get_ref().clone()) {
-                errors.push(src.error(
-                    d.processes.span().start,
+                    d.id.span().start,
                     format!(
-                        "process `{name}` is listed in both `{other}` and `{}`",
+                        "`{}` {what} `{url}` must start with http:// or https://",
                         d.id.get_ref()
                     ),
                 ));
             }
         }
-        if let Some(c) = &d.cluster {
-            for (name, n) in c.get_ref() {
-                let listed = d
-                    .processes
-                    .get_ref()
-                    .iter()
-                    .any(|p| p == name || glob_match(p, name));
-                if !listed {
-                    errors.push(src.error(
-                        c.span().start,
-                        format!(
-                            "cluster: `{name}` is not a process of `{}` (its processes: {})",
-                            d.id.get_ref(),
-                            d.processes.get_ref().join(", ")
-                        ),
-                    ));
-                }
-                if *n == 0 {
-                    errors.push(src.error(
-                        c.span().start,
-                        format!("cluster: `{name}` has 0 instances (at least 1)"),
-                    ));
-                }
-            }
-        }
-        for (what, url) in [
-            ("public_url", d.public().map(|_| &d.public_url)),
-            ("local_url", d.local_url.as_ref()),
-        ] {
-            if let Some(url) = url {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    errors.push(src.error(
-                        d.id.span().start,
-                        format!(
-                            "`{}` {what} `{url}` must start with http:// or https://",
-                            d.id.get_ref()
-                        ),
-                    ));
-                }
-            }
-        }
     }
+}
+
+/// The restore priority list is not empty and each entry names (or, as a glob,
+/// matches) a process of the inventory.
+fn restore_priority(src: Source, inv: &Inventory, errors: &mut Vec<LoadError>) {
     let patterns = inv.process_patterns();
     for r in &inv.restore {
         let target = r.process.get_ref();
@@ -376,14 +468,6 @@ pub fn inventory(src: Source, inv: &Inventory) -> Vec<LoadError> {
     if inv.restore.is_empty() {
         errors.push(src.error(0, "the restore priority list is empty"));
     }
-    if let Some(d) = &inv.deploy {
-        let at = d.span().start;
-        for m in deploy_settings(d.get_ref()) {
-            errors.push(src.error(at, m));
-        }
-    }
-    errors.extend(hosts(src, &inv.host));
-    errors
 }
 
 /// `[[host]]`: destinations ssh cannot mistake for options, each once; absolute `pm2_home`s
