@@ -365,7 +365,9 @@ impl<'s> Decoding<'s> {
             Decoding::Here(v) => v,
             Decoding::Threads(hs) => {
                 let mut hs = hs.into_iter();
-                let mut all = hs.next().map_or_else(Vec::new, |h| h.join().unwrap_or_default());
+                let mut all = hs
+                    .next()
+                    .map_or_else(Vec::new, |h| h.join().unwrap_or_default());
                 for h in hs {
                     all.extend(h.join().unwrap_or_default());
                 }
