@@ -15,10 +15,21 @@ fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// False only when `s` has none of the bytes a dangerous character starts with: C0 controls
+/// but newline and tab, DEL, 0xC2 (C1 controls are U+0080..U+009F) and 0xE2 (the bidi
+/// overrides are U+202A..U+2069). A byte scan in blocks (no early exit inside a block, so it
+/// vectorises): whole reports pass through here (issue #19).
+fn may_be_dangerous(s: &str) -> bool {
+    let bad = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2 || b == 0xe2;
+    s.as_bytes()
+        .chunks(64)
+        .any(|c| c.iter().fold(false, |acc, &b| acc | bad(b)))
+}
+
 /// Escapes control characters as visible text: ESC → `\x1b`, DEL → `\x7f`, C1 CSI → `\u{9b}`.
 /// Newlines and tabs pass (the caller lays out lines); everything else is unchanged.
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_dangerous) {
+    if !may_be_dangerous(s) || !s.chars().any(is_dangerous) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -86,6 +97,25 @@ mod tests {
         }
         assert!(matches!(escape_controls("ok"), Cow::Borrowed(_)));
         assert_eq!(escape_line("a\nb\x1b"), "a\\nb\\x1b");
+    }
+
+    /// The byte pre-check never lets a dangerous character through: every char, alone and
+    /// past the first block.
+    #[test]
+    fn the_byte_precheck_flags_every_dangerous_char() {
+        let pad = "x".repeat(70);
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            if is_dangerous(c) {
+                let s = c.to_string();
+                assert!(may_be_dangerous(&s), "{c:?}");
+                assert!(may_be_dangerous(&format!("{pad}{s}")), "{c:?} late");
+            }
+        }
+        // Plain text and most non-ASCII pass the scan; a harmless 0xE2 character (✓) is only
+        // a maybe, settled by the char check.
+        assert!(!may_be_dangerous(&format!("{pad}naïve é ß\n\t")));
+        assert!(may_be_dangerous("✓"));
+        assert!(matches!(escape_controls("✓"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -110,6 +110,53 @@ pub struct Availability {
     pub apps: Vec<AppState>,
     /// With an inventory, apps are the inventory's; without one, each process name is an app.
     inventory_driven: bool,
+    matches: Matches,
+}
+
+/// Which rows each inventory app's patterns match, for the last list of names seen: a steady
+/// fleet reports the same names at every observation, and matching every pattern against every
+/// name each time was the fold's largest cost after allocation (issue #19). A cache, never
+/// part of the value: it never makes two states differ.
+#[derive(Debug, Clone, Default)]
+struct Matches {
+    names: Vec<String>,
+    apps: usize,
+    /// Per app: every pattern has a row, and the rows any pattern matches.
+    per_app: Vec<(bool, Vec<usize>)>,
+}
+
+impl PartialEq for Matches {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Matches {
+    /// Recomputes unless the names (in order) and the apps are the ones matched last.
+    fn update(&mut self, apps: &[AppState], rows: &[ProcessRow]) {
+        let same = self.apps == apps.len()
+            && self.names.len() == rows.len()
+            && self.names.iter().zip(rows).all(|(n, r)| *n == r.name);
+        if same {
+            return;
+        }
+        self.names.clear();
+        self.names.extend(rows.iter().map(|r| r.name.clone()));
+        self.apps = apps.len();
+        self.per_app = apps
+            .iter()
+            .map(|app| {
+                let each_present = app
+                    .patterns
+                    .iter()
+                    .all(|p| rows.iter().any(|r| glob_match(p, &r.name)));
+                let members = (0..rows.len())
+                    .filter(|&i| app.patterns.iter().any(|p| glob_match(p, &rows[i].name)))
+                    .collect();
+                (each_present, members)
+            })
+            .collect();
+    }
 }
 
 impl Availability {
@@ -140,18 +187,15 @@ impl Availability {
     /// Applies a process list; returns (app label, now up?) for each reportable change.
     pub fn observe_processes(&mut self, ts: Ts, rows: &[ProcessRow]) -> Vec<(String, bool)> {
         if self.inventory_driven {
-            for app in self.apps.iter_mut().filter(|a| !a.patterns.is_empty()) {
+            self.matches.update(&self.apps, rows);
+            for (app, (each_present, members)) in self.apps.iter_mut().zip(&self.matches.per_app) {
+                if app.patterns.is_empty() {
+                    continue;
+                }
                 // Up only if every name (or glob) has a process and all of them are online:
                 // a missing process is as down as an errored one.
-                let each_present = app
-                    .patterns
-                    .iter()
-                    .all(|p| rows.iter().any(|r| glob_match(p, &r.name)));
-                let all_online = rows
-                    .iter()
-                    .filter(|r| app.patterns.iter().any(|p| glob_match(p, &r.name)))
-                    .all(|r| r.is_online());
-                app.processes_up = Some(each_present && all_online);
+                let all_online = members.iter().all(|&i| rows[i].is_online());
+                app.processes_up = Some(*each_present && all_online);
             }
         } else {
             // By name, in order of first appearance: several instances (cluster mode) share a
@@ -237,7 +281,54 @@ pub use crate::runbook::inventory::glob_match;
 
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use super::*;
+
+    fn row(name: &str, status: &str) -> ProcessRow {
+        ProcessRow {
+            pm_id: 0,
+            name: name.into(),
+            namespace: String::new(),
+            status: status.into(),
+            pid: None,
+            restarts: 0,
+            unstable_restarts: 0,
+            uptime_since_ms: None,
+            cpu: 0.0,
+            memory: 0,
+        }
+    }
+
+    /// The match cache follows the names: the same names keep it, other names (or an app
+    /// added after) recompute it, and the state is what a fresh fold gives at each step.
+    #[test]
+    fn cached_matches_follow_the_names() {
+        let inv: InventorySummary = serde_json::from_value(serde_json::json!({"apps": [
+            {"name": "api", "env": "", "processes": ["api-*"], "health_urls": []},
+            {"name": "db", "env": "", "processes": ["db"], "health_urls": []}
+        ]}))
+        .unwrap();
+        let lists = [
+            vec![row("api-1", "online"), row("db", "online")],
+            vec![row("api-1", "errored"), row("db", "online")],
+            vec![row("db", "online"), row("api-1", "online")],
+            vec![row("api-2", "online")],
+            vec![row("api-2", "online"), row("db", "stopped")],
+            vec![row("api-2", "online"), row("db", "stopped")],
+        ];
+        let t = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let mut cached = Availability::default();
+        cached.set_inventory(&inv);
+        for (k, rows) in lists.iter().enumerate() {
+            cached.observe_processes(t, rows);
+            let mut fresh = Availability::default();
+            fresh.set_inventory(&inv);
+            fresh.observe_processes(t, rows);
+            let up = |a: &Availability| a.apps.iter().map(|x| x.processes_up).collect::<Vec<_>>();
+            assert_eq!(up(&cached), up(&fresh), "list {k}");
+        }
+        let up: Vec<_> = cached.apps.iter().map(|a| a.processes_up).collect();
+        assert_eq!(up, [Some(true), Some(false)]);
+    }
 
     #[test]
     fn globs() {

@@ -258,7 +258,7 @@ pub struct Opened {
 }
 
 /// One PM2 process, allow-listed fields only (never env vars).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProcessRow {
     pub pm_id: u32,
     pub name: String,
@@ -277,6 +277,39 @@ pub struct ProcessRow {
     pub cpu: f64,
     #[serde(default)]
     pub memory: u64,
+}
+
+/// By hand for `clone_from`: the fold copies every observed process list over the last one,
+/// and the same names and statuses then reuse their buffers instead of reallocating (a
+/// million-event journal has ~800k rows; issue #19).
+impl Clone for ProcessRow {
+    fn clone(&self) -> Self {
+        ProcessRow {
+            pm_id: self.pm_id,
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            status: self.status.clone(),
+            pid: self.pid,
+            restarts: self.restarts,
+            unstable_restarts: self.unstable_restarts,
+            uptime_since_ms: self.uptime_since_ms,
+            cpu: self.cpu,
+            memory: self.memory,
+        }
+    }
+
+    fn clone_from(&mut self, o: &Self) {
+        self.pm_id = o.pm_id;
+        self.name.clone_from(&o.name);
+        self.namespace.clone_from(&o.namespace);
+        self.status.clone_from(&o.status);
+        self.pid = o.pid;
+        self.restarts = o.restarts;
+        self.unstable_restarts = o.unstable_restarts;
+        self.uptime_since_ms = o.uptime_since_ms;
+        self.cpu = o.cpu;
+        self.memory = o.memory;
+    }
 }
 
 impl ProcessRow {

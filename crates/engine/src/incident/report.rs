@@ -4,7 +4,7 @@ mod appendix;
 mod impact;
 
 use super::event::*;
-use super::fold::{Incident, TimelineEntry};
+use super::fold::Incident;
 use appendix::appendix;
 use impact::impact;
 use std::borrow::Cow;
@@ -24,7 +24,8 @@ pub trait Timeline {
     /// Earliest and latest time, `None` when there is no entry.
     fn span(&self) -> Option<(Ts, Ts)>;
     /// Every entry by (time, seq), entries with the same both in recording order.
-    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()>;
+    /// `f` gets each entry's time and text (borrowed: a spooled timeline reuses one buffer).
+    fn each(&mut self, f: &mut dyn FnMut(Ts, &str)) -> std::io::Result<()>;
 }
 
 /// The timeline of an Incident held whole.
@@ -36,12 +37,12 @@ impl Timeline for InMemory<'_> {
         Some((t.iter().map(|t| t.ts).min()?, t.iter().map(|t| t.ts).max()?))
     }
 
-    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> std::io::Result<()> {
+    fn each(&mut self, f: &mut dyn FnMut(Ts, &str)) -> std::io::Result<()> {
         let mut rows: Vec<_> = self.0.timeline.iter().collect();
         // Back-dated milestones (e.g. impact start from monitoring) sort to when they
         // happened; the sort is stable, so ties keep recording order.
         rows.sort_by_key(|r| (r.ts, r.seq));
-        rows.into_iter().for_each(f);
+        rows.into_iter().for_each(|r| f(r.ts, &r.text));
         Ok(())
     }
 }
@@ -204,13 +205,25 @@ fn timeline_section(
     let dated = first.date_naive() != last.date_naive();
     o.push_str("| Time (UTC) | Event |\n| --- | --- |\n");
     let mut failed = Ok(());
-    timeline.each(&mut |r| {
-        let date = if dated {
-            r.ts.format("%Y-%m-%d ").to_string()
-        } else {
-            String::new()
-        };
-        let _ = writeln!(o, "| {date}{} | {} |", hm(r.ts), cell(&r.text));
+    // One row per event: the date is formatted once per day, the rest written piecewise.
+    let mut day: Option<(chrono::NaiveDate, String)> = None;
+    timeline.each(&mut |ts, text| {
+        o.push_str("| ");
+        if dated {
+            let d = ts.date_naive();
+            match &day {
+                Some((k, s)) if *k == d => o.push_str(s),
+                _ => {
+                    let s = ts.format("%Y-%m-%d ").to_string();
+                    o.push_str(&s);
+                    day = Some((d, s));
+                }
+            }
+        }
+        push_hm(o, ts);
+        o.push_str(" | ");
+        o.push_str(&cell(text));
+        o.push_str(" |\n");
         if failed.is_ok() {
             failed = spill(w, o);
         }
@@ -406,9 +419,30 @@ fn start_time(inc: &Incident) -> Option<Ts> {
 /// `HH:MM:SS` (a leap second is :60, as strftime writes it). By hand: it is written for every
 /// row of the timeline and of the commands, and strftime re-reads its pattern each time.
 fn hm(t: Ts) -> String {
+    let mut s = String::with_capacity(8);
+    push_hm(&mut s, t);
+    s
+}
+
+/// [`hm`] appended to `o` (no allocation: a timeline row per event).
+fn push_hm(o: &mut String, t: Ts) {
     use chrono::Timelike;
     let leap = u32::from(t.nanosecond() >= 1_000_000_000);
-    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second() + leap)
+    two_digits(o, t.hour());
+    o.push(':');
+    two_digits(o, t.minute());
+    o.push(':');
+    two_digits(o, t.second() + leap);
+}
+
+/// `{:02}`.
+fn two_digits(o: &mut String, n: u32) {
+    if n < 100 {
+        o.push(char::from(b'0' + (n / 10) as u8));
+        o.push(char::from(b'0' + (n % 10) as u8));
+    } else {
+        let _ = write!(o, "{n}");
+    }
 }
 
 /// First 12 characters (by char: the journal is untrusted input, never slice bytes).

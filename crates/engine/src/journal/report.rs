@@ -17,7 +17,6 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Timeline entries sorted in memory at a time: one run of the spool (a few MB).
 pub const RUN: usize = 65_536;
@@ -145,7 +144,9 @@ fn write_record(w: &mut impl Write, i: u64, r: &TimelineEntry) -> io::Result<()>
     w.write_all(r.text.as_bytes())
 }
 
-fn read_record(r: &mut impl Read) -> io::Result<Option<(u64, TimelineEntry)>> {
+/// The next record's (time, seq, recording index), its text read into `text` (one buffer per
+/// run, reused: a row per event).
+fn read_record(r: &mut impl Read, text: &mut Vec<u8>) -> io::Result<Option<(Ts, u64, u64)>> {
     let mut head = [0u8; 32];
     match r.read_exact(&mut head) {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
@@ -157,19 +158,13 @@ fn read_record(r: &mut impl Read) -> io::Result<Option<(u64, TimelineEntry)>> {
     let seq = u64::from_le_bytes(n(12, 20));
     let i = u64::from_le_bytes(n(20, 28));
     let len = u32::from_le_bytes(head[28..32].try_into().unwrap_or_default()) as usize;
-    let mut text = vec![0u8; len];
-    r.read_exact(&mut text)?;
+    text.clear();
+    text.resize(len, 0);
+    r.read_exact(text)?;
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "spooled timeline record");
     let ts = DateTime::from_timestamp(secs, nanos).ok_or_else(bad)?;
-    let text = String::from_utf8(text).map_err(|_| bad())?;
-    Ok(Some((
-        i,
-        TimelineEntry {
-            ts,
-            seq,
-            text: Arc::from(text),
-        },
-    )))
+    std::str::from_utf8(text).map_err(|_| bad())?;
+    Ok(Some((ts, seq, i)))
 }
 
 impl Timeline for Spool {
@@ -179,7 +174,7 @@ impl Timeline for Spool {
 
     /// Merges the runs (each sorted) by (time, seq, recording index): the order a stable sort
     /// of the whole timeline by (time, seq) gives.
-    fn each(&mut self, f: &mut dyn FnMut(&TimelineEntry)) -> io::Result<()> {
+    fn each(&mut self, f: &mut dyn FnMut(Ts, &str)) -> io::Result<()> {
         let Some(file) = &self.file else {
             return Ok(());
         };
@@ -192,22 +187,18 @@ impl Timeline for Spool {
                 BufReader::with_capacity(cap.clamp(4 << 10, 64 << 10), RunReader { file, pos, end })
             })
             .collect();
-        let mut heads: Vec<Option<TimelineEntry>> = Vec::with_capacity(readers.len());
+        // Each run's head record's text (validated UTF-8 by read_record).
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
         let mut heap = BinaryHeap::new();
         for (k, r) in readers.iter_mut().enumerate() {
-            let next = read_record(r)?;
-            if let Some((i, e)) = &next {
-                heap.push(Reverse((e.ts, e.seq, *i, k)));
+            if let Some((ts, seq, i)) = read_record(r, &mut texts[k])? {
+                heap.push(Reverse((ts, seq, i, k)));
             }
-            heads.push(next.map(|(_, e)| e));
         }
-        while let Some(Reverse((_, _, _, k))) = heap.pop() {
-            if let Some(e) = heads[k].take() {
-                f(&e);
-            }
-            if let Some((i, e)) = read_record(&mut readers[k])? {
-                heap.push(Reverse((e.ts, e.seq, i, k)));
-                heads[k] = Some(e);
+        while let Some(Reverse((ts, _, _, k))) = heap.pop() {
+            f(ts, std::str::from_utf8(&texts[k]).unwrap_or_default());
+            if let Some((ts, seq, i)) = read_record(&mut readers[k], &mut texts[k])? {
+                heap.push(Reverse((ts, seq, i, k)));
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ impl Incident {
     pub(super) fn pm2_observation(&mut self, ts: Ts, seq: u64, obs: &Observation) {
         self.observations += 1;
         self.observed_at = Some(ts);
-        self.processes = obs.processes.clone();
+        self.processes.clone_from(&obs.processes);
         let online = obs.processes.iter().filter(|p| p.is_online()).count();
         self.line(
             ts,
