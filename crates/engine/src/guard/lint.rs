@@ -125,65 +125,8 @@ pub fn lint_text(
     ctx: &GuardContext,
 ) -> Vec<LintFinding> {
     let mut out = vec![];
-    // package.json: the script name of each chunk (for `npm run` chains).
-    let mut script_names: Vec<Option<String>> = vec![];
-    let chunks = match kind {
-        FileKind::Workflow | FileKind::PackageJson => {
-            let select = if kind == FileKind::Workflow {
-                yaml::Select::Workflow
-            } else {
-                yaml::Select::NpmScripts
-            };
-            let (keyed, err) = yaml::keyed_pieces(content, select);
-            if kind == FileKind::PackageJson {
-                script_names = keyed.iter().map(|(k, _)| k.clone()).collect();
-            }
-            let mut pieces: Vec<Located> = keyed.into_iter().map(|(_, p)| p).collect();
-            if let Some(e) = err {
-                out.push(parse_error(
-                    label,
-                    e.line,
-                    e.col,
-                    &e.message,
-                    "what follows this point was read line by line and may be incomplete",
-                ));
-                // Past the error the structure is unknown: read the rest line by
-                // line (the finding above says the file was not fully parsed).
-                if kind == FileKind::Workflow {
-                    pieces.extend(
-                        yaml_chunks(content)
-                            .into_iter()
-                            .filter(|c| !c.text.trim().is_empty() && c.position(0).0 >= e.line),
-                    );
-                }
-            }
-            pieces
-        }
-        FileKind::Makefile => vec![make::recipes(content)],
-        FileKind::Shell | FileKind::Js => vec![Located::whole(content)],
-    };
-    let deploy = deploy_kind(label);
-    let mut found: Vec<(&Located, Finding)> = vec![];
-    for chunk in &chunks {
-        let findings = match kind {
-            FileKind::Js => {
-                let r = js::read(&chunk.text, js::Dialect::of_path(label), ctx);
-                if let Some(e) = r.failure {
-                    let (line, col) = chunk.position(e.offset);
-                    out.push(parse_error(
-                        label,
-                        line,
-                        col,
-                        &e.message,
-                        &e.what_was_read(),
-                    ));
-                }
-                r.findings
-            }
-            _ => analyze(&chunk.text, ctx, &HashMap::new()),
-        };
-        found.extend(findings.into_iter().map(|f| (chunk, f)));
-    }
+    let (chunks, script_names) = chunks_of(label, content, kind, &mut out);
+    let found = analyze_chunks(label, &chunks, kind, ctx, &mut out);
     if !script_names.is_empty() {
         out.extend(npm_chains(label, &chunks, &script_names, &found));
     }
@@ -193,22 +136,10 @@ pub fn lint_text(
     } else {
         vec![]
     };
+    let deploy = deploy_kind(label);
     let mut pm2_calls = vec![];
     for (chunk, mut f) in found {
-        if !own.is_empty() && f.class != Class::Safe && f.safe_alternative.is_some() {
-            // `kill` has no targets: the guard's alternative for it is a restart.
-            let verb = match f.verb.as_deref() {
-                Some("kill") => Some("restart"),
-                Some(v) if PM2_TARGET_VERBS.contains(&v) => Some(v),
-                _ => None,
-            };
-            if let Some(verb) = verb {
-                f.safe_alternative = Some(format!(
-                    "name the apps this file deploys: `pm2 {verb} {}`",
-                    own.join(" ")
-                ));
-            }
-        }
+        advise_own_names(&mut f, &own);
         let (line, col) = chunk.position(f.offset);
         pm2_calls.extend(f.verb.clone().map(|v| (line, col, v, f.command.clone())));
         if let Some(r) = review(&f, deploy) {
@@ -246,6 +177,102 @@ pub fn lint_text(
     out.extend(super::lint_freeze::check(label, content, kind, &pm2_calls));
     out.sort_by_key(|f| (f.line, f.col));
     out
+}
+
+/// The pieces of a file that hold commands, each knowing where it sits in the file: a
+/// workflow's `run:`/`script:` blocks, package.json's scripts (with their names, for `npm run`
+/// chains), a Makefile's recipes, a whole script. A YAML/JSON parse error is a finding, and a
+/// workflow is then read line by line past it.
+fn chunks_of(
+    label: &str,
+    content: &str,
+    kind: FileKind,
+    out: &mut Vec<LintFinding>,
+) -> (Vec<Located>, Vec<Option<String>>) {
+    let select = match kind {
+        FileKind::Workflow => yaml::Select::Workflow,
+        FileKind::PackageJson => yaml::Select::NpmScripts,
+        FileKind::Makefile => return (vec![make::recipes(content)], vec![]),
+        FileKind::Shell | FileKind::Js => return (vec![Located::whole(content)], vec![]),
+    };
+    let (keyed, err) = yaml::keyed_pieces(content, select);
+    let script_names = if kind == FileKind::PackageJson {
+        keyed.iter().map(|(k, _)| k.clone()).collect()
+    } else {
+        vec![]
+    };
+    let mut pieces: Vec<Located> = keyed.into_iter().map(|(_, p)| p).collect();
+    if let Some(e) = err {
+        out.push(parse_error(
+            label,
+            e.line,
+            e.col,
+            &e.message,
+            "what follows this point was read line by line and may be incomplete",
+        ));
+        // Past the error the structure is unknown: read the rest line by
+        // line (the finding above says the file was not fully parsed).
+        if kind == FileKind::Workflow {
+            pieces.extend(
+                yaml_chunks(content)
+                    .into_iter()
+                    .filter(|c| !c.text.trim().is_empty() && c.position(0).0 >= e.line),
+            );
+        }
+    }
+    (pieces, script_names)
+}
+
+/// The guard's findings in every chunk (JavaScript through its AST, with a parse failure as
+/// a finding; everything else as shell).
+fn analyze_chunks<'c>(
+    label: &str,
+    chunks: &'c [Located],
+    kind: FileKind,
+    ctx: &GuardContext,
+    out: &mut Vec<LintFinding>,
+) -> Vec<(&'c Located, Finding)> {
+    let mut found = vec![];
+    for chunk in chunks {
+        let findings = match kind {
+            FileKind::Js => {
+                let r = js::read(&chunk.text, js::Dialect::of_path(label), ctx);
+                if let Some(e) = r.failure {
+                    let (line, col) = chunk.position(e.offset);
+                    out.push(parse_error(
+                        label,
+                        line,
+                        col,
+                        &e.message,
+                        &e.what_was_read(),
+                    ));
+                }
+                r.findings
+            }
+            _ => analyze(&chunk.text, ctx, &HashMap::new()),
+        };
+        found.extend(findings.into_iter().map(|f| (chunk, f)));
+    }
+    found
+}
+
+/// With no inventory, the safer form of a PM2 command names the apps this file itself works
+/// with (`kill` has no targets: the guard's alternative for it is a restart).
+fn advise_own_names(f: &mut Finding, own: &[String]) {
+    if own.is_empty() || f.class == Class::Safe || f.safe_alternative.is_none() {
+        return;
+    }
+    let verb = match f.verb.as_deref() {
+        Some("kill") => Some("restart"),
+        Some(v) if PM2_TARGET_VERBS.contains(&v) => Some(v),
+        _ => None,
+    };
+    if let Some(verb) = verb {
+        f.safe_alternative = Some(format!(
+            "name the apps this file deploys: `pm2 {verb} {}`",
+            own.join(" ")
+        ));
+    }
 }
 
 /// `npm run NAME` where the script NAME (or its pre/post hooks, or what it
