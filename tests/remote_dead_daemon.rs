@@ -111,6 +111,57 @@ fn a_dead_daemon_over_ssh_plans_and_guards_as_locally() {
         .reason
         .contains(STARTS_EMPTY_DAEMON));
 
+    // `E` over ssh keeps what a local `E` keeps, byte for byte (0700 dir, 0600 files, hashes).
+    let ev = tempfile::tempdir().unwrap();
+    let over_ssh =
+        pm2_incident::remote::evidence::preserve(&s, fx.dir(), &ev.path().join("remote"))
+            .expect("evidence over ssh");
+    let here = pm2_incident::evidence::preserve(&fx.home, &ev.path().join("local")).unwrap();
+    let files = |r: &pm2_incident::incident::event::EvidencePreserved| {
+        r.files
+            .iter()
+            .map(|f| (f.name.clone(), f.sha256.clone()))
+            .collect::<Vec<_>>()
+    };
+    let kept = files(&over_ssh);
+    for name in [
+        "pm2.log.tail",
+        "dump.pm2",
+        "pm2.pid",
+        "pid-proc.txt",
+        "node-processes.txt",
+    ] {
+        assert!(kept.iter().any(|(n, _)| n == name), "{name} kept: {kept:?}");
+    }
+    for name in ["pm2.log.tail", "dump.pm2", "pm2.pid", "pid-proc.txt"] {
+        let sha = |r: &[(String, String)]| r.iter().find(|(n, _)| n == name).cloned();
+        assert_eq!(
+            sha(&kept),
+            sha(&files(&here)),
+            "{name} as a local E keeps it"
+        );
+    }
+    assert_eq!(over_ssh.pid, here.pid);
+    assert!(over_ssh.pid.contains("no such process"), "{}", over_ssh.pid);
+    assert_eq!(over_ssh.missing, here.missing);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = std::path::Path::new(&over_ssh.dir);
+        assert_eq!(mode(dir), 0o700);
+        for f in &over_ssh.files {
+            assert_eq!(mode(&dir.join(&f.name)), 0o600, "{}", f.name);
+        }
+        assert_eq!(
+            std::fs::read(dir.join("dump.pm2")).unwrap(),
+            std::fs::read(fx.dir().join("dump.pm2")).unwrap()
+        );
+    }
+    // The record (what the journal gets) names files and hashes, never their content.
+    assert!(!serde_json::to_string(&over_ssh)
+        .unwrap()
+        .contains(&fx.canary));
+
     // Polling again: the unchanged list is not sent again, and reads the same.
     let mut cache = SavedCache::default();
     let first = observe_remote_cached(&s, None, 3000, &mut cache);

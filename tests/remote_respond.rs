@@ -188,6 +188,10 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
         !header_down(s) && has_row(s, "flyer-crawler-worker", "online")
     });
 
+    // `E` keeps the server's traces here (over ssh), as a local `E` keeps a local home's.
+    tui.keys(&["E"]);
+    tui.wait_text("evidence kept in", long);
+
     tui.keys(&["q"]);
     let s = tui.wait_text("EXITED 0", long);
     assert!(!s.contains("┌ Runbook"), "{s}");
@@ -196,6 +200,23 @@ fn respond_over_ssh_sees_changes_runs_commands_there_cancels_and_survives_a_drop
     let out = pm2_incident::journal::read(&journal).expect("journal");
     assert!(out.is_intact());
     let ev: Vec<Event> = out.entries.into_iter().map(|e| e.event).collect();
+    let kept = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::EvidencePreserved(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("evidence_preserved journaled");
+    let dump = kept
+        .files
+        .iter()
+        .find(|f| f.name == "dump.pm2")
+        .unwrap_or_else(|| panic!("dump.pm2 kept: {kept:?}"));
+    assert!(dump.source.starts_with("web1:"), "{}", dump.source);
+    assert_eq!(
+        std::fs::read(std::path::Path::new(&kept.dir).join("dump.pm2")).unwrap(),
+        std::fs::read(fx.dir().join("dump.pm2")).unwrap()
+    );
     match ev.first() {
         Some(Event::IncidentOpened(o)) => {
             assert!(o.host.starts_with("web1 (over ssh from "), "{}", o.host)

@@ -717,9 +717,8 @@ impl App {
             .map(|i| format!("`{}`", i.command));
         let keep = match (&self.evidence, &self.remote) {
             (Some(d), _) => format!("evidence kept in {d}"),
-            // `E` copies from a local PM2 home only.
             (None, Some(r)) => format!(
-                "keep the evidence first (pm2.log, dump.pm2, pm2.pid on {})",
+                "press E to copy the evidence from {} first (pm2.log, dump.pm2, pid, orphans)",
                 r.host
             ),
             (None, None) => {

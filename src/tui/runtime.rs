@@ -705,14 +705,23 @@ fn perform(
         }
         Effect::PreserveEvidence { dir } => {
             let home = match world {
-                // The local stand-in home holds only the forwarded sockets.
+                // Over ssh the traces are the server's (the local stand-in home holds only the
+                // forwarded sockets): several remote reads, so off the loop's thread.
                 World::Live(LiveWorld {
                     remote: Some(rw), ..
-                }) => Err(format!(
-                    "not over ssh yet: copy pm2.log, dump.pm2 and pm2.pid from {} on {} yourself",
-                    rw.pm2_home.display(),
-                    rw.session.dest()
-                )),
+                }) => {
+                    let (rw, t) = (rw.clone(), tx.clone());
+                    spawn_named("evidence-ssh", move || {
+                        let rec = crate::remote::evidence::preserve(
+                            &rw.session,
+                            &rw.pm2_home,
+                            std::path::Path::new(&dir),
+                        )
+                        .map_err(|e| e.to_string());
+                        let _ = t.send(Msg::Evidence(rec));
+                    });
+                    return;
+                }
                 World::Live(l) => Ok(l.home.clone()),
                 World::Drill(d) => Pm2Home::new(&d.home).map_err(|e| e.to_string()),
                 World::Replay { .. } => Err("replay: nothing to preserve".into()),

@@ -19,8 +19,54 @@ use crate::pm2::{pid_alive, read_pid_file, Pm2Home};
 /// The `pm2.log` tail kept (bytes): the daemon's last words, not its whole history.
 pub const LOG_TAIL_BYTES: u64 = 256 * 1024;
 
+/// Where PM2's traces are read from: this machine's PM2 home, or a server's over ssh
+/// (`remote::evidence`). Names are those of files in the PM2 home.
+pub trait Traces {
+    /// The file's path, as the record names its source.
+    fn path(&self, name: &str) -> PathBuf;
+    /// The whole file.
+    fn read(&self, name: &str) -> io::Result<Vec<u8>>;
+    /// Its last `max` bytes, from a line start when cut.
+    fn tail(&self, name: &str, max: u64) -> io::Result<Vec<u8>>;
+    /// A journal line and a report on the pid `pm2.pid` names.
+    fn pid_report(&self) -> (String, String);
+    /// The user's live `node` processes.
+    fn node_processes(&self) -> Vec<NodeProc>;
+    /// Where the pid and process reports come from.
+    fn proc_source(&self) -> String;
+}
+
+/// This machine's PM2 home.
+pub struct Local<'h>(pub &'h Pm2Home);
+
+impl Traces for Local<'_> {
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.dir().join(name)
+    }
+    fn read(&self, name: &str) -> io::Result<Vec<u8>> {
+        std::fs::read(self.path(name))
+    }
+    fn tail(&self, name: &str, max: u64) -> io::Result<Vec<u8>> {
+        tail(&self.path(name), max)
+    }
+    fn pid_report(&self) -> (String, String) {
+        pid_report(&self.0.pid_file())
+    }
+    fn node_processes(&self) -> Vec<NodeProc> {
+        scan_node_processes()
+    }
+    fn proc_source(&self) -> String {
+        "/proc".into()
+    }
+}
+
 /// Copy the evidence of `home` into a new directory `dir` (its parent must exist or is made 0700).
 pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
+    preserve_from(&Local(home), dir)
+}
+
+/// Copy the evidence `traces` holds into a new directory `dir`.
+pub fn preserve_from(traces: &dyn Traces, dir: &Path) -> io::Result<EvidencePreserved> {
     if let Some(parent) = dir.parent() {
         crate::journal::paths::ensure_dir(parent)?;
     }
@@ -37,30 +83,33 @@ pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
         pid: String::new(),
         node_processes: vec![],
     };
-    let h = home.dir();
-    let log = h.join("pm2.log");
-    match tail(&log, LOG_TAIL_BYTES) {
-        Ok(bytes) => rec
-            .files
-            .push(write_new(dir, "pm2.log.tail", &log, &bytes)?),
+    match traces.tail("pm2.log", LOG_TAIL_BYTES) {
+        Ok(bytes) => rec.files.push(write_new(
+            dir,
+            "pm2.log.tail",
+            &traces.path("pm2.log"),
+            &bytes,
+        )?),
         Err(e) => rec.missing.push(format!("pm2.log: {}", e.kind())),
     }
     for name in ["dump.pm2", "dump.pm2.bak", "pm2.pid"] {
-        let src = h.join(name);
-        match std::fs::read(&src) {
-            Ok(bytes) => rec.files.push(write_new(dir, name, &src, &bytes)?),
+        match traces.read(name) {
+            Ok(bytes) => rec
+                .files
+                .push(write_new(dir, name, &traces.path(name), &bytes)?),
             Err(e) => rec.missing.push(format!("{name}: {}", e.kind())),
         }
     }
-    let (line, report) = pid_report(&home.pid_file());
+    let proc_source = PathBuf::from(traces.proc_source());
+    let (line, report) = traces.pid_report();
     rec.pid = line;
     rec.files.push(write_new(
         dir,
         "pid-proc.txt",
-        Path::new("/proc"),
+        &proc_source,
         report.as_bytes(),
     )?);
-    let procs = scan_node_processes();
+    let procs = traces.node_processes();
     rec.node_processes = procs
         .iter()
         .map(|p| NodeProcRow {
@@ -71,7 +120,7 @@ pub fn preserve(home: &Pm2Home, dir: &Path) -> io::Result<EvidencePreserved> {
     rec.files.push(write_new(
         dir,
         "node-processes.txt",
-        Path::new("/proc"),
+        &proc_source,
         node_report(&procs).as_bytes(),
     )?);
     Ok(rec)
@@ -120,17 +169,13 @@ fn write_new(dir: &Path, name: &str, source: &Path, bytes: &[u8]) -> io::Result<
 
 /// One journal line and a file report on the pid in `pm2.pid`.
 fn pid_report(pid_file: &Path) -> (String, String) {
-    let Some(pid) = read_pid_file(pid_file) else {
-        let l = format!("{}: no pid recorded", pid_file.display());
-        return (l.clone(), l + "\n");
-    };
-    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    if !pid_alive(pid) {
-        let l = format!("pm2.pid says {pid}: no such process (the daemon is gone)");
-        return (l.clone(), l + "\n");
-    }
+    let pid = read_pid_file(pid_file);
+    let proc_dir = pid.map(|p| PathBuf::from(format!("/proc/{p}")));
     let read = |f: &str| {
-        std::fs::read(proc_dir.join(f))
+        let Some(d) = &proc_dir else {
+            return String::new();
+        };
+        std::fs::read(d.join(f))
             .map(|b| {
                 String::from_utf8_lossy(&b)
                     .replace('\0', " ")
@@ -139,18 +184,38 @@ fn pid_report(pid_file: &Path) -> (String, String) {
             })
             .unwrap_or_else(|e| format!("unreadable ({})", e.kind()))
     };
-    let comm = read("comm");
-    let god = read("cmdline").contains("God Daemon");
-    let l = if god {
+    pid_lines(
+        &pid_file.display().to_string(),
+        pid.map(|p| (p, pid_alive(p))),
+        &read("comm"),
+        &read("cmdline"),
+        &read("status"),
+    )
+}
+
+/// The journal line and the report on `pm2.pid`'s pid: none recorded, gone, still a PM2
+/// daemon, or reused by another program (`comm`, `cmdline`, `status` as `/proc` has them).
+pub fn pid_lines(
+    pid_file: &str,
+    pid: Option<(u32, bool)>,
+    comm: &str,
+    cmdline: &str,
+    status: &str,
+) -> (String, String) {
+    let Some((pid, alive)) = pid else {
+        let l = format!("{pid_file}: no pid recorded");
+        return (l.clone(), l + "\n");
+    };
+    if !alive {
+        let l = format!("pm2.pid says {pid}: no such process (the daemon is gone)");
+        return (l.clone(), l + "\n");
+    }
+    let l = if cmdline.contains("God Daemon") {
         format!("pm2.pid says {pid}: alive and still a PM2 daemon ({comm})")
     } else {
         format!("pm2.pid says {pid}: alive but NOT a PM2 daemon (pid reused by `{comm}`)")
     };
-    let report = format!(
-        "{l}\ncomm: {comm}\ncmdline: {}\nstatus:\n{}\n",
-        read("cmdline"),
-        read("status")
-    );
+    let report = format!("{l}\ncomm: {comm}\ncmdline: {cmdline}\nstatus:\n{status}\n");
     (l, report)
 }
 

@@ -74,6 +74,16 @@ impl RemoteFile {
 /// bytes: it must be the last thing a script prints. Read-only: `stat` and `head`.
 pub fn fragment(path_word: &str, known: Option<&Stamp>, cap: u64) -> String {
     let known = shell_quote(&known.map(Stamp::shell_form).unwrap_or_default());
+    checked_read(path_word, &known, &format!("head -c {}", cap + 1))
+}
+
+/// [`fragment`] for the last `max` bytes of a file (a log), never skipped as unchanged.
+pub fn tail_fragment(path_word: &str, max: u64) -> String {
+    checked_read(path_word, "''", &format!("tail -c {max}"))
+}
+
+/// The checks every remote read makes before `reader` (`head -c N`/`tail -c N`) sends bytes.
+fn checked_read(path_word: &str, known: &str, reader: &str) -> String {
     format!(
         r#"f={path_word}
 if [ ! -e "$f" ]; then echo file=missing
@@ -82,10 +92,9 @@ elif [ ! -r "$f" ]; then echo file=unreadable
 else
   st=$(stat -c '%s %Y' -- "$f" 2>/dev/null)
   if [ -n "$st" ] && [ "$st" = {known} ]; then echo file=unchanged
-  else printf 'file=data\nstat=%s\n{MARK}\n' "$st"; head -c {limit} -- "$f"; fi
+  else printf 'file=data\nstat=%s\n{MARK}\n' "$st"; {reader} -- "$f"; fi
 fi
-"#,
-        limit = cap + 1
+"#
     )
 }
 

@@ -7,6 +7,7 @@
 //! The ssh command can be replaced with `PM2_INCIDENT_SSH_COMMAND` (like `GIT_SSH_COMMAND`).
 //! See `shared/reference/openssh-forwarding.md` for the client behaviour relied on here.
 pub mod command;
+pub mod evidence;
 pub mod file;
 pub mod fleet;
 pub mod health;
