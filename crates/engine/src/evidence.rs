@@ -90,14 +90,14 @@ pub fn preserve_from(traces: &dyn Traces, dir: &Path) -> io::Result<EvidencePres
             &traces.path("pm2.log"),
             &bytes,
         )?),
-        Err(e) => rec.missing.push(format!("pm2.log: {}", e.kind())),
+        Err(e) => rec.missing.push(format!("pm2.log: {}", why(&e))),
     }
     for name in ["dump.pm2", "dump.pm2.bak", "pm2.pid"] {
         match traces.read(name) {
             Ok(bytes) => rec
                 .files
                 .push(write_new(dir, name, &traces.path(name), &bytes)?),
-            Err(e) => rec.missing.push(format!("{name}: {}", e.kind())),
+            Err(e) => rec.missing.push(format!("{name}: {}", why(&e))),
         }
     }
     let proc_source = PathBuf::from(traces.proc_source());
@@ -124,6 +124,16 @@ pub fn preserve_from(traces: &dyn Traces, dir: &Path) -> io::Result<EvidencePres
         node_report(&procs).as_bytes(),
     )?);
     Ok(rec)
+}
+
+/// Why a file was not kept: its kind ("entity not found", "permission denied"), or the whole
+/// message where the kind says nothing (a remote read: the link, a file over the size cap).
+fn why(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::Other {
+        e.to_string()
+    } else {
+        e.kind().to_string()
+    }
 }
 
 /// The evidence directory for an incident: `<base>/<id>-evidence-<UTC time>`.
@@ -241,6 +251,13 @@ fn node_report(procs: &[NodeProc]) -> String {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_file_not_kept_says_why_in_words() {
+        assert_eq!(why(&io::ErrorKind::NotFound.into()), "entity not found");
+        let remote = io::Error::other("larger than 8 MiB, not read over ssh");
+        assert_eq!(why(&remote), "larger than 8 MiB, not read over ssh");
+    }
 
     #[test]
     fn copies_are_private_exact_and_never_overwrite() {
