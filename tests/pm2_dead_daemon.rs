@@ -270,22 +270,7 @@ fn save_with_apps_missing_names_them_and_all_online_is_safe() {
 fn an_orphan_holding_an_app_port_is_warned_before_any_start() {
     let mut app = new_app();
     let port = free_inventory_port(&app);
-    let mut child = std::process::Command::new("node")
-        .args([
-            "-e",
-            &format!(
-                "require('net').createServer().listen({port},'127.0.0.1',()=>console.log('up'))"
-            ),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (mut child, _) = pm2_incident::pm2::orphans::node_listener(port);
     app.update(
         Msg::Pm2(Reading {
             source: SourceKind::Rpc,

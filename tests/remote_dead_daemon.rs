@@ -196,22 +196,7 @@ fn an_orphan_on_the_server_is_warned_before_any_start() {
     let rt = tempfile::tempdir().unwrap();
     let app = new_app();
     let port = free_inventory_port(&app);
-    let mut child = std::process::Command::new("node")
-        .args([
-            "-e",
-            &format!(
-                "require('net').createServer().listen({port},'127.0.0.1',()=>console.log('up'))"
-            ),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("node");
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let (mut child, _) = pm2_incident::pm2::orphans::node_listener(port);
     let s = session(&sshd, &host, rt.path());
     let r = observe_remote(&s, None, 3000);
     let _ = child.kill();

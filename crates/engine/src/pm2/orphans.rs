@@ -120,16 +120,17 @@ fn scan_in(proc_root: &Path) -> Vec<NodeProc> {
     out
 }
 
-/// A real Node process listening on a free port of 127.0.0.1 (tests here and in
-/// `remote::nodes`); the caller ends it.
-#[cfg(test)]
-pub(crate) fn node_listener() -> (std::process::Child, u16) {
+/// A real Node process listening on `port` of 127.0.0.1 (0: a free one), for tests here, in
+/// `remote::nodes` and the integration tests; returns it and its port once it listens. The
+/// caller ends it.
+#[cfg(any(test, feature = "fixtures"))]
+pub fn node_listener(port: u16) -> (std::process::Child, u16) {
     use std::process::{Command, Stdio};
+    let script = format!(
+        "require('net').createServer().listen({port},'127.0.0.1',function(){{console.log(this.address().port)}})"
+    );
     let mut child = Command::new("node")
-        .args([
-            "-e",
-            "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})",
-        ])
+        .args(["-e", &script])
         .stdout(Stdio::piped())
         .spawn()
         .expect("node");
@@ -161,7 +162,7 @@ mod tests {
 
     #[test]
     fn finds_a_real_node_listener() {
-        let (mut child, port) = node_listener();
+        let (mut child, port) = node_listener(0);
         let found = scan_node_processes();
         let _ = child.kill();
         let _ = child.wait();

@@ -55,7 +55,7 @@ mod tests {
     #[test]
     fn the_fragment_finds_a_real_node_listener_like_the_local_scan() {
         use std::process::Command;
-        let (mut child, port) = crate::pm2::orphans::node_listener();
+        let (mut child, port) = crate::pm2::orphans::node_listener(0);
         let out = Command::new("sh").args(["-c", FRAGMENT]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let lines: Vec<&str> = text.lines().collect();
